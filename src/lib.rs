@@ -1,13 +1,9 @@
-use spin_sdk::http::{IntoResponse, Request, Response};
-use spin_sdk::http_component;
+//! The auth service: a Spin HTTP component.
+//!
+//! - [`core`] decides: identity values, passwords, tokens, the flows of each
+//!   endpoint and the errors they answer with. It does not use `spin_sdk`.
+//! - `edge` adapts it to Spin: the HTTP entry point, PostgreSQL stored
+//!   functions, Redis and variables.
 
-#[http_component]
-fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
-    let v = spin_sdk::variables::get("db_url")?;
-    let c = spin_sdk::pg4::Connection::open(&v)?;
-    let r = c.query("SELECT 1", &[])?;
-    let rc = spin_sdk::redis::Connection::open("redis://x")?;
-    rc.publish("a", &vec![])?;
-    let _ = (r, req);
-    Ok(Response::new(200, "ok"))
-}
+pub mod core;
+mod edge;

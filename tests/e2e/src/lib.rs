@@ -1,0 +1,214 @@
+//! What every end-to-end test needs: the running service (the built component
+//! in the test host), and the real PostgreSQL and Redis behind it. The test
+//! command (`tests/run-all.sh`) starts them and passes their addresses in
+//! `AUTH_*` environment variables.
+
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run these tests through tests/run-all.sh, which starts the servers"
+        )
+    })
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and returns its body.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        for member in ["type", "title", "detail"] {
+            assert!(body[member].is_string(), "problem without {member}: {body}");
+        }
+        body
+    }
+}
+
+pub struct Api {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    pub fn new() -> Api {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Api {
+            base: env("AUTH_BASE_URL"),
+            agent,
+        }
+    }
+
+    fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response = result.expect("the service did not answer");
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.post_raw(
+            path,
+            Some("application/json"),
+            body.to_string().into_bytes(),
+        )
+    }
+
+    pub fn post_raw(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        Self::reply(request.send(&body[..]))
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        Self::reply(self.agent.get(format!("{}{path}", self.base)).call())
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        Self::reply(self.agent.delete(format!("{}{path}", self.base)).call())
+    }
+
+    pub fn register(&self, body: &Value) -> Reply {
+        self.post_json("/api/v1/auth/register", body)
+    }
+
+    pub fn login(&self, login: &str, password: &str) -> Reply {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({"login": login, "password": password}),
+        )
+    }
+}
+
+/// A number no other test in this run has: for unique logins and phones.
+pub fn unique_number() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    (nanos ^ (u64::from(std::process::id()) << 20))
+        .wrapping_mul(31)
+        .wrapping_add(n * 7_919)
+        % 10_000_000
+}
+
+/// A person who can register: unique login, phone and email.
+pub struct Person {
+    pub second_login: String,
+    /// As typed, in national format.
+    pub phone_typed: String,
+    /// As stored: E.164.
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Person {
+    pub fn new() -> Person {
+        let n = unique_number();
+        Person {
+            second_login: format!("user.{n}"),
+            phone_typed: format!(
+                "8 (912) {:03}-{:02}-{:02}",
+                n / 10_000,
+                (n / 100) % 100,
+                n % 100
+            ),
+            phone: format!("+7912{n:07}"),
+            email: format!("user.{n}@example.com"),
+            password: "correct horse battery".into(),
+        }
+    }
+
+    pub fn registration(&self) -> Value {
+        json!({
+            "second_login": self.second_login,
+            "phone": self.phone_typed,
+            "email": self.email,
+            "password": self.password,
+            "profile": {"name": "Test Person"},
+            "group_names": ["customer"],
+            "interface": "customer_app",
+        })
+    }
+}
+
+impl Default for Person {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The auth database as its owner (a superuser here): for looking behind the API.
+pub fn admin_db() -> postgres::Client {
+    postgres::Client::connect(&env("AUTH_DB_ADMIN_URL"), postgres::NoTls).expect("admin connection")
+}
+
+/// The auth database as the service's own role.
+pub fn service_db() -> postgres::Client {
+    postgres::Client::connect(&env("AUTH_DB_SERVICE_URL"), postgres::NoTls)
+        .expect("service connection")
+}
+
+/// How many rows anywhere mention this user's login or phone.
+pub fn traces_of(db: &mut postgres::Client, second_login: &str, phone: &str) -> i64 {
+    db.query_one(
+        "SELECT (SELECT count(*) FROM accounts.contacts WHERE value IN ($1, $2))
+              + (SELECT count(*) FROM auth.outbox WHERE payload->>'second_login' = $1)",
+        &[&second_login, &phone],
+    )
+    .unwrap()
+    .get(0)
+}

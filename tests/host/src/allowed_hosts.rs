@@ -30,7 +30,10 @@ impl AllowedHosts {
                 .split_once("://")
                 .ok_or_else(|| anyhow::anyhow!("{entry:?} has no scheme"))?;
             let rest = rest.trim_end_matches('/');
-            anyhow::ensure!(!rest.contains('/'), "{entry:?} has a path but is not allowed to");
+            anyhow::ensure!(
+                !rest.contains('/'),
+                "{entry:?} has a path but is not allowed to"
+            );
             let (host, port) = match rest.rsplit_once(':') {
                 Some((h, "*")) => (h, None),
                 Some((h, p)) => (h, Some(p.parse::<u16>()?)),

@@ -32,7 +32,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args { manifest: PathBuf::from("spin.toml"), listen: None, print_imports: false };
+    let mut args = Args {
+        manifest: PathBuf::from("spin.toml"),
+        listen: None,
+        print_imports: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -90,7 +94,14 @@ async fn main() -> Result<()> {
         route: app.route.clone(),
     });
     let listen = args.listen.unwrap_or_else(|| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
-    println!("Serving http://{}{} (component {})", listener.local_addr()?, app.route, app.component_id);
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    println!(
+        "Serving http://{}{} (component {})",
+        listener.local_addr()?,
+        app.route,
+        app.component_id
+    );
     server.serve(listener).await
 }

@@ -26,9 +26,9 @@ impl pg::HostConnection for RequestState {
                 "address {address:?} is not permitted by allowed_outbound_hosts"
             )));
         }
-        let config: tokio_postgres::Config = address
-            .parse()
-            .map_err(|e| Error::ConnectionFailed(format!("parsing Postgres connection string: {e}")))?;
+        let config: tokio_postgres::Config = address.parse().map_err(|e| {
+            Error::ConnectionFailed(format!("parsing Postgres connection string: {e}"))
+        })?;
         let (client, connection) = config
             .connect(NoTls)
             .await
@@ -49,17 +49,28 @@ impl pg::HostConnection for RequestState {
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
         let params = to_sql_parameters(&params).map_err(Error::BadParameter)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
         let client = &self.connection(&conn)?.client;
-        let rows = client.query(&statement, &refs).await.map_err(query_failed)?;
+        let rows = client
+            .query(&statement, &refs)
+            .await
+            .map_err(query_failed)?;
         let Some(first) = rows.first() else {
-            return Ok(RowSet { columns: vec![], rows: vec![] });
+            return Ok(RowSet {
+                columns: vec![],
+                rows: vec![],
+            });
         };
         let columns = first
             .columns()
             .iter()
-            .map(|c| Column { name: c.name().to_string(), data_type: data_type(c.type_()) })
+            .map(|c| Column {
+                name: c.name().to_string(),
+                data_type: data_type(c.type_()),
+            })
             .collect();
         let rows = rows
             .iter()
@@ -76,10 +87,15 @@ impl pg::HostConnection for RequestState {
         params: Vec<ParameterValue>,
     ) -> Result<u64, Error> {
         let params = to_sql_parameters(&params).map_err(Error::ValueConversionFailed)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
         let client = &self.connection(&conn)?.client;
-        client.execute(&statement, &refs).await.map_err(query_failed)
+        client
+            .execute(&statement, &refs)
+            .await
+            .map_err(query_failed)
     }
 
     async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
@@ -150,7 +166,11 @@ fn data_type(t: &Type) -> DbDataType {
     }
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize, f: impl Fn(T) -> DbValue) -> Result<DbValue, String> {
+fn get<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+    f: impl Fn(T) -> DbValue,
+) -> Result<DbValue, String> {
     let v: Option<T> = row.try_get(i).map_err(|e| format!("{e:?}"))?;
     Ok(v.map(f).unwrap_or(DbValue::DbNull))
 }
@@ -187,7 +207,12 @@ fn convert_row(row: &Row) -> Result<Vec<DbValue>, String> {
                 DbValue::Date((v.year(), v.month() as u8, v.day() as u8))
             }),
             Type::TIME => get(row, i, |v: NaiveTime| {
-                DbValue::Time((v.hour() as u8, v.minute() as u8, v.second() as u8, v.nanosecond()))
+                DbValue::Time((
+                    v.hour() as u8,
+                    v.minute() as u8,
+                    v.second() as u8,
+                    v.nanosecond(),
+                ))
             }),
             Type::UUID => get(row, i, |v: uuid::Uuid| DbValue::Uuid(v.to_string())),
             Type::JSONB => get(row, i, |v: serde_json::Value| {
@@ -250,15 +275,16 @@ fn to_sql_parameter(value: &ParameterValue) -> Result<Param, String> {
         ParameterValue::Floating64(v) => Box::new(*v),
         ParameterValue::Str(v) => Box::new(v.clone()),
         ParameterValue::Binary(v) => Box::new(v.clone()),
-        ParameterValue::Date((y, m, d)) => Box::new(
-            NaiveDate::from_ymd_opt(*y, (*m).into(), (*d).into()).ok_or("invalid date")?,
-        ),
+        ParameterValue::Date((y, m, d)) => {
+            Box::new(NaiveDate::from_ymd_opt(*y, (*m).into(), (*d).into()).ok_or("invalid date")?)
+        }
         ParameterValue::Time((h, m, s, ns)) => Box::new(
             NaiveTime::from_hms_nano_opt((*h).into(), (*m).into(), (*s).into(), *ns)
                 .ok_or("invalid time")?,
         ),
         ParameterValue::Datetime((y, mo, d, h, mi, s, ns)) => {
-            let date = NaiveDate::from_ymd_opt(*y, (*mo).into(), (*d).into()).ok_or("invalid date")?;
+            let date =
+                NaiveDate::from_ymd_opt(*y, (*mo).into(), (*d).into()).ok_or("invalid date")?;
             let time = NaiveTime::from_hms_nano_opt((*h).into(), (*mi).into(), (*s).into(), *ns)
                 .ok_or("invalid time")?;
             Box::new(NaiveDateTime::new(date, time))

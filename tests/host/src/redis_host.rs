@@ -34,7 +34,10 @@ impl r::HostConnection for RequestState {
             return Err(Error::InvalidAddress);
         }
         let client = redis::Client::open(address.as_str()).map_err(|_| Error::InvalidAddress)?;
-        let conn = client.get_multiplexed_async_connection().await.map_err(other)?;
+        let conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(other)?;
         self.table
             .push(RedisConnection { conn })
             .map_err(|_| Error::TooManyConnections)
@@ -47,15 +50,26 @@ impl r::HostConnection for RequestState {
         payload: Vec<u8>,
     ) -> Result<(), Error> {
         let mut conn = self.redis(&c)?;
-        conn.publish::<_, _, ()>(&channel, &payload).await.map_err(other)
+        conn.publish::<_, _, ()>(&channel, &payload)
+            .await
+            .map_err(other)
     }
 
-    async fn get(&mut self, c: Resource<RedisConnection>, key: String) -> Result<Option<Vec<u8>>, Error> {
+    async fn get(
+        &mut self,
+        c: Resource<RedisConnection>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, Error> {
         let mut conn = self.redis(&c)?;
         conn.get(&key).await.map_err(other)
     }
 
-    async fn set(&mut self, c: Resource<RedisConnection>, key: String, value: Vec<u8>) -> Result<(), Error> {
+    async fn set(
+        &mut self,
+        c: Resource<RedisConnection>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), Error> {
         let mut conn = self.redis(&c)?;
         conn.set::<_, _, ()>(&key, &value).await.map_err(other)
     }
@@ -73,7 +87,12 @@ impl r::HostConnection for RequestState {
         conn.del(&keys).await.map_err(other)
     }
 
-    async fn sadd(&mut self, c: Resource<RedisConnection>, key: String, values: Vec<String>) -> Result<u32, Error> {
+    async fn sadd(
+        &mut self,
+        c: Resource<RedisConnection>,
+        key: String,
+        values: Vec<String>,
+    ) -> Result<u32, Error> {
         let mut conn = self.redis(&c)?;
         conn.sadd(&key, &values).await.map_err(|e| match e.kind() {
             redis::ErrorKind::TypeError => Error::TypeError,
@@ -81,12 +100,21 @@ impl r::HostConnection for RequestState {
         })
     }
 
-    async fn smembers(&mut self, c: Resource<RedisConnection>, key: String) -> Result<Vec<String>, Error> {
+    async fn smembers(
+        &mut self,
+        c: Resource<RedisConnection>,
+        key: String,
+    ) -> Result<Vec<String>, Error> {
         let mut conn = self.redis(&c)?;
         conn.smembers(&key).await.map_err(other)
     }
 
-    async fn srem(&mut self, c: Resource<RedisConnection>, key: String, values: Vec<String>) -> Result<u32, Error> {
+    async fn srem(
+        &mut self,
+        c: Resource<RedisConnection>,
+        key: String,
+        values: Vec<String>,
+    ) -> Result<u32, Error> {
         let mut conn = self.redis(&c)?;
         conn.srem(&key, &values).await.map_err(other)
     }

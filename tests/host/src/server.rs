@@ -79,7 +79,10 @@ impl Server {
 
         let mut store = Store::new(self.pre.engine(), RequestState::new(self.services.clone()));
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = self.pre.clone();
         let task = tokio::spawn(async move {
@@ -127,7 +130,10 @@ fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> 
     let body = Full::new(bytes::Bytes::from_static(text.as_bytes()))
         .map_err(|never| match never {})
         .boxed_unsync();
-    hyper::Response::builder().status(status).body(body).expect("static response")
+    hyper::Response::builder()
+        .status(status)
+        .body(body)
+        .expect("static response")
 }
 
 /// `/api/v1/...` → `/api/v1`; an exact route is its own prefix.

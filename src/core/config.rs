@@ -1,0 +1,162 @@
+//! The service's settings (SPEC §8), parsed from Spin variables. A bad or
+//! missing value is an error that names the variable, never a silent default.
+
+use crate::core::identity::PhoneRegion;
+use crate::core::secret::Secret;
+use std::fmt;
+
+/// A variable that is missing or holds a value the service cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "variable {}: {}", self.variable, self.reason)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub db_url: Secret<String>,
+    pub redis_url: Secret<String>,
+    pub jwt_secret: Secret<Vec<u8>>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_ttl_seconds: u32,
+    pub refresh_ttl_seconds: u32,
+    pub bcrypt_cost: u32,
+    pub max_active_sessions: u32,
+    pub default_phone_region: PhoneRegion,
+    pub trusted_proxy: bool,
+}
+
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
+
+impl Config {
+    /// Reads every setting through `lookup` (a Spin variable, in production).
+    pub fn load(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Config, ConfigError> {
+        let text = |name: &'static str| -> Result<String, ConfigError> {
+            match lookup(name) {
+                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+                _ => Err(ConfigError {
+                    variable: name,
+                    reason: "is not set".into(),
+                }),
+            }
+        };
+        let number = |name: &'static str, min: u32, max: u32| -> Result<u32, ConfigError> {
+            let raw = text(name)?;
+            match raw.parse::<u32>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(ConfigError {
+                    variable: name,
+                    reason: format!("must be a whole number from {min} to {max}"),
+                }),
+            }
+        };
+
+        let jwt_secret = text("jwt_secret")?.into_bytes();
+        if jwt_secret.len() < JWT_SECRET_MIN_BYTES {
+            return Err(ConfigError {
+                variable: "jwt_secret",
+                reason: format!("must be at least {JWT_SECRET_MIN_BYTES} bytes"),
+            });
+        }
+        let access_ttl_seconds = number("access_ttl_seconds", 60, 86_400)?;
+        let refresh_ttl_seconds = number("refresh_ttl_seconds", 300, 31_536_000)?;
+        if refresh_ttl_seconds < access_ttl_seconds {
+            return Err(ConfigError {
+                variable: "refresh_ttl_seconds",
+                reason: "must not be shorter than access_ttl_seconds".into(),
+            });
+        }
+        let trusted_proxy = match lookup("trusted_proxy").unwrap_or_default().trim() {
+            "" | "false" | "0" | "no" => false,
+            "true" | "1" | "yes" => true,
+            _ => {
+                return Err(ConfigError {
+                    variable: "trusted_proxy",
+                    reason: "must be true or false".into(),
+                })
+            }
+        };
+        Ok(Config {
+            db_url: Secret::new(text("db_url")?),
+            redis_url: Secret::new(text("redis_url")?),
+            jwt_secret: Secret::new(jwt_secret),
+            jwt_issuer: text("jwt_issuer")?,
+            jwt_audience: text("jwt_audience")?,
+            access_ttl_seconds,
+            refresh_ttl_seconds,
+            bcrypt_cost: number("bcrypt_cost", 4, 31)?,
+            max_active_sessions: number("max_active_sessions", 1, 1000)?,
+            default_phone_region: text("default_phone_region")?.parse().map_err(|e| {
+                ConfigError {
+                    variable: "default_phone_region",
+                    reason: format!("{e}"),
+                }
+            })?,
+            trusted_proxy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn good() -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("db_url", "postgres://u@h/db".to_string()),
+            ("redis_url", "redis://h".to_string()),
+            ("jwt_secret", "x".repeat(32)),
+            ("jwt_issuer", "auth".to_string()),
+            ("jwt_audience", "platform".to_string()),
+            ("access_ttl_seconds", "1800".to_string()),
+            ("refresh_ttl_seconds", "2592000".to_string()),
+            ("bcrypt_cost", "12".to_string()),
+            ("max_active_sessions", "10".to_string()),
+            ("default_phone_region", "RU".to_string()),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::load(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_of_the_manifest_load() {
+        let c = load(&good()).unwrap();
+        assert_eq!(c.bcrypt_cost, 12);
+        assert!(!c.trusted_proxy);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let mut vars = good();
+        vars.insert("bcrypt_cost", "twelve".into());
+        assert_eq!(load(&vars).unwrap_err().variable, "bcrypt_cost");
+
+        let mut vars = good();
+        vars.insert("jwt_secret", "too short".into());
+        assert_eq!(load(&vars).unwrap_err().variable, "jwt_secret");
+
+        let mut vars = good();
+        vars.remove("db_url");
+        assert_eq!(load(&vars).unwrap_err().variable, "db_url");
+
+        let mut vars = good();
+        vars.insert("default_phone_region", "Narnia".into());
+        assert_eq!(load(&vars).unwrap_err().variable, "default_phone_region");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let c = load(&good()).unwrap();
+        assert!(!format!("{c:?}").contains(&"x".repeat(32)));
+    }
+}

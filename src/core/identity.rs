@@ -1,0 +1,289 @@
+//! The identity values of SPEC §2, parsed at the edge: once a value is a
+//! `SecondLogin`, `Phone`, `Email` or `Password`, it is normalized and valid.
+
+use crate::core::secret::Secret;
+use std::fmt;
+use std::str::FromStr;
+use unicode_normalization::UnicodeNormalization;
+
+/// Why a value was refused, in words fit for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn invalid<T>(message: &str) -> Result<T, Invalid> {
+    Err(Invalid(message.to_string()))
+}
+
+/// The friendly login: trimmed, NFKC, lower-cased, 3–64 of `[a-z0-9._-]`,
+/// starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondLogin(String);
+
+impl SecondLogin {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let value: String = raw.trim().nfkc().collect::<String>().to_lowercase();
+        let len = value.chars().count();
+        if !(3..=64).contains(&len) {
+            return invalid("must be 3 to 64 characters long");
+        }
+        if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return invalid("must start with a letter a-z");
+        }
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return invalid("may contain only letters a-z, digits, '.', '_' and '-'");
+        }
+        Ok(SecondLogin(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number in E.164 (`+79991234567`), checked against real numbering
+/// plans. Numbers without a country code are read in the default region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+/// The region numbers without a `+country` prefix belong to (`RU`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneRegion(phonenumber::country::Id);
+
+impl FromStr for PhoneRegion {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        phonenumber::country::Id::from_str(&s.trim().to_uppercase())
+            .map(PhoneRegion)
+            .or_else(|_| invalid("must be an ISO 3166-1 alpha-2 region code such as RU"))
+    }
+}
+
+impl Phone {
+    pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, Invalid> {
+        let raw = raw.trim();
+        if raw.is_empty() || raw.len() > 32 {
+            return invalid("must be a phone number");
+        }
+        let number = match phonenumber::parse(Some(region.0), raw) {
+            Ok(n) => n,
+            Err(_) => return invalid("must be a phone number"),
+        };
+        if !number.is_valid() {
+            return invalid("is not a valid phone number");
+        }
+        Ok(Phone(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let value = raw.trim().to_lowercase();
+        if value.len() > 254 {
+            return invalid("must be at most 254 characters");
+        }
+        let options = email_address::Options::default()
+            .without_display_text()
+            .with_required_tld();
+        match email_address::EmailAddress::parse_with_options(&value, options) {
+            Ok(_) => Ok(Email(value)),
+            Err(_) => invalid("must be an email address"),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8–72 bytes of UTF-8. bcrypt reads at most 72 bytes, so a
+/// longer one is refused rather than silently cut.
+#[derive(Debug, Clone)]
+pub struct Password(Secret<String>);
+
+pub const PASSWORD_MIN_BYTES: usize = 8;
+pub const PASSWORD_MAX_BYTES: usize = 72;
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.len() < PASSWORD_MIN_BYTES {
+            return invalid("must be at least 8 bytes long");
+        }
+        Self::parse_for_login(raw)
+    }
+
+    /// A password as typed at login: the length floor is not checked there (a
+    /// short one is simply wrong), but more than bcrypt can read is refused.
+    pub fn parse_for_login(raw: &str) -> Result<Self, Invalid> {
+        if raw.is_empty() {
+            return invalid("must not be empty");
+        }
+        if raw.len() > PASSWORD_MAX_BYTES {
+            return invalid("must be at most 72 bytes long (UTF-8)");
+        }
+        Ok(Password(Secret::new(raw.to_string())))
+    }
+
+    pub fn secret(&self) -> &Secret<String> {
+        &self.0
+    }
+
+    /// Whether the password is just one of the user's own identifiers.
+    pub fn repeats_identifier(&self, identifiers: &[&str]) -> bool {
+        let typed = self.0.expose().trim().to_lowercase();
+        identifiers.iter().any(|id| {
+            let id = id.to_lowercase();
+            typed == id || typed == id.trim_start_matches('+')
+        })
+    }
+}
+
+/// What a person types into the login field: a second_login, a phone or an
+/// email, told apart by shape and normalized like the stored value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginId {
+    SecondLogin(SecondLogin),
+    Phone(Phone),
+    Email(Email),
+}
+
+impl LoginId {
+    pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        if trimmed.contains('@') {
+            Email::parse(trimmed).map(LoginId::Email)
+        } else if trimmed.starts_with(|c: char| c == '+' || c == '(' || c.is_ascii_digit()) {
+            Phone::parse(trimmed, region).map(LoginId::Phone)
+        } else {
+            SecondLogin::parse(trimmed).map(LoginId::SecondLogin)
+        }
+    }
+
+    /// The contact type and value as stored in `accounts.contacts`.
+    pub fn contact(&self) -> (&'static str, &str) {
+        match self {
+            LoginId::SecondLogin(v) => ("second_login", v.as_str()),
+            LoginId::Phone(v) => ("phone", v.as_str()),
+            LoginId::Email(v) => ("email", v.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ru() -> PhoneRegion {
+        "RU".parse().unwrap()
+    }
+
+    #[test]
+    fn second_login_is_normalized() {
+        assert_eq!(
+            SecondLogin::parse("  Ivan.Petrov ").unwrap().as_str(),
+            "ivan.petrov"
+        );
+        // Fullwidth letters fold to ASCII under NFKC.
+        assert_eq!(SecondLogin::parse("ＩＶＡＮ_1").unwrap().as_str(), "ivan_1");
+    }
+
+    #[test]
+    fn second_login_rules() {
+        assert!(SecondLogin::parse("ab").is_err());
+        assert!(SecondLogin::parse(&"a".repeat(65)).is_err());
+        assert!(SecondLogin::parse("1ivan").is_err());
+        assert!(SecondLogin::parse("ivan petrov").is_err());
+        assert!(SecondLogin::parse("иван").is_err());
+        assert!(SecondLogin::parse(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn phone_becomes_e164_in_the_default_region() {
+        assert_eq!(
+            Phone::parse("8 (912) 345-67-89", ru()).unwrap().as_str(),
+            "+79123456789"
+        );
+        assert_eq!(
+            Phone::parse("+7 912 345 67 89", ru()).unwrap().as_str(),
+            "+79123456789"
+        );
+        assert_eq!(
+            Phone::parse("+44 20 7946 0958", ru()).unwrap().as_str(),
+            "+442079460958"
+        );
+    }
+
+    #[test]
+    fn phone_rejects_non_numbers() {
+        assert!(Phone::parse("12", ru()).is_err());
+        assert!(Phone::parse("not a phone", ru()).is_err());
+        assert!(Phone::parse("+7 000", ru()).is_err());
+        assert!("XX1".parse::<PhoneRegion>().is_err());
+    }
+
+    #[test]
+    fn email_is_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Ivan@Example.COM ").unwrap().as_str(),
+            "ivan@example.com"
+        );
+        assert!(Email::parse("ivan").is_err());
+        assert!(Email::parse("ivan@").is_err());
+        assert!(Email::parse("Ivan <ivan@example.com>").is_err());
+        assert!(Email::parse("ivan@localhost").is_err());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_bytes() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("long enough").is_ok());
+        assert!(Password::parse(&"a".repeat(72)).is_ok());
+        assert!(Password::parse(&"a".repeat(73)).is_err());
+        // 37 two-byte letters are 74 bytes: refused, not truncated.
+        assert!(Password::parse(&"я".repeat(37)).is_err());
+    }
+
+    #[test]
+    fn password_may_not_repeat_an_identifier() {
+        let p = Password::parse("Ivan.Petrov").unwrap();
+        assert!(p.repeats_identifier(&["ivan.petrov"]));
+        let p = Password::parse("79123456789").unwrap();
+        assert!(p.repeats_identifier(&["+79123456789"]));
+        let p = Password::parse("correct horse").unwrap();
+        assert!(!p.repeats_identifier(&["ivan.petrov", "+79123456789"]));
+    }
+
+    #[test]
+    fn login_id_is_told_apart_by_shape() {
+        assert_eq!(
+            LoginId::parse("Ivan@Example.com", ru()).unwrap().contact(),
+            ("email", "ivan@example.com")
+        );
+        assert_eq!(
+            LoginId::parse("+7 912 345-67-89", ru()).unwrap().contact(),
+            ("phone", "+79123456789")
+        );
+        assert_eq!(
+            LoginId::parse("Ivan.Petrov", ru()).unwrap().contact(),
+            ("second_login", "ivan.petrov")
+        );
+    }
+}

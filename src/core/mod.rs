@@ -1,0 +1,12 @@
+//! The core decides: identity rules, tokens, passwords, errors and the flows
+//! of each endpoint. Nothing here knows about Spin; `crate::edge` adapts it.
+
+pub mod config;
+pub mod identity;
+pub mod passwords;
+pub mod ports;
+pub mod problem;
+pub mod requests;
+pub mod secret;
+pub mod service;
+pub mod tokens;

@@ -1,0 +1,167 @@
+//! Every failure the API can answer with, and its RFC 9457 problem document.
+//! This is the one place where errors become HTTP statuses.
+
+use crate::core::config::ConfigError;
+use serde::Serialize;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    // What the client did wrong.
+    MalformedJson,
+    Validation(Vec<FieldError>),
+    UnsupportedMediaType,
+    PayloadTooLarge { limit: usize },
+    NotFound,
+    MethodNotAllowed { allow: &'static [&'static str] },
+    Conflict { field: String },
+    RolesNotAllowed { roles: Vec<String> },
+    InvalidCredentials,
+    // What broke on our side.
+    Misconfigured(ConfigError),
+    Unavailable { dependency: &'static str },
+    Internal,
+}
+
+/// An `application/problem+json` body.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        self.problem().status
+    }
+
+    pub fn problem(&self) -> Problem {
+        let p = |type_uri, title, status, detail: String| Problem {
+            type_uri,
+            title,
+            status,
+            detail,
+            errors: vec![],
+        };
+        match self {
+            ApiError::MalformedJson => p(
+                "urn:auth:problem:malformed-json",
+                "Malformed JSON",
+                400,
+                "The request body is not valid JSON.".into(),
+            ),
+            ApiError::Validation(errors) => Problem {
+                errors: errors.clone(),
+                ..p(
+                    "urn:auth:problem:validation",
+                    "Invalid request",
+                    422,
+                    "Some fields are missing or invalid; see errors.".into(),
+                )
+            },
+            ApiError::UnsupportedMediaType => p(
+                "about:blank",
+                "Unsupported Media Type",
+                415,
+                "Send the body as application/json.".into(),
+            ),
+            ApiError::PayloadTooLarge { limit } => p(
+                "about:blank",
+                "Content Too Large",
+                413,
+                format!("The request body must be at most {limit} bytes."),
+            ),
+            ApiError::NotFound => p("about:blank", "Not Found", 404, "There is nothing at this path.".into()),
+            ApiError::MethodNotAllowed { allow } => p(
+                "about:blank",
+                "Method Not Allowed",
+                405,
+                format!("This path accepts {}.", allow.join(", ")),
+            ),
+            ApiError::Conflict { field } => Problem {
+                errors: vec![FieldError::new(field, "is already taken")],
+                ..p(
+                    "urn:auth:problem:already-taken",
+                    "Already taken",
+                    409,
+                    format!("This {field} belongs to another account."),
+                )
+            },
+            ApiError::RolesNotAllowed { roles } => p(
+                "urn:auth:problem:role-not-allowed",
+                "Role not allowed",
+                403,
+                format!("These roles cannot be granted here: {}.", roles.join(", ")),
+            ),
+            ApiError::InvalidCredentials => p(
+                "urn:auth:problem:invalid-credentials",
+                "Invalid credentials",
+                401,
+                "The login or the password is wrong.".into(),
+            ),
+            ApiError::Misconfigured(e) => p(
+                "urn:auth:problem:misconfigured",
+                "Service misconfigured",
+                500,
+                format!("The service cannot run with its configuration: {e}."),
+            ),
+            ApiError::Unavailable { dependency } => p(
+                "urn:auth:problem:unavailable",
+                "Service unavailable",
+                503,
+                format!("A service this one depends on ({dependency}) cannot be reached; try again shortly."),
+            ),
+            ApiError::Internal => p(
+                "urn:auth:problem:internal",
+                "Internal error",
+                500,
+                "Something went wrong on our side; it has been logged.".into(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_problem_lists_fields() {
+        let e = ApiError::Validation(vec![FieldError::new("phone", "must be a phone number")]);
+        let json = serde_json::to_value(e.problem()).unwrap();
+        assert_eq!(json["status"], 422);
+        assert_eq!(json["errors"][0]["field"], "phone");
+        assert!(
+            json["type"].is_string() && json["title"].is_string() && json["detail"].is_string()
+        );
+    }
+
+    #[test]
+    fn unknown_login_and_wrong_password_are_one_problem() {
+        let json = serde_json::to_string(&ApiError::InvalidCredentials.problem()).unwrap();
+        assert!(!json.contains("errors"));
+        assert_eq!(ApiError::InvalidCredentials.status(), 401);
+    }
+}

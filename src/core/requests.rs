@@ -1,0 +1,295 @@
+//! Request bodies turned into domain values. Every problem with a field is
+//! collected, so one answer tells the client everything to fix.
+
+use crate::core::identity::{Email, Invalid, LoginId, Password, Phone, PhoneRegion, SecondLogin};
+use crate::core::problem::FieldError;
+use serde_json::{Map, Value};
+
+pub const PROFILE_MAX_BYTES: usize = 8 * 1024;
+
+/// Collects field errors while the fields are read.
+struct Fields<'a> {
+    body: &'a Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(body: &'a Value) -> Result<Self, Vec<FieldError>> {
+        match body.as_object() {
+            Some(body) => Ok(Fields {
+                body,
+                errors: vec![],
+            }),
+            None => Err(vec![FieldError::new("", "the body must be a JSON object")]),
+        }
+    }
+
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// A required string.
+    fn text(&mut self, field: &str) -> Option<&'a str> {
+        match self.body.get(field) {
+            None | Some(Value::Null) => {
+                self.fail(field, "is required");
+                None
+            }
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                self.fail(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn optional_text(&mut self, field: &str) -> Option<&'a str> {
+        match self.body.get(field) {
+            None | Some(Value::Null) => None,
+            Some(_) => self.text(field),
+        }
+    }
+
+    /// Parses a present string, recording why it is invalid.
+    fn parsed<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, Invalid>,
+    ) -> Option<T> {
+        match parse(raw?) {
+            Ok(v) => Some(v),
+            Err(Invalid(message)) => {
+                self.fail(field, message);
+                None
+            }
+        }
+    }
+
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(v) if self.errors.is_empty() => Ok(v),
+            _ => Err(self.errors),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Registration {
+    pub second_login: SecondLogin,
+    pub phone: Phone,
+    pub email: Option<Email>,
+    pub password: Password,
+    pub profile: Map<String, Value>,
+    pub group_names: Vec<String>,
+    pub interface: String,
+}
+
+impl Registration {
+    pub fn parse(body: &Value, region: PhoneRegion) -> Result<Registration, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let raw_login = f.text("second_login");
+        let second_login = f.parsed("second_login", raw_login, SecondLogin::parse);
+        let raw_phone = f.text("phone");
+        let phone = f.parsed("phone", raw_phone, |s| Phone::parse(s, region));
+        let raw_email = f.optional_text("email");
+        let email = f.parsed("email", raw_email, Email::parse);
+        let raw_password = f.text("password");
+        let password = f.parsed("password", raw_password, Password::parse);
+        let interface = f.text("interface").map(str::trim).map(str::to_string);
+        if interface.as_deref() == Some("") {
+            f.fail("interface", "must not be empty");
+        }
+
+        let group_names = match f.body.get("group_names") {
+            None | Some(Value::Null) => {
+                f.fail("group_names", "is required");
+                None
+            }
+            Some(Value::Array(items)) if items.is_empty() => {
+                f.fail("group_names", "must name at least one role");
+                None
+            }
+            Some(Value::Array(items)) => {
+                let mut names: Vec<String> = Vec::new();
+                for item in items {
+                    match item.as_str() {
+                        Some(s) if !s.trim().is_empty() => names.push(s.trim().to_lowercase()),
+                        _ => {
+                            f.fail("group_names", "must be a list of role names");
+                            break;
+                        }
+                    }
+                }
+                names.sort();
+                names.dedup();
+                Some(names)
+            }
+            Some(_) => {
+                f.fail("group_names", "must be a list of role names");
+                None
+            }
+        };
+
+        let profile = match f.body.get("profile") {
+            None | Some(Value::Null) => Some(Map::new()),
+            Some(Value::Object(map)) => {
+                let size = serde_json::to_vec(map)
+                    .map(|v| v.len())
+                    .unwrap_or(usize::MAX);
+                if size > PROFILE_MAX_BYTES {
+                    f.fail(
+                        "profile",
+                        format!("must be at most {PROFILE_MAX_BYTES} bytes of JSON"),
+                    );
+                    None
+                } else {
+                    Some(map.clone())
+                }
+            }
+            Some(_) => {
+                f.fail("profile", "must be a JSON object");
+                None
+            }
+        };
+
+        if let (Some(p), Some(l), Some(ph)) = (&password, &second_login, &phone) {
+            let mut ids = vec![l.as_str(), ph.as_str()];
+            if let Some(e) = &email {
+                ids.push(e.as_str());
+            }
+            if p.repeats_identifier(&ids) {
+                f.fail("password", "must not be your login, phone or email");
+            }
+        }
+
+        let all = (|| {
+            Some(Registration {
+                second_login: second_login?,
+                phone: phone?,
+                email: if raw_email.is_some() {
+                    Some(email?)
+                } else {
+                    None
+                },
+                password: password?,
+                profile: profile?,
+                group_names: group_names?,
+                interface: interface?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+#[derive(Debug)]
+pub struct LoginRequest {
+    /// `None` when the login cannot be any account's (wrong shape): the
+    /// answer is then the same 401 as for an unknown one.
+    pub login: Option<LoginId>,
+    pub password: Password,
+}
+
+impl LoginRequest {
+    pub fn parse(body: &Value, region: PhoneRegion) -> Result<LoginRequest, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let raw_login = f.text("login");
+        if raw_login.is_some_and(|l| l.trim().is_empty()) {
+            f.fail("login", "must not be empty");
+        }
+        let raw_password = f.text("password");
+        let password = f.parsed("password", raw_password, Password::parse_for_login);
+        let login = raw_login.map(|l| LoginId::parse(l, region).ok());
+        let all = (|| {
+            Some(LoginRequest {
+                login: login?,
+                password: password?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ru() -> PhoneRegion {
+        "RU".parse().unwrap()
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_full_registration_parses_normalized() {
+        let r = Registration::parse(
+            &json!({"second_login": " Ivan ", "phone": "8 912 345 67 89", "email": "I@Example.com",
+                    "password": "correct horse", "group_names": ["Customer"], "interface": "customer_app"}),
+            ru(),
+        )
+        .unwrap();
+        assert_eq!(r.second_login.as_str(), "ivan");
+        assert_eq!(r.phone.as_str(), "+79123456789");
+        assert_eq!(r.email.unwrap().as_str(), "i@example.com");
+        assert_eq!(r.group_names, vec!["customer"]);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let errors = Registration::parse(
+            &json!({"second_login": 5, "phone": "nope", "password": "short", "group_names": "customer",
+                    "profile": [1]}),
+            ru(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            fields(&errors),
+            vec![
+                "second_login",
+                "phone",
+                "password",
+                "interface",
+                "group_names",
+                "profile"
+            ]
+        );
+    }
+
+    #[test]
+    fn password_equal_to_the_login_is_refused() {
+        let errors = Registration::parse(
+            &json!({"second_login": "ivan.petrov", "phone": "+79123456789", "password": "Ivan.Petrov",
+                    "group_names": ["customer"], "interface": "customer_app"}),
+            ru(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&errors), vec!["password"]);
+    }
+
+    #[test]
+    fn oversized_profile_is_refused() {
+        let errors = Registration::parse(
+            &json!({"second_login": "ivan", "phone": "+79123456789", "password": "correct horse",
+                    "group_names": ["customer"], "interface": "customer_app",
+                    "profile": {"bio": "x".repeat(9000)}}),
+            ru(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&errors), vec!["profile"]);
+    }
+
+    #[test]
+    fn login_of_impossible_shape_is_not_a_validation_error() {
+        let r = LoginRequest::parse(
+            &json!({"login": "1 not a phone", "password": "whatever"}),
+            ru(),
+        )
+        .unwrap();
+        assert!(r.login.is_none());
+        let errors = LoginRequest::parse(&json!({"password": 12}), ru()).unwrap_err();
+        assert_eq!(fields(&errors), vec!["login", "password"]);
+    }
+}

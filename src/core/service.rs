@@ -1,0 +1,196 @@
+//! The rules of registration and login, independent of Spin: given the
+//! parsed request and the ports, decide and answer.
+
+use crate::core::config::Config;
+use crate::core::passwords;
+use crate::core::ports::{ClientInfo, Events, NewRegistration, NewSession, Store, StoreError};
+use crate::core::problem::ApiError;
+use crate::core::requests::{LoginRequest, Registration};
+use crate::core::secret::Secret;
+use crate::core::tokens::{self, RefreshToken, SigningSettings, Subject};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+/// The channel on which committed events are announced.
+pub const EVENTS_CHANNEL: &str = "auth.events";
+
+#[derive(Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u32,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenPair([redacted])")
+    }
+}
+
+#[derive(Serialize)]
+pub struct RegisteredUser {
+    pub id: String,
+    pub second_login: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    pub profile: Map<String, Value>,
+    pub created_at: String,
+}
+
+#[derive(Serialize)]
+pub struct RegistrationResponse {
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    pub user: RegisteredUser,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Taken { field } => ApiError::Conflict { field },
+            StoreError::UnknownInterface => {
+                ApiError::Validation(vec![crate::core::problem::FieldError::new(
+                    "interface",
+                    "is not a known interface",
+                )])
+            }
+            StoreError::RolesNotAllowed { roles } => ApiError::RolesNotAllowed { roles },
+            StoreError::Unavailable => ApiError::Unavailable {
+                dependency: "database",
+            },
+            StoreError::Failed(_) => ApiError::Internal,
+        }
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn token_pair(
+    config: &Config,
+    subject: &Subject<'_>,
+    refresh: &RefreshToken,
+) -> Result<TokenPair, ApiError> {
+    let settings = SigningSettings {
+        secret: &config.jwt_secret,
+        issuer: &config.jwt_issuer,
+        audience: &config.jwt_audience,
+        ttl_seconds: config.access_ttl_seconds,
+    };
+    let access = tokens::issue_access_token(&settings, subject, now_unix())
+        .map_err(|_| ApiError::Internal)?;
+    Ok(TokenPair {
+        access_token: access.expose().clone(),
+        refresh_token: refresh.token.expose().clone(),
+        token_type: "bearer",
+        expires_in: config.access_ttl_seconds,
+    })
+}
+
+pub fn register(
+    config: &Config,
+    store: &mut impl Store,
+    events: &mut impl Events,
+    request: Registration,
+    client: &ClientInfo,
+) -> Result<RegistrationResponse, ApiError> {
+    let password_hash: Secret<String> =
+        passwords::hash(&request.password, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
+    let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+    let registered = store.register(&NewRegistration {
+        second_login: request.second_login.as_str(),
+        phone: request.phone.as_str(),
+        email: request.email.as_ref().map(|e| e.as_str()),
+        password_hash: password_hash.expose(),
+        profile: &request.profile,
+        group_names: &request.group_names,
+        interface: &request.interface,
+        session: NewSession {
+            refresh_token_hash: &refresh.hash,
+            ttl_seconds: config.refresh_ttl_seconds,
+            max_sessions: config.max_active_sessions,
+            client,
+        },
+    })?;
+
+    // The outbox row is already committed; this is the low-latency notice.
+    // Losing it loses nothing (the CDC pipeline reads the outbox), so a
+    // Redis failure here is logged, not returned.
+    let event = json!({
+        "type": "user.registered",
+        "user_id": registered.user_id,
+        "second_login": request.second_login.as_str(),
+        "roles": registered.roles,
+        "created_at": registered.created_at,
+    });
+    if let Err(e) = events.publish(EVENTS_CHANNEL, event.to_string().as_bytes()) {
+        eprintln!("user.registered not announced on Redis (the outbox still has it): {e}");
+    }
+
+    let subject = Subject {
+        user_id: &registered.user_id,
+        session_id: &registered.session_id,
+        roles: &registered.roles,
+    };
+    let tokens = token_pair(config, &subject, &refresh)?;
+    Ok(RegistrationResponse {
+        tokens,
+        user: RegisteredUser {
+            id: registered.user_id,
+            second_login: request.second_login.as_str().to_string(),
+            phone: request.phone.as_str().to_string(),
+            email: request.email.map(|e| e.as_str().to_string()),
+            roles: registered.roles,
+            profile: request.profile,
+            created_at: registered.created_at,
+        },
+    })
+}
+
+pub fn login(
+    config: &Config,
+    store: &mut impl Store,
+    request: LoginRequest,
+    client: &ClientInfo,
+) -> Result<TokenPair, ApiError> {
+    let credentials = match &request.login {
+        Some(login) => {
+            let (contact_type, value) = login.contact();
+            store.find_credentials(contact_type, value)?
+        }
+        None => None,
+    };
+    // Exactly one bcrypt verification whatever was found, so an unknown login
+    // takes as long as a wrong password and answers the same.
+    let stored_hash = credentials
+        .as_ref()
+        .and_then(|c| c.password_hash.as_deref());
+    let matches = passwords::verify(&request.password, stored_hash, config.bcrypt_cost);
+    let credentials = match credentials {
+        Some(c) if matches => c,
+        _ => return Err(ApiError::InvalidCredentials),
+    };
+
+    let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+    let session = store.open_session(
+        &credentials.user_id,
+        &NewSession {
+            refresh_token_hash: &refresh.hash,
+            ttl_seconds: config.refresh_ttl_seconds,
+            max_sessions: config.max_active_sessions,
+            client,
+        },
+    )?;
+    let subject = Subject {
+        user_id: &credentials.user_id,
+        session_id: &session.session_id,
+        roles: &session.roles,
+    };
+    token_pair(config, &subject, &refresh)
+}

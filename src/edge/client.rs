@@ -1,0 +1,60 @@
+//! Who is calling: the client IP from the connection (Spin's
+//! `spin-client-addr`), or from `X-Forwarded-For` only behind a trusted proxy.
+
+use crate::core::ports::ClientInfo;
+use std::net::{IpAddr, SocketAddr};
+
+pub fn client_info(header: impl Fn(&str) -> Option<String>, trusted_proxy: bool) -> ClientInfo {
+    let connection_ip = header("spin-client-addr").and_then(|a| {
+        a.parse::<SocketAddr>()
+            .map(|s| s.ip())
+            .or_else(|_| a.parse::<IpAddr>())
+            .ok()
+    });
+    // The proxy appends the address it saw; the last entry is the one it vouches for.
+    let forwarded_ip = || {
+        header("x-forwarded-for")?
+            .rsplit(',')
+            .next()
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+    };
+    let ip = if trusted_proxy {
+        forwarded_ip().or(connection_ip)
+    } else {
+        connection_ip
+    };
+    ClientInfo {
+        ip: ip.map(|ip| ip.to_string()),
+        user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let h = [
+            ("spin-client-addr", "10.0.0.1:5555"),
+            ("x-forwarded-for", "1.2.3.4, 5.6.7.8"),
+        ];
+        assert_eq!(
+            client_info(headers(&h), false).ip.as_deref(),
+            Some("10.0.0.1")
+        );
+        assert_eq!(
+            client_info(headers(&h), true).ip.as_deref(),
+            Some("5.6.7.8")
+        );
+    }
+}

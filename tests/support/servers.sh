@@ -1,0 +1,73 @@
+# Throwaway PostgreSQL and Redis on free loopback ports, in a temporary
+# directory. Source this file, call start_servers, and stop_servers on exit.
+# Sets: WORK_DIR, PG_PORT, PG_ADMIN_URL, REDIS_PORT, REDIS_URL.
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# PostgreSQL refuses to run as root: run its tools as the postgres user then.
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+random_secret() {
+  head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32
+}
+
+start_servers() {
+  WORK_DIR=$(mktemp -d /tmp/auth-service.XXXXXX)
+  chmod 755 "$WORK_DIR"
+  mkdir -p "$WORK_DIR/pg"
+  [ "$(id -u)" -ne 0 ] || chown postgres: "$WORK_DIR/pg"
+
+  PG_PORT=$(free_port)
+  PG_SUPERUSER_PASSWORD=$(random_secret)
+  echo "$PG_SUPERUSER_PASSWORD" > "$WORK_DIR/pg/pwfile"
+  [ "$(id -u)" -ne 0 ] || chown postgres: "$WORK_DIR/pg/pwfile"
+  as_postgres "$PG_BIN/initdb" -D "$WORK_DIR/pg/data" -U postgres --pwfile="$WORK_DIR/pg/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-sync >/dev/null
+  rm -f "$WORK_DIR/pg/pwfile"
+  as_postgres "$PG_BIN/pg_ctl" -D "$WORK_DIR/pg/data" -l "$WORK_DIR/pg/log" -w -s \
+    -o "-p $PG_PORT -k $WORK_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start
+  PG_ADMIN_URL="postgres://postgres:$PG_SUPERUSER_PASSWORD@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize yes --pidfile "$WORK_DIR/redis.pid" --logfile "$WORK_DIR/redis.log" --dir "$WORK_DIR"
+  REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  for _ in $(seq 50); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+}
+
+# Creates database $1 with the migrations applied and the service role able
+# to log in with password $2. Prints the service's connection URL.
+create_database() {
+  local name=$1 service_password=$2
+  psql "$PG_ADMIN_URL" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null
+  local admin_url=${PG_ADMIN_URL/\/postgres\?/\/$name?}
+  "$(dirname "${BASH_SOURCE[0]}")/../../sql/migrate" "$admin_url" >/dev/null
+  psql "$admin_url" -X -q -v ON_ERROR_STOP=1 \
+    -c "ALTER ROLE auth_service WITH LOGIN PASSWORD '$service_password'" >/dev/null
+  echo "postgres://auth_service:$service_password@127.0.0.1:$PG_PORT/$name?sslmode=disable"
+}
+
+stop_servers() {
+  [ -n "${WORK_DIR:-}" ] || return 0
+  if [ -f "$WORK_DIR/redis.pid" ]; then
+    kill "$(cat "$WORK_DIR/redis.pid")" 2>/dev/null || true
+  fi
+  if [ -d "$WORK_DIR/pg/data" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$WORK_DIR/pg/data" -m immediate -s stop 2>/dev/null || true
+  fi
+  rm -rf "$WORK_DIR"
+}
