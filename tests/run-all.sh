@@ -38,7 +38,7 @@ export SPIN_VARIABLE_BCRYPT_COST=4
 target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$HOST_PORT" \
   >"$WORK_DIR/host.log" 2>&1 &
 HOST_PID=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   curl -fsS "http://127.0.0.1:$HOST_PORT/api/v1/auth/health" >/dev/null 2>&1 && break
   kill -0 "$HOST_PID" 2>/dev/null || { cat "$WORK_DIR/host.log"; exit 1; }
   sleep 0.2
@@ -53,7 +53,7 @@ export AUTH_REDIS_URL=$REDIS_URL
 export AUTH_JWT_SECRET=$JWT_SECRET
 export AUTH_TEST_HOST_BIN=$PWD/target/debug/spin-test-host
 status=0
-cargo test --workspace -- --test-threads=4 || status=$?
+cargo test --workspace --no-fail-fast -- --test-threads=4 || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== component log (test host)"
   tail -n 50 "$WORK_DIR/host.log"

@@ -2,7 +2,7 @@
 //! would, for the end-to-end tests, the browser test and the benchmark.
 //!
 //!     spin-test-host --manifest spin.toml --listen 127.0.0.1:3000
-//!     spin-test-host --manifest spin.toml --print-imports
+//!     spin-test-host --print-imports target/wasm32-wasip2/release/auth_service.wasm
 //!
 //! It provides WASI and `wasi:http`, and the Spin interfaces named in
 //! `wit/world.wit` (`spin-services`). A component importing anything else is
@@ -28,21 +28,28 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 struct Args {
     manifest: PathBuf,
     listen: Option<String>,
-    print_imports: bool,
+    /// A component whose imports and exports to list, instead of serving.
+    print_imports: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         manifest: PathBuf::from("spin.toml"),
         listen: None,
-        print_imports: false,
+        print_imports: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--manifest" => args.manifest = it.next().context("--manifest needs a path")?.into(),
             "--listen" => args.listen = Some(it.next().context("--listen needs host:port")?),
-            "--print-imports" => args.print_imports = true,
+            "--print-imports" => {
+                args.print_imports = Some(
+                    it.next()
+                        .context("--print-imports needs a .wasm path")?
+                        .into(),
+                )
+            }
             other => bail!("unknown argument {other:?}"),
         }
     }
@@ -52,16 +59,15 @@ fn parse_args() -> Result<Args> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = parse_args()?;
-    let env = std::env::vars().collect();
-    let app = manifest::App::load(&args.manifest, &env)?;
-
     let engine = Engine::new(&Config::new())?;
-    let component = Component::from_file(&engine, &app.source)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("loading {}", app.source.display()))?;
+    let load = |path: &std::path::Path| {
+        Component::from_file(&engine, path)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("loading {}", path.display()))
+    };
 
-    if args.print_imports {
-        let ty = component.component_type();
+    if let Some(path) = &args.print_imports {
+        let ty = load(path)?.component_type();
         for (name, _) in ty.imports(&engine) {
             println!("import {name}");
         }
@@ -70,6 +76,10 @@ async fn main() -> Result<()> {
         }
         return Ok(());
     }
+
+    let env = std::env::vars().collect();
+    let app = manifest::App::load(&args.manifest, &env)?;
+    let component = load(&app.source)?;
 
     let mut linker: Linker<RequestState> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

@@ -1,0 +1,82 @@
+//! The built component needs nothing beyond the world in `wit/`, so any host
+//! that provides that world (Spin does) can run it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use wit_component::DecodedWasm;
+use wit_parser::{Resolve, WorldId, WorldKey};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+}
+
+/// (imports, exports) of the world, as fully qualified interface names.
+fn world() -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut resolve = Resolve::default();
+    let (package, _) = resolve.push_dir(repo().join("wit")).expect("wit/ parses");
+    let world = resolve
+        .select_world(&[package], Some("auth-service"))
+        .expect("world auth-service");
+    names(&resolve, world)
+}
+
+fn names(resolve: &Resolve, world: WorldId) -> (BTreeSet<String>, BTreeSet<String>) {
+    let name = |key: &WorldKey| match key {
+        WorldKey::Interface(id) => resolve.id_of(*id).expect("a named interface"),
+        WorldKey::Name(name) => name.clone(),
+    };
+    let w = &resolve.worlds[world];
+    (
+        w.imports.keys().map(name).collect(),
+        w.exports.keys().map(name).collect(),
+    )
+}
+
+/// (imports, exports) of the built component, decoded from its binary.
+fn component() -> (BTreeSet<String>, BTreeSet<String>) {
+    let wasm = std::fs::read(repo().join("target/wasm32-wasip2/release/auth_service.wasm"))
+        .expect("the component is built (cargo build --target wasm32-wasip2 --release)");
+    let DecodedWasm::Component(resolve, world) = wit_component::decode(&wasm).expect("a component")
+    else {
+        panic!("the .wasm is a WIT package, not a component");
+    };
+    names(&resolve, world)
+}
+
+#[test]
+fn every_import_of_the_component_is_in_the_world() {
+    let (world_imports, _) = world();
+    let (imports, _) = component();
+    let missing: Vec<_> = imports.difference(&world_imports).collect();
+    assert!(
+        missing.is_empty(),
+        "the component imports what wit/world.wit does not list: {missing:?}"
+    );
+}
+
+#[test]
+fn the_world_lists_no_spin_service_the_component_does_not_use() {
+    let (world_imports, _) = world();
+    let (imports, _) = component();
+    let unused: Vec<_> = world_imports
+        .iter()
+        .filter(|i| i.starts_with("spin:") || i.starts_with("fermyon:"))
+        .filter(|i| !imports.contains(*i))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "wit/world.wit lists Spin interfaces the component never imports: {unused:?}"
+    );
+}
+
+#[test]
+fn the_component_exports_the_http_handler_of_the_world() {
+    let (_, world_exports) = world();
+    let (_, exports) = component();
+    assert_eq!(exports, world_exports);
+    assert!(exports.contains("wasi:http/incoming-handler@0.2.0"));
+}

@@ -1,0 +1,197 @@
+//! The stored functions, called directly as the service role against the real
+//! database: what they store, what they return, and the SQLSTATEs they raise.
+
+use e2e::{admin_db, service_db, Person};
+use postgres::Client;
+use serde_json::Value;
+
+/// A bcrypt-shaped hash (the table refuses anything else); no password matches it.
+const HASH: &str = "$2b$04$.....................................................";
+const REGISTER: &str = "SELECT auth.register($1, $2, $3, $8, '{}'::jsonb, $4, $5, $6, 3600, $7, 'sql-test', '127.0.0.1')";
+
+fn token_hash() -> Vec<u8> {
+    let n = e2e::unique_number().to_be_bytes();
+    let mut h = vec![0u8; 32];
+    h[..8].copy_from_slice(&n);
+    h[8..16].copy_from_slice(&std::process::id().to_be_bytes().repeat(2));
+    h[16..24].copy_from_slice(
+        &std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            .to_be_bytes()[8..],
+    );
+    h
+}
+
+fn register(
+    db: &mut Client,
+    p: &Person,
+    groups: &[&str],
+    interface: &str,
+    max_sessions: i32,
+) -> Result<Value, postgres::Error> {
+    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    db.query_one(
+        REGISTER,
+        &[
+            &p.second_login,
+            &p.phone,
+            &p.email,
+            &groups,
+            &interface,
+            &token_hash(),
+            &max_sessions,
+            &HASH,
+        ],
+    )
+    .map(|row| row.get(0))
+}
+
+fn sqlstate(e: &postgres::Error) -> String {
+    e.code().map(|c| c.code().to_string()).unwrap_or_default()
+}
+
+#[test]
+fn register_stores_the_user_and_returns_its_session() {
+    let mut db = service_db();
+    let p = Person::new();
+    let result = register(&mut db, &p, &["customer"], "customer_app", 10).unwrap();
+    assert_eq!(result["roles"], serde_json::json!(["customer"]));
+    for key in ["user_id", "session_id", "created_at", "session_expires_at"] {
+        assert!(result[key].is_string(), "{key} in {result}");
+    }
+
+    let row = admin_db()
+        .query_one(
+            "SELECT (SELECT count(*) FROM accounts.contacts WHERE user_id = u.id AND is_active),
+                    (SELECT count(*) FROM auth.sessions WHERE user_id = u.id AND revoked_at IS NULL),
+                    (SELECT payload FROM auth.outbox WHERE aggregate_id = u.id AND event_type = 'user.registered')
+             FROM accounts.users u WHERE u.id = $1::text::uuid",
+            &[&result["user_id"].as_str().unwrap()],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 3, "login, phone and email");
+    assert_eq!(row.get::<_, i64>(1), 1);
+    let event: Value = row.get(2);
+    assert_eq!(event["second_login"], p.second_login.as_str());
+    assert_eq!(event["user_id"], result["user_id"]);
+    assert_eq!(event["roles"], serde_json::json!(["customer"]));
+}
+
+#[test]
+fn register_raises_the_documented_sqlstates() {
+    let mut db = service_db();
+    let e = register(&mut db, &Person::new(), &["customer"], "no_such_app", 10).unwrap_err();
+    assert_eq!(sqlstate(&e), "AU001");
+
+    let e = register(
+        &mut db,
+        &Person::new(),
+        &["customer", "manager", "driver"],
+        "customer_app",
+        10,
+    )
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "AU002");
+    assert_eq!(e.as_db_error().unwrap().detail(), Some("driver,manager"));
+
+    let taken = Person::new();
+    register(&mut db, &taken, &["courier"], "courier_app", 10).unwrap();
+    for field in ["second_login", "phone", "email"] {
+        let mut p = Person::new();
+        match field {
+            "second_login" => p.second_login = taken.second_login.clone(),
+            "phone" => p.phone = taken.phone.clone(),
+            _ => p.email = taken.email.clone(),
+        }
+        let e = register(&mut db, &p, &["customer"], "customer_app", 10).unwrap_err();
+        assert_eq!(sqlstate(&e), "23505");
+        assert_eq!(e.as_db_error().unwrap().column(), Some(field));
+    }
+}
+
+#[test]
+fn opening_sessions_past_the_limit_evicts_the_oldest() {
+    let mut db = service_db();
+    let first = register(&mut db, &Person::new(), &["customer"], "customer_app", 2).unwrap();
+    let user_id = first["user_id"].as_str().unwrap().to_string();
+    let mut sessions = vec![first["session_id"].as_str().unwrap().to_string()];
+    for _ in 0..2 {
+        let opened: Value = db
+            .query_one(
+                "SELECT auth.open_session($1::text::uuid, $2, 3600, 2, NULL, NULL)",
+                &[&user_id, &token_hash()],
+            )
+            .unwrap()
+            .get(0);
+        sessions.push(opened["session_id"].as_str().unwrap().to_string());
+    }
+    let rows = admin_db()
+        .query(
+            "SELECT id::text, revoked_reason FROM auth.sessions WHERE user_id = $1::text::uuid ORDER BY created_at",
+            &[&user_id],
+        )
+        .unwrap();
+    let states: Vec<(String, Option<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        states,
+        vec![
+            (sessions[0].clone(), Some("evicted".to_string())),
+            (sessions[1].clone(), None),
+            (sessions[2].clone(), None)
+        ]
+    );
+}
+
+#[test]
+fn find_credentials_sees_only_active_contacts() {
+    let mut db = service_db();
+    let p = Person::new();
+    let user = register(&mut db, &p, &["customer"], "customer_app", 10).unwrap();
+    let find = |db: &mut Client, kind: &str, value: &str| -> Option<Value> {
+        db.query_one("SELECT auth.find_credentials($1, $2)", &[&kind, &value])
+            .unwrap()
+            .get(0)
+    };
+    let found = find(&mut db, "email", &p.email).expect("found by email");
+    assert_eq!(found["user_id"], user["user_id"]);
+    assert_eq!(found["password_hash"], HASH);
+
+    admin_db()
+        .execute(
+            "UPDATE accounts.contacts SET is_active = false, deactivated_at = now() WHERE value = $1",
+            &[&p.email],
+        )
+        .unwrap();
+    assert!(
+        find(&mut db, "email", &p.email).is_none(),
+        "a deactivated email no longer logs in"
+    );
+    assert!(find(&mut db, "second_login", &p.second_login).is_some());
+}
+
+#[test]
+fn one_active_value_per_contact_is_a_database_constraint() {
+    let mut db = service_db();
+    let (a, b) = (Person::new(), Person::new());
+    let user_a = register(&mut db, &a, &["customer"], "customer_app", 10).unwrap();
+    register(&mut db, &b, &["customer"], "customer_app", 10).unwrap();
+    let mut admin = admin_db();
+    // Even bypassing the functions, b's phone cannot be made a's too...
+    let e = admin
+        .execute(
+            "INSERT INTO accounts.contacts (user_id, contact_type, value) VALUES ($1::text::uuid, 'phone', $2)",
+            &[&user_a["user_id"].as_str().unwrap(), &b.phone],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "23505");
+    // ...nor can a hold two active second_logins.
+    let e = admin
+        .execute(
+            "INSERT INTO accounts.contacts (user_id, contact_type, value) VALUES ($1::text::uuid, 'second_login', $2)",
+            &[&user_a["user_id"].as_str().unwrap(), &format!("other.{}", e2e::unique_number())],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "23505");
+}
