@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs the auth service on http://127.0.0.1:3000 (PORT to change it).
+#
+# With no database configured it starts throwaway PostgreSQL and Redis (gone
+# when you stop it with Ctrl-C). To use your own servers instead, set:
+#   AUTH_DB_ADMIN_URL     a role that may apply migrations (owner/superuser)
+#   SPIN_VARIABLE_DB_URL  the service's own connection (role auth_service)
+#   SPIN_VARIABLE_DB_HOST, SPIN_VARIABLE_REDIS_URL, SPIN_VARIABLE_REDIS_HOST
+# Serves with `spin up` when Spin is installed, otherwise with the test host.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+tests/support/install.sh
+# shellcheck source=tests/support/servers.sh
+source tests/support/servers.sh
+PORT=${PORT:-3000}
+
+if [ -z "${SPIN_VARIABLE_DB_URL:-}" ]; then
+  echo "run: starting throwaway PostgreSQL and Redis"
+  start_servers
+  SPIN_VARIABLE_DB_URL=$(create_database auth "$(random_secret)")
+  export SPIN_VARIABLE_DB_URL
+  export SPIN_VARIABLE_DB_HOST=127.0.0.1:$PG_PORT
+  export SPIN_VARIABLE_REDIS_URL=$REDIS_URL
+  export SPIN_VARIABLE_REDIS_HOST=127.0.0.1:$REDIS_PORT
+else
+  : "${AUTH_DB_ADMIN_URL:?set AUTH_DB_ADMIN_URL so the migrations can be applied}"
+  sql/migrate "$AUTH_DB_ADMIN_URL"
+fi
+if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
+  SPIN_VARIABLE_JWT_SECRET=$(random_secret)$(random_secret)
+  export SPIN_VARIABLE_JWT_SECRET
+  echo "run: using a random development jwt_secret (tokens die with this process)"
+fi
+
+echo "run: building the component"
+cargo build --quiet --target wasm32-wasip2 --release
+
+if command -v spin >/dev/null 2>&1; then
+  echo "run: serving with spin up"
+  runner=(spin up --from spin.toml --listen "127.0.0.1:$PORT")
+else
+  echo "run: Spin is not installed; serving with the test host (tests/host)"
+  cargo build --quiet -p spin-test-host
+  runner=(target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$PORT")
+fi
+
+cat <<MSG
+run: http://127.0.0.1:$PORT/api/v1/auth/health
+run: try
+  curl -s http://127.0.0.1:$PORT/api/v1/auth/register -H 'content-type: application/json' \\
+    -d '{"second_login":"ivan","phone":"+7 912 345-67-89","password":"correct horse battery","group_names":["customer"],"interface":"customer_app"}'
+MSG
+"${runner[@]}" &
+server=$!
+# Ctrl-C or any exit: stop the server, then the throwaway databases.
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; stop_servers' EXIT
+trap 'exit 130' INT TERM
+wait "$server"
