@@ -2,6 +2,7 @@
 //! missing value is an error that names the variable, never a silent default.
 
 use crate::core::identity::PhoneRegion;
+use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
 use std::fmt;
 
@@ -18,19 +19,25 @@ impl fmt::Display for ConfigError {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Config {
     pub db_url: Secret<String>,
     pub redis_url: Secret<String>,
-    pub jwt_secret: Secret<Vec<u8>>,
+    /// How access tokens are signed and verified (HS256 or EdDSA).
+    pub keys: TokenKeys,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_ttl_seconds: u32,
     pub refresh_ttl_seconds: u32,
+    pub refresh_reuse_grace_seconds: u32,
     pub bcrypt_cost: u32,
     pub max_active_sessions: u32,
     pub default_phone_region: PhoneRegion,
     pub trusted_proxy: bool,
+    /// Tokens in cookies for every client, not only those sending `X-Auth-Mode: cookie`.
+    pub cookie_mode: bool,
+    /// Origins allowed to call the API from a browser (CORS).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 pub const JWT_SECRET_MIN_BYTES: usize = 32;
@@ -73,24 +80,47 @@ impl Config {
                 reason: "must not be shorter than access_ttl_seconds".into(),
             });
         }
-        let trusted_proxy = match lookup("trusted_proxy").unwrap_or_default().trim() {
-            "" | "false" | "0" | "no" => false,
-            "true" | "1" | "yes" => true,
+        let flag = |name: &'static str| match lookup(name).unwrap_or_default().trim() {
+            "" | "false" | "0" | "no" => Ok(false),
+            "true" | "1" | "yes" => Ok(true),
+            _ => Err(ConfigError { variable: name, reason: "must be true or false".into() }),
+        };
+        let optional = |name: &'static str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let keys = match text("jwt_algorithm")?.as_str() {
+            "HS256" => TokenKeys::hs256(&jwt_secret),
+            "EdDSA" => {
+                let private = optional("jwt_private_key").ok_or(ConfigError {
+                    variable: "jwt_private_key",
+                    reason: "is required when jwt_algorithm is EdDSA".into(),
+                })?;
+                TokenKeys::eddsa(&private, optional("jwt_retiring_public_key").as_deref())
+                    .map_err(|(variable, reason)| ConfigError { variable, reason })?
+            }
             _ => {
-                return Err(ConfigError {
-                    variable: "trusted_proxy",
-                    reason: "must be true or false".into(),
-                })
+                return Err(ConfigError { variable: "jwt_algorithm", reason: "must be HS256 or EdDSA".into() })
             }
         };
+        let cors_allowed_origins = optional("cors_allowed_origins")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect::<Vec<_>>();
+        if let Some(bad) = cors_allowed_origins.iter().find(|o| !(o.starts_with("https://") || o.starts_with("http://"))) {
+            return Err(ConfigError {
+                variable: "cors_allowed_origins",
+                reason: format!("{bad:?} is not an origin like https://app.example.com"),
+            });
+        }
         Ok(Config {
             db_url: Secret::new(text("db_url")?),
             redis_url: Secret::new(text("redis_url")?),
-            jwt_secret: Secret::new(jwt_secret),
+            keys,
             jwt_issuer: text("jwt_issuer")?,
             jwt_audience: text("jwt_audience")?,
             access_ttl_seconds,
             refresh_ttl_seconds,
+            refresh_reuse_grace_seconds: number("refresh_reuse_grace_seconds", 0, 300)?,
             bcrypt_cost: number("bcrypt_cost", 4, 31)?,
             max_active_sessions: number("max_active_sessions", 1, 1000)?,
             default_phone_region: text("default_phone_region")?.parse().map_err(|e| {
@@ -99,7 +129,9 @@ impl Config {
                     reason: format!("{e}"),
                 }
             })?,
-            trusted_proxy,
+            trusted_proxy: flag("trusted_proxy")?,
+            cookie_mode: flag("cookie_mode")?,
+            cors_allowed_origins,
         })
     }
 }
@@ -121,6 +153,8 @@ mod tests {
             ("bcrypt_cost", "12".to_string()),
             ("max_active_sessions", "10".to_string()),
             ("default_phone_region", "RU".to_string()),
+            ("refresh_reuse_grace_seconds", "10".to_string()),
+            ("jwt_algorithm", "HS256".to_string()),
         ])
     }
 
@@ -148,6 +182,14 @@ mod tests {
         let mut vars = good();
         vars.remove("db_url");
         assert_eq!(load(&vars).unwrap_err().variable, "db_url");
+
+        let mut vars = good();
+        vars.insert("jwt_algorithm", "EdDSA".into());
+        assert_eq!(load(&vars).unwrap_err().variable, "jwt_private_key");
+
+        let mut vars = good();
+        vars.insert("cors_allowed_origins", "app.example.com".into());
+        assert_eq!(load(&vars).unwrap_err().variable, "cors_allowed_origins");
 
         let mut vars = good();
         vars.insert("default_phone_region", "Narnia".into());

@@ -2,7 +2,9 @@
 //! of each endpoint. Nothing here knows about Spin; `crate::edge` adapts it.
 
 pub mod config;
+pub mod guard;
 pub mod identity;
+pub mod keys;
 pub mod passwords;
 pub mod ports;
 pub mod problem;
@@ -10,3 +12,4 @@ pub mod requests;
 pub mod secret;
 pub mod service;
 pub mod tokens;
+pub mod web;

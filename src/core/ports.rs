@@ -66,6 +66,29 @@ pub struct OpenedSession {
     pub roles: Vec<String>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rotation {
+    /// `rotated`, `concurrent` (within the grace), `reuse_detected` or `invalid`.
+    pub outcome: String,
+    pub session_id: Option<String>,
+    pub user_id: Option<String>,
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PasswordCredentials {
+    pub password_hash: Option<String>,
+    /// The user's active contact values, which a new password may not equal.
+    pub identifiers: Vec<String>,
+}
+
+/// The user and session a protected call acts for; every method below
+/// answers `None`/`false` when that session is no longer active.
+pub struct Caller<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+}
+
 pub trait Store {
     /// One transaction: user, contacts, memberships, session, refresh token, event.
     fn register(&mut self, registration: &NewRegistration<'_>) -> Result<Registered, StoreError>;
@@ -79,6 +102,27 @@ pub trait Store {
         user_id: &str,
         session: &NewSession<'_>,
     ) -> Result<OpenedSession, StoreError>;
+    /// Atomically consumes a refresh token and stores its successor.
+    fn rotate_refresh_token(
+        &mut self,
+        presented: &[u8; 32],
+        successor: &[u8; 32],
+        grace_seconds: u32,
+    ) -> Result<Rotation, StoreError>;
+    fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
+    fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
+    /// `revoked`, `not_found` or `session_inactive`.
+    fn revoke_session(&mut self, caller: &Caller<'_>, target: &str) -> Result<String, StoreError>;
+    fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError>;
+    fn password_credentials(&mut self, caller: &Caller<'_>) -> Result<Option<PasswordCredentials>, StoreError>;
+    fn change_password(&mut self, caller: &Caller<'_>, password_hash: &str) -> Result<bool, StoreError>;
+}
+
+/// The access-token blacklist (Redis).
+pub trait Revocations {
+    fn is_revoked(&mut self, jti: &str) -> Result<bool, String>;
+    /// Blacklists `jti` for `ttl_seconds` (the token's remaining lifetime).
+    fn revoke(&mut self, jti: &str, ttl_seconds: u64) -> Result<(), String>;
 }
 
 /// Where events are announced once they are committed.

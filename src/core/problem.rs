@@ -32,6 +32,10 @@ pub enum ApiError {
     Conflict { field: String },
     RolesNotAllowed { roles: Vec<String> },
     InvalidCredentials,
+    /// No valid access token, or its session has ended (one answer for all).
+    Unauthenticated,
+    InvalidRefreshToken,
+    CsrfFailed,
     // What broke on our side.
     Misconfigured(ConfigError),
     Unavailable { dependency: &'static str },
@@ -120,6 +124,24 @@ impl ApiError {
                 "Invalid credentials",
                 401,
                 "The login or the password is wrong.".into(),
+            ),
+            ApiError::Unauthenticated => p(
+                "urn:auth:problem:unauthenticated",
+                "Not signed in",
+                401,
+                "A valid access token of an active session is required.".into(),
+            ),
+            ApiError::InvalidRefreshToken => p(
+                "urn:auth:problem:invalid-refresh-token",
+                "Invalid refresh token",
+                401,
+                "The refresh token is not valid; sign in again.".into(),
+            ),
+            ApiError::CsrfFailed => p(
+                "urn:auth:problem:csrf",
+                "CSRF check failed",
+                403,
+                "Requests authenticated by cookie must send X-CSRF-Token equal to the csrf_token cookie.".into(),
             ),
             ApiError::Misconfigured(e) => p(
                 "urn:auth:problem:misconfigured",

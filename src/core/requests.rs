@@ -293,3 +293,42 @@ mod tests {
         assert_eq!(fields(&errors), vec!["login", "password"]);
     }
 }
+
+#[derive(Debug)]
+pub struct PasswordChange {
+    pub current: Password,
+    pub new: Password,
+}
+
+impl PasswordChange {
+    pub fn parse(body: &Value) -> Result<PasswordChange, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let raw_current = f.text("current_password");
+        let current = f.parsed("current_password", raw_current, Password::parse_for_login);
+        let raw_new = f.text("new_password");
+        let new = f.parsed("new_password", raw_new, Password::parse);
+        if let (Some(c), Some(n)) = (&current, &new) {
+            if c.secret().expose() == n.secret().expose() {
+                f.fail("new_password", "must differ from the current password");
+            }
+        }
+        let all = (|| Some(PasswordChange { current: current?, new: new? }))();
+        f.finish(all)
+    }
+}
+
+/// `{"all": bool}`, optional: an absent or empty body means this session only.
+pub fn parse_logout(body: Option<&Value>) -> Result<bool, Vec<FieldError>> {
+    match body.map(|b| b.get("all")) {
+        None | Some(None) | Some(Some(Value::Null)) => Ok(false),
+        Some(Some(Value::Bool(all))) => Ok(*all),
+        Some(Some(_)) => Err(vec![FieldError::new("all", "must be true or false")]),
+    }
+}
+
+/// The refresh token of a JSON body (`{"refresh_token": "..."}`).
+pub fn parse_refresh(body: &Value) -> Result<String, Vec<FieldError>> {
+    let mut f = Fields::of(body)?;
+    let token = f.text("refresh_token").map(str::to_string);
+    f.finish(token)
+}

@@ -3,9 +3,10 @@
 
 use crate::core::config::Config;
 use crate::core::passwords;
-use crate::core::ports::{ClientInfo, Events, NewRegistration, NewSession, Store, StoreError};
-use crate::core::problem::ApiError;
-use crate::core::requests::{LoginRequest, Registration};
+use crate::core::guard::Principal;
+use crate::core::ports::{Caller, ClientInfo, Events, NewRegistration, NewSession, Revocations, Store, StoreError};
+use crate::core::problem::{ApiError, FieldError};
+use crate::core::requests::{LoginRequest, PasswordChange, Registration};
 use crate::core::secret::Secret;
 use crate::core::tokens::{self, RefreshToken, SigningSettings, Subject};
 use serde::Serialize;
@@ -39,9 +40,7 @@ pub struct RegisteredUser {
     pub created_at: String,
 }
 
-#[derive(Serialize)]
 pub struct RegistrationResponse {
-    #[serde(flatten)]
     pub tokens: TokenPair,
     pub user: RegisteredUser,
 }
@@ -78,7 +77,7 @@ fn token_pair(
     refresh: &RefreshToken,
 ) -> Result<TokenPair, ApiError> {
     let settings = SigningSettings {
-        secret: &config.jwt_secret,
+        keys: &config.keys,
         issuer: &config.jwt_issuer,
         audience: &config.jwt_audience,
         ttl_seconds: config.access_ttl_seconds,
@@ -193,4 +192,110 @@ pub fn login(
         roles: &session.roles,
     };
     token_pair(config, &subject, &refresh)
+}
+
+fn inactive_is_unauthenticated<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or(ApiError::Unauthenticated)
+}
+
+fn caller(principal: &Principal) -> Caller<'_> {
+    Caller { user_id: &principal.user_id, session_id: &principal.session_id }
+}
+
+/// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
+/// issued for the same session. Unknown, malformed, expired, revoked and
+/// replayed tokens all get the same 401.
+pub fn refresh(config: &Config, store: &mut impl Store, presented: &str) -> Result<TokenPair, ApiError> {
+    // A token of the wrong shape was never issued: no need to ask the database.
+    let well_formed = presented.len() == 43
+        && presented.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(ApiError::InvalidRefreshToken);
+    }
+    let successor = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+    let rotation = store.rotate_refresh_token(
+        &tokens::hash_refresh_token(presented),
+        &successor.hash,
+        config.refresh_reuse_grace_seconds,
+    )?;
+    match (rotation.outcome.as_str(), rotation.user_id, rotation.session_id, rotation.roles) {
+        ("rotated" | "concurrent", Some(user_id), Some(session_id), Some(roles)) => {
+            let subject = Subject { user_id: &user_id, session_id: &session_id, roles: &roles };
+            token_pair(config, &subject, &successor)
+        }
+        ("reuse_detected", _, session_id, _) => {
+            eprintln!("refresh token reuse detected: session {} revoked", session_id.unwrap_or_default());
+            Err(ApiError::InvalidRefreshToken)
+        }
+        _ => Err(ApiError::InvalidRefreshToken),
+    }
+}
+
+pub fn me(store: &mut impl Store, principal: &Principal) -> Result<Value, ApiError> {
+    inactive_is_unauthenticated(store.me(&caller(principal))?)
+}
+
+pub fn list_sessions(store: &mut impl Store, principal: &Principal) -> Result<Value, ApiError> {
+    inactive_is_unauthenticated(store.list_sessions(&caller(principal))?)
+}
+
+pub fn revoke_session(store: &mut impl Store, principal: &Principal, target: &str) -> Result<(), ApiError> {
+    // Not a session id at all: as absent as someone else's session.
+    if target.len() != 36 || !target.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(ApiError::NotFound);
+    }
+    match store.revoke_session(&caller(principal), target)?.as_str() {
+        "revoked" => Ok(()),
+        "not_found" => Err(ApiError::NotFound),
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
+
+/// Blacklists the access token until it expires, then revokes the session
+/// (or all of the user's). Redis first: if it is down, nothing changes and
+/// the answer is 503.
+pub fn logout(
+    store: &mut impl Store,
+    revocations: &mut impl Revocations,
+    principal: &Principal,
+    all: bool,
+) -> Result<(), ApiError> {
+    let remaining = principal.exp.saturating_sub(now_unix()).max(1);
+    revocations.revoke(&principal.jti, remaining).map_err(|e| {
+        eprintln!("cannot blacklist the token: {e}");
+        ApiError::Unavailable { dependency: "redis" }
+    })?;
+    if store.logout(&caller(principal), all)? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthenticated)
+    }
+}
+
+pub fn change_password(
+    config: &Config,
+    store: &mut impl Store,
+    principal: &Principal,
+    request: PasswordChange,
+) -> Result<(), ApiError> {
+    let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
+    if !passwords::verify(&request.current, credentials.password_hash.as_deref(), config.bcrypt_cost) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "current_password",
+            "is not your current password",
+        )]));
+    }
+    let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
+    if request.new.repeats_identifier(&identifiers) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "new_password",
+            "must not be your login, phone or email",
+        )]));
+    }
+    let hash = passwords::hash(&request.new, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
+    if store.change_password(&caller(principal), hash.expose())? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthenticated)
+    }
 }

@@ -4,7 +4,8 @@
 use crate::core::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use crate::core::keys::TokenKeys;
+use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -26,8 +27,11 @@ pub struct AccessClaims {
 /// The `typ` header of access tokens (RFC 9068), which refresh tokens never carry.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
+/// Clock skew tolerated when checking `exp` (SPEC §5: at most 30 s).
+pub const LEEWAY_SECONDS: u64 = 30;
+
 pub struct SigningSettings<'a> {
-    pub secret: &'a Secret<Vec<u8>>,
+    pub keys: &'a TokenKeys,
     pub issuer: &'a str,
     pub audience: &'a str,
     pub ttl_seconds: u32,
@@ -54,15 +58,59 @@ pub fn issue_access_token(
         exp: now + u64::from(settings.ttl_seconds),
         roles: subject.roles.to_vec(),
     };
-    let mut header = Header::new(Algorithm::HS256);
+    let mut header = Header::new(settings.keys.algorithm);
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &EncodingKey::from_secret(settings.secret.expose()),
-    )
-    .map(Secret::new)
-    .map_err(|_| TokenError::Signing)
+    header.kid = settings.keys.signing_kid.clone();
+    jsonwebtoken::encode(&header, &claims, settings.keys.signing.expose())
+        .map(Secret::new)
+        .map_err(|_| TokenError::Signing)
+}
+
+/// Why a presented access token is not accepted. The client only ever learns
+/// "401"; the reason is for tests and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    Malformed,
+    WrongType,
+    WrongAlgorithm,
+    /// `jku`, `jwk`, `x5u` or `x5c`: keys chosen by the token itself.
+    EmbeddedKeyReference,
+    UnknownKey,
+    Invalid,
+}
+
+/// Verifies an access token: algorithm pinned to the configured one, `typ`
+/// must be `at+jwt`, no header may point at keys, every claim present, and
+/// `iss`, `aud` and `exp` (with 30 s leeway) checked.
+pub fn verify_access_token(
+    keys: &TokenKeys,
+    issuer: &str,
+    audience: &str,
+    token: &str,
+) -> Result<AccessClaims, Rejected> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Rejected::Malformed)?;
+    if header.alg != keys.algorithm {
+        return Err(Rejected::WrongAlgorithm);
+    }
+    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+        return Err(Rejected::WrongType);
+    }
+    if header.jku.is_some() || header.jwk.is_some() || header.x5u.is_some() || header.x5c.is_some() {
+        return Err(Rejected::EmbeddedKeyReference);
+    }
+    let key = keys
+        .verifying
+        .iter()
+        .find(|k| k.kid == header.kid)
+        .ok_or(Rejected::UnknownKey)?;
+    let mut validation = Validation::new(keys.algorithm);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["iss", "aud", "sub", "exp", "iat"]);
+    jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation)
+        .map(|data| data.claims)
+        .map_err(|_| Rejected::Invalid)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,48 +153,88 @@ fn random_id() -> Result<String, TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{decode, decode_header, DecodingKey, Validation};
+    use jsonwebtoken::{Algorithm, EncodingKey};
 
-    fn settings(secret: &Secret<Vec<u8>>) -> SigningSettings<'_> {
-        SigningSettings {
-            secret,
-            issuer: "auth",
-            audience: "platform",
-            ttl_seconds: 1800,
-        }
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn sign(header: Header, claims: &serde_json::Value, secret: &[u8]) -> String {
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
+    }
+
+    fn issued(keys: &TokenKeys, now: u64) -> String {
+        let roles = vec!["customer".to_string()];
+        let subject = Subject { user_id: "u1", session_id: "s1", roles: &roles };
+        let settings = SigningSettings { keys, issuer: "auth", audience: "platform", ttl_seconds: 1800 };
+        issue_access_token(&settings, &subject, now).unwrap().expose().clone()
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    fn verify(keys: &TokenKeys, token: &str) -> Result<AccessClaims, Rejected> {
+        verify_access_token(keys, "auth", "platform", token)
+    }
+
+    fn claims(exp_offset: i64) -> serde_json::Value {
+        let n = now() as i64;
+        serde_json::json!({"iss": "auth", "aud": "platform", "sub": "u1", "sid": "s1", "jti": "j",
+                           "iat": n, "exp": n + exp_offset, "roles": []})
+    }
+
+    fn typed(alg: Algorithm) -> Header {
+        let mut h = Header::new(alg);
+        h.typ = Some("at+jwt".into());
+        h
     }
 
     #[test]
-    fn access_token_carries_every_claim_and_the_type() {
-        let secret = Secret::new(b"0123456789abcdef0123456789abcdef".to_vec());
-        let roles = vec!["customer".to_string()];
-        let subject = Subject {
-            user_id: "u1",
-            session_id: "s1",
-            roles: &roles,
-        };
-        let now = 1_800_000_000;
-        let token = issue_access_token(&settings(&secret), &subject, now).unwrap();
+    fn issued_tokens_verify_with_every_claim() {
+        let keys = TokenKeys::hs256(SECRET);
+        let c = verify(&keys, &issued(&keys, now())).unwrap();
+        assert_eq!((c.sub.as_str(), c.sid.as_str()), ("u1", "s1"));
+        assert_eq!(c.exp - c.iat, 1800);
+        assert_eq!(c.roles, vec!["customer".to_string()]);
+        assert_eq!(c.jti.len(), 22);
+    }
 
-        let header = decode_header(token.expose()).unwrap();
-        assert_eq!(header.alg, Algorithm::HS256);
-        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    #[test]
+    fn expiry_allows_thirty_seconds_of_skew_and_no_more() {
+        let keys = TokenKeys::hs256(SECRET);
+        assert!(verify(&keys, &sign(typed(Algorithm::HS256), &claims(-20), SECRET)).is_ok());
+        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &claims(-40), SECRET)), Err(Rejected::Invalid));
+    }
 
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&["platform"]);
-        validation.set_issuer(&["auth"]);
-        validation.validate_exp = false;
-        let claims = decode::<AccessClaims>(
-            token.expose(),
-            &DecodingKey::from_secret(secret.expose()),
-            &validation,
-        )
-        .unwrap()
-        .claims;
-        assert_eq!((claims.sub.as_str(), claims.sid.as_str()), ("u1", "s1"));
-        assert_eq!(claims.exp - claims.iat, 1800);
-        assert_eq!(claims.roles, roles);
-        assert_eq!(claims.jti.len(), 22);
+    #[test]
+    fn header_tricks_are_rejected() {
+        let keys = TokenKeys::hs256(SECRET);
+        let mut no_type = Header::new(Algorithm::HS256);
+        no_type.typ = Some("JWT".into());
+        assert_eq!(verify(&keys, &sign(no_type, &claims(600), SECRET)), Err(Rejected::WrongType));
+        let mut jku = typed(Algorithm::HS256);
+        jku.jku = Some("https://attacker.example/keys".into());
+        assert_eq!(verify(&keys, &sign(jku, &claims(600), SECRET)), Err(Rejected::EmbeddedKeyReference));
+        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS384), &claims(600), SECRET)), Err(Rejected::WrongAlgorithm));
+        // alg "none": header {"alg":"none","typ":"at+jwt"}, no signature.
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#),
+            URL_SAFE_NO_PAD.encode(claims(600).to_string())
+        );
+        assert!(verify(&keys, &none).is_err());
+    }
+
+    #[test]
+    fn missing_claims_wrong_audience_and_wrong_key_are_rejected() {
+        let keys = TokenKeys::hs256(SECRET);
+        let mut c = claims(600);
+        c.as_object_mut().unwrap().remove("sid");
+        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &c, SECRET)), Err(Rejected::Invalid));
+        let mut c = claims(600);
+        c["aud"] = "someone-else".into();
+        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &c, SECRET)), Err(Rejected::Invalid));
+        let other = b"another secret that is 32 bytes!";
+        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &claims(600), other)), Err(Rejected::Invalid));
     }
 
     #[test]
@@ -156,5 +244,6 @@ mod tests {
         assert_ne!(a.token.expose(), b.token.expose());
         assert_eq!(a.token.expose().len(), 43); // 256 bits in base64url
         assert_eq!(a.hash, hash_refresh_token(a.token.expose()));
+        assert_eq!(verify(&TokenKeys::hs256(SECRET), a.token.expose()), Err(Rejected::Malformed));
     }
 }

@@ -4,8 +4,10 @@
 //! SQLSTATEs raised by the functions become `StoreError`s here.
 
 use crate::core::ports::{
-    Credentials, NewRegistration, NewSession, OpenedSession, Registered, Store, StoreError,
+    Caller, Credentials, NewRegistration, NewSession, OpenedSession, PasswordCredentials, Registered, Rotation,
+    Store, StoreError,
 };
+use serde_json::Value;
 use crate::core::secret::Secret;
 use serde::de::DeserializeOwned;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
@@ -113,6 +115,79 @@ impl Store for PgStore<'_> {
         params.extend(session_params(session));
         self.call("SELECT auth.open_session($1, $2, $3, $4, $5, $6)", &params)?
             .ok_or_else(|| StoreError::Failed("auth.open_session returned NULL".into()))
+    }
+
+    fn rotate_refresh_token(
+        &mut self,
+        presented: &[u8; 32],
+        successor: &[u8; 32],
+        grace_seconds: u32,
+    ) -> Result<Rotation, StoreError> {
+        let params = [
+            ParameterValue::Binary(presented.to_vec()),
+            ParameterValue::Binary(successor.to_vec()),
+            ParameterValue::Int32(grace_seconds as i32),
+        ];
+        self.call("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.rotate_refresh_token returned NULL".into()))
+    }
+
+    fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
+        self.call("SELECT auth.me($1, $2)", &caller_params(caller))
+    }
+
+    fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
+        self.call("SELECT auth.list_sessions($1, $2)", &caller_params(caller))
+    }
+
+    fn revoke_session(&mut self, caller: &Caller<'_>, target: &str) -> Result<String, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [user, session, ParameterValue::Uuid(target.to_string())];
+        self.call_text("SELECT auth.revoke_session($1, $2, $3)", &params)
+    }
+
+    fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {
+        let [user, session] = caller_params(caller);
+        self.call_bool("SELECT auth.logout($1, $2, $3)", &[user, session, ParameterValue::Boolean(all)])
+    }
+
+    fn password_credentials(&mut self, caller: &Caller<'_>) -> Result<Option<PasswordCredentials>, StoreError> {
+        self.call("SELECT auth.password_credentials($1, $2)", &caller_params(caller))
+    }
+
+    fn change_password(&mut self, caller: &Caller<'_>, password_hash: &str) -> Result<bool, StoreError> {
+        let [user, session] = caller_params(caller);
+        self.call_bool("SELECT auth.change_password($1, $2, $3)", &[user, session, text(password_hash)])
+    }
+}
+
+fn caller_params(caller: &Caller<'_>) -> [ParameterValue; 2] {
+    [ParameterValue::Uuid(caller.user_id.to_string()), ParameterValue::Uuid(caller.session_id.to_string())]
+}
+
+impl PgStore<'_> {
+    /// The single scalar a function returns.
+    fn scalar(&mut self, sql: &str, params: &[ParameterValue]) -> Result<DbValue, StoreError> {
+        let rows = self.connection()?.query(sql, params).map_err(store_error)?;
+        rows.rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .ok_or_else(|| StoreError::Failed("no result row".into()))
+    }
+
+    fn call_bool(&mut self, sql: &str, params: &[ParameterValue]) -> Result<bool, StoreError> {
+        match self.scalar(sql, params)? {
+            DbValue::Boolean(b) => Ok(b),
+            other => Err(StoreError::Failed(format!("expected boolean, got {other:?}"))),
+        }
+    }
+
+    fn call_text(&mut self, sql: &str, params: &[ParameterValue]) -> Result<String, StoreError> {
+        match self.scalar(sql, params)? {
+            DbValue::Str(s) => Ok(s),
+            other => Err(StoreError::Failed(format!("expected text, got {other:?}"))),
+        }
     }
 }
 

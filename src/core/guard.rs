@@ -1,0 +1,61 @@
+//! The access-token guard of every protected endpoint: a valid JWT, the CSRF
+//! check when the token came from a cookie, and a token not blacklisted at
+//! logout. (That its session is still active is checked by the endpoint's own
+//! stored function, in the same database call as its work.)
+
+use crate::core::config::Config;
+use crate::core::ports::Revocations;
+use crate::core::problem::ApiError;
+use crate::core::tokens::verify_access_token;
+use crate::core::web::csrf_matches;
+
+/// Who is calling, from a verified access token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub session_id: String,
+    pub jti: String,
+    pub exp: u64,
+    pub roles: Vec<String>,
+}
+
+/// The access token as the request carried it.
+pub struct Presented<'a> {
+    pub token: Option<&'a str>,
+    pub from_cookie: bool,
+    pub state_changing: bool,
+    pub csrf_header: Option<&'a str>,
+    pub csrf_cookie: Option<&'a str>,
+}
+
+pub fn authenticate(
+    config: &Config,
+    presented: &Presented<'_>,
+    revocations: &mut impl Revocations,
+) -> Result<Principal, ApiError> {
+    let token = presented.token.ok_or(ApiError::Unauthenticated)?;
+    let claims = verify_access_token(&config.keys, &config.jwt_issuer, &config.jwt_audience, token)
+        .map_err(|_| ApiError::Unauthenticated)?;
+    if presented.from_cookie
+        && presented.state_changing
+        && !csrf_matches(presented.csrf_header, presented.csrf_cookie)
+    {
+        return Err(ApiError::CsrfFailed);
+    }
+    // Fail closed: if Redis cannot say, nobody gets in.
+    match revocations.is_revoked(&claims.jti) {
+        Ok(false) => {}
+        Ok(true) => return Err(ApiError::Unauthenticated),
+        Err(e) => {
+            eprintln!("token blacklist unavailable: {e}");
+            return Err(ApiError::Unavailable { dependency: "redis" });
+        }
+    }
+    Ok(Principal {
+        user_id: claims.sub,
+        session_id: claims.sid,
+        jti: claims.jti,
+        exp: claims.exp,
+        roles: claims.roles,
+    })
+}

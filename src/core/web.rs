@@ -1,0 +1,124 @@
+//! Browser concerns, decided without Spin: cookies for cookie mode, the
+//! double-submit CSRF check, and CORS (SPEC §5).
+
+use subtle::ConstantTimeEq;
+
+pub const ACCESS_COOKIE: &str = "access_token";
+pub const REFRESH_COOKIE: &str = "refresh_token";
+pub const CSRF_COOKIE: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The refresh cookie goes only to the refresh endpoint.
+pub const REFRESH_COOKIE_PATH: &str = "/api/v1/auth/refresh";
+const API_PATH: &str = "/api/v1";
+
+/// `name=value` pairs of a `Cookie` header.
+pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
+    header?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+fn set_cookie(name: &str, value: &str, path: &str, max_age: u32, http_only: bool) -> String {
+    let http_only = if http_only { "; HttpOnly" } else { "" };
+    format!("{name}={value}; Path={path}; Max-Age={max_age}{http_only}; Secure; SameSite=Strict")
+}
+
+/// The `Set-Cookie` values that carry a token pair to a browser. The CSRF
+/// token is readable by the page's script, which echoes it in `X-CSRF-Token`.
+pub fn token_cookies(access: &str, access_ttl: u32, refresh: &str, refresh_ttl: u32, csrf: &str) -> Vec<String> {
+    vec![
+        set_cookie(ACCESS_COOKIE, access, API_PATH, access_ttl, true),
+        set_cookie(REFRESH_COOKIE, refresh, REFRESH_COOKIE_PATH, refresh_ttl, true),
+        set_cookie(CSRF_COOKIE, csrf, "/", refresh_ttl, false),
+    ]
+}
+
+/// `Set-Cookie` values that remove the token cookies (logout).
+pub fn cleared_cookies() -> Vec<String> {
+    vec![
+        set_cookie(ACCESS_COOKIE, "", API_PATH, 0, true),
+        set_cookie(REFRESH_COOKIE, "", REFRESH_COOKIE_PATH, 0, true),
+        set_cookie(CSRF_COOKIE, "", "/", 0, false),
+    ]
+}
+
+/// Double-submit check: the header must equal the cookie, compared in
+/// constant time.
+pub fn csrf_matches(header: Option<&str>, cookie: Option<&str>) -> bool {
+    match (header, cookie) {
+        (Some(h), Some(c)) if !h.is_empty() => h.as_bytes().ct_eq(c.as_bytes()).into(),
+        _ => false,
+    }
+}
+
+pub fn is_state_changing(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
+/// The CORS response headers for a request from `origin`: none unless the
+/// origin is listed in `cors_allowed_origins`.
+pub fn cors_headers(origin: Option<&str>, allowed: &[String]) -> Vec<(&'static str, String)> {
+    match origin {
+        Some(origin) if allowed.iter().any(|a| a == origin) => vec![
+            ("access-control-allow-origin", origin.to_string()),
+            ("access-control-allow-credentials", "true".to_string()),
+            ("vary", "Origin".to_string()),
+        ],
+        _ => vec![("vary", "Origin".to_string())],
+    }
+}
+
+/// Extra headers of a preflight answer for an allowed origin.
+pub fn preflight_headers(allowed_methods: &[&str]) -> Vec<(&'static str, String)> {
+    vec![
+        ("access-control-allow-methods", allowed_methods.join(", ")),
+        (
+            "access-control-allow-headers",
+            "authorization, content-type, x-csrf-token, x-auth-mode".to_string(),
+        ),
+        ("access-control-max-age", "600".to_string()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let h = Some("a=1; access_token=abc.def ; csrf_token=xyz");
+        assert_eq!(cookie(h, "access_token"), Some("abc.def"));
+        assert_eq!(cookie(h, "csrf_token"), Some("xyz"));
+        assert_eq!(cookie(h, "refresh_token"), None);
+        assert_eq!(cookie(None, "a"), None);
+    }
+
+    #[test]
+    fn token_cookies_are_locked_down() {
+        let c = token_cookies("A", 1800, "R", 2_592_000, "C");
+        assert_eq!(c[0], "access_token=A; Path=/api/v1; Max-Age=1800; HttpOnly; Secure; SameSite=Strict");
+        assert!(c[1].starts_with("refresh_token=R; Path=/api/v1/auth/refresh;"));
+        assert!(c[1].contains("HttpOnly"));
+        assert!(!c[2].contains("HttpOnly"), "the CSRF token must be readable by the page");
+    }
+
+    #[test]
+    fn csrf_needs_an_equal_non_empty_header() {
+        assert!(csrf_matches(Some("t0k"), Some("t0k")));
+        assert!(!csrf_matches(Some("t0k"), Some("other")));
+        assert!(!csrf_matches(None, Some("t0k")));
+        assert!(!csrf_matches(Some(""), None));
+    }
+
+    #[test]
+    fn cors_grants_only_listed_origins() {
+        let allowed = vec!["https://app.example.com".to_string()];
+        let granted = cors_headers(Some("https://app.example.com"), &allowed);
+        assert!(granted.iter().any(|(k, v)| *k == "access-control-allow-origin" && v == "https://app.example.com"));
+        let refused = cors_headers(Some("https://evil.example"), &allowed);
+        assert!(refused.iter().all(|(k, _)| *k != "access-control-allow-origin"));
+    }
+}
