@@ -35,6 +35,9 @@ export SPIN_VARIABLE_REDIS_URL=$REDIS_URL
 export SPIN_VARIABLE_REDIS_HOST=127.0.0.1:$REDIS_PORT
 export SPIN_VARIABLE_JWT_SECRET=$JWT_SECRET
 export SPIN_VARIABLE_BCRYPT_COST=4
+# A short reuse grace keeps the replay tests quick; one browser origin for CORS.
+export SPIN_VARIABLE_REFRESH_REUSE_GRACE_SECONDS=2
+export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=https://app.example.test
 target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$HOST_PORT" \
   >"$WORK_DIR/host.log" 2>&1 &
 HOST_PID=$!

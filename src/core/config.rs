@@ -83,9 +83,16 @@ impl Config {
         let flag = |name: &'static str| match lookup(name).unwrap_or_default().trim() {
             "" | "false" | "0" | "no" => Ok(false),
             "true" | "1" | "yes" => Ok(true),
-            _ => Err(ConfigError { variable: name, reason: "must be true or false".into() }),
+            _ => Err(ConfigError {
+                variable: name,
+                reason: "must be true or false".into(),
+            }),
         };
-        let optional = |name: &'static str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let optional = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let keys = match text("jwt_algorithm")?.as_str() {
             "HS256" => TokenKeys::hs256(&jwt_secret),
             "EdDSA" => {
@@ -97,7 +104,10 @@ impl Config {
                     .map_err(|(variable, reason)| ConfigError { variable, reason })?
             }
             _ => {
-                return Err(ConfigError { variable: "jwt_algorithm", reason: "must be HS256 or EdDSA".into() })
+                return Err(ConfigError {
+                    variable: "jwt_algorithm",
+                    reason: "must be HS256 or EdDSA".into(),
+                })
             }
         };
         let cors_allowed_origins = optional("cors_allowed_origins")
@@ -106,7 +116,10 @@ impl Config {
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty())
             .collect::<Vec<_>>();
-        if let Some(bad) = cors_allowed_origins.iter().find(|o| !(o.starts_with("https://") || o.starts_with("http://"))) {
+        if let Some(bad) = cors_allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+        {
             return Err(ConfigError {
                 variable: "cors_allowed_origins",
                 reason: format!("{bad:?} is not an origin like https://app.example.com"),

@@ -34,8 +34,13 @@ pub fn authenticate(
     revocations: &mut impl Revocations,
 ) -> Result<Principal, ApiError> {
     let token = presented.token.ok_or(ApiError::Unauthenticated)?;
-    let claims = verify_access_token(&config.keys, &config.jwt_issuer, &config.jwt_audience, token)
-        .map_err(|_| ApiError::Unauthenticated)?;
+    let claims = verify_access_token(
+        &config.keys,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        token,
+    )
+    .map_err(|_| ApiError::Unauthenticated)?;
     if presented.from_cookie
         && presented.state_changing
         && !csrf_matches(presented.csrf_header, presented.csrf_cookie)
@@ -48,7 +53,9 @@ pub fn authenticate(
         Ok(true) => return Err(ApiError::Unauthenticated),
         Err(e) => {
             eprintln!("token blacklist unavailable: {e}");
-            return Err(ApiError::Unavailable { dependency: "redis" });
+            return Err(ApiError::Unavailable {
+                dependency: "redis",
+            });
         }
     }
     Ok(Principal {

@@ -33,7 +33,11 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TokenKeys({:?}, kid {:?})", self.algorithm, self.signing_kid)
+        write!(
+            f,
+            "TokenKeys({:?}, kid {:?})",
+            self.algorithm, self.signing_kid
+        )
     }
 }
 
@@ -46,20 +50,34 @@ impl TokenKeys {
             algorithm: Algorithm::HS256,
             signing: Secret::new(EncodingKey::from_secret(secret)),
             signing_kid: None,
-            verifying: vec![VerifyKey { kid: None, key: DecodingKey::from_secret(secret), jwk: None }],
+            verifying: vec![VerifyKey {
+                kid: None,
+                key: DecodingKey::from_secret(secret),
+                jwk: None,
+            }],
         }
     }
 
     /// `private_pem`: PKCS#8 PEM of the current key. `retiring_public_pem`:
     /// SPKI PEM of the previous key, still accepted until its tokens expire.
-    pub fn eddsa(private_pem: &str, retiring_public_pem: Option<&str>) -> Result<TokenKeys, (&'static str, KeyError)> {
-        let signing_key = SigningKey::from_pkcs8_pem(private_pem.trim())
-            .map_err(|_| ("jwt_private_key", "must be an Ed25519 private key in PKCS#8 PEM".to_string()))?;
+    pub fn eddsa(
+        private_pem: &str,
+        retiring_public_pem: Option<&str>,
+    ) -> Result<TokenKeys, (&'static str, KeyError)> {
+        let signing_key = SigningKey::from_pkcs8_pem(private_pem.trim()).map_err(|_| {
+            (
+                "jwt_private_key",
+                "must be an Ed25519 private key in PKCS#8 PEM".to_string(),
+            )
+        })?;
         let current = verify_key(&signing_key.verifying_key());
         let mut verifying = vec![current];
         if let Some(pem) = retiring_public_pem {
             let public = VerifyingKey::from_public_key_pem(pem.trim()).map_err(|_| {
-                ("jwt_retiring_public_key", "must be an Ed25519 public key in SPKI PEM".to_string())
+                (
+                    "jwt_retiring_public_key",
+                    "must be an Ed25519 public key in SPKI PEM".to_string(),
+                )
             })?;
             verifying.push(verify_key(&public));
         }
@@ -81,7 +99,10 @@ impl TokenKeys {
 /// jsonwebtoken signs EdDSA from the PKCS#8 DER of the key pair.
 fn signing_key_der(key: &SigningKey) -> Vec<u8> {
     use ed25519_dalek::pkcs8::EncodePrivateKey;
-    key.to_pkcs8_der().expect("an in-memory key encodes").as_bytes().to_vec()
+    key.to_pkcs8_der()
+        .expect("an in-memory key encodes")
+        .as_bytes()
+        .to_vec()
 }
 
 fn verify_key(public: &VerifyingKey) -> VerifyKey {
@@ -89,7 +110,9 @@ fn verify_key(public: &VerifyingKey) -> VerifyKey {
     let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(public.as_bytes()))[..16].to_string();
     VerifyKey {
         key: DecodingKey::from_ed_components(&x).expect("a valid Ed25519 public key"),
-        jwk: Some(json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"})),
+        jwk: Some(
+            json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}),
+        ),
         kid: Some(kid),
     }
 }
@@ -103,7 +126,9 @@ mod tests {
         let key = SigningKey::from_bytes(&[seed; 32]);
         (
             key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
-            key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+            key.verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap(),
         )
     }
 
@@ -117,18 +142,30 @@ mod tests {
         assert_eq!(jwks["keys"][0]["kid"].as_str(), keys.signing_kid.as_deref());
         assert_ne!(jwks["keys"][0]["kid"], jwks["keys"][1]["kid"]);
         assert_eq!(jwks["keys"][0]["kty"], "OKP");
-        assert!(jwks["keys"][0].get("d").is_none(), "no private part is published");
+        assert!(
+            jwks["keys"][0].get("d").is_none(),
+            "no private part is published"
+        );
     }
 
     #[test]
     fn bad_keys_name_their_variable() {
-        assert_eq!(TokenKeys::eddsa("nonsense", None).unwrap_err().0, "jwt_private_key");
+        assert_eq!(
+            TokenKeys::eddsa("nonsense", None).unwrap_err().0,
+            "jwt_private_key"
+        );
         let (current, _) = pem_pair(1);
-        assert_eq!(TokenKeys::eddsa(&current, Some("nonsense")).unwrap_err().0, "jwt_retiring_public_key");
+        assert_eq!(
+            TokenKeys::eddsa(&current, Some("nonsense")).unwrap_err().0,
+            "jwt_retiring_public_key"
+        );
     }
 
     #[test]
     fn hs256_publishes_nothing() {
-        assert_eq!(TokenKeys::hs256(b"0123456789abcdef0123456789abcdef").jwks()["keys"], json!([]));
+        assert_eq!(
+            TokenKeys::hs256(b"0123456789abcdef0123456789abcdef").jwks()["keys"],
+            json!([])
+        );
     }
 }

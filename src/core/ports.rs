@@ -114,8 +114,15 @@ pub trait Store {
     /// `revoked`, `not_found` or `session_inactive`.
     fn revoke_session(&mut self, caller: &Caller<'_>, target: &str) -> Result<String, StoreError>;
     fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError>;
-    fn password_credentials(&mut self, caller: &Caller<'_>) -> Result<Option<PasswordCredentials>, StoreError>;
-    fn change_password(&mut self, caller: &Caller<'_>, password_hash: &str) -> Result<bool, StoreError>;
+    fn password_credentials(
+        &mut self,
+        caller: &Caller<'_>,
+    ) -> Result<Option<PasswordCredentials>, StoreError>;
+    fn change_password(
+        &mut self,
+        caller: &Caller<'_>,
+        password_hash: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The access-token blacklist (Redis).

@@ -26,11 +26,19 @@ pub enum ApiError {
     MalformedJson,
     Validation(Vec<FieldError>),
     UnsupportedMediaType,
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     NotFound,
-    MethodNotAllowed { allow: &'static [&'static str] },
-    Conflict { field: String },
-    RolesNotAllowed { roles: Vec<String> },
+    MethodNotAllowed {
+        allow: &'static [&'static str],
+    },
+    Conflict {
+        field: String,
+    },
+    RolesNotAllowed {
+        roles: Vec<String>,
+    },
     InvalidCredentials,
     /// No valid access token, or its session has ended (one answer for all).
     Unauthenticated,
@@ -38,7 +46,9 @@ pub enum ApiError {
     CsrfFailed,
     // What broke on our side.
     Misconfigured(ConfigError),
-    Unavailable { dependency: &'static str },
+    Unavailable {
+        dependency: &'static str,
+    },
     Internal,
 }
 

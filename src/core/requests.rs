@@ -312,7 +312,12 @@ impl PasswordChange {
                 f.fail("new_password", "must differ from the current password");
             }
         }
-        let all = (|| Some(PasswordChange { current: current?, new: new? }))();
+        let all = (|| {
+            Some(PasswordChange {
+                current: current?,
+                new: new?,
+            })
+        })();
         f.finish(all)
     }
 }

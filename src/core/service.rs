@@ -2,9 +2,11 @@
 //! parsed request and the ports, decide and answer.
 
 use crate::core::config::Config;
-use crate::core::passwords;
 use crate::core::guard::Principal;
-use crate::core::ports::{Caller, ClientInfo, Events, NewRegistration, NewSession, Revocations, Store, StoreError};
+use crate::core::passwords;
+use crate::core::ports::{
+    Caller, ClientInfo, Events, NewRegistration, NewSession, Revocations, Store, StoreError,
+};
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{LoginRequest, PasswordChange, Registration};
 use crate::core::secret::Secret;
@@ -199,16 +201,25 @@ fn inactive_is_unauthenticated<T>(value: Option<T>) -> Result<T, ApiError> {
 }
 
 fn caller(principal: &Principal) -> Caller<'_> {
-    Caller { user_id: &principal.user_id, session_id: &principal.session_id }
+    Caller {
+        user_id: &principal.user_id,
+        session_id: &principal.session_id,
+    }
 }
 
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
 /// issued for the same session. Unknown, malformed, expired, revoked and
 /// replayed tokens all get the same 401.
-pub fn refresh(config: &Config, store: &mut impl Store, presented: &str) -> Result<TokenPair, ApiError> {
+pub fn refresh(
+    config: &Config,
+    store: &mut impl Store,
+    presented: &str,
+) -> Result<TokenPair, ApiError> {
     // A token of the wrong shape was never issued: no need to ask the database.
     let well_formed = presented.len() == 43
-        && presented.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && presented
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !well_formed {
         return Err(ApiError::InvalidRefreshToken);
     }
@@ -218,13 +229,25 @@ pub fn refresh(config: &Config, store: &mut impl Store, presented: &str) -> Resu
         &successor.hash,
         config.refresh_reuse_grace_seconds,
     )?;
-    match (rotation.outcome.as_str(), rotation.user_id, rotation.session_id, rotation.roles) {
+    match (
+        rotation.outcome.as_str(),
+        rotation.user_id,
+        rotation.session_id,
+        rotation.roles,
+    ) {
         ("rotated" | "concurrent", Some(user_id), Some(session_id), Some(roles)) => {
-            let subject = Subject { user_id: &user_id, session_id: &session_id, roles: &roles };
+            let subject = Subject {
+                user_id: &user_id,
+                session_id: &session_id,
+                roles: &roles,
+            };
             token_pair(config, &subject, &successor)
         }
         ("reuse_detected", _, session_id, _) => {
-            eprintln!("refresh token reuse detected: session {} revoked", session_id.unwrap_or_default());
+            eprintln!(
+                "refresh token reuse detected: session {} revoked",
+                session_id.unwrap_or_default()
+            );
             Err(ApiError::InvalidRefreshToken)
         }
         _ => Err(ApiError::InvalidRefreshToken),
@@ -239,7 +262,11 @@ pub fn list_sessions(store: &mut impl Store, principal: &Principal) -> Result<Va
     inactive_is_unauthenticated(store.list_sessions(&caller(principal))?)
 }
 
-pub fn revoke_session(store: &mut impl Store, principal: &Principal, target: &str) -> Result<(), ApiError> {
+pub fn revoke_session(
+    store: &mut impl Store,
+    principal: &Principal,
+    target: &str,
+) -> Result<(), ApiError> {
     // Not a session id at all: as absent as someone else's session.
     if target.len() != 36 || !target.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(ApiError::NotFound);
@@ -263,7 +290,9 @@ pub fn logout(
     let remaining = principal.exp.saturating_sub(now_unix()).max(1);
     revocations.revoke(&principal.jti, remaining).map_err(|e| {
         eprintln!("cannot blacklist the token: {e}");
-        ApiError::Unavailable { dependency: "redis" }
+        ApiError::Unavailable {
+            dependency: "redis",
+        }
     })?;
     if store.logout(&caller(principal), all)? {
         Ok(())
@@ -279,7 +308,11 @@ pub fn change_password(
     request: PasswordChange,
 ) -> Result<(), ApiError> {
     let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
-    if !passwords::verify(&request.current, credentials.password_hash.as_deref(), config.bcrypt_cost) {
+    if !passwords::verify(
+        &request.current,
+        credentials.password_hash.as_deref(),
+        config.bcrypt_cost,
+    ) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "current_password",
             "is not your current password",

@@ -1,10 +1,10 @@
 //! Access tokens (JWT, SPEC §5) and opaque refresh tokens, of which only the
 //! SHA-256 is ever stored.
 
+use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::core::keys::TokenKeys;
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -95,7 +95,8 @@ pub fn verify_access_token(
     if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
         return Err(Rejected::WrongType);
     }
-    if header.jku.is_some() || header.jwk.is_some() || header.x5u.is_some() || header.x5c.is_some() {
+    if header.jku.is_some() || header.jwk.is_some() || header.x5u.is_some() || header.x5c.is_some()
+    {
         return Err(Rejected::EmbeddedKeyReference);
     }
     let key = keys
@@ -163,13 +164,28 @@ mod tests {
 
     fn issued(keys: &TokenKeys, now: u64) -> String {
         let roles = vec!["customer".to_string()];
-        let subject = Subject { user_id: "u1", session_id: "s1", roles: &roles };
-        let settings = SigningSettings { keys, issuer: "auth", audience: "platform", ttl_seconds: 1800 };
-        issue_access_token(&settings, &subject, now).unwrap().expose().clone()
+        let subject = Subject {
+            user_id: "u1",
+            session_id: "s1",
+            roles: &roles,
+        };
+        let settings = SigningSettings {
+            keys,
+            issuer: "auth",
+            audience: "platform",
+            ttl_seconds: 1800,
+        };
+        issue_access_token(&settings, &subject, now)
+            .unwrap()
+            .expose()
+            .clone()
     }
 
     fn now() -> u64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
     }
 
     fn verify(keys: &TokenKeys, token: &str) -> Result<AccessClaims, Rejected> {
@@ -202,7 +218,10 @@ mod tests {
     fn expiry_allows_thirty_seconds_of_skew_and_no_more() {
         let keys = TokenKeys::hs256(SECRET);
         assert!(verify(&keys, &sign(typed(Algorithm::HS256), &claims(-20), SECRET)).is_ok());
-        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &claims(-40), SECRET)), Err(Rejected::Invalid));
+        assert_eq!(
+            verify(&keys, &sign(typed(Algorithm::HS256), &claims(-40), SECRET)),
+            Err(Rejected::Invalid)
+        );
     }
 
     #[test]
@@ -210,11 +229,20 @@ mod tests {
         let keys = TokenKeys::hs256(SECRET);
         let mut no_type = Header::new(Algorithm::HS256);
         no_type.typ = Some("JWT".into());
-        assert_eq!(verify(&keys, &sign(no_type, &claims(600), SECRET)), Err(Rejected::WrongType));
+        assert_eq!(
+            verify(&keys, &sign(no_type, &claims(600), SECRET)),
+            Err(Rejected::WrongType)
+        );
         let mut jku = typed(Algorithm::HS256);
         jku.jku = Some("https://attacker.example/keys".into());
-        assert_eq!(verify(&keys, &sign(jku, &claims(600), SECRET)), Err(Rejected::EmbeddedKeyReference));
-        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS384), &claims(600), SECRET)), Err(Rejected::WrongAlgorithm));
+        assert_eq!(
+            verify(&keys, &sign(jku, &claims(600), SECRET)),
+            Err(Rejected::EmbeddedKeyReference)
+        );
+        assert_eq!(
+            verify(&keys, &sign(typed(Algorithm::HS384), &claims(600), SECRET)),
+            Err(Rejected::WrongAlgorithm)
+        );
         // alg "none": header {"alg":"none","typ":"at+jwt"}, no signature.
         let none = format!(
             "{}.{}.",
@@ -229,12 +257,21 @@ mod tests {
         let keys = TokenKeys::hs256(SECRET);
         let mut c = claims(600);
         c.as_object_mut().unwrap().remove("sid");
-        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &c, SECRET)), Err(Rejected::Invalid));
+        assert_eq!(
+            verify(&keys, &sign(typed(Algorithm::HS256), &c, SECRET)),
+            Err(Rejected::Invalid)
+        );
         let mut c = claims(600);
         c["aud"] = "someone-else".into();
-        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &c, SECRET)), Err(Rejected::Invalid));
+        assert_eq!(
+            verify(&keys, &sign(typed(Algorithm::HS256), &c, SECRET)),
+            Err(Rejected::Invalid)
+        );
         let other = b"another secret that is 32 bytes!";
-        assert_eq!(verify(&keys, &sign(typed(Algorithm::HS256), &claims(600), other)), Err(Rejected::Invalid));
+        assert_eq!(
+            verify(&keys, &sign(typed(Algorithm::HS256), &claims(600), other)),
+            Err(Rejected::Invalid)
+        );
     }
 
     #[test]
@@ -244,6 +281,9 @@ mod tests {
         assert_ne!(a.token.expose(), b.token.expose());
         assert_eq!(a.token.expose().len(), 43); // 256 bits in base64url
         assert_eq!(a.hash, hash_refresh_token(a.token.expose()));
-        assert_eq!(verify(&TokenKeys::hs256(SECRET), a.token.expose()), Err(Rejected::Malformed));
+        assert_eq!(
+            verify(&TokenKeys::hs256(SECRET), a.token.expose()),
+            Err(Rejected::Malformed)
+        );
     }
 }

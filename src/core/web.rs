@@ -28,10 +28,22 @@ fn set_cookie(name: &str, value: &str, path: &str, max_age: u32, http_only: bool
 
 /// The `Set-Cookie` values that carry a token pair to a browser. The CSRF
 /// token is readable by the page's script, which echoes it in `X-CSRF-Token`.
-pub fn token_cookies(access: &str, access_ttl: u32, refresh: &str, refresh_ttl: u32, csrf: &str) -> Vec<String> {
+pub fn token_cookies(
+    access: &str,
+    access_ttl: u32,
+    refresh: &str,
+    refresh_ttl: u32,
+    csrf: &str,
+) -> Vec<String> {
     vec![
         set_cookie(ACCESS_COOKIE, access, API_PATH, access_ttl, true),
-        set_cookie(REFRESH_COOKIE, refresh, REFRESH_COOKIE_PATH, refresh_ttl, true),
+        set_cookie(
+            REFRESH_COOKIE,
+            refresh,
+            REFRESH_COOKIE_PATH,
+            refresh_ttl,
+            true,
+        ),
         set_cookie(CSRF_COOKIE, csrf, "/", refresh_ttl, false),
     ]
 }
@@ -99,10 +111,16 @@ mod tests {
     #[test]
     fn token_cookies_are_locked_down() {
         let c = token_cookies("A", 1800, "R", 2_592_000, "C");
-        assert_eq!(c[0], "access_token=A; Path=/api/v1; Max-Age=1800; HttpOnly; Secure; SameSite=Strict");
+        assert_eq!(
+            c[0],
+            "access_token=A; Path=/api/v1; Max-Age=1800; HttpOnly; Secure; SameSite=Strict"
+        );
         assert!(c[1].starts_with("refresh_token=R; Path=/api/v1/auth/refresh;"));
         assert!(c[1].contains("HttpOnly"));
-        assert!(!c[2].contains("HttpOnly"), "the CSRF token must be readable by the page");
+        assert!(
+            !c[2].contains("HttpOnly"),
+            "the CSRF token must be readable by the page"
+        );
     }
 
     #[test]
@@ -117,8 +135,12 @@ mod tests {
     fn cors_grants_only_listed_origins() {
         let allowed = vec!["https://app.example.com".to_string()];
         let granted = cors_headers(Some("https://app.example.com"), &allowed);
-        assert!(granted.iter().any(|(k, v)| *k == "access-control-allow-origin" && v == "https://app.example.com"));
+        assert!(granted
+            .iter()
+            .any(|(k, v)| *k == "access-control-allow-origin" && v == "https://app.example.com"));
         let refused = cors_headers(Some("https://evil.example"), &allowed);
-        assert!(refused.iter().all(|(k, _)| *k != "access-control-allow-origin"));
+        assert!(refused
+            .iter()
+            .all(|(k, _)| *k != "access-control-allow-origin"));
     }
 }

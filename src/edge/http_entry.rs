@@ -64,7 +64,9 @@ impl Route {
             Route::Health => &["GET", "HEAD"],
             Route::Me | Route::Sessions | Route::Jwks => &["GET"],
             Route::Session(_) => &["DELETE"],
-            Route::Register | Route::Login | Route::Refresh | Route::Logout | Route::Password => &["POST"],
+            Route::Register | Route::Login | Route::Refresh | Route::Logout | Route::Password => {
+                &["POST"]
+            }
         }
     }
 }
@@ -86,7 +88,11 @@ impl Reply {
     }
 
     fn no_content() -> Reply {
-        Reply { status: 204, headers: vec![], body: vec![] }
+        Reply {
+            status: 204,
+            headers: vec![],
+            body: vec![],
+        }
     }
 
     fn problem(error: &ApiError) -> Reply {
@@ -122,7 +128,10 @@ struct Incoming {
 
 impl Incoming {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn cookie(&self, name: &str) -> Option<&str> {
@@ -132,16 +141,26 @@ impl Incoming {
     /// Reads the body, refusing more than the limit as it streams (not
     /// trusting Content-Length alone).
     async fn body(self) -> Result<Vec<u8>, ApiError> {
-        let declared = self.header("content-length").and_then(|l| l.trim().parse::<usize>().ok());
+        let declared = self
+            .header("content-length")
+            .and_then(|l| l.trim().parse::<usize>().ok());
         if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-            return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
         }
         let mut stream = self.request.into_body_stream();
         let mut body = Vec::new();
-        while let Some(chunk) = stream.try_next().await.map_err(|_| ApiError::MalformedJson)? {
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|_| ApiError::MalformedJson)?
+        {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_BODY_BYTES {
-                return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+                return Err(ApiError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
             }
         }
         Ok(body)
@@ -149,7 +168,12 @@ impl Incoming {
 
     fn is_json(&self) -> bool {
         let content_type = self.header("content-type").unwrap_or_default();
-        content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json")
+        content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("application/json")
     }
 
     /// The JSON body: 415 unless it is JSON, 413 past the limit, 400 if it
@@ -172,11 +196,16 @@ impl Incoming {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        serde_json::from_slice(&body).map(Some).map_err(|_| ApiError::MalformedJson)
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|_| ApiError::MalformedJson)
     }
 
     fn wants_cookies(&self, config: &Config) -> bool {
-        config.cookie_mode || self.header("x-auth-mode").is_some_and(|m| m.eq_ignore_ascii_case("cookie"))
+        config.cookie_mode
+            || self
+                .header("x-auth-mode")
+                .is_some_and(|m| m.eq_ignore_ascii_case("cookie"))
     }
 
     /// The access token from `Authorization: Bearer`, else from its cookie.
@@ -207,7 +236,11 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         .into_iter()
         .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
         .collect();
-    let incoming = Incoming { request, method, headers };
+    let incoming = Incoming {
+        request,
+        method,
+        headers,
+    };
     let origin = incoming.header("origin").map(str::to_string);
 
     // Health is liveness only: no configuration, database or Redis involved.
@@ -220,8 +253,12 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
             eprintln!("configuration error: {e}");
             Reply::problem(&ApiError::Misconfigured(e.clone()))
         }
-        Some(Ok(config)) => route(incoming, &path, Some(config)).await.unwrap_or_else(|e| Reply::problem(&e)),
-        None => route(incoming, &path, None).await.unwrap_or_else(|e| Reply::problem(&e)),
+        Some(Ok(config)) => route(incoming, &path, Some(config))
+            .await
+            .unwrap_or_else(|e| Reply::problem(&e)),
+        None => route(incoming, &path, None)
+            .await
+            .unwrap_or_else(|e| Reply::problem(&e)),
     };
     if reply.status >= 500 {
         eprintln!("{path}: answered {}", reply.status);
@@ -235,7 +272,11 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
 }
 
 async fn send(reply: Reply, response_out: ResponseOutparam) {
-    let entries: Vec<(String, Vec<u8>)> = reply.headers.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+    let entries: Vec<(String, Vec<u8>)> = reply
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k, v.into_bytes()))
+        .collect();
     let headers = Fields::from_list(&entries).unwrap_or_else(|_| Fields::new());
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(reply.status);
@@ -260,23 +301,39 @@ async fn route(incoming: Incoming, path: &str, config: Option<&Config>) -> Resul
     };
     match route {
         Route::Health => Ok(Reply::json(200, &json!({"status": "ok"}))),
-        Route::Jwks => Ok(Reply::json(200, &config.keys.jwks()).header("cache-control", "public, max-age=300")),
+        Route::Jwks => Ok(
+            Reply::json(200, &config.keys.jwks()).header("cache-control", "public, max-age=300")
+        ),
         Route::Register => {
-            let client = client_info(|name| incoming.header(name).map(str::to_string), config.trusted_proxy);
+            let client = client_info(
+                |name| incoming.header(name).map(str::to_string),
+                config.trusted_proxy,
+            );
             let cookies = incoming.wants_cookies(config);
             let body = incoming.json_body().await?;
-            let request = Registration::parse(&body, config.default_phone_region).map_err(ApiError::Validation)?;
+            let request = Registration::parse(&body, config.default_phone_region)
+                .map_err(ApiError::Validation)?;
             let mut store = PgStore::new(&config.db_url);
             let mut events = Redis::new(&config.redis_url);
             let registered = service::register(config, &mut store, &mut events, request, &client)?;
             let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
-            Ok(token_reply(config, 201, registered.tokens, Some(user), cookies))
+            Ok(token_reply(
+                config,
+                201,
+                registered.tokens,
+                Some(user),
+                cookies,
+            ))
         }
         Route::Login => {
-            let client = client_info(|name| incoming.header(name).map(str::to_string), config.trusted_proxy);
+            let client = client_info(
+                |name| incoming.header(name).map(str::to_string),
+                config.trusted_proxy,
+            );
             let cookies = incoming.wants_cookies(config);
             let body = incoming.json_body().await?;
-            let request = LoginRequest::parse(&body, config.default_phone_region).map_err(ApiError::Validation)?;
+            let request = LoginRequest::parse(&body, config.default_phone_region)
+                .map_err(ApiError::Validation)?;
             let mut store = PgStore::new(&config.db_url);
             let tokens = service::login(config, &mut store, request, &client)?;
             Ok(token_reply(config, 200, tokens, None, cookies))
@@ -284,7 +341,10 @@ async fn route(incoming: Incoming, path: &str, config: Option<&Config>) -> Resul
         Route::Refresh => {
             let cookies = incoming.wants_cookies(config);
             let from_cookie = incoming.cookie(web::REFRESH_COOKIE).map(str::to_string);
-            let csrf_ok = web::csrf_matches(incoming.header(web::CSRF_HEADER), incoming.cookie(web::CSRF_COOKIE));
+            let csrf_ok = web::csrf_matches(
+                incoming.header(web::CSRF_HEADER),
+                incoming.cookie(web::CSRF_COOKIE),
+            );
             let presented = match incoming.optional_json_body().await? {
                 Some(body) => requests::parse_refresh(&body).map_err(ApiError::Validation)?,
                 // A refresh by cookie is a cookie-authenticated state change.
@@ -330,13 +390,22 @@ async fn route(incoming: Incoming, path: &str, config: Option<&Config>) -> Resul
             let principal = authenticate(config, &incoming, &mut Redis::new(&config.redis_url))?;
             let body = incoming.json_body().await?;
             let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
-            service::change_password(config, &mut PgStore::new(&config.db_url), &principal, request)?;
+            service::change_password(
+                config,
+                &mut PgStore::new(&config.db_url),
+                &principal,
+                request,
+            )?;
             Ok(Reply::no_content())
         }
     }
 }
 
-fn authenticate(config: &Config, incoming: &Incoming, redis: &mut Redis<'_>) -> Result<Principal, ApiError> {
+fn authenticate(
+    config: &Config,
+    incoming: &Incoming,
+    redis: &mut Redis<'_>,
+) -> Result<Principal, ApiError> {
     guard::authenticate(config, &incoming.presented(), redis)
 }
 
@@ -357,7 +426,13 @@ fn preflight(incoming: &Incoming, config: Option<&Config>, allowed: &[&str]) -> 
 
 /// A token pair in the body, or in cookies (with a fresh CSRF token) for
 /// browsers in cookie mode, where the body then carries no token at all.
-fn token_reply(config: &Config, status: u16, tokens: TokenPair, user: Option<Value>, cookies: bool) -> Reply {
+fn token_reply(
+    config: &Config,
+    status: u16,
+    tokens: TokenPair,
+    user: Option<Value>,
+    cookies: bool,
+) -> Reply {
     let mut body = if cookies {
         json!({"token_type": tokens.token_type, "expires_in": tokens.expires_in})
     } else {

@@ -4,12 +4,12 @@
 //! SQLSTATEs raised by the functions become `StoreError`s here.
 
 use crate::core::ports::{
-    Caller, Credentials, NewRegistration, NewSession, OpenedSession, PasswordCredentials, Registered, Rotation,
-    Store, StoreError,
+    Caller, Credentials, NewRegistration, NewSession, OpenedSession, PasswordCredentials,
+    Registered, Rotation, Store, StoreError,
 };
-use serde_json::Value;
 use crate::core::secret::Secret;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
 
 pub struct PgStore<'a> {
@@ -148,21 +148,40 @@ impl Store for PgStore<'_> {
 
     fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {
         let [user, session] = caller_params(caller);
-        self.call_bool("SELECT auth.logout($1, $2, $3)", &[user, session, ParameterValue::Boolean(all)])
+        self.call_bool(
+            "SELECT auth.logout($1, $2, $3)",
+            &[user, session, ParameterValue::Boolean(all)],
+        )
     }
 
-    fn password_credentials(&mut self, caller: &Caller<'_>) -> Result<Option<PasswordCredentials>, StoreError> {
-        self.call("SELECT auth.password_credentials($1, $2)", &caller_params(caller))
+    fn password_credentials(
+        &mut self,
+        caller: &Caller<'_>,
+    ) -> Result<Option<PasswordCredentials>, StoreError> {
+        self.call(
+            "SELECT auth.password_credentials($1, $2)",
+            &caller_params(caller),
+        )
     }
 
-    fn change_password(&mut self, caller: &Caller<'_>, password_hash: &str) -> Result<bool, StoreError> {
+    fn change_password(
+        &mut self,
+        caller: &Caller<'_>,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
         let [user, session] = caller_params(caller);
-        self.call_bool("SELECT auth.change_password($1, $2, $3)", &[user, session, text(password_hash)])
+        self.call_bool(
+            "SELECT auth.change_password($1, $2, $3)",
+            &[user, session, text(password_hash)],
+        )
     }
 }
 
 fn caller_params(caller: &Caller<'_>) -> [ParameterValue; 2] {
-    [ParameterValue::Uuid(caller.user_id.to_string()), ParameterValue::Uuid(caller.session_id.to_string())]
+    [
+        ParameterValue::Uuid(caller.user_id.to_string()),
+        ParameterValue::Uuid(caller.session_id.to_string()),
+    ]
 }
 
 impl PgStore<'_> {
@@ -179,7 +198,9 @@ impl PgStore<'_> {
     fn call_bool(&mut self, sql: &str, params: &[ParameterValue]) -> Result<bool, StoreError> {
         match self.scalar(sql, params)? {
             DbValue::Boolean(b) => Ok(b),
-            other => Err(StoreError::Failed(format!("expected boolean, got {other:?}"))),
+            other => Err(StoreError::Failed(format!(
+                "expected boolean, got {other:?}"
+            ))),
         }
     }
 

@@ -16,12 +16,16 @@ pub struct Redis<'a> {
 
 impl<'a> Redis<'a> {
     pub fn new(url: &'a Secret<String>) -> Self {
-        Redis { url, connection: None }
+        Redis {
+            url,
+            connection: None,
+        }
     }
 
     fn connection(&mut self) -> Result<&Connection, String> {
         if self.connection.is_none() {
-            let c = Connection::open(self.url.expose()).map_err(|e| format!("cannot connect to Redis: {e:?}"))?;
+            let c = Connection::open(self.url.expose())
+                .map_err(|e| format!("cannot connect to Redis: {e:?}"))?;
             self.connection = Some(c);
         }
         Ok(self.connection.as_ref().expect("opened above"))
@@ -56,7 +60,15 @@ impl Revocations for Redis<'_> {
         let key = format!("{REVOKED_JTI_PREFIX}{jti}");
         let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX);
         self.connection()?
-            .execute("SET", &[binary(&key), binary("1"), binary("EX"), RedisParameter::Int64(ttl)])
+            .execute(
+                "SET",
+                &[
+                    binary(&key),
+                    binary("1"),
+                    binary("EX"),
+                    RedisParameter::Int64(ttl),
+                ],
+            )
             .map(|_| ())
             .map_err(|e| format!("SET failed: {e:?}"))
     }

@@ -212,3 +212,164 @@ pub fn traces_of(db: &mut postgres::Client, second_login: &str, phone: &str) -> 
     .unwrap()
     .get(0)
 }
+
+impl Api {
+    pub fn at(base: &str) -> Api {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Api {
+            base: base.to_string(),
+            agent,
+        }
+    }
+
+    /// A request with extra headers: `(method, path, headers, json body)`.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut builder = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let result = match body {
+            Some(body) => {
+                let request = builder
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .unwrap();
+                self.agent.run(request)
+            }
+            None => self.agent.run(builder.body(()).unwrap()),
+        };
+        Self::reply(result)
+    }
+
+    pub fn bearer(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+        let auth = format!("Bearer {token}");
+        self.send(method, path, &[("authorization", &auth)], body)
+    }
+
+    pub fn me(&self, token: &str) -> Reply {
+        self.bearer("GET", "/api/v1/auth/me", token, None)
+    }
+
+    pub fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+        )
+    }
+}
+
+impl Reply {
+    pub fn all_headers(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A registered person and their first token pair.
+pub struct SignedIn {
+    pub person: Person,
+    pub user_id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub fn sign_up(api: &Api) -> SignedIn {
+    let person = Person::new();
+    let reply = api.register(&person.registration());
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = reply.json();
+    SignedIn {
+        person,
+        user_id: body["user"]["id"].as_str().unwrap().to_string(),
+        access_token: body["access_token"].as_str().unwrap().to_string(),
+        refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+    }
+}
+
+/// The claims of a JWT, read without verifying it.
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A test host of its own, for tests that need other settings (or a Redis
+/// they may stop) than the shared one. Killed when dropped.
+pub struct OwnHost {
+    pub api: Api,
+    pub base: String,
+    child: std::process::Child,
+}
+
+impl OwnHost {
+    /// Starts the built component with the shared settings plus `overrides`
+    /// (`SPIN_VARIABLE_*` names).
+    pub fn start(overrides: &[(&str, String)]) -> OwnHost {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap();
+        let port = free_port();
+        let mut command = std::process::Command::new(env("AUTH_TEST_HOST_BIN"));
+        command
+            .arg("--manifest")
+            .arg(repo.join("spin.toml"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in overrides {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("the test host starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let host = OwnHost {
+            api: Api::at(&base),
+            base,
+            child,
+        };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "own test host did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        host
+    }
+}
+
+impl Drop for OwnHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,215 @@
+//! Browsers get their tokens in HttpOnly cookies (`X-Auth-Mode: cookie`),
+//! state-changing calls authenticated by cookie need the CSRF header, and
+//! CORS is granted only to `cors_allowed_origins` (the shared test host
+//! allows https://app.example.test).
+
+use e2e::{Api, Person};
+
+const ALLOWED: &str = "https://app.example.test";
+
+/// `name=value` of each Set-Cookie, and the whole attribute strings.
+fn cookies(reply: &e2e::Reply) -> Vec<(String, String, String)> {
+    reply
+        .all_headers("set-cookie")
+        .iter()
+        .map(|c| {
+            let (pair, _) = c.split_once(';').unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            (name.to_string(), value.to_string(), c.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn cookie_login_sets_locked_down_cookies_and_needs_csrf_for_changes() {
+    let api = Api::new();
+    let person = Person::new();
+    assert_eq!(api.register(&person.registration()).status, 201);
+    let login = serde_json::json!({"login": person.second_login, "password": person.password});
+    let reply = api.send(
+        "POST",
+        "/api/v1/auth/login",
+        &[("x-auth-mode", "cookie")],
+        Some(&login),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        reply.json().get("access_token").is_none(),
+        "no token in a cookie-mode body"
+    );
+
+    let set = cookies(&reply);
+    let find = |name: &str| {
+        set.iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} cookie"))
+            .clone()
+    };
+    let (_, access, access_attrs) = find("access_token");
+    let (_, _, refresh_attrs) = find("refresh_token");
+    let (_, csrf, csrf_attrs) = find("csrf_token");
+    for attrs in [&access_attrs, &refresh_attrs] {
+        for flag in ["HttpOnly", "Secure", "SameSite=Strict"] {
+            assert!(attrs.contains(flag), "{attrs} lacks {flag}");
+        }
+    }
+    assert!(
+        refresh_attrs.contains("Path=/api/v1/auth/refresh"),
+        "{refresh_attrs}"
+    );
+    assert!(
+        !csrf_attrs.contains("HttpOnly") && csrf_attrs.contains("Secure"),
+        "{csrf_attrs}"
+    );
+
+    let cookie_header = format!("access_token={access}; csrf_token={csrf}");
+    // Reading needs no CSRF header.
+    assert_eq!(
+        api.send(
+            "GET",
+            "/api/v1/auth/me",
+            &[("cookie", &cookie_header)],
+            None
+        )
+        .status,
+        200
+    );
+    // A state change without it is refused, and changes nothing.
+    api.send(
+        "POST",
+        "/api/v1/auth/logout",
+        &[("cookie", &cookie_header)],
+        None,
+    )
+    .problem(403);
+    api.send(
+        "POST",
+        "/api/v1/auth/logout",
+        &[("cookie", &cookie_header), ("x-csrf-token", "forged")],
+        None,
+    )
+    .problem(403);
+    assert_eq!(
+        api.send(
+            "GET",
+            "/api/v1/auth/me",
+            &[("cookie", &cookie_header)],
+            None
+        )
+        .status,
+        200
+    );
+    // With it, logout works and clears the cookies.
+    let out = api.send(
+        "POST",
+        "/api/v1/auth/logout",
+        &[("cookie", &cookie_header), ("x-csrf-token", &csrf)],
+        None,
+    );
+    assert_eq!(out.status, 204, "{}", out.text);
+    assert!(cookies(&out)
+        .iter()
+        .all(|(_, v, attrs)| v.is_empty() && attrs.contains("Max-Age=0")));
+    api.send(
+        "GET",
+        "/api/v1/auth/me",
+        &[("cookie", &cookie_header)],
+        None,
+    )
+    .problem(401);
+}
+
+#[test]
+fn refresh_by_cookie_needs_csrf_and_rotates_the_cookies() {
+    let api = Api::new();
+    let person = Person::new();
+    let reply = api.send(
+        "POST",
+        "/api/v1/auth/register",
+        &[("x-auth-mode", "cookie")],
+        Some(&person.registration()),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(
+        reply.json()["user"]["second_login"],
+        person.second_login.as_str()
+    );
+    let set = cookies(&reply);
+    let value = |name: &str| set.iter().find(|(n, _, _)| n == name).unwrap().1.clone();
+    let jar = format!(
+        "refresh_token={}; csrf_token={}",
+        value("refresh_token"),
+        value("csrf_token")
+    );
+
+    api.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        &[("cookie", &jar), ("x-auth-mode", "cookie")],
+        None,
+    )
+    .problem(403);
+    let rotated = api.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        &[
+            ("cookie", &jar),
+            ("x-auth-mode", "cookie"),
+            ("x-csrf-token", &value("csrf_token")),
+        ],
+        None,
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let new = cookies(&rotated);
+    assert!(new
+        .iter()
+        .any(|(n, v, _)| n == "refresh_token" && *v != value("refresh_token")));
+}
+
+#[test]
+fn cors_is_granted_to_listed_origins_only() {
+    let api = Api::new();
+    let preflight = |origin: &str| {
+        api.send(
+            "OPTIONS",
+            "/api/v1/auth/login",
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
+            None,
+        )
+    };
+    let granted = preflight(ALLOWED);
+    assert_eq!(granted.status, 204);
+    assert_eq!(granted.header("access-control-allow-origin"), Some(ALLOWED));
+    assert_eq!(
+        granted.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert!(granted
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+
+    let refused = preflight("https://evil.example");
+    assert!(refused.header("access-control-allow-origin").is_none());
+    assert!(refused.header("access-control-allow-methods").is_none());
+
+    // Simple requests: the same rule.
+    let health = api.send(
+        "GET",
+        "/api/v1/auth/roles-do-not-exist",
+        &[("origin", "https://evil.example")],
+        None,
+    );
+    assert!(health.header("access-control-allow-origin").is_none());
+    let ok = api.send(
+        "POST",
+        "/api/v1/auth/login",
+        &[("origin", ALLOWED)],
+        Some(&serde_json::json!({})),
+    );
+    assert_eq!(ok.header("access-control-allow-origin"), Some(ALLOWED));
+}

@@ -1,0 +1,132 @@
+//! Refresh rotates the token within the same session (RFC 9700 §4.14.2):
+//! a long chain works, concurrent refreshes inside the grace all succeed,
+//! and a replay after the grace revokes the whole session. The shared test
+//! host runs with `refresh_reuse_grace_seconds = 2`.
+
+use e2e::{admin_db, claims_of, sign_up, Api};
+use std::time::Duration;
+
+const GRACE: Duration = Duration::from_millis(2_500);
+
+fn rotate(api: &Api, token: &str) -> (String, String) {
+    let reply = api.refresh(token);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let body = reply.json();
+    (
+        body["access_token"].as_str().unwrap().to_string(),
+        body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn a_chain_of_twenty_refreshes_keeps_the_session_and_retires_each_token() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    let sid = claims_of(&user.access_token)["sid"].clone();
+    let expires_before: String = admin_db()
+        .query_one(
+            "SELECT expires_at::text FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&sid.as_str().unwrap()],
+        )
+        .unwrap()
+        .get(0);
+
+    let mut chain = vec![user.refresh_token.clone()];
+    for _ in 0..20 {
+        let (access, refresh) = rotate(&api, chain.last().unwrap());
+        assert_eq!(claims_of(&access)["sid"], sid, "same session");
+        assert_eq!(api.me(&access).status, 200);
+        chain.push(refresh);
+    }
+    let expires_after: String = admin_db()
+        .query_one(
+            "SELECT expires_at::text FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&sid.as_str().unwrap()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        expires_before, expires_after,
+        "rotation never extends the session"
+    );
+
+    std::thread::sleep(GRACE);
+    // An old token after the grace is a replay: 401, and the session is over.
+    api.refresh(&chain[5]).problem(401);
+    api.refresh(chain.last().unwrap()).problem(401);
+    let reason: Option<String> = admin_db()
+        .query_one(
+            "SELECT revoked_reason FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&sid.as_str().unwrap()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(reason.as_deref(), Some("reuse_detected"));
+}
+
+#[test]
+fn twenty_parallel_refreshes_inside_the_grace_all_get_pairs_for_the_same_session() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    let sid = claims_of(&user.access_token)["sid"].clone();
+    let replies: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| scope.spawn(|| Api::new().refresh(&user.refresh_token)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut newest = Vec::new();
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let body = reply.json();
+        assert_eq!(
+            claims_of(body["access_token"].as_str().unwrap())["sid"],
+            sid
+        );
+        assert_eq!(api.me(body["access_token"].as_str().unwrap()).status, 200);
+        newest.push(body["refresh_token"].as_str().unwrap().to_string());
+    }
+    newest.sort();
+    newest.dedup();
+    assert_eq!(newest.len(), 20, "every answer is a distinct new token");
+
+    // Extend the chain once more, then replay the original after the grace.
+    let (_, latest) = rotate(&api, &newest[0]);
+    std::thread::sleep(GRACE);
+    api.refresh(&user.refresh_token).problem(401);
+    api.refresh(&latest).problem(401);
+}
+
+#[test]
+fn bad_refresh_tokens_all_get_the_same_401() {
+    let api = Api::new();
+    let expired = sign_up(&api);
+    admin_db()
+        .execute(
+            "UPDATE auth.sessions SET created_at = now() - interval '31 days', expires_at = now() - interval '1 day'
+             WHERE id = $1::text::uuid",
+            &[&claims_of(&expired.access_token)["sid"].as_str().unwrap()],
+        )
+        .unwrap();
+    let revoked = sign_up(&api);
+    assert_eq!(
+        api.bearer("POST", "/api/v1/auth/logout", &revoked.access_token, None)
+            .status,
+        204
+    );
+
+    let expected = api
+        .refresh("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .problem(401);
+    for token in [
+        expired.refresh_token.as_str(),
+        revoked.refresh_token.as_str(),
+        "not a token",
+        &revoked.access_token,
+    ] {
+        assert_eq!(api.refresh(token).problem(401), expected, "{token}");
+    }
+    api.post_json("/api/v1/auth/refresh", &serde_json::json!({}))
+        .problem(422);
+}
