@@ -144,6 +144,23 @@ pub fn unique_number() -> u64 {
         % 10_000_000
 }
 
+/// Bytes no other call in this run gets (test keys and token hashes; not
+/// for secrets).
+pub fn unique_bytes<const N: usize>() -> [u8; N] {
+    use sha2::{Digest, Sha256};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let mut out = [0u8; N];
+    for (i, chunk) in out.chunks_mut(32).enumerate() {
+        let seed = format!("{}-{}-{nanos}-{i}", unique_number(), std::process::id());
+        let digest = Sha256::digest(seed.as_bytes());
+        chunk.copy_from_slice(&digest[..chunk.len()]);
+    }
+    out
+}
+
 /// A person who can register: unique login, phone and email.
 pub struct Person {
     pub second_login: String,

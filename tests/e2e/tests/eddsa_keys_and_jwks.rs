@@ -21,16 +21,7 @@ struct KeyPair {
 }
 
 fn key_pair() -> KeyPair {
-    let mut seed = [0u8; 32];
-    seed[..8].copy_from_slice(&e2e::unique_number().to_be_bytes());
-    seed[8..16].copy_from_slice(
-        &std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            .to_be_bytes()[8..],
-    );
-    let key = SigningKey::from_bytes(&seed);
+    let key = SigningKey::from_bytes(&e2e::unique_bytes::<32>());
     KeyPair {
         private_pem: key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
         public_pem: key

@@ -8,6 +8,16 @@ use std::time::Duration;
 
 const GRACE: Duration = Duration::from_millis(2_500);
 
+fn session_expiry(sid: &str) -> String {
+    admin_db()
+        .query_one(
+            "SELECT expires_at::text FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&sid],
+        )
+        .unwrap()
+        .get(0)
+}
+
 fn rotate(api: &Api, token: &str) -> (String, String) {
     let reply = api.refresh(token);
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -24,13 +34,7 @@ fn a_chain_of_twenty_refreshes_keeps_the_session_and_retires_each_token() {
     let api = Api::new();
     let user = sign_up(&api);
     let sid = claims_of(&user.access_token)["sid"].clone();
-    let expires_before: String = admin_db()
-        .query_one(
-            "SELECT expires_at::text FROM auth.sessions WHERE id = $1::text::uuid",
-            &[&sid.as_str().unwrap()],
-        )
-        .unwrap()
-        .get(0);
+    let expires_before = session_expiry(sid.as_str().unwrap());
 
     let mut chain = vec![user.refresh_token.clone()];
     for _ in 0..20 {
@@ -39,13 +43,7 @@ fn a_chain_of_twenty_refreshes_keeps_the_session_and_retires_each_token() {
         assert_eq!(api.me(&access).status, 200);
         chain.push(refresh);
     }
-    let expires_after: String = admin_db()
-        .query_one(
-            "SELECT expires_at::text FROM auth.sessions WHERE id = $1::text::uuid",
-            &[&sid.as_str().unwrap()],
-        )
-        .unwrap()
-        .get(0);
+    let expires_after = session_expiry(sid.as_str().unwrap());
     assert_eq!(
         expires_before, expires_after,
         "rotation never extends the session"

@@ -10,18 +10,7 @@ const HASH: &str = "$2b$04$.....................................................
 const REGISTER: &str = "SELECT auth.register($1, $2, $3, $8, '{}'::jsonb, $4, $5, $6, 3600, $7, 'sql-test', '127.0.0.1')";
 
 fn token_hash() -> Vec<u8> {
-    let n = e2e::unique_number().to_be_bytes();
-    let mut h = vec![0u8; 32];
-    h[..8].copy_from_slice(&n);
-    h[8..16].copy_from_slice(&std::process::id().to_be_bytes().repeat(2));
-    h[16..24].copy_from_slice(
-        &std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            .to_be_bytes()[8..],
-    );
-    h
+    e2e::unique_bytes::<32>().to_vec()
 }
 
 fn register(
