@@ -41,7 +41,7 @@ if command -v spin >/dev/null 2>&1; then
   runner=(spin up --from spin.toml --listen "127.0.0.1:$PORT")
 else
   echo "run: Spin is not installed; serving with the test host (tests/host)"
-  cargo build --quiet -p spin-test-host
+  cargo build --quiet --workspace
   runner=(target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$PORT")
 fi
 

@@ -20,7 +20,9 @@ trap cleanup EXIT
 
 echo "== build: component (wasm32-wasip2) and test host"
 cargo build --quiet --target wasm32-wasip2 --release
-cargo build --quiet -p spin-test-host
+# The whole workspace at once, so `cargo test --workspace` below reuses every
+# artifact (building one package alone unifies features differently).
+cargo build --quiet --workspace
 
 echo "== servers: PostgreSQL and Redis"
 start_servers
