@@ -21,7 +21,10 @@ impl Client {
         }
         let mut response = request.send_json(body).expect("the service answers");
         let status = response.status().as_u16();
-        (status, response.body_mut().read_json().unwrap_or(Value::Null))
+        (
+            status,
+            response.body_mut().read_json().unwrap_or(Value::Null),
+        )
     }
 
     fn get(&self, path: &str, bearer: &str) -> u16 {
@@ -37,7 +40,11 @@ impl Client {
 
 /// Runs `work(i)` for i in 0..count on `concurrency` threads; returns the
 /// latencies and the wall time.
-fn measure<T: Send>(count: usize, concurrency: usize, work: impl Fn(usize) -> T + Sync) -> (Vec<Duration>, Duration, Vec<T>) {
+fn measure<T: Send>(
+    count: usize,
+    concurrency: usize,
+    work: impl Fn(usize) -> T + Sync,
+) -> (Vec<Duration>, Duration, Vec<T>) {
     let next = Mutex::new(0usize);
     let results = Mutex::new(Vec::with_capacity(count));
     let started = Instant::now();
@@ -62,7 +69,11 @@ fn measure<T: Send>(count: usize, concurrency: usize, work: impl Fn(usize) -> T 
     let mut results = results.into_inner().unwrap();
     results.sort_by_key(|(i, _, _)| *i);
     let latencies = results.iter().map(|(_, d, _)| *d).collect();
-    (latencies, wall, results.into_iter().map(|(_, _, o)| o).collect())
+    (
+        latencies,
+        wall,
+        results.into_iter().map(|(_, _, o)| o).collect(),
+    )
 }
 
 fn report(name: &str, mut latencies: Vec<Duration>, wall: Duration) {
@@ -82,13 +93,21 @@ fn report(name: &str, mut latencies: Vec<Duration>, wall: Duration) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let base = args.next().unwrap_or_else(|| "http://127.0.0.1:3000".into());
+    let base = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:3000".into());
     let users: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let client = Client { base, agent };
     let run = std::process::id();
-    println!("{users} users, {concurrency} concurrent clients, against {}", client.base);
+    println!(
+        "{users} users, {concurrency} concurrent clients, against {}",
+        client.base
+    );
 
     let (lat, wall, tokens) = measure(users, concurrency, |i| {
         let body = json!({
@@ -113,7 +132,11 @@ fn main() {
     report("login", lat, wall);
 
     let (lat, wall, _) = measure(users, concurrency, |i| {
-        let (status, body) = client.post("/api/v1/auth/refresh", &json!({"refresh_token": tokens[i]}), None);
+        let (status, body) = client.post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": tokens[i]}),
+            None,
+        );
         assert_eq!(status, 200, "refresh: {body}");
     });
     report("refresh", lat, wall);
@@ -124,7 +147,11 @@ fn main() {
     report("me", lat, wall);
 
     let (lat, wall, _) = measure(users * 5, concurrency, |_| {
-        let (status, _) = client.post("/api/v1/auth/login", &json!({"login": "", "password": ""}), None);
+        let (status, _) = client.post(
+            "/api/v1/auth/login",
+            &json!({"login": "", "password": ""}),
+            None,
+        );
         assert_eq!(status, 422);
     });
     report("reject", lat, wall);
