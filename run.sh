@@ -18,19 +18,16 @@ PORT=${PORT:-3000}
 if [ -z "${SPIN_VARIABLE_DB_URL:-}" ]; then
   echo "run: starting throwaway PostgreSQL and Redis"
   start_servers
-  SPIN_VARIABLE_DB_URL=$(create_database auth "$(random_secret)")
-  export SPIN_VARIABLE_DB_URL
-  export SPIN_VARIABLE_DB_HOST=127.0.0.1:$PG_PORT
-  export SPIN_VARIABLE_REDIS_URL=$REDIS_URL
-  export SPIN_VARIABLE_REDIS_HOST=127.0.0.1:$REDIS_PORT
+  trap stop_servers EXIT
+  use_servers "$(create_database auth "$(random_secret)")" "${SPIN_VARIABLE_BCRYPT_COST:-12}"
+  echo "run: using a random development jwt_secret (tokens die with this process)"
 else
   : "${AUTH_DB_ADMIN_URL:?set AUTH_DB_ADMIN_URL so the migrations can be applied}"
   sql/migrate "$AUTH_DB_ADMIN_URL"
 fi
 if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
-  SPIN_VARIABLE_JWT_SECRET=$(random_secret)$(random_secret)
-  export SPIN_VARIABLE_JWT_SECRET
-  echo "run: using a random development jwt_secret (tokens die with this process)"
+  echo "run: set SPIN_VARIABLE_JWT_SECRET (at least 32 bytes) to use your own servers" >&2
+  exit 1
 fi
 
 echo "run: building the component"
@@ -52,8 +49,8 @@ run: try
     -d '{"second_login":"ivan","phone":"+7 912 345-67-89","password":"correct horse battery","group_names":["customer"],"interface":"customer_app"}'
 MSG
 "${runner[@]}" &
-server=$!
-# Ctrl-C or any exit: stop the server, then the throwaway databases.
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; stop_servers' EXIT
+HOST_PID=$!
+# Ctrl-C or any exit: stop_servers stops the server, then the throwaway databases.
+trap stop_servers EXIT
 trap 'exit 130' INT TERM
-wait "$server"
+wait "$HOST_PID"

@@ -1,6 +1,9 @@
 # Throwaway PostgreSQL and Redis on free loopback ports, in a temporary
-# directory. Source this file, call start_servers, and stop_servers on exit.
-# Sets: WORK_DIR, PG_PORT, PG_ADMIN_URL, REDIS_PORT, REDIS_URL.
+# directory, and the component served against them. Source this file, call
+# start_servers (then create_database, use_servers, start_host as needed),
+# and stop_servers on exit.
+# Sets: WORK_DIR, PG_PORT, PG_ADMIN_URL, REDIS_PORT, REDIS_URL; start_host
+# sets HOST_PID and HOST_URL.
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
@@ -61,7 +64,38 @@ create_database() {
   echo "postgres://auth_service:$service_password@127.0.0.1:$PG_PORT/$name?sslmode=disable"
 }
 
+# Points the component at the throwaway servers: database URL $1 (from
+# create_database), a random jwt_secret, bcrypt cost $2.
+use_servers() {
+  export SPIN_VARIABLE_DB_URL=$1
+  export SPIN_VARIABLE_DB_HOST=127.0.0.1:$PG_PORT
+  export SPIN_VARIABLE_REDIS_URL=$REDIS_URL
+  export SPIN_VARIABLE_REDIS_HOST=127.0.0.1:$REDIS_PORT
+  SPIN_VARIABLE_JWT_SECRET=$(random_secret)$(random_secret)
+  export SPIN_VARIABLE_JWT_SECRET
+  export SPIN_VARIABLE_BCRYPT_COST=$2
+}
+
+# Serves the component with test host binary $1 on a free port, logging to
+# $WORK_DIR/host.log, and waits until it answers.
+start_host() {
+  local port
+  port=$(free_port)
+  "$1" --manifest spin.toml --listen "127.0.0.1:$port" >"$WORK_DIR/host.log" 2>&1 &
+  HOST_PID=$!
+  HOST_URL=http://127.0.0.1:$port
+  for _ in $(seq 300); do
+    curl -fsS "$HOST_URL/api/v1/auth/health" >/dev/null 2>&1 && return 0
+    kill -0 "$HOST_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "the test host did not start:" >&2
+  cat "$WORK_DIR/host.log" >&2
+  return 1
+}
+
 stop_servers() {
+  [ -z "${HOST_PID:-}" ] || kill "$HOST_PID" 2>/dev/null || true
   [ -n "${WORK_DIR:-}" ] || return 0
   if [ -f "$WORK_DIR/redis.pid" ]; then
     kill "$(cat "$WORK_DIR/redis.pid")" 2>/dev/null || true
