@@ -39,7 +39,7 @@ fn binary(s: &str) -> RedisParameter {
 impl Events for Redis<'_> {
     fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), String> {
         self.connection()?
-            .publish(channel, &payload.to_vec())
+            .publish(channel, payload)
             .map_err(|e| format!("publish failed: {e:?}"))
     }
 }
