@@ -96,6 +96,7 @@ async fn main() -> Result<()> {
         component_id: app.component_id.clone(),
         variables: app.variables.clone(),
         allowed_hosts: allowed_hosts::AllowedHosts::parse(&app.allowed_outbound_hosts)?,
+        pg_pool: Default::default(),
     });
     let server = Arc::new(server::Server {
         pre,

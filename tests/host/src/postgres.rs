@@ -1,8 +1,10 @@
 //! `spin:postgres/postgres@4.0.0` over real PostgreSQL, converting values and
-//! errors the way Spin's own host does: each `Connection::open` holds one real
+//! errors the way Spin's own host does: connections come from a pool per
+//! address (at most 64 kept), each `Connection::open` holds one real
 //! connection for its lifetime (so `BEGIN` … `COMMIT` on it is one
-//! transaction), every `query`/`execute` prepares its statement afresh, and
-//! database errors come back as `query-failed(db-error)` with the SQLSTATE.
+//! transaction) and hands it back cleaned when dropped, every
+//! `query`/`execute` prepares its statement afresh, and database errors come
+//! back as `query-failed(db-error)` with the SQLSTATE.
 
 // The error type is the WIT interface's own, large by design.
 #![allow(clippy::result_large_err)]
@@ -12,22 +14,39 @@ use crate::bindings::spin::postgres::postgres::{
 };
 use crate::state::RequestState;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{Client, NoTls, Row};
 use wasmtime::component::Resource;
 
 pub struct PgConnection {
-    client: tokio_postgres::Client,
+    address: String,
+    client: Client,
 }
 
-impl pg::Host for RequestState {}
+/// Idle connections per address, as Spin keeps a pool per address.
+#[derive(Default)]
+pub struct PgPool {
+    idle: Mutex<HashMap<String, Vec<Client>>>,
+}
 
-impl pg::HostConnection for RequestState {
-    async fn open(&mut self, address: String) -> Result<Resource<PgConnection>, Error> {
-        if !self.services.allowed_hosts.allows(&address, "postgres") {
-            return Err(Error::ConnectionFailed(format!(
-                "address {address:?} is not permitted by allowed_outbound_hosts"
-            )));
+const POOL_SIZE: usize = 64;
+
+impl PgPool {
+    async fn get(&self, address: &str) -> Result<Client, Error> {
+        loop {
+            let reused = self
+                .idle
+                .lock()
+                .unwrap()
+                .get_mut(address)
+                .and_then(Vec::pop);
+            match reused {
+                Some(client) if !client.is_closed() => return Ok(client),
+                Some(_) => continue,
+                None => break,
+            }
         }
         let config: tokio_postgres::Config = address.parse().map_err(|e| {
             Error::ConnectionFailed(format!("parsing Postgres connection string: {e}"))
@@ -40,8 +59,39 @@ impl pg::HostConnection for RequestState {
             // Ends when the client is dropped or the server goes away.
             let _ = connection.await;
         });
+        Ok(client)
+    }
+
+    /// Takes a connection back once whatever the guest left on it (an open
+    /// transaction, session settings) is cleared; one that cannot be cleared
+    /// is closed instead.
+    async fn put(&self, address: String, client: Client) {
+        if client.is_closed()
+            || client.batch_execute("ROLLBACK").await.is_err()
+            || client.batch_execute("DISCARD ALL").await.is_err()
+        {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap();
+        let clients = idle.entry(address).or_default();
+        if clients.len() < POOL_SIZE {
+            clients.push(client);
+        }
+    }
+}
+
+impl pg::Host for RequestState {}
+
+impl pg::HostConnection for RequestState {
+    async fn open(&mut self, address: String) -> Result<Resource<PgConnection>, Error> {
+        if !self.services.allowed_hosts.allows(&address, "postgres") {
+            return Err(Error::ConnectionFailed(format!(
+                "address {address:?} is not permitted by allowed_outbound_hosts"
+            )));
+        }
+        let client = self.services.pg_pool.get(&address).await?;
         self.table
-            .push(PgConnection { client })
+            .push(PgConnection { address, client })
             .map_err(|e| Error::Other(e.to_string()))
     }
 
@@ -102,7 +152,8 @@ impl pg::HostConnection for RequestState {
     }
 
     async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
-        self.table.delete(conn)?;
+        let PgConnection { address, client } = self.table.delete(conn)?;
+        self.services.pg_pool.put(address, client).await;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! What one request's instance sees: WASI, WASI HTTP and the Spin services.
 
 use crate::allowed_hosts::AllowedHosts;
+use crate::postgres::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -12,6 +13,7 @@ pub struct Services {
     pub component_id: String,
     pub variables: HashMap<String, String>,
     pub allowed_hosts: AllowedHosts,
+    pub pg_pool: PgPool,
 }
 
 pub struct RequestState {
