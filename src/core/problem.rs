@@ -2,6 +2,7 @@
 //! This is the one place where errors become HTTP statuses.
 
 use crate::core::config::ConfigError;
+use crate::core::ports::StoreError;
 use serde::Serialize;
 
 /// One invalid field of a request.
@@ -171,6 +172,24 @@ impl ApiError {
                 500,
                 "Something went wrong on our side; it has been logged.".into(),
             ),
+        }
+    }
+}
+
+/// What the database adapter reports, as the client will hear it.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Taken { field } => ApiError::Conflict { field },
+            StoreError::UnknownInterface => ApiError::Validation(vec![FieldError::new(
+                "interface",
+                "is not a known interface",
+            )]),
+            StoreError::RolesNotAllowed { roles } => ApiError::RolesNotAllowed { roles },
+            StoreError::Unavailable => ApiError::Unavailable {
+                dependency: "database",
+            },
+            StoreError::Failed(_) => ApiError::Internal,
         }
     }
 }

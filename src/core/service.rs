@@ -1,11 +1,11 @@
-//! The rules of registration and login, independent of Spin: given the
-//! parsed request and the ports, decide and answer.
+//! The flow of each endpoint (registration, login, the token lifecycle),
+//! independent of Spin: given the parsed request and the ports, decide and answer.
 
 use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::passwords;
 use crate::core::ports::{
-    Caller, ClientInfo, Events, NewRegistration, NewSession, Revocations, Store, StoreError,
+    Caller, ClientInfo, Events, NewRegistration, NewSession, Revocations, Store,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{LoginRequest, PasswordChange, Registration};
@@ -45,25 +45,6 @@ pub struct RegisteredUser {
 pub struct RegistrationResponse {
     pub tokens: TokenPair,
     pub user: RegisteredUser,
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::Taken { field } => ApiError::Conflict { field },
-            StoreError::UnknownInterface => {
-                ApiError::Validation(vec![crate::core::problem::FieldError::new(
-                    "interface",
-                    "is not a known interface",
-                )])
-            }
-            StoreError::RolesNotAllowed { roles } => ApiError::RolesNotAllowed { roles },
-            StoreError::Unavailable => ApiError::Unavailable {
-                dependency: "database",
-            },
-            StoreError::Failed(_) => ApiError::Internal,
-        }
-    }
 }
 
 fn now_unix() -> u64 {
