@@ -115,8 +115,8 @@ AS $$
       'expires_at', s.expires_at, 'user_agent', s.user_agent, 'ip', host(s.client_ip),
       'current', s.id = p_session_id) ORDER BY s.created_at DESC), '[]'::jsonb)
   FROM auth.sessions s
-  WHERE auth.session_is_active(p_user_id, p_session_id)
-    AND s.user_id = p_user_id AND s.revoked_at IS NULL AND s.expires_at > now()
+  WHERE s.user_id = p_user_id AND s.revoked_at IS NULL AND s.expires_at > now()
+  -- No row at all (NULL) when the calling session is not active.
   HAVING auth.session_is_active(p_user_id, p_session_id)
 $$;
 COMMENT ON FUNCTION auth.list_sessions(uuid, uuid) IS

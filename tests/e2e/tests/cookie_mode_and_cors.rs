@@ -63,60 +63,27 @@ fn cookie_login_sets_locked_down_cookies_and_needs_csrf_for_changes() {
     );
 
     let cookie_header = format!("access_token={access}; csrf_token={csrf}");
+    // A browser call carrying the cookies, and optionally an X-CSRF-Token.
+    let by_cookie = |method: &str, path: &str, csrf_header: Option<&str>| {
+        let mut headers = vec![("cookie", cookie_header.as_str())];
+        if let Some(token) = csrf_header {
+            headers.push(("x-csrf-token", token));
+        }
+        api.send(method, path, &headers, None)
+    };
     // Reading needs no CSRF header.
-    assert_eq!(
-        api.send(
-            "GET",
-            "/api/v1/auth/me",
-            &[("cookie", &cookie_header)],
-            None
-        )
-        .status,
-        200
-    );
+    assert_eq!(by_cookie("GET", "/api/v1/auth/me", None).status, 200);
     // A state change without it is refused, and changes nothing.
-    api.send(
-        "POST",
-        "/api/v1/auth/logout",
-        &[("cookie", &cookie_header)],
-        None,
-    )
-    .problem(403);
-    api.send(
-        "POST",
-        "/api/v1/auth/logout",
-        &[("cookie", &cookie_header), ("x-csrf-token", "forged")],
-        None,
-    )
-    .problem(403);
-    assert_eq!(
-        api.send(
-            "GET",
-            "/api/v1/auth/me",
-            &[("cookie", &cookie_header)],
-            None
-        )
-        .status,
-        200
-    );
+    by_cookie("POST", "/api/v1/auth/logout", None).problem(403);
+    by_cookie("POST", "/api/v1/auth/logout", Some("forged")).problem(403);
+    assert_eq!(by_cookie("GET", "/api/v1/auth/me", None).status, 200);
     // With it, logout works and clears the cookies.
-    let out = api.send(
-        "POST",
-        "/api/v1/auth/logout",
-        &[("cookie", &cookie_header), ("x-csrf-token", &csrf)],
-        None,
-    );
+    let out = by_cookie("POST", "/api/v1/auth/logout", Some(&csrf));
     assert_eq!(out.status, 204, "{}", out.text);
     assert!(cookies(&out)
         .iter()
         .all(|(_, v, attrs)| v.is_empty() && attrs.contains("Max-Age=0")));
-    api.send(
-        "GET",
-        "/api/v1/auth/me",
-        &[("cookie", &cookie_header)],
-        None,
-    )
-    .problem(401);
+    by_cookie("GET", "/api/v1/auth/me", None).problem(401);
 }
 
 #[test]
