@@ -6,7 +6,8 @@
 #   AUTH_DB_ADMIN_URL     a role that may apply migrations (owner/superuser)
 #   SPIN_VARIABLE_DB_URL  the service's own connection (role auth_service)
 #   SPIN_VARIABLE_DB_HOST, SPIN_VARIABLE_REDIS_URL, SPIN_VARIABLE_REDIS_HOST
-# Serves with `spin up` when Spin is installed, otherwise with the test host.
+# Serves with `spin up`: Spin from PATH, else the build kept in ../shared/spin;
+# with neither, with the test host (tests/host).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -30,13 +31,14 @@ if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
   exit 1
 fi
 
+spin=$(default_spin)
 echo "run: building the component"
-cargo build --quiet --target wasm32-wasip2 --release
-
-if command -v spin >/dev/null 2>&1; then
-  echo "run: serving with spin up"
-  runner=(spin up --from spin.toml --listen "127.0.0.1:$PORT")
+if [ -n "$spin" ]; then
+  "$spin" build --from spin.toml >/dev/null
+  echo "run: serving with $("$spin" --version)"
+  runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT")
 else
+  cargo build --quiet --target wasm32-wasip2 --release
   echo "run: Spin is not installed; serving with the test host (tests/host)"
   cargo build --quiet --workspace
   runner=(target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$PORT")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian machine it installs what is missing,
 # starts throwaway PostgreSQL and Redis on free loopback ports, applies the
-# migrations, builds the component (.wasm) and the test host, serves the
-# component in the test host, runs every test (unit, SQL, end-to-end) and
-# cleans up, whatever the outcome.
+# migrations, builds the component (.wasm) and the test host, runs the unit
+# and host tests, then the whole end-to-end suite once under the test host
+# and once under each real Spin it finds (`spin` on PATH, else the builds in
+# ../shared/spin), and cleans up, whatever the outcome.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,10 +14,16 @@ source tests/support/servers.sh
 
 trap stop_servers EXIT
 
+mapfile -t spins < <(spin_binaries)
 echo "== build: component (wasm32-wasip2) and test host"
-cargo build --quiet --target wasm32-wasip2 --release
-# The whole workspace at once, so `cargo test --workspace` below reuses every
-# artifact (building one package alone unifies features differently).
+if [ ${#spins[@]} -gt 0 ]; then
+  # `spin build` runs the manifest's build command: what is built is what Spin serves.
+  "${spins[0]}" build --from spin.toml >/dev/null
+else
+  cargo build --quiet --target wasm32-wasip2 --release
+fi
+# The whole workspace at once, so `cargo test` below reuses every artifact
+# (building one package alone unifies features differently).
 cargo build --quiet --workspace
 
 echo "== servers: PostgreSQL and Redis"
@@ -26,20 +33,54 @@ use_servers "$SERVICE_DB_URL" 4
 # A short reuse grace keeps the replay tests quick; one browser origin for CORS.
 export SPIN_VARIABLE_REFRESH_REUSE_GRACE_SECONDS=2
 export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=https://app.example.test
-start_host target/debug/spin-test-host
 
-echo "== tests"
-export AUTH_BASE_URL=$HOST_URL
 export AUTH_DB_ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_test?}
 export AUTH_PG_SERVER_URL=$PG_ADMIN_URL
 export AUTH_DB_SERVICE_URL=$SERVICE_DB_URL
 export AUTH_REDIS_URL=$REDIS_URL
 export AUTH_JWT_SECRET=$SPIN_VARIABLE_JWT_SECRET
 export AUTH_TEST_HOST_BIN=$PWD/target/debug/spin-test-host
-status=0
-cargo test --workspace --no-fail-fast -- --test-threads=4 || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "== component log (test host)"
-  tail -n 50 "$WORK_DIR/host.log"
+
+failed=()
+summary=()
+
+echo "== tests: unit (component core) and test host"
+started=$SECONDS
+cargo test --workspace --exclude e2e --no-fail-fast -- --test-threads=4 || failed+=("unit and host")
+summary+=("unit and host tests: $((SECONDS - started)) s")
+
+# The end-to-end suite against a served component; $1 names the host.
+end_to_end() {
+  local name=$1 started=$SECONDS
+  echo "== tests: end-to-end under $name"
+  if ! cargo test -p e2e --no-fail-fast -- --test-threads=4; then
+    failed+=("end-to-end under $name")
+    echo "== component log ($name)"
+    tail -n 50 "$WORK_DIR/host.log"
+  fi
+  summary+=("end-to-end under $name: $((SECONDS - started)) s")
+}
+
+export AUTH_HOST=test-host
+start_host "$AUTH_TEST_HOST_BIN"
+export AUTH_BASE_URL=$HOST_URL
+end_to_end "the test host"
+stop_host
+
+if [ ${#spins[@]} -eq 0 ]; then
+  echo "== no Spin found (neither on PATH nor in ../shared/spin): end-to-end ran under the test host only"
 fi
-exit "$status"
+for spin in "${spins[@]}"; do
+  export AUTH_HOST=spin AUTH_SPIN_BIN=$spin
+  start_spin "$spin"
+  export AUTH_BASE_URL=$HOST_URL
+  end_to_end "$("$spin" --version | head -n 1)"
+  stop_host
+done
+
+echo "== summary"
+printf '  %s\n' "${summary[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi

@@ -4,20 +4,35 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+/// What went wrong talking to the database. Outcomes a client can cause
+/// (a taken login, a role not allowed, …) are not errors: they come back as
+/// values (the `*Outcome` enums below), since Spin's host flattens errors a
+/// stored function raises into text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
-    /// An active contact of this type already belongs to someone.
-    Taken {
-        field: String,
-    },
-    UnknownInterface,
-    RolesNotAllowed {
-        roles: Vec<String>,
-    },
     /// The database cannot be reached.
     Unavailable,
     /// Anything else; the message is for the log, never for the client.
     Failed(String),
+}
+
+/// The kinds of contact a user has (SPEC §2), as the database names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    SecondLogin,
+    Phone,
+    Email,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::SecondLogin => "second_login",
+            ContactKind::Phone => "phone",
+            ContactKind::Email => "email",
+        }
+    }
 }
 
 /// Everything `auth.register` stores, already normalized and hashed.
@@ -46,6 +61,24 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+/// What `auth.register` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RegistrationOutcome {
+    Registered(Registered),
+    /// An active contact of this kind already belongs to someone (also when
+    /// a concurrent registration won the race for it).
+    Taken {
+        field: ContactKind,
+    },
+    UnknownInterface,
+    /// These roles cannot be self-registered through the interface (empty:
+    /// none were asked for).
+    RolesNotAllowed {
+        roles: Vec<String>,
+    },
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Registered {
     pub user_id: String,
@@ -60,19 +93,52 @@ pub struct Credentials {
     pub password_hash: Option<String>,
 }
 
+/// What `auth.open_session` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SessionOutcome {
+    Opened(OpenedSession),
+    /// The user was deactivated after their credentials were checked.
+    UserInactive,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct OpenedSession {
     pub session_id: String,
     pub roles: Vec<String>,
 }
 
+/// What `auth.rotate_refresh_token` answers.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Rotation {
-    /// `rotated`, `concurrent` (within the grace), `reuse_detected` or `invalid`.
-    pub outcome: String,
-    pub session_id: Option<String>,
-    pub user_id: Option<String>,
-    pub roles: Option<Vec<String>>,
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Rotation {
+    /// The token was consumed and its successor stored.
+    Rotated(RotatedSession),
+    /// Consumed moments ago (within the grace): another tab's refresh; the
+    /// successor is stored all the same.
+    Concurrent(RotatedSession),
+    /// Consumed after the grace: a replay; the session is now revoked.
+    ReuseDetected { session_id: String },
+    /// Unknown, expired, or of an ended session.
+    Invalid,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RotatedSession {
+    pub session_id: String,
+    pub user_id: String,
+    pub roles: Vec<String>,
+}
+
+/// What `auth.revoke_session` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Revocation {
+    Revoked,
+    /// No such session of this user (someone else's is as absent).
+    NotFound,
+    /// The caller's own session has ended.
+    SessionInactive,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,7 +157,10 @@ pub struct Caller<'a> {
 
 pub trait Store {
     /// One transaction: user, contacts, memberships, session, refresh token, event.
-    fn register(&mut self, registration: &NewRegistration<'_>) -> Result<Registered, StoreError>;
+    fn register(
+        &mut self,
+        registration: &NewRegistration<'_>,
+    ) -> Result<RegistrationOutcome, StoreError>;
     fn find_credentials(
         &mut self,
         contact_type: &str,
@@ -101,7 +170,7 @@ pub trait Store {
         &mut self,
         user_id: &str,
         session: &NewSession<'_>,
-    ) -> Result<OpenedSession, StoreError>;
+    ) -> Result<SessionOutcome, StoreError>;
     /// Atomically consumes a refresh token and stores its successor.
     fn rotate_refresh_token(
         &mut self,
@@ -111,8 +180,11 @@ pub trait Store {
     ) -> Result<Rotation, StoreError>;
     fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
     fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
-    /// `revoked`, `not_found` or `session_inactive`.
-    fn revoke_session(&mut self, caller: &Caller<'_>, target: &str) -> Result<String, StoreError>;
+    fn revoke_session(
+        &mut self,
+        caller: &Caller<'_>,
+        target: &str,
+    ) -> Result<Revocation, StoreError>;
     fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError>;
     fn password_credentials(
         &mut self,

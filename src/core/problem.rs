@@ -180,12 +180,6 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Taken { field } => ApiError::Conflict { field },
-            StoreError::UnknownInterface => ApiError::Validation(vec![FieldError::new(
-                "interface",
-                "is not a known interface",
-            )]),
-            StoreError::RolesNotAllowed { roles } => ApiError::RolesNotAllowed { roles },
             StoreError::Unavailable => ApiError::Unavailable {
                 dependency: "database",
             },

@@ -5,7 +5,8 @@ use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::passwords;
 use crate::core::ports::{
-    Caller, ClientInfo, Events, NewRegistration, NewSession, Revocations, Store,
+    Caller, ClientInfo, Events, NewRegistration, NewSession, Revocation, Revocations,
+    RegistrationOutcome, Rotation, SessionOutcome, Store,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{LoginRequest, PasswordChange, Registration};
@@ -85,7 +86,7 @@ pub fn register(
     let password_hash: Secret<String> =
         passwords::hash(&request.password, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
-    let registered = store.register(&NewRegistration {
+    let outcome = store.register(&NewRegistration {
         second_login: request.second_login.as_str(),
         phone: request.phone.as_str(),
         email: request.email.as_ref().map(|e| e.as_str()),
@@ -100,6 +101,23 @@ pub fn register(
             client,
         },
     })?;
+    let registered = match outcome {
+        RegistrationOutcome::Registered(registered) => registered,
+        RegistrationOutcome::Taken { field } => {
+            return Err(ApiError::Conflict {
+                field: field.as_str().to_string(),
+            })
+        }
+        RegistrationOutcome::UnknownInterface => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "interface",
+                "is not a known interface",
+            )]))
+        }
+        RegistrationOutcome::RolesNotAllowed { roles } => {
+            return Err(ApiError::RolesNotAllowed { roles })
+        }
+    };
 
     // The outbox row is already committed; this is the low-latency notice.
     // Losing it loses nothing (the CDC pipeline reads the outbox), so a
@@ -160,7 +178,7 @@ pub fn login(
     };
 
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
-    let session = store.open_session(
+    let session = match store.open_session(
         &credentials.user_id,
         &NewSession {
             refresh_token_hash: &refresh.hash,
@@ -168,7 +186,11 @@ pub fn login(
             max_sessions: config.max_active_sessions,
             client,
         },
-    )?;
+    )? {
+        SessionOutcome::Opened(session) => session,
+        // Deactivated while the password was checked: as if never found.
+        SessionOutcome::UserInactive => return Err(ApiError::InvalidCredentials),
+    };
     let subject = Subject {
         user_id: &credentials.user_id,
         session_id: &session.session_id,
@@ -210,28 +232,20 @@ pub fn refresh(
         &successor.hash,
         config.refresh_reuse_grace_seconds,
     )?;
-    match (
-        rotation.outcome.as_str(),
-        rotation.user_id,
-        rotation.session_id,
-        rotation.roles,
-    ) {
-        ("rotated" | "concurrent", Some(user_id), Some(session_id), Some(roles)) => {
+    match rotation {
+        Rotation::Rotated(session) | Rotation::Concurrent(session) => {
             let subject = Subject {
-                user_id: &user_id,
-                session_id: &session_id,
-                roles: &roles,
+                user_id: &session.user_id,
+                session_id: &session.session_id,
+                roles: &session.roles,
             };
             token_pair(config, &subject, &successor)
         }
-        ("reuse_detected", _, session_id, _) => {
-            eprintln!(
-                "refresh token reuse detected: session {} revoked",
-                session_id.unwrap_or_default()
-            );
+        Rotation::ReuseDetected { session_id } => {
+            eprintln!("refresh token reuse detected: session {session_id} revoked");
             Err(ApiError::InvalidRefreshToken)
         }
-        _ => Err(ApiError::InvalidRefreshToken),
+        Rotation::Invalid => Err(ApiError::InvalidRefreshToken),
     }
 }
 
@@ -252,10 +266,10 @@ pub fn revoke_session(
     if target.len() != 36 || !target.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(ApiError::NotFound);
     }
-    match store.revoke_session(&caller(principal), target)?.as_str() {
-        "revoked" => Ok(()),
-        "not_found" => Err(ApiError::NotFound),
-        _ => Err(ApiError::Unauthenticated),
+    match store.revoke_session(&caller(principal), target)? {
+        Revocation::Revoked => Ok(()),
+        Revocation::NotFound => Err(ApiError::NotFound),
+        Revocation::SessionInactive => Err(ApiError::Unauthenticated),
     }
 }
 

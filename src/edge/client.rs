@@ -4,6 +4,8 @@
 use crate::core::ports::ClientInfo;
 use std::net::{IpAddr, SocketAddr};
 
+// Only the component calls it; native builds have it for its unit tests.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn client_info(header: impl Fn(&str) -> Option<String>, trusted_proxy: bool) -> ClientInfo {
     let connection_ip = header("spin-client-addr").and_then(|a| {
         a.parse::<SocketAddr>()

@@ -1,11 +1,13 @@
 //! The store over PostgreSQL stored functions, through Spin's
 //! `spin:postgres/postgres@4.0.0`. One connection per request, opened on first
 //! use; each request makes as few calls as its flow allows (register: one).
-//! SQLSTATEs raised by the functions become `StoreError`s here.
+//! Every outcome a client can cause comes back from a function as a jsonb
+//! value tagged `outcome`, read into the core's enums: under Spin, an error a
+//! function raises reaches us only as text (see `store_error`).
 
 use crate::core::ports::{
-    Caller, Credentials, NewRegistration, NewSession, OpenedSession, PasswordCredentials,
-    Registered, Rotation, Store, StoreError,
+    Caller, Credentials, NewRegistration, NewSession, PasswordCredentials, RegistrationOutcome,
+    Revocation, Rotation, SessionOutcome, Store, StoreError,
 };
 use crate::core::secret::Secret;
 use serde::de::DeserializeOwned;
@@ -42,7 +44,10 @@ impl<'a> PgStore<'a> {
         sql: &str,
         params: &[ParameterValue],
     ) -> Result<Option<T>, StoreError> {
-        let rows = self.connection()?.query(sql, params).map_err(store_error)?;
+        let rows = self
+            .connection()?
+            .query(sql, params)
+            .map_err(|e| store_error(sql, e))?;
         let Some(value) = rows.rows.first().and_then(|r| r.first()) else {
             return Ok(None);
         };
@@ -75,7 +80,7 @@ fn session_params(session: &NewSession<'_>) -> [ParameterValue; 5] {
 }
 
 impl Store for PgStore<'_> {
-    fn register(&mut self, r: &NewRegistration<'_>) -> Result<Registered, StoreError> {
+    fn register(&mut self, r: &NewRegistration<'_>) -> Result<RegistrationOutcome, StoreError> {
         let profile =
             serde_json::to_vec(r.profile).map_err(|e| StoreError::Failed(e.to_string()))?;
         let mut params = vec![
@@ -110,7 +115,7 @@ impl Store for PgStore<'_> {
         &mut self,
         user_id: &str,
         session: &NewSession<'_>,
-    ) -> Result<OpenedSession, StoreError> {
+    ) -> Result<SessionOutcome, StoreError> {
         let mut params = vec![ParameterValue::Uuid(user_id.to_string())];
         params.extend(session_params(session));
         self.call("SELECT auth.open_session($1, $2, $3, $4, $5, $6)", &params)?
@@ -140,10 +145,15 @@ impl Store for PgStore<'_> {
         self.call("SELECT auth.list_sessions($1, $2)", &caller_params(caller))
     }
 
-    fn revoke_session(&mut self, caller: &Caller<'_>, target: &str) -> Result<String, StoreError> {
+    fn revoke_session(
+        &mut self,
+        caller: &Caller<'_>,
+        target: &str,
+    ) -> Result<Revocation, StoreError> {
         let [user, session] = caller_params(caller);
         let params = [user, session, ParameterValue::Uuid(target.to_string())];
-        self.call_text("SELECT auth.revoke_session($1, $2, $3)", &params)
+        self.call("SELECT auth.revoke_session($1, $2, $3)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.revoke_session returned NULL".into()))
     }
 
     fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {
@@ -185,74 +195,58 @@ fn caller_params(caller: &Caller<'_>) -> [ParameterValue; 2] {
 }
 
 impl PgStore<'_> {
-    /// The single scalar a function returns.
-    fn scalar(&mut self, sql: &str, params: &[ParameterValue]) -> Result<DbValue, StoreError> {
-        let rows = self.connection()?.query(sql, params).map_err(store_error)?;
-        rows.rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .ok_or_else(|| StoreError::Failed("no result row".into()))
-    }
-
+    /// The single boolean a function returns.
     fn call_bool(&mut self, sql: &str, params: &[ParameterValue]) -> Result<bool, StoreError> {
-        match self.scalar(sql, params)? {
-            DbValue::Boolean(b) => Ok(b),
+        let rows = self
+            .connection()?
+            .query(sql, params)
+            .map_err(|e| store_error(sql, e))?;
+        match rows.rows.first().and_then(|r| r.first()) {
+            Some(DbValue::Boolean(b)) => Ok(*b),
             other => Err(StoreError::Failed(format!(
                 "expected boolean, got {other:?}"
             ))),
         }
     }
+}
 
-    fn call_text(&mut self, sql: &str, params: &[ParameterValue]) -> Result<String, StoreError> {
-        match self.scalar(sql, params)? {
-            DbValue::Str(s) => Ok(s),
-            other => Err(StoreError::Failed(format!("expected text, got {other:?}"))),
+/// What a failed call means for the client: the database cannot be reached
+/// (503), or something unexpected happened (500). Expected outcomes never
+/// arrive here. Under Spin, an error raised while the rows are read (which is
+/// where a function's own errors surface) arrives only as
+/// `query-error::text`, a debug rendering this code never parses; SQLSTATEs
+/// survive only for errors before the first row (connect, prepare, bind).
+fn store_error(statement: &str, e: PgError) -> StoreError {
+    match &e {
+        PgError::ConnectionFailed(_) => {
+            eprintln!("database connection failed");
+            StoreError::Unavailable
+        }
+        PgError::QueryFailed(QueryError::DbError(db)) if is_unavailable(&db.code) => {
+            eprintln!("database unavailable: SQLSTATE {}", db.code);
+            StoreError::Unavailable
+        }
+        PgError::QueryFailed(QueryError::DbError(db)) => {
+            // The SQLSTATE only: message and DETAIL may quote row values.
+            eprintln!("{statement}: failed with SQLSTATE {}", db.code);
+            StoreError::Failed(format!("SQLSTATE {}", db.code))
+        }
+        PgError::QueryFailed(QueryError::Text(_)) => {
+            // Not logged: it may quote row values. PostgreSQL's own log has it.
+            eprintln!("{statement}: failed while its result was read (see the PostgreSQL log)");
+            StoreError::Failed("failed while reading the result".into())
+        }
+        PgError::BadParameter(_) | PgError::ValueConversionFailed(_) | PgError::Other(_) => {
+            eprintln!("{statement}: {}", describe(&e));
+            StoreError::Failed(describe(&e))
         }
     }
 }
 
-/// Maps what the stored functions raise (see the COMMENTs in sql/migrations).
-fn store_error(e: PgError) -> StoreError {
-    let PgError::QueryFailed(QueryError::DbError(db)) = &e else {
-        eprintln!("database call failed: {}", describe(&e));
-        return match e {
-            PgError::ConnectionFailed(_) => StoreError::Unavailable,
-            _ => StoreError::Failed(describe(&e)),
-        };
-    };
-    let extra = |key: &str| {
-        db.extras
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    match db.code.as_str() {
-        "23505" => match extra("column") {
-            Some(field) => StoreError::Taken { field },
-            None => StoreError::Failed(format!("23505 without a column: {}", db.message)),
-        },
-        "AU001" => StoreError::UnknownInterface,
-        "AU002" => StoreError::RolesNotAllowed {
-            roles: db
-                .detail
-                .as_deref()
-                .unwrap_or_default()
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(str::to_string)
-                .collect(),
-        },
-        code if code.starts_with("08") || code == "57P01" || code == "53300" => {
-            eprintln!("database unavailable: {code} {}", db.message);
-            StoreError::Unavailable
-        }
-        code => {
-            // The message only: DETAIL may quote row values.
-            eprintln!("database call failed: {code} {}", db.message);
-            StoreError::Failed(format!("{code}: {}", db.message))
-        }
-    }
+/// SQLSTATEs that mean "not reachable now, try again": connection exceptions
+/// (class 08), the server shutting down or starting, too many connections.
+fn is_unavailable(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 /// A log line for a driver error that leaves out the connection string.
@@ -262,9 +256,9 @@ fn describe(e: &PgError) -> String {
         PgError::BadParameter(m) | PgError::ValueConversionFailed(m) => {
             format!("bad parameter: {m}")
         }
-        PgError::QueryFailed(QueryError::Text(m)) => format!("query failed: {m}"),
+        PgError::QueryFailed(QueryError::Text(_)) => "query failed".into(),
         PgError::QueryFailed(QueryError::DbError(db)) => {
-            format!("query failed: {} {}", db.code, db.message)
+            format!("query failed: SQLSTATE {}", db.code)
         }
         PgError::Other(m) => format!("error: {m}"),
     }

@@ -1,7 +1,7 @@
 # Throwaway PostgreSQL and Redis on free loopback ports, in a temporary
 # directory, and the component served against them. Source this file, call
-# start_servers (then create_database, use_servers, start_host as needed),
-# and stop_servers on exit.
+# start_servers (then create_database, use_servers, and start_host or
+# start_spin as needed), and stop_servers on exit.
 # Sets: WORK_DIR, PG_PORT, PG_ADMIN_URL, REDIS_PORT, REDIS_URL; start_host
 # sets HOST_PID and HOST_URL.
 
@@ -76,12 +76,12 @@ use_servers() {
   export SPIN_VARIABLE_BCRYPT_COST=$2
 }
 
-# Serves the component with test host binary $1 on a free port, logging to
-# $WORK_DIR/host.log, and waits until it answers.
-start_host() {
+# Serves the component with the command "$@" (given --listen on a free
+# port), logging to $WORK_DIR/host.log, and waits until it answers.
+serve() {
   local port
   port=$(free_port)
-  "$1" --manifest spin.toml --listen "127.0.0.1:$port" >"$WORK_DIR/host.log" 2>&1 &
+  "$@" --listen "127.0.0.1:$port" >"$WORK_DIR/host.log" 2>&1 &
   HOST_PID=$!
   HOST_URL=http://127.0.0.1:$port
   for _ in $(seq 300); do
@@ -89,13 +89,52 @@ start_host() {
     kill -0 "$HOST_PID" 2>/dev/null || break
     sleep 0.2
   done
-  echo "the test host did not start:" >&2
+  echo "the host did not start ($*):" >&2
   cat "$WORK_DIR/host.log" >&2
   return 1
 }
 
+# The test host binary $1.
+start_host() {
+  serve "$1" --manifest spin.toml
+}
+
+# Real Spin, binary $1; its logs go to the work directory, not to .spin/.
+start_spin() {
+  serve "$1" up --from spin.toml --state-dir "$WORK_DIR/spin-state"
+}
+
+stop_host() {
+  [ -n "${HOST_PID:-}" ] || return 0
+  kill "$HOST_PID" 2>/dev/null || true
+  wait "$HOST_PID" 2>/dev/null || true
+  HOST_PID=
+}
+
+SHARED_SPIN=$(dirname "${BASH_SOURCE[0]}")/../../../shared/spin/install.sh
+
+# The real Spins to test under, one path a line: `spin` on PATH, else the
+# builds kept in ../shared/spin (4.x and the last 3.x); none if neither.
+spin_binaries() {
+  if command -v spin >/dev/null 2>&1; then
+    command -v spin
+  elif [ -x "$SHARED_SPIN" ]; then
+    "$SHARED_SPIN"
+    "$SHARED_SPIN" 3.6.3
+  fi
+}
+
+# The Spin to serve with: `spin` on PATH, else ../shared/spin's 4.x; empty if neither.
+default_spin() {
+  if command -v spin >/dev/null 2>&1; then
+    command -v spin
+  elif [ -x "$SHARED_SPIN" ]; then
+    "$SHARED_SPIN"
+  fi
+}
+
 stop_servers() {
-  [ -z "${HOST_PID:-}" ] || kill "$HOST_PID" 2>/dev/null || true
+  stop_host
   [ -n "${WORK_DIR:-}" ] || return 0
   if [ -f "$WORK_DIR/redis.pid" ]; then
     kill "$(cat "$WORK_DIR/redis.pid")" 2>/dev/null || true

@@ -1,7 +1,8 @@
 //! With PostgreSQL unreachable, nothing that needs it succeeds: protected
-//! endpoints and sign-in answer 503 naming the database, with no internals.
+//! endpoints and sign-in answer 503 naming the database, with no internals;
+//! when it comes back the service recovers by itself, without a restart.
 
-use e2e::{free_port, sign_up, Api, OwnHost};
+use e2e::{env, eventually, free_port, sign_up, Api, OwnHost, Person, Switch};
 
 #[test]
 fn an_unreachable_database_is_503_not_a_pass() {
@@ -33,4 +34,45 @@ fn an_unreachable_database_is_503_not_a_pass() {
     );
     // Liveness does not depend on the database.
     assert_eq!(host.api.get("/api/v1/auth/health").status, 200);
+}
+
+#[test]
+fn a_database_that_stops_and_comes_back_is_used_again() {
+    // The service reaches PostgreSQL through a switch this test can cut, as
+    // if the server stopped: pooled connections die and new ones are refused.
+    let service_url = env("AUTH_DB_SERVICE_URL");
+    let pg_port: u16 = url_port(&service_url);
+    let switch = Switch::to(pg_port);
+    let through_switch = service_url.replace(
+        &format!("127.0.0.1:{pg_port}"),
+        &format!("127.0.0.1:{}", switch.port),
+    );
+    let host = OwnHost::start(&[
+        ("SPIN_VARIABLE_DB_URL", through_switch),
+        ("SPIN_VARIABLE_DB_HOST", format!("127.0.0.1:{}", switch.port)),
+    ]);
+    let user = sign_up(&host.api);
+    assert_eq!(host.api.me(&user.access_token).status, 200);
+
+    switch.cut();
+    let problem = host.api.me(&user.access_token).problem(503);
+    assert!(problem["detail"].as_str().unwrap().contains("database"), "{problem}");
+    host.api
+        .login(&user.person.second_login, &user.person.password)
+        .problem(503);
+    host.api.register(&Person::new().registration()).problem(503);
+
+    switch.restore();
+    let me = eventually(10, || host.api.me(&user.access_token), |r| r.status == 200);
+    assert_eq!(me.status, 200, "recovered: {}", me.text);
+    let login = host
+        .api
+        .login(&user.person.second_login, &user.person.password);
+    assert_eq!(login.status, 200, "{}", login.text);
+}
+
+fn url_port(url: &str) -> u16 {
+    let after_at = url.split('@').nth(1).unwrap();
+    let host_port = after_at.split('/').next().unwrap();
+    host_port.rsplit(':').next().unwrap().parse().unwrap()
 }

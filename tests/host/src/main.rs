@@ -1,7 +1,7 @@
 //! A small stand-in for `spin up` that runs the auth component exactly as Spin
 //! would, for the end-to-end tests, the browser test and the benchmark.
 //!
-//!     spin-test-host --manifest spin.toml --listen 127.0.0.1:3000
+//!     spin-test-host --manifest spin.toml --listen 127.0.0.1:3000 [--variable name=value]…
 //!     spin-test-host --print-imports target/wasm32-wasip2/release/auth_service.wasm
 //!
 //! It provides WASI and `wasi:http`, and the Spin interfaces named in
@@ -30,6 +30,9 @@ struct Args {
     listen: Option<String>,
     /// A component whose imports and exports to list, instead of serving.
     print_imports: Option<PathBuf>,
+    /// `--variable name=value`, as `spin up` takes them: they win over
+    /// `SPIN_VARIABLE_*` and the manifest's defaults.
+    variables: Vec<(String, String)>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -37,6 +40,7 @@ fn parse_args() -> Result<Args> {
         manifest: PathBuf::from("spin.toml"),
         listen: None,
         print_imports: None,
+        variables: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -49,6 +53,13 @@ fn parse_args() -> Result<Args> {
                         .context("--print-imports needs a .wasm path")?
                         .into(),
                 )
+            }
+            "--variable" => {
+                let pair = it.next().context("--variable needs name=value")?;
+                let (name, value) = pair
+                    .split_once('=')
+                    .context("--variable needs name=value")?;
+                args.variables.push((name.to_string(), value.to_string()));
             }
             other => bail!("unknown argument {other:?}"),
         }
@@ -77,7 +88,13 @@ async fn main() -> Result<()> {
         return Ok(());
     }
 
-    let env = std::env::vars().collect();
+    let mut env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    for (name, value) in &args.variables {
+        env.insert(
+            format!("SPIN_VARIABLE_{}", name.to_uppercase()),
+            value.clone(),
+        );
+    }
     let app = manifest::App::load(&args.manifest, &env)?;
     let component = load(&app.source)?;
 

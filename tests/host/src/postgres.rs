@@ -4,7 +4,9 @@
 //! connection for its lifetime (so `BEGIN` … `COMMIT` on it is one
 //! transaction) and hands it back cleaned when dropped, every
 //! `query`/`execute` prepares its statement afresh, and database errors come
-//! back as `query-failed(db-error)` with the SQLSTATE.
+//! back as `query-failed(db-error)` with the SQLSTATE — except, for `query`,
+//! an error that arrives while the rows are read (a stored function's RAISE),
+//! which Spin flattens to `query-failed(text)` and so does this host.
 
 // The error type is the WIT interface's own, large by design.
 #![allow(clippy::result_large_err)]
@@ -13,6 +15,7 @@ use crate::bindings::spin::postgres::postgres::{
     self as pg, Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
 };
 use crate::state::RequestState;
+use futures::TryStreamExt;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -107,10 +110,17 @@ impl pg::HostConnection for RequestState {
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
         let client = &self.connection(&conn)?.client;
-        let rows = client
-            .query(&statement, &refs)
+        // As Spin does: errors up to the bind keep their SQLSTATE; an error
+        // while the rows stream in (where a function's own RAISE arrives) is
+        // flattened to text.
+        let stream = client
+            .query_raw(&statement, refs)
             .await
             .map_err(query_failed)?;
+        let rows: Vec<Row> = stream
+            .try_collect()
+            .await
+            .map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))?;
         let Some(first) = rows.first() else {
             return Ok(RowSet {
                 columns: vec![],
@@ -363,4 +373,74 @@ fn to_sql_parameter(value: &ParameterValue) -> Result<Param, String> {
             return Err("this parameter type is not provided by the test host".into())
         }
     })
+}
+
+/// The host's PostgreSQL errors against a real server, pinned to what Spin's
+/// own host does (spinframework/spin, crates/factor-outbound-pg): the test
+/// command passes the server in `AUTH_DB_ADMIN_URL`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allowed_hosts::AllowedHosts;
+    use crate::state::Services;
+    use pg::HostConnection;
+    use std::sync::Arc;
+
+    fn request_state(url: &str) -> RequestState {
+        let parsed = url::Url::parse(url).unwrap();
+        let host = format!(
+            "postgres://{}:{}",
+            parsed.host_str().unwrap(),
+            parsed.port().unwrap()
+        );
+        RequestState::new(Arc::new(Services {
+            component_id: "test".into(),
+            variables: Default::default(),
+            allowed_hosts: AllowedHosts::parse(&[host]).unwrap(),
+            pg_pool: Default::default(),
+        }))
+    }
+
+    /// Runs `setup` (if any), then `sql`, on one connection: the error of `sql`.
+    async fn query_error(state: &mut RequestState, setup: Option<&str>, sql: &str) -> Error {
+        let url = std::env::var("AUTH_DB_ADMIN_URL")
+            .expect("AUTH_DB_ADMIN_URL: run through tests/run-all.sh");
+        let conn = state.open(url).await.expect("connects");
+        if let Some(setup) = setup {
+            let borrowed = Resource::new_borrow(conn.rep());
+            state.execute(borrowed, setup.into(), vec![]).await.unwrap();
+        }
+        let borrowed = Resource::new_borrow(conn.rep());
+        let outcome = state.query(borrowed, sql.into(), vec![]).await;
+        HostConnection::drop(state, conn).await.unwrap();
+        outcome.expect_err("the statement fails")
+    }
+
+    #[tokio::test]
+    async fn an_error_raised_while_rows_are_read_arrives_as_text() {
+        let url = std::env::var("AUTH_DB_ADMIN_URL").expect("AUTH_DB_ADMIN_URL");
+        let mut state = request_state(&url);
+        // A stored function raising its own SQLSTATE, as ours once did for
+        // a taken phone: the component gets neither the SQLSTATE nor the
+        // column as values, only a debug rendering.
+        let function = "CREATE FUNCTION pg_temp.raise_taken() RETURNS int LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION USING ERRCODE = 'unique_violation', COLUMN = 'phone'; END $$";
+        match query_error(&mut state, Some(function), "SELECT pg_temp.raise_taken()").await {
+            Error::QueryFailed(QueryError::Text(text)) => {
+                assert!(text.contains("23505"), "a debug rendering: {text}")
+            }
+            other => panic!("expected query-failed(text), got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_error_before_the_first_row_keeps_its_sqlstate() {
+        let url = std::env::var("AUTH_DB_ADMIN_URL").expect("AUTH_DB_ADMIN_URL");
+        let mut state = request_state(&url);
+        // Refused while the statement is prepared: no such function.
+        match query_error(&mut state, None, "SELECT no_such_function()").await {
+            Error::QueryFailed(QueryError::DbError(db)) => assert_eq!(db.code, "42883"),
+            other => panic!("expected query-failed(db-error), got {other:?}"),
+        }
+    }
 }

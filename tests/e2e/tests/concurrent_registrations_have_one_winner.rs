@@ -1,0 +1,89 @@
+//! Sixteen people registering one login, phone or email at the same moment:
+//! exactly one gets the account (201), the fifteen others a 409 naming the
+//! field — never a 500 — and none of the losers leaves anything behind. The
+//! race is settled by the database's unique index, inside the stored function.
+
+use e2e::{admin_db, Api, Person};
+use std::sync::{Arc, Barrier};
+
+const RACERS: usize = 16;
+
+fn race_for(field: &str) {
+    let shared = Person::new();
+    let mut racers: Vec<Person> = (0..RACERS).map(|_| Person::new()).collect();
+    for racer in &mut racers {
+        match field {
+            "second_login" => racer.second_login = shared.second_login.clone(),
+            "phone" => {
+                racer.phone = shared.phone.clone();
+                racer.phone_typed = shared.phone_typed.clone();
+            }
+            _ => racer.email = shared.email.clone(),
+        }
+    }
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let threads: Vec<_> = racers
+        .iter()
+        .map(|racer| {
+            let body = racer.registration();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let api = Api::new();
+                barrier.wait();
+                api.register(&body)
+            })
+        })
+        .collect();
+    let replies: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{field}: {statuses:?}"
+    );
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        let problem = reply.problem(409);
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+
+    // Of all the racers' values, only the winner's are stored, and only the
+    // winner's registration event was written.
+    let values: Vec<String> = racers
+        .iter()
+        .flat_map(|r| [r.second_login.clone(), r.phone.clone(), r.email.clone()])
+        .collect();
+    let logins: Vec<String> = racers.iter().map(|r| r.second_login.clone()).collect();
+    let row = admin_db()
+        .query_one(
+            "SELECT (SELECT count(DISTINCT user_id) FROM accounts.contacts WHERE value = ANY($1)),
+                    (SELECT count(*) FROM accounts.contacts WHERE value = ANY($1)),
+                    (SELECT count(*) FROM auth.outbox WHERE payload->>'second_login' = ANY($2))",
+            &[&values, &logins],
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            row.get::<_, i64>(2)
+        ),
+        (1, 3, 1),
+        "{field}: one user with login, phone and email, and one event"
+    );
+}
+
+#[test]
+fn sixteen_racing_for_one_second_login_make_one_account() {
+    race_for("second_login");
+}
+
+#[test]
+fn sixteen_racing_for_one_phone_make_one_account() {
+    race_for("phone");
+}
+
+#[test]
+fn sixteen_racing_for_one_email_make_one_account() {
+    race_for("email");
+}
