@@ -50,7 +50,7 @@ run: try
   curl -s http://127.0.0.1:$PORT/api/v1/auth/register -H 'content-type: application/json' \\
     -d '{"second_login":"ivan","phone":"+7 912 345-67-89","password":"correct horse battery","group_names":["customer"],"interface":"customer_app"}'
 MSG
-"${runner[@]}" &
+setsid "${runner[@]}" &
 HOST_PID=$!
 # Ctrl-C or any exit: stop_servers stops the server, then the throwaway databases.
 trap stop_servers EXIT

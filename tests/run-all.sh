@@ -33,6 +33,10 @@ use_servers "$SERVICE_DB_URL" 4
 # A short reuse grace keeps the replay tests quick; one browser origin for CORS.
 export SPIN_VARIABLE_REFRESH_REUSE_GRACE_SECONDS=2
 export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=https://app.example.test
+# Every test calls from 127.0.0.1: the per-IP rate limits are lifted here, and
+# the tests of the limits set their own on a host of their own.
+export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000
+export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000
 
 export AUTH_DB_ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_test?}
 export AUTH_PG_SERVER_URL=$PG_ADMIN_URL

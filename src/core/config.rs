@@ -1,6 +1,7 @@
 //! The service's settings (SPEC §8), parsed from Spin variables. A bad or
 //! missing value is an error that names the variable, never a silent default.
 
+use crate::core::abuse::Limits;
 use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
@@ -38,6 +39,10 @@ pub struct Config {
     pub cookie_mode: bool,
     /// Origins allowed to call the API from a browser (CORS).
     pub cors_allowed_origins: Vec<String>,
+    /// Lockout and rate limits (SPEC §6).
+    pub limits: Limits,
+    /// How long ended sessions and consumed refresh tokens are kept.
+    pub retention_days: u32,
 }
 
 pub const JWT_SECRET_MIN_BYTES: usize = 32;
@@ -145,6 +150,15 @@ impl Config {
             trusted_proxy: flag("trusted_proxy")?,
             cookie_mode: flag("cookie_mode")?,
             cors_allowed_origins,
+            limits: Limits {
+                login_max_failures: number("login_max_failures", 1, 1_000_000)?,
+                login_lock_seconds: number("login_lock_seconds", 1, 86_400)?,
+                login_max_failures_per_hour: number("login_max_failures_per_hour", 1, 1_000_000)?,
+                rate_limit_window_seconds: number("rate_limit_window_seconds", 1, 86_400)?,
+                login_rate_limit_per_ip: number("login_rate_limit_per_ip", 1, 1_000_000_000)?,
+                register_rate_limit_per_ip: number("register_rate_limit_per_ip", 1, 1_000_000_000)?,
+            },
+            retention_days: number("retention_days", 1, 3650)?,
         })
     }
 }
@@ -168,6 +182,13 @@ mod tests {
             ("default_phone_region", "RU".to_string()),
             ("refresh_reuse_grace_seconds", "10".to_string()),
             ("jwt_algorithm", "HS256".to_string()),
+            ("login_max_failures", "15".to_string()),
+            ("login_lock_seconds", "300".to_string()),
+            ("login_max_failures_per_hour", "100".to_string()),
+            ("rate_limit_window_seconds", "60".to_string()),
+            ("login_rate_limit_per_ip", "30".to_string()),
+            ("register_rate_limit_per_ip", "10".to_string()),
+            ("retention_days", "30".to_string()),
         ])
     }
 
@@ -203,6 +224,10 @@ mod tests {
         let mut vars = good();
         vars.insert("cors_allowed_origins", "app.example.com".into());
         assert_eq!(load(&vars).unwrap_err().variable, "cors_allowed_origins");
+
+        let mut vars = good();
+        vars.insert("login_max_failures", "0".into());
+        assert_eq!(load(&vars).unwrap_err().variable, "login_max_failures");
 
         let mut vars = good();
         vars.insert("default_phone_region", "Narnia".into());

@@ -7,7 +7,7 @@ use crate::core::config::Config;
 use crate::core::ports::Revocations;
 use crate::core::problem::ApiError;
 use crate::core::tokens::verify_access_token;
-use crate::core::web::csrf_matches;
+use crate::core::web::BrowserContext;
 
 /// Who is calling, from a verified access token.
 #[derive(Debug, Clone)]
@@ -23,9 +23,7 @@ pub struct Principal {
 pub struct Presented<'a> {
     pub token: Option<&'a str>,
     pub from_cookie: bool,
-    pub state_changing: bool,
-    pub csrf_header: Option<&'a str>,
-    pub csrf_cookie: Option<&'a str>,
+    pub browser: BrowserContext<'a>,
 }
 
 pub fn authenticate(
@@ -40,23 +38,13 @@ pub fn authenticate(
         &config.jwt_audience,
         token,
     )
-    .map_err(|_| ApiError::Unauthenticated)?;
-    if presented.from_cookie
-        && presented.state_changing
-        && !csrf_matches(presented.csrf_header, presented.csrf_cookie)
-    {
-        return Err(ApiError::CsrfFailed);
-    }
+    .map_err(|_| ApiError::InvalidToken)?;
+    presented.browser.check_csrf(presented.from_cookie)?;
     // Fail closed: if Redis cannot say, nobody gets in.
     match revocations.is_revoked(&claims.jti) {
         Ok(false) => {}
-        Ok(true) => return Err(ApiError::Unauthenticated),
-        Err(e) => {
-            eprintln!("token blacklist unavailable: {e}");
-            return Err(ApiError::Unavailable {
-                dependency: "redis",
-            });
-        }
+        Ok(true) => return Err(ApiError::InvalidToken),
+        Err(e) => return Err(e.into()),
     }
     Ok(Principal {
         user_id: claims.sub,

@@ -139,6 +139,10 @@ impl Password {
         if raw.len() > PASSWORD_MAX_BYTES {
             return invalid("must be at most 72 bytes long (UTF-8)");
         }
+        // bcrypt implementations stop at a NUL byte: refuse it, never cut.
+        if raw.contains('\0') {
+            return invalid("must not contain NUL characters");
+        }
         Ok(Password(Secret::new(raw.to_string())))
     }
 
@@ -146,12 +150,24 @@ impl Password {
         &self.0
     }
 
-    /// Whether the password is just one of the user's own identifiers.
-    pub fn repeats_identifier(&self, identifiers: &[&str]) -> bool {
-        let typed = self.0.expose().trim().to_lowercase();
+    /// Whether the password is just one of the user's own identifiers
+    /// (stored forms: normalized login, E.164 phone, lower-cased email), in
+    /// any spelling they would be accepted in: `8 (999) 123-45-67` repeats
+    /// `+79991234567`, `ＩＶＡＮ` repeats `ivan`.
+    pub fn repeats_identifier(&self, identifiers: &[&str], region: PhoneRegion) -> bool {
+        let typed = self.0.expose();
+        let mut spellings = vec![typed.trim().to_lowercase()];
+        if let Ok(login) = SecondLogin::parse(typed) {
+            spellings.push(login.0);
+        }
+        if let Ok(phone) = Phone::parse(typed, region) {
+            spellings.push(phone.0);
+        }
         identifiers.iter().any(|id| {
             let id = id.to_lowercase();
-            typed == id || typed == id.trim_start_matches('+')
+            spellings
+                .iter()
+                .any(|s| *s == id || s.as_str() == id.trim_start_matches('+'))
         })
     }
 }
@@ -264,11 +280,29 @@ mod tests {
     #[test]
     fn password_may_not_repeat_an_identifier() {
         let p = Password::parse("Ivan.Petrov").unwrap();
-        assert!(p.repeats_identifier(&["ivan.petrov"]));
+        assert!(p.repeats_identifier(&["ivan.petrov"], ru()));
         let p = Password::parse("79123456789").unwrap();
-        assert!(p.repeats_identifier(&["+79123456789"]));
+        assert!(p.repeats_identifier(&["+79123456789"], ru()));
         let p = Password::parse("correct horse").unwrap();
-        assert!(!p.repeats_identifier(&["ivan.petrov", "+79123456789"]));
+        assert!(!p.repeats_identifier(&["ivan.petrov", "+79123456789"], ru()));
+    }
+
+    #[test]
+    fn password_may_not_repeat_an_identifier_in_another_spelling() {
+        for spelling in ["8 (999) 123-45-67", "+7 999 123 45 67", "8-999-123-4567"] {
+            let p = Password::parse(spelling).unwrap();
+            assert!(p.repeats_identifier(&["+79991234567"], ru()), "{spelling}");
+        }
+        let p = Password::parse("ＩＶＡＮ.ＰＥＴＲＯＶ").unwrap();
+        assert!(p.repeats_identifier(&["ivan.petrov"], ru()));
+        let p = Password::parse("8 (999) 123-45-68").unwrap();
+        assert!(!p.repeats_identifier(&["+79991234567"], ru()));
+    }
+
+    #[test]
+    fn a_password_with_nul_is_refused() {
+        assert!(Password::parse("correct\0horse").is_err());
+        assert!(Password::parse_for_login("a\0").is_err());
     }
 
     #[test]

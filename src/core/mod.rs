@@ -1,6 +1,7 @@
 //! The core decides: identity rules, tokens, passwords, errors and the flows
 //! of each endpoint. Nothing here knows about Spin; `crate::edge` adapts it.
 
+pub mod abuse;
 pub mod config;
 pub mod guard;
 pub mod identity;

@@ -1,6 +1,7 @@
 //! What the core needs from the outside world, as traits. The Spin adapters in
 //! `src/edge` implement them over PostgreSQL stored functions and Redis.
 
+use crate::core::abuse::{Forgiveness, Verdict, Window};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -93,13 +94,26 @@ pub struct Credentials {
     pub password_hash: Option<String>,
 }
 
-/// What `auth.open_session` answers.
+/// What `auth.sign_in` answers.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum SessionOutcome {
     Opened(OpenedSession),
     /// The user was deactivated after their credentials were checked.
     UserInactive,
+    /// The password changed after it was checked (a racing password change).
+    CredentialsChanged,
+}
+
+/// What `auth.change_password` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PasswordChangeOutcome {
+    Changed,
+    /// The caller's own session has ended.
+    SessionInactive,
+    /// Another change committed after the current password was verified.
+    CredentialsChanged,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,10 +180,15 @@ pub trait Store {
         contact_type: &str,
         value: &str,
     ) -> Result<Option<Credentials>, StoreError>;
-    fn open_session(
+    /// Opens a session after a password check, if `checked_password_hash`
+    /// is still the user's (under the user's row lock); runs the user's
+    /// retention first.
+    fn sign_in(
         &mut self,
         user_id: &str,
+        checked_password_hash: &str,
         session: &NewSession<'_>,
+        retention_days: u32,
     ) -> Result<SessionOutcome, StoreError>;
     /// Atomically consumes a refresh token and stores its successor.
     fn rotate_refresh_token(
@@ -193,18 +212,46 @@ pub trait Store {
     fn change_password(
         &mut self,
         caller: &Caller<'_>,
-        password_hash: &str,
-    ) -> Result<bool, StoreError>;
+        checked_password_hash: &str,
+        new_password_hash: &str,
+    ) -> Result<PasswordChangeOutcome, StoreError>;
+}
+
+/// What went wrong talking to Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheError {
+    /// No connection (refused, not allowed, timed out).
+    Unreachable(String),
+    /// Connected, but the command failed or answered something unexpected.
+    Failed(String),
+}
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheError::Unreachable(m) => write!(f, "Redis unreachable: {m}"),
+            CacheError::Failed(m) => write!(f, "Redis command failed: {m}"),
+        }
+    }
 }
 
 /// The access-token blacklist (Redis).
 pub trait Revocations {
-    fn is_revoked(&mut self, jti: &str) -> Result<bool, String>;
+    fn is_revoked(&mut self, jti: &str) -> Result<bool, CacheError>;
     /// Blacklists `jti` for `ttl_seconds` (the token's remaining lifetime).
-    fn revoke(&mut self, jti: &str, ttl_seconds: u64) -> Result<(), String>;
+    fn revoke(&mut self, jti: &str, ttl_seconds: u64) -> Result<(), CacheError>;
 }
 
 /// Where events are announced once they are committed.
 pub trait Events {
-    fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), String>;
+    fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), CacheError>;
+}
+
+/// The counters of `core::abuse` (Redis).
+pub trait Throttle {
+    /// Checks every window and, unless one refuses, counts the attempt in
+    /// all of them — atomically, so concurrent attempts cannot slip past.
+    fn hit(&mut self, windows: &[Window]) -> Result<Verdict, CacheError>;
+    /// Takes back what a successful login was counted for.
+    fn forgive(&mut self, forgiveness: &Forgiveness) -> Result<(), CacheError>;
 }

@@ -2,7 +2,7 @@
 //! This is the one place where errors become HTTP statuses.
 
 use crate::core::config::ConfigError;
-use crate::core::ports::StoreError;
+use crate::core::ports::{CacheError, StoreError};
 use serde::Serialize;
 
 /// One invalid field of a request.
@@ -41,8 +41,16 @@ pub enum ApiError {
         roles: Vec<String>,
     },
     InvalidCredentials,
-    /// No valid access token, or its session has ended (one answer for all).
+    /// No access token at all.
     Unauthenticated,
+    /// An access token was presented, but it is invalid, blacklisted or its
+    /// session has ended: the same answer as `Unauthenticated`, with
+    /// `error="invalid_token"` in `WWW-Authenticate` (RFC 6750 §3).
+    InvalidToken,
+    /// Locked out or rate-limited; try again after this many seconds.
+    TooManyRequests {
+        retry_after_seconds: u32,
+    },
     InvalidRefreshToken,
     CsrfFailed,
     // What broke on our side.
@@ -136,11 +144,19 @@ impl ApiError {
                 401,
                 "The login or the password is wrong.".into(),
             ),
-            ApiError::Unauthenticated => p(
+            ApiError::Unauthenticated | ApiError::InvalidToken => p(
                 "urn:auth:problem:unauthenticated",
                 "Not signed in",
                 401,
                 "A valid access token of an active session is required.".into(),
+            ),
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => p(
+                "urn:auth:problem:too-many-requests",
+                "Too many requests",
+                429,
+                format!("Too many attempts; try again in {retry_after_seconds} seconds."),
             ),
             ApiError::InvalidRefreshToken => p(
                 "urn:auth:problem:invalid-refresh-token",
@@ -172,6 +188,17 @@ impl ApiError {
                 500,
                 "Something went wrong on our side; it has been logged.".into(),
             ),
+        }
+    }
+}
+
+/// Redis is where the blacklist and the abuse counters live: without it,
+/// everything that needs it fails closed.
+impl From<CacheError> for ApiError {
+    fn from(e: CacheError) -> ApiError {
+        eprintln!("{e}");
+        ApiError::Unavailable {
+            dependency: "redis",
         }
     }
 }

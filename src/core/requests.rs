@@ -7,6 +7,53 @@ use serde_json::{Map, Value};
 
 pub const PROFILE_MAX_BYTES: usize = 8 * 1024;
 
+/// The shape of a group (role) or interface name, as the database's CHECK
+/// has it: `^[a-z][a-z_]{1,63}$`. Anything else cannot name one.
+fn is_catalog_name(name: &str) -> bool {
+    let len = name.len();
+    (2..=64).contains(&len)
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// How long PostgreSQL's text of `value` as `jsonb` is, which its CHECK on
+/// profiles measures: `", "` and `": "` separators, and numbers written out
+/// in full (`1e300` is 301 digits there). For a float this is an upper
+/// bound, since PostgreSQL may keep a trailing `.0`.
+fn jsonb_text_len(value: &Value) -> usize {
+    let separators = |n: usize| 2 * n.saturating_sub(1);
+    match value {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) if n.is_f64() => {
+            let plain = n.as_f64().map(|f| format!("{f}").len() + 2).unwrap_or(0);
+            plain.max(n.to_string().len())
+        }
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => serde_json::to_string(s).map_or(usize::MAX / 2, |s| s.len()),
+        Value::Array(items) => {
+            2 + items.iter().map(jsonb_text_len).sum::<usize>() + separators(items.len())
+        }
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| jsonb_text_len(&Value::String(k.clone())) + 2 + jsonb_text_len(v))
+                .sum::<usize>()
+                + separators(map.len())
+        }
+    }
+}
+
+/// Whether any key or string anywhere in `value` holds U+0000.
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
 /// Collects field errors while the fields are read.
 struct Fields<'a> {
     body: &'a Map<String, Value>,
@@ -99,6 +146,9 @@ impl Registration {
         let interface = f.text("interface").map(str::trim).map(str::to_string);
         if interface.as_deref() == Some("") {
             f.fail("interface", "must not be empty");
+        } else if interface.as_deref().is_some_and(|i| !is_catalog_name(i)) {
+            // Not even the shape of one (the database's own rule).
+            f.fail("interface", "is not a known interface");
         }
 
         let group_names = match f.body.get("group_names") {
@@ -113,8 +163,8 @@ impl Registration {
             Some(Value::Array(items)) => {
                 let mut names: Vec<String> = Vec::new();
                 for item in items {
-                    match item.as_str() {
-                        Some(s) if !s.trim().is_empty() => names.push(s.trim().to_lowercase()),
+                    match item.as_str().map(|s| s.trim().to_lowercase()) {
+                        Some(name) if is_catalog_name(&name) => names.push(name),
                         _ => {
                             f.fail("group_names", "must be a list of role names");
                             break;
@@ -133,10 +183,13 @@ impl Registration {
 
         let profile = match f.body.get("profile") {
             None | Some(Value::Null) => Some(Map::new()),
+            Some(Value::Object(map)) if contains_nul(&Value::Object(map.clone())) => {
+                // PostgreSQL's text and jsonb cannot hold U+0000.
+                f.fail("profile", "must not contain NUL characters");
+                None
+            }
             Some(Value::Object(map)) => {
-                let size = serde_json::to_vec(map)
-                    .map(|v| v.len())
-                    .unwrap_or(usize::MAX);
+                let size = jsonb_text_len(&Value::Object(map.clone()));
                 if size > PROFILE_MAX_BYTES {
                     f.fail(
                         "profile",
@@ -158,7 +211,7 @@ impl Registration {
             if let Some(e) = &email {
                 ids.push(e.as_str());
             }
-            if p.repeats_identifier(&ids) {
+            if p.repeats_identifier(&ids, region) {
                 f.fail("password", "must not be your login, phone or email");
             }
         }
@@ -188,6 +241,9 @@ pub struct LoginRequest {
     /// answer is then the same 401 as for an unknown one.
     pub login: Option<LoginId>,
     pub password: Password,
+    /// The login as the lockout counts it: normalized when it has a known
+    /// shape, else trimmed and lower-cased as typed.
+    pub attempted: String,
 }
 
 impl LoginRequest {
@@ -200,10 +256,16 @@ impl LoginRequest {
         let raw_password = f.text("password");
         let password = f.parsed("password", raw_password, Password::parse_for_login);
         let login = raw_login.map(|l| LoginId::parse(l, region).ok());
+        let attempted = match (&login, raw_login) {
+            (Some(Some(id)), _) => Some(id.contact().1.to_string()),
+            (_, Some(raw)) => Some(raw.trim().to_lowercase()),
+            _ => None,
+        };
         let all = (|| {
             Some(LoginRequest {
                 login: login?,
                 password: password?,
+                attempted: attempted?,
             })
         })();
         f.finish(all)
@@ -279,6 +341,50 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(fields(&errors), vec!["profile"]);
+    }
+
+    #[test]
+    fn values_the_database_cannot_hold_are_refused_here() {
+        let base = json!({"second_login": "ivan", "phone": "+79123456789", "password": "correct horse",
+                          "group_names": ["customer"], "interface": "customer_app"});
+        for (field, value) in [
+            ("profile", json!({"name": "a\0b"})),
+            ("profile", json!({"a\0": 1})),
+            ("profile", json!({"deep": [[{"x": "\0"}]]})),
+            ("interface", json!("customer_app\0")),
+            ("interface", json!("Customer App")),
+            ("group_names", json!(["customer\0"])),
+            ("group_names", json!(["x"])),
+        ] {
+            let mut body = base.clone();
+            body[field] = value.clone();
+            let errors = Registration::parse(&body, ru()).unwrap_err();
+            assert_eq!(fields(&errors), vec![field], "{value}");
+        }
+    }
+
+    #[test]
+    fn the_profile_is_measured_as_postgresql_writes_jsonb() {
+        // What `SELECT '<value>'::jsonb::text` gives, character for character.
+        assert_eq!(jsonb_text_len(&json!({"a": [1, 2]})), r#"{"a": [1, 2]}"#.len());
+        assert_eq!(jsonb_text_len(&json!({"a": "x\"y", "b": null})), r#"{"a": "x\"y", "b": null}"#.len());
+        assert_eq!(jsonb_text_len(&json!({"big": 1e300})), 2 + 5 + 2 + 301 + 2);
+        // Small as compact JSON, over 8 KiB as jsonb text: refused here.
+        let wide: serde_json::Map<String, Value> =
+            (0..100).map(|i| (format!("k{i:03}"), json!(1e300))).collect();
+        assert!(serde_json::to_vec(&wide).unwrap().len() < PROFILE_MAX_BYTES);
+        let body = json!({"second_login": "ivan", "phone": "+79123456789", "password": "correct horse",
+                          "group_names": ["customer"], "interface": "customer_app", "profile": wide});
+        let errors = Registration::parse(&body, ru()).unwrap_err();
+        assert_eq!(fields(&errors), vec!["profile"]);
+    }
+
+    #[test]
+    fn the_lockout_counts_the_login_as_normalized() {
+        let r = LoginRequest::parse(&json!({"login": "8 (912) 345-67-89", "password": "x"}), ru());
+        assert_eq!(r.unwrap().attempted, "+79123456789");
+        let r = LoginRequest::parse(&json!({"login": " Not A Login! ", "password": "x"}), ru());
+        assert_eq!(r.unwrap().attempted, "not a login!");
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The flow of each endpoint (registration, login, the token lifecycle),
 //! independent of Spin: given the parsed request and the ports, decide and answer.
 
+use crate::core::abuse::{self, Limited, Verdict, Window};
 use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::passwords;
 use crate::core::ports::{
-    Caller, ClientInfo, Events, NewRegistration, NewSession, Revocation, Revocations,
-    RegistrationOutcome, Rotation, SessionOutcome, Store,
+    Caller, ClientInfo, Events, NewRegistration, NewSession, PasswordChangeOutcome, Revocation,
+    Revocations, RegistrationOutcome, Rotation, SessionOutcome, Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{LoginRequest, PasswordChange, Registration};
@@ -74,6 +75,38 @@ fn token_pair(
         token_type: "bearer",
         expires_in: config.access_ttl_seconds,
     })
+}
+
+/// Counts an attempt in `windows` before any work is done for it: 429 when
+/// a limit refuses it, 503 when Redis cannot count (fail closed).
+fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), ApiError> {
+    match throttle.hit(windows)? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Refused {
+            retry_after_seconds,
+        } => Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        }),
+    }
+}
+
+/// The per-client-IP rate limit of registration, counted before the body is
+/// even parsed. Unlike login it fails open: registration needs no Redis
+/// otherwise (the event waits in the outbox), and a signup outage is worse
+/// than a few unthrottled signups while Redis is down.
+pub fn admit_registration(
+    config: &Config,
+    throttle: &mut impl Throttle,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let window = abuse::rate_window(&config.limits, Limited::Register, client.ip.as_deref());
+    match admit(throttle, &[window]) {
+        Err(ApiError::Unavailable { .. }) => {
+            eprintln!("registration rate limit not applied: Redis unavailable");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 pub fn register(
@@ -153,12 +186,23 @@ pub fn register(
     })
 }
 
+/// Login (SPEC §6): the attempt is counted before the password is checked,
+/// for the (login, IP) pair, the login from every IP and the client IP, so a
+/// locked pair is refused even with the right password and parallel guesses
+/// cannot slip past. A success takes the count back.
 pub fn login(
     config: &Config,
     store: &mut impl Store,
+    throttle: &mut impl Throttle,
     request: LoginRequest,
     client: &ClientInfo,
 ) -> Result<TokenPair, ApiError> {
+    let ip = client.ip.as_deref();
+    admit(
+        throttle,
+        &abuse::login_windows(&config.limits, &request.attempted, ip),
+    )?;
+
     let credentials = match &request.login {
         Some(login) => {
             let (contact_type, value) = login.contact();
@@ -172,35 +216,41 @@ pub fn login(
         .as_ref()
         .and_then(|c| c.password_hash.as_deref());
     let matches = passwords::verify(&request.password, stored_hash, config.bcrypt_cost);
-    let credentials = match credentials {
-        Some(c) if matches => c,
+    let (user_id, checked_hash) = match (&credentials, stored_hash) {
+        (Some(c), Some(hash)) if matches => (c.user_id.as_str(), hash),
         _ => return Err(ApiError::InvalidCredentials),
     };
 
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
-    let session = match store.open_session(
-        &credentials.user_id,
-        &NewSession {
-            refresh_token_hash: &refresh.hash,
-            ttl_seconds: config.refresh_ttl_seconds,
-            max_sessions: config.max_active_sessions,
-            client,
-        },
-    )? {
-        SessionOutcome::Opened(session) => session,
-        // Deactivated while the password was checked: as if never found.
-        SessionOutcome::UserInactive => return Err(ApiError::InvalidCredentials),
+    let new_session = NewSession {
+        refresh_token_hash: &refresh.hash,
+        ttl_seconds: config.refresh_ttl_seconds,
+        max_sessions: config.max_active_sessions,
+        client,
     };
+    let session = match store.sign_in(user_id, checked_hash, &new_session, config.retention_days)? {
+        SessionOutcome::Opened(session) => session,
+        // Deactivated, or the password changed, while it was checked: as if
+        // the password had been wrong.
+        SessionOutcome::UserInactive | SessionOutcome::CredentialsChanged => {
+            return Err(ApiError::InvalidCredentials)
+        }
+    };
+    if let Err(e) = throttle.forgive(&abuse::login_succeeded(&request.attempted, ip)) {
+        // The sign-in stands; the counters expire by themselves.
+        eprintln!("login counters not cleared: {e}");
+    }
     let subject = Subject {
-        user_id: &credentials.user_id,
+        user_id,
         session_id: &session.session_id,
         roles: &session.roles,
     };
     token_pair(config, &subject, &refresh)
 }
 
+/// A protected call whose session turned out to have ended.
 fn inactive_is_unauthenticated<T>(value: Option<T>) -> Result<T, ApiError> {
-    value.ok_or(ApiError::Unauthenticated)
+    value.ok_or(ApiError::InvalidToken)
 }
 
 fn caller(principal: &Principal) -> Caller<'_> {
@@ -263,13 +313,14 @@ pub fn revoke_session(
     target: &str,
 ) -> Result<(), ApiError> {
     // Not a session id at all: as absent as someone else's session.
-    if target.len() != 36 || !target.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+    let Ok(target) = uuid::Uuid::try_parse(target) else {
         return Err(ApiError::NotFound);
-    }
-    match store.revoke_session(&caller(principal), target)? {
+    };
+    let target = target.hyphenated().to_string();
+    match store.revoke_session(&caller(principal), &target)? {
         Revocation::Revoked => Ok(()),
         Revocation::NotFound => Err(ApiError::NotFound),
-        Revocation::SessionInactive => Err(ApiError::Unauthenticated),
+        Revocation::SessionInactive => Err(ApiError::InvalidToken),
     }
 }
 
@@ -283,16 +334,11 @@ pub fn logout(
     all: bool,
 ) -> Result<(), ApiError> {
     let remaining = principal.exp.saturating_sub(now_unix()).max(1);
-    revocations.revoke(&principal.jti, remaining).map_err(|e| {
-        eprintln!("cannot blacklist the token: {e}");
-        ApiError::Unavailable {
-            dependency: "redis",
-        }
-    })?;
+    revocations.revoke(&principal.jti, remaining)?;
     if store.logout(&caller(principal), all)? {
         Ok(())
     } else {
-        Err(ApiError::Unauthenticated)
+        Err(ApiError::InvalidToken)
     }
 }
 
@@ -302,28 +348,36 @@ pub fn change_password(
     principal: &Principal,
     request: PasswordChange,
 ) -> Result<(), ApiError> {
-    let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
-    if !passwords::verify(
-        &request.current,
-        credentials.password_hash.as_deref(),
-        config.bcrypt_cost,
-    ) {
-        return Err(ApiError::Validation(vec![FieldError::new(
+    let not_current = || {
+        ApiError::Validation(vec![FieldError::new(
             "current_password",
             "is not your current password",
-        )]));
+        )])
+    };
+    let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
+    let Some(checked_hash) = credentials.password_hash.as_deref() else {
+        // An account without a password (phone-only) has no current one to give.
+        passwords::verify(&request.current, None, config.bcrypt_cost);
+        return Err(not_current());
+    };
+    if !passwords::verify(&request.current, Some(checked_hash), config.bcrypt_cost) {
+        return Err(not_current());
     }
     let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
-    if request.new.repeats_identifier(&identifiers) {
+    if request
+        .new
+        .repeats_identifier(&identifiers, config.default_phone_region)
+    {
         return Err(ApiError::Validation(vec![FieldError::new(
             "new_password",
             "must not be your login, phone or email",
         )]));
     }
     let hash = passwords::hash(&request.new, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
-    if store.change_password(&caller(principal), hash.expose())? {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthenticated)
+    match store.change_password(&caller(principal), checked_hash, hash.expose())? {
+        PasswordChangeOutcome::Changed => Ok(()),
+        PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
+        // A racing change won: the password verified above is no longer current.
+        PasswordChangeOutcome::CredentialsChanged => Err(not_current()),
     }
 }

@@ -1,6 +1,7 @@
 //! Browser concerns, decided without Spin: cookies for cookie mode, the
 //! double-submit CSRF check, and CORS (SPEC §5).
 
+use crate::core::problem::ApiError;
 use subtle::ConstantTimeEq;
 
 pub const ACCESS_COOKIE: &str = "access_token";
@@ -59,7 +60,7 @@ pub fn cleared_cookies() -> Vec<String> {
 
 /// Double-submit check: the header must equal the cookie, compared in
 /// constant time.
-pub fn csrf_matches(header: Option<&str>, cookie: Option<&str>) -> bool {
+fn csrf_matches(header: Option<&str>, cookie: Option<&str>) -> bool {
     match (header, cookie) {
         (Some(h), Some(c)) if !h.is_empty() => h.as_bytes().ct_eq(c.as_bytes()).into(),
         _ => false,
@@ -68,6 +69,63 @@ pub fn csrf_matches(header: Option<&str>, cookie: Option<&str>) -> bool {
 
 pub fn is_state_changing(method: &str) -> bool {
     !matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
+/// What a request carries that cookie mode decides on: the one place where
+/// the CSRF rule and "answer by cookie" are settled, for every route.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrowserContext<'a> {
+    /// `X-Auth-Mode: cookie` was sent, or the `cookie_mode` variable is on.
+    pub wants_cookies: bool,
+    pub state_changing: bool,
+    pub csrf_header: Option<&'a str>,
+    pub csrf_cookie: Option<&'a str>,
+}
+
+impl BrowserContext<'_> {
+    /// The CSRF rule (double submit): a state-changing request
+    /// authenticated by a cookie must echo the `csrf_token` cookie in
+    /// `X-CSRF-Token`. Requests authenticated otherwise need nothing.
+    pub fn check_csrf(&self, authenticated_by_cookie: bool) -> Result<(), ApiError> {
+        if authenticated_by_cookie
+            && self.state_changing
+            && !csrf_matches(self.csrf_header, self.csrf_cookie)
+        {
+            return Err(ApiError::CsrfFailed);
+        }
+        Ok(())
+    }
+
+    /// The refresh token a refresh request presents, and how the new pair
+    /// must travel. One that came by cookie is answered by cookie, always:
+    /// a body would hand page script a token HttpOnly was there to hide.
+    pub fn refresh_token(
+        &self,
+        in_body: Option<String>,
+        in_cookie: Option<&str>,
+    ) -> Result<PresentedRefresh, ApiError> {
+        match (in_body, in_cookie) {
+            (Some(token), _) => Ok(PresentedRefresh {
+                token,
+                answer_by_cookie: self.wants_cookies,
+            }),
+            (None, Some(token)) => {
+                self.check_csrf(true)?;
+                Ok(PresentedRefresh {
+                    token: token.to_string(),
+                    answer_by_cookie: true,
+                })
+            }
+            (None, None) => Err(ApiError::InvalidRefreshToken),
+        }
+    }
+}
+
+/// A refresh token as presented, with how the answer must carry the new pair.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PresentedRefresh {
+    pub token: String,
+    pub answer_by_cookie: bool,
 }
 
 /// The CORS response headers for a request from `origin`: none unless the
@@ -129,6 +187,65 @@ mod tests {
         assert!(!csrf_matches(Some("t0k"), Some("other")));
         assert!(!csrf_matches(None, Some("t0k")));
         assert!(!csrf_matches(Some(""), None));
+    }
+
+    fn browser(wants_cookies: bool, csrf_header: Option<&'static str>) -> BrowserContext<'static> {
+        BrowserContext {
+            wants_cookies,
+            state_changing: true,
+            csrf_header,
+            csrf_cookie: Some("t0k"),
+        }
+    }
+
+    #[test]
+    fn a_refresh_by_cookie_is_answered_by_cookie_even_unasked() {
+        let presented = browser(false, Some("t0k"))
+            .refresh_token(None, Some("R"))
+            .unwrap();
+        assert_eq!(
+            presented,
+            PresentedRefresh {
+                token: "R".into(),
+                answer_by_cookie: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_refresh_by_cookie_needs_the_csrf_header() {
+        assert_eq!(
+            browser(true, None).refresh_token(None, Some("R")),
+            Err(ApiError::CsrfFailed)
+        );
+        assert_eq!(
+            browser(true, Some("forged")).refresh_token(None, Some("R")),
+            Err(ApiError::CsrfFailed)
+        );
+    }
+
+    #[test]
+    fn a_refresh_in_the_body_is_answered_as_asked() {
+        let by_body = browser(false, None).refresh_token(Some("R".into()), None);
+        assert!(!by_body.unwrap().answer_by_cookie);
+        let asked = browser(true, None).refresh_token(Some("R".into()), None);
+        assert!(asked.unwrap().answer_by_cookie);
+        assert_eq!(
+            browser(false, None).refresh_token(None, None),
+            Err(ApiError::InvalidRefreshToken)
+        );
+    }
+
+    #[test]
+    fn only_cookie_authenticated_changes_need_the_csrf_header() {
+        assert!(browser(false, None).check_csrf(false).is_ok());
+        assert_eq!(browser(false, None).check_csrf(true), Err(ApiError::CsrfFailed));
+        assert!(browser(false, Some("t0k")).check_csrf(true).is_ok());
+        let read = BrowserContext {
+            state_changing: false,
+            ..browser(false, None)
+        };
+        assert!(read.check_csrf(true).is_ok());
     }
 
     #[test]

@@ -27,8 +27,20 @@ pub fn client_info(header: impl Fn(&str) -> Option<String>, trusted_proxy: bool)
     };
     ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
-        user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
+        user_agent: header("user-agent").map(|ua| truncate_bytes(&ua, USER_AGENT_MAX_BYTES)),
     }
+}
+
+/// What the database keeps of a User-Agent (its CHECK counts bytes).
+const USER_AGENT_MAX_BYTES: usize = 512;
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn truncate_bytes(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
 }
 
 #[cfg(test)]
@@ -58,5 +70,14 @@ mod tests {
             client_info(headers(&h), true).ip.as_deref(),
             Some("5.6.7.8")
         );
+    }
+
+    #[test]
+    fn a_user_agent_is_cut_to_512_bytes_at_a_character_boundary() {
+        let long = "я".repeat(400); // 800 bytes
+        let h = [("user-agent", long.as_str())];
+        let ua = client_info(headers(&h), false).user_agent.unwrap();
+        assert!(ua.len() <= 512 && ua.len() >= 510, "{}", ua.len());
+        assert!(long.starts_with(&ua));
     }
 }

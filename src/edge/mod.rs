@@ -5,7 +5,7 @@ mod client;
 // The exported handler only exists in the component; native builds (unit
 // tests) leave it out, as they cannot export `wasi:http/incoming-handler`.
 #[cfg(target_arch = "wasm32")]
-mod http_entry;
+mod http;
 #[cfg(target_arch = "wasm32")]
 mod postgres;
 #[cfg(target_arch = "wasm32")]

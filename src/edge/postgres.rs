@@ -6,8 +6,8 @@
 //! function raises reaches us only as text (see `store_error`).
 
 use crate::core::ports::{
-    Caller, Credentials, NewRegistration, NewSession, PasswordCredentials, RegistrationOutcome,
-    Revocation, Rotation, SessionOutcome, Store, StoreError,
+    Caller, Credentials, NewRegistration, NewSession, PasswordChangeOutcome, PasswordCredentials,
+    RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError,
 };
 use crate::core::secret::Secret;
 use serde::de::DeserializeOwned;
@@ -111,15 +111,24 @@ impl Store for PgStore<'_> {
         )
     }
 
-    fn open_session(
+    fn sign_in(
         &mut self,
         user_id: &str,
+        checked_password_hash: &str,
         session: &NewSession<'_>,
+        retention_days: u32,
     ) -> Result<SessionOutcome, StoreError> {
-        let mut params = vec![ParameterValue::Uuid(user_id.to_string())];
+        let mut params = vec![
+            ParameterValue::Uuid(user_id.to_string()),
+            text(checked_password_hash),
+        ];
         params.extend(session_params(session));
-        self.call("SELECT auth.open_session($1, $2, $3, $4, $5, $6)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.open_session returned NULL".into()))
+        params.push(ParameterValue::Int32(retention_days as i32));
+        self.call(
+            "SELECT auth.sign_in($1, $2, $3, $4, $5, $6, $7, $8)",
+            &params,
+        )?
+        .ok_or_else(|| StoreError::Failed("auth.sign_in returned NULL".into()))
     }
 
     fn rotate_refresh_token(
@@ -177,13 +186,18 @@ impl Store for PgStore<'_> {
     fn change_password(
         &mut self,
         caller: &Caller<'_>,
-        password_hash: &str,
-    ) -> Result<bool, StoreError> {
+        checked_password_hash: &str,
+        new_password_hash: &str,
+    ) -> Result<PasswordChangeOutcome, StoreError> {
         let [user, session] = caller_params(caller);
-        self.call_bool(
-            "SELECT auth.change_password($1, $2, $3)",
-            &[user, session, text(password_hash)],
-        )
+        let params = [
+            user,
+            session,
+            text(checked_password_hash),
+            text(new_password_hash),
+        ];
+        self.call("SELECT auth.change_password($1, $2, $3, $4)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.change_password returned NULL".into()))
     }
 }
 

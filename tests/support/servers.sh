@@ -81,7 +81,9 @@ use_servers() {
 serve() {
   local port
   port=$(free_port)
-  "$@" --listen "127.0.0.1:$port" >"$WORK_DIR/host.log" 2>&1 &
+  # A session of its own, so stop_host can end the whole group: `spin up`
+  # runs its server as a child process that a plain kill would orphan.
+  setsid "$@" --listen "127.0.0.1:$port" >"$WORK_DIR/host.log" 2>&1 &
   HOST_PID=$!
   HOST_URL=http://127.0.0.1:$port
   for _ in $(seq 300); do
@@ -106,7 +108,7 @@ start_spin() {
 
 stop_host() {
   [ -n "${HOST_PID:-}" ] || return 0
-  kill "$HOST_PID" 2>/dev/null || true
+  kill -TERM -- "-$HOST_PID" 2>/dev/null || kill "$HOST_PID" 2>/dev/null || true
   wait "$HOST_PID" 2>/dev/null || true
   HOST_PID=
 }

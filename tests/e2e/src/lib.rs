@@ -268,6 +268,33 @@ impl Api {
         Self::reply(result)
     }
 
+    /// A request exactly as given: header values as raw bytes (non-ASCII
+    /// too) and a body of raw bytes sent as JSON (malformed JSON too).
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &[u8])],
+        json_body: Option<&[u8]>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut builder = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            builder = builder.header(*k, ureq::http::HeaderValue::from_bytes(v).unwrap());
+        }
+        let result = match json_body {
+            Some(body) => {
+                let request = builder
+                    .header("content-type", "application/json")
+                    .body(body.to_vec())
+                    .unwrap();
+                self.agent.run(request)
+            }
+            None => self.agent.run(builder.body(()).unwrap()),
+        };
+        Self::reply(result)
+    }
+
     pub fn bearer(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
         let auth = format!("Bearer {token}");
         self.send(method, path, &[("authorization", &auth)], body)
@@ -421,6 +448,9 @@ impl OwnHost {
         for (name, value) in variables {
             command.arg("--variable").arg(format!("{name}={value}"));
         }
+        // A group of its own: `spin up` runs the server as a child process,
+        // which must go too when the host is dropped.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
@@ -455,6 +485,10 @@ impl OwnHost {
 
 impl Drop for OwnHost {
     fn drop(&mut self) {
+        // The whole group: Spin's server process is a child of `spin up`.
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.state_dir);
@@ -526,5 +560,61 @@ pub fn eventually(seconds: u64, mut ask: impl FnMut() -> Reply, done: impl Fn(&R
             return reply;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// A Redis server of a test's own on `port` (for one it may stop, or counters
+/// no other test touches). The caller kills it.
+pub fn start_redis(port: u16) -> std::process::Child {
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server runs");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 10, "redis did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
+/// A Redis of its own, stopped when dropped.
+pub struct OwnRedis {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    pub fn start() -> OwnRedis {
+        let port = free_port();
+        OwnRedis {
+            port,
+            child: start_redis(port),
+        }
+    }
+
+    /// The variables that point a host at this Redis.
+    pub fn variables(&self) -> [(&'static str, String); 2] {
+        [
+            ("SPIN_VARIABLE_REDIS_URL", format!("redis://127.0.0.1:{}", self.port)),
+            ("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{}", self.port)),
+        ]
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

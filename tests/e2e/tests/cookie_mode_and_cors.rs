@@ -134,6 +134,42 @@ fn refresh_by_cookie_needs_csrf_and_rotates_the_cookies() {
 }
 
 #[test]
+fn a_refresh_by_cookie_is_answered_by_cookie_even_without_the_mode_header() {
+    // Page script could read a refresh token from a JSON body; the one it
+    // cannot read (HttpOnly) must never come back in one.
+    let api = Api::new();
+    let reply = api.send(
+        "POST",
+        "/api/v1/auth/register",
+        &[("x-auth-mode", "cookie")],
+        Some(&Person::new().registration()),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let set = cookies(&reply);
+    let value = |name: &str| set.iter().find(|(n, _, _)| n == name).unwrap().1.clone();
+    let jar = format!(
+        "refresh_token={}; csrf_token={}",
+        value("refresh_token"),
+        value("csrf_token")
+    );
+    let rotated = api.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        &[("cookie", &jar), ("x-csrf-token", &value("csrf_token"))],
+        None,
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let body = rotated.json();
+    assert!(
+        body.get("refresh_token").is_none() && body.get("access_token").is_none(),
+        "tokens in the body: {body}"
+    );
+    assert!(cookies(&rotated)
+        .iter()
+        .any(|(n, v, attrs)| n == "refresh_token" && !v.is_empty() && attrs.contains("HttpOnly")));
+}
+
+#[test]
 fn cors_is_granted_to_listed_origins_only() {
     let api = Api::new();
     let preflight = |origin: &str| {

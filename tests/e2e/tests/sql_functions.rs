@@ -37,6 +37,29 @@ fn register(
     .map(|row| row.get(0))
 }
 
+/// `auth.sign_in` as the service calls it after checking `checked_hash`.
+fn sign_in(db: &mut Client, user_id: &str, checked_hash: &str, max_sessions: i32) -> Value {
+    db.query_one(
+        "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, $4, NULL, NULL, 30)",
+        &[&user_id, &checked_hash, &token_hash(), &max_sessions],
+    )
+    .unwrap()
+    .get(0)
+}
+
+#[test]
+fn sign_in_refuses_a_hash_that_is_no_longer_current() {
+    let mut db = service_db();
+    let user = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
+    let user_id = user["user_id"].as_str().unwrap();
+    let stale = "$2b$04$/////////////////////////////////////////////////////";
+    assert_eq!(
+        sign_in(&mut db, user_id, stale, 10),
+        json!({"outcome": "credentials_changed"})
+    );
+    assert_eq!(sign_in(&mut db, user_id, HASH, 10)["outcome"], "opened");
+}
+
 fn sqlstate(e: &postgres::Error) -> String {
     e.code().map(|c| c.code().to_string()).unwrap_or_default()
 }
@@ -127,14 +150,7 @@ fn a_deactivated_user_opens_no_session() {
             &[&user_id],
         )
         .unwrap();
-    let opened: Value = db
-        .query_one(
-            "SELECT auth.open_session($1::text::uuid, $2, 3600, 10, NULL, NULL)",
-            &[&user_id, &token_hash()],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(opened, json!({"outcome": "user_inactive"}));
+    assert_eq!(sign_in(&mut db, user_id, HASH, 10), json!({"outcome": "user_inactive"}));
 }
 
 #[test]
@@ -144,13 +160,7 @@ fn opening_sessions_past_the_limit_evicts_the_oldest() {
     let user_id = first["user_id"].as_str().unwrap().to_string();
     let mut sessions = vec![first["session_id"].as_str().unwrap().to_string()];
     for _ in 0..2 {
-        let opened: Value = db
-            .query_one(
-                "SELECT auth.open_session($1::text::uuid, $2, 3600, 2, NULL, NULL)",
-                &[&user_id, &token_hash()],
-            )
-            .unwrap()
-            .get(0);
+        let opened = sign_in(&mut db, &user_id, HASH, 2);
         assert_eq!(opened["outcome"], "opened");
         sessions.push(opened["session_id"].as_str().unwrap().to_string());
     }

@@ -1,0 +1,196 @@
+//! Abuse protection (SPEC §6), decided here and counted in Redis: the login
+//! lockout per (login, client IP) and per login from every IP, and the
+//! per-client-IP rate limits. Each limit is a counting [`Window`]; the Redis
+//! adapter checks and counts all windows of one request atomically (one
+//! script), *before* any password is checked, so parallel guesses cannot slip
+//! past a limit.
+
+use sha2::{Digest, Sha256};
+
+/// The limits, from Spin variables (SPEC §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed logins per (login, client IP) before that pair is locked.
+    pub login_max_failures: u32,
+    /// How long the failures are counted, and how long a lock lasts.
+    pub login_lock_seconds: u32,
+    /// Failed logins per login from all IPs in an hour before the login is
+    /// locked for everyone (NIST 800-63B §5.2.2).
+    pub login_max_failures_per_hour: u32,
+    /// The window of the per-client-IP rate limits.
+    pub rate_limit_window_seconds: u32,
+    pub login_rate_limit_per_ip: u32,
+    pub register_rate_limit_per_ip: u32,
+}
+
+/// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
+/// that reaches `limit` locks the key for that long. With `lock_seconds == 0`
+/// it is a rate limit: the window refuses once it holds `limit` attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub key: String,
+    pub limit: u32,
+    pub period_seconds: u32,
+    pub lock_seconds: u32,
+}
+
+impl Window {
+    /// The key of this window's lock.
+    pub fn lock_key(&self) -> String {
+        format!("{}:lock", self.key)
+    }
+}
+
+/// What the counters say about an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Counted; go on.
+    Allowed,
+    /// Not counted; refuse with 429 and `Retry-After`.
+    Refused { retry_after_seconds: u32 },
+}
+
+/// What a successful login takes back: the pair's failures are cleared, and
+/// the attempt, counted in advance, is no failure of the login either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forgiveness {
+    /// Deleted: the pair's counter and its lock.
+    pub delete: Vec<String>,
+    /// Decremented by one.
+    pub decrement: Vec<String>,
+}
+
+/// Endpoints with a per-client-IP rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Login,
+    Register,
+}
+
+impl Limited {
+    fn name(self) -> &'static str {
+        match self {
+            Limited::Login => "login",
+            Limited::Register => "register",
+        }
+    }
+}
+
+const PREFIX: &str = "auth:throttle";
+
+/// The client IP as a key part ("unknown" when the host gave none).
+fn ip_part(ip: Option<&str>) -> &str {
+    ip.filter(|ip| !ip.is_empty()).unwrap_or("unknown")
+}
+
+/// Logins are personal data: the keys hold a digest, not the login itself.
+fn login_part(normalized_login: &str) -> String {
+    let digest = Sha256::digest(normalized_login.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn pair_key(login: &str, ip: Option<&str>) -> String {
+    format!("{PREFIX}:login-pair:{}:{}", login_part(login), ip_part(ip))
+}
+
+fn login_key(login: &str) -> String {
+    format!("{PREFIX}:login:{}", login_part(login))
+}
+
+/// The per-client-IP rate limit of an endpoint.
+pub fn rate_window(limits: &Limits, endpoint: Limited, ip: Option<&str>) -> Window {
+    let limit = match endpoint {
+        Limited::Login => limits.login_rate_limit_per_ip,
+        Limited::Register => limits.register_rate_limit_per_ip,
+    };
+    Window {
+        key: format!("{PREFIX}:ip:{}:{}", endpoint.name(), ip_part(ip)),
+        limit,
+        period_seconds: limits.rate_limit_window_seconds,
+        lock_seconds: 0,
+    }
+}
+
+/// Every window a login attempt is counted in. `login` is the normalized
+/// login as typed (known or not: an unknown login is counted the same way, so
+/// the answer tells nothing about whether it exists).
+pub fn login_windows(limits: &Limits, login: &str, ip: Option<&str>) -> Vec<Window> {
+    vec![
+        Window {
+            key: pair_key(login, ip),
+            limit: limits.login_max_failures,
+            period_seconds: limits.login_lock_seconds,
+            lock_seconds: limits.login_lock_seconds,
+        },
+        Window {
+            key: login_key(login),
+            limit: limits.login_max_failures_per_hour,
+            period_seconds: 3600,
+            lock_seconds: limits.login_lock_seconds,
+        },
+        rate_window(limits, Limited::Login, ip),
+    ]
+}
+
+/// What a successful login of `login` from `ip` takes back.
+pub fn login_succeeded(login: &str, ip: Option<&str>) -> Forgiveness {
+    let pair = pair_key(login, ip);
+    Forgiveness {
+        delete: vec![format!("{pair}:lock"), pair],
+        decrement: vec![login_key(login)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            login_max_failures: 15,
+            login_lock_seconds: 300,
+            login_max_failures_per_hour: 100,
+            rate_limit_window_seconds: 60,
+            login_rate_limit_per_ip: 30,
+            register_rate_limit_per_ip: 10,
+        }
+    }
+
+    #[test]
+    fn a_login_counts_per_pair_per_login_and_per_ip() {
+        let windows = login_windows(&limits(), "ivan", Some("203.0.113.7"));
+        let shape: Vec<(u32, u32, u32)> = windows
+            .iter()
+            .map(|w| (w.limit, w.period_seconds, w.lock_seconds))
+            .collect();
+        assert_eq!(shape, vec![(15, 300, 300), (100, 3600, 300), (30, 60, 0)]);
+        assert!(windows[0].key.ends_with(":203.0.113.7"));
+        assert!(windows[2].key.ends_with(":login:203.0.113.7"));
+    }
+
+    #[test]
+    fn keys_hold_no_login_and_differ_per_login_and_ip() {
+        let a = login_windows(&limits(), "+79991234567", Some("198.51.100.1"));
+        assert!(a.iter().all(|w| !w.key.contains("79991234567")));
+        let other_ip = login_windows(&limits(), "+79991234567", Some("198.51.100.2"));
+        assert_ne!(a[0].key, other_ip[0].key, "the pair differs per IP");
+        assert_eq!(a[1].key, other_ip[1].key, "the login window spans IPs");
+        let other_login = login_windows(&limits(), "+79991234568", Some("198.51.100.1"));
+        assert_ne!(a[1].key, other_login[1].key);
+    }
+
+    #[test]
+    fn success_forgives_the_pair_and_the_advance_count() {
+        let windows = login_windows(&limits(), "ivan", Some("203.0.113.7"));
+        let forgiven = login_succeeded("ivan", Some("203.0.113.7"));
+        assert_eq!(forgiven.delete, vec![windows[0].lock_key(), windows[0].key.clone()]);
+        assert_eq!(forgiven.decrement, vec![windows[1].key.clone()]);
+    }
+
+    #[test]
+    fn without_an_address_clients_share_one_bucket() {
+        let w = rate_window(&limits(), Limited::Register, None);
+        assert!(w.key.ends_with(":register:unknown"));
+        assert_eq!((w.limit, w.lock_seconds), (10, 0));
+    }
+}
