@@ -183,7 +183,10 @@ mod tests {
     fn success_forgives_the_pair_and_the_advance_count() {
         let windows = login_windows(&limits(), "ivan", Some("203.0.113.7"));
         let forgiven = login_succeeded("ivan", Some("203.0.113.7"));
-        assert_eq!(forgiven.delete, vec![windows[0].lock_key(), windows[0].key.clone()]);
+        assert_eq!(
+            forgiven.delete,
+            vec![windows[0].lock_key(), windows[0].key.clone()]
+        );
         assert_eq!(forgiven.decrement, vec![windows[1].key.clone()]);
     }
 

@@ -366,12 +366,19 @@ mod tests {
     #[test]
     fn the_profile_is_measured_as_postgresql_writes_jsonb() {
         // What `SELECT '<value>'::jsonb::text` gives, character for character.
-        assert_eq!(jsonb_text_len(&json!({"a": [1, 2]})), r#"{"a": [1, 2]}"#.len());
-        assert_eq!(jsonb_text_len(&json!({"a": "x\"y", "b": null})), r#"{"a": "x\"y", "b": null}"#.len());
+        assert_eq!(
+            jsonb_text_len(&json!({"a": [1, 2]})),
+            r#"{"a": [1, 2]}"#.len()
+        );
+        assert_eq!(
+            jsonb_text_len(&json!({"a": "x\"y", "b": null})),
+            r#"{"a": "x\"y", "b": null}"#.len()
+        );
         assert_eq!(jsonb_text_len(&json!({"big": 1e300})), 2 + 5 + 2 + 301 + 2);
         // Small as compact JSON, over 8 KiB as jsonb text: refused here.
-        let wide: serde_json::Map<String, Value> =
-            (0..100).map(|i| (format!("k{i:03}"), json!(1e300))).collect();
+        let wide: serde_json::Map<String, Value> = (0..100)
+            .map(|i| (format!("k{i:03}"), json!(1e300)))
+            .collect();
         assert!(serde_json::to_vec(&wide).unwrap().len() < PROFILE_MAX_BYTES);
         let body = json!({"second_login": "ivan", "phone": "+79123456789", "password": "correct horse",
                           "group_names": ["customer"], "interface": "customer_app", "profile": wide});
@@ -381,7 +388,10 @@ mod tests {
 
     #[test]
     fn the_lockout_counts_the_login_as_normalized() {
-        let r = LoginRequest::parse(&json!({"login": "8 (912) 345-67-89", "password": "x"}), ru());
+        let r = LoginRequest::parse(
+            &json!({"login": "8 (912) 345-67-89", "password": "x"}),
+            ru(),
+        );
         assert_eq!(r.unwrap().attempted, "+79123456789");
         let r = LoginRequest::parse(&json!({"login": " Not A Login! ", "password": "x"}), ru());
         assert_eq!(r.unwrap().attempted, "not a login!");

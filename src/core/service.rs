@@ -6,8 +6,8 @@ use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::passwords;
 use crate::core::ports::{
-    Caller, ClientInfo, Events, NewRegistration, NewSession, PasswordChangeOutcome, Revocation,
-    Revocations, RegistrationOutcome, Rotation, SessionOutcome, Store, Throttle,
+    Caller, ClientInfo, Events, NewRegistration, NewSession, PasswordChangeOutcome,
+    RegistrationOutcome, Revocation, Revocations, Rotation, SessionOutcome, Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{LoginRequest, PasswordChange, Registration};

@@ -239,7 +239,10 @@ mod tests {
     #[test]
     fn only_cookie_authenticated_changes_need_the_csrf_header() {
         assert!(browser(false, None).check_csrf(false).is_ok());
-        assert_eq!(browser(false, None).check_csrf(true), Err(ApiError::CsrfFailed));
+        assert_eq!(
+            browser(false, None).check_csrf(true),
+            Err(ApiError::CsrfFailed)
+        );
         assert!(browser(false, Some("t0k")).check_csrf(true).is_ok());
         let read = BrowserContext {
             state_changing: false,

@@ -132,7 +132,12 @@ impl Revocations for Redis<'_> {
         let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX);
         self.execute(
             "SET",
-            &[binary(&key), binary("1"), binary("EX"), RedisParameter::Int64(ttl)],
+            &[
+                binary(&key),
+                binary("1"),
+                binary("EX"),
+                RedisParameter::Int64(ttl),
+            ],
         )
         .map(|_| ())
     }

@@ -11,24 +11,30 @@ use crate::core::web;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 
-pub async fn register(incoming: Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub fn register(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let client = incoming.client(config);
     let by_cookie = incoming.browser(config).wants_cookies;
     let mut redis = Redis::new(&config.redis_url);
     service::admit_registration(config, &mut redis, &client)?;
-    let body = incoming.json_body().await?;
+    let body = incoming.json_body()?;
     let request =
         Registration::parse(&body, config.default_phone_region).map_err(ApiError::Validation)?;
     let mut store = PgStore::new(&config.db_url);
     let registered = service::register(config, &mut store, &mut redis, request, &client)?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
-    Ok(Reply::tokens(config, 201, registered.tokens, Some(user), by_cookie))
+    Ok(Reply::tokens(
+        config,
+        201,
+        registered.tokens,
+        Some(user),
+        by_cookie,
+    ))
 }
 
-pub async fn login(incoming: Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let client = incoming.client(config);
     let by_cookie = incoming.browser(config).wants_cookies;
-    let body = incoming.json_body().await?;
+    let body = incoming.json_body()?;
     let request =
         LoginRequest::parse(&body, config.default_phone_region).map_err(ApiError::Validation)?;
     let mut store = PgStore::new(&config.db_url);
@@ -37,37 +43,37 @@ pub async fn login(incoming: Incoming, config: &Config) -> Result<Reply, ApiErro
     Ok(Reply::tokens(config, 200, tokens, None, by_cookie))
 }
 
-pub async fn refresh(incoming: Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let in_cookie = incoming.cookie(web::REFRESH_COOKIE).map(str::to_string);
-    let browser = incoming.browser(config);
-    let (wants_cookies, state_changing) = (browser.wants_cookies, browser.state_changing);
-    let (csrf_header, csrf_cookie) = (
-        browser.csrf_header.map(str::to_string),
-        browser.csrf_cookie.map(str::to_string),
-    );
-    let in_body = match incoming.optional_json_body().await? {
+pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let in_body = match incoming.optional_json_body()? {
         Some(body) => Some(requests::parse_refresh(&body).map_err(ApiError::Validation)?),
         None => None,
     };
-    let browser = web::BrowserContext {
-        wants_cookies,
-        state_changing,
-        csrf_header: csrf_header.as_deref(),
-        csrf_cookie: csrf_cookie.as_deref(),
-    };
-    let presented = browser.refresh_token(in_body, in_cookie.as_deref())?;
+    let presented = incoming
+        .browser(config)
+        .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
     let tokens = service::refresh(config, &mut PgStore::new(&config.db_url), &presented.token)?;
-    Ok(Reply::tokens(config, 200, tokens, None, presented.answer_by_cookie))
+    Ok(Reply::tokens(
+        config,
+        200,
+        tokens,
+        None,
+        presented.answer_by_cookie,
+    ))
 }
 
-pub async fn logout(incoming: Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut redis = Redis::new(&config.redis_url);
     let principal = incoming.authenticate(config, &mut redis)?;
     let clear_cookies =
         incoming.browser(config).wants_cookies || incoming.presented(config).from_cookie;
-    let body = incoming.optional_json_body().await?;
+    let body = incoming.optional_json_body()?;
     let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
-    service::logout(&mut PgStore::new(&config.db_url), &mut redis, &principal, all)?;
+    service::logout(
+        &mut PgStore::new(&config.db_url),
+        &mut redis,
+        &principal,
+        all,
+    )?;
     let mut reply = Reply::no_content();
     if clear_cookies {
         for cookie in web::cleared_cookies() {
@@ -77,15 +83,15 @@ pub async fn logout(incoming: Incoming, config: &Config) -> Result<Reply, ApiErr
     Ok(reply)
 }
 
-pub fn me(incoming: Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
     let me = service::me(&mut PgStore::new(&config.db_url), &principal)?;
     Ok(Reply::json(200, &me).no_store())
 }
 
-pub async fn change_password(incoming: Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub fn change_password(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
-    let body = incoming.json_body().await?;
+    let body = incoming.json_body()?;
     let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
     service::change_password(
         config,

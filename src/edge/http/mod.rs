@@ -23,26 +23,14 @@ use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-    let method = request.method().to_string();
     let path = request.path_with_query().unwrap_or_default();
     let path = path.split('?').next().unwrap_or_default().to_string();
-    let headers = request
-        .headers()
-        .entries()
-        .into_iter()
-        .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
-        .collect();
-    let incoming = Incoming {
-        request,
-        method: method.clone(),
-        headers,
-    };
+    let incoming = Incoming::read(request).await;
+    let method = incoming.method.clone();
     let origin = incoming.header("origin").map(str::to_string);
 
     let mut config: Option<Result<Config, ConfigError>> = None;
-    let mut reply = answer(incoming, &path, &mut config)
-        .await
-        .unwrap_or_else(|e| Reply::problem(&e));
+    let mut reply = answer(&incoming, &path, &mut config).unwrap_or_else(|e| Reply::problem(&e));
     if reply.status >= 500 {
         eprintln!("{method} {path}: answered {}", reply.status);
     }
@@ -57,13 +45,17 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
             }
         }
     }
-    send(reply.header("x-content-type-options", "nosniff"), response_out).await;
+    send(
+        reply.header("x-content-type-options", "nosniff"),
+        response_out,
+    )
+    .await;
 }
 
 /// Route, method, configuration, handler — each only when the step before
 /// allows it. `config` keeps what was read, for the CORS headers.
-async fn answer(
-    incoming: Incoming,
+fn answer(
+    incoming: &Incoming,
     path: &str,
     config: &mut Option<Result<Config, ConfigError>>,
 ) -> Result<Reply, ApiError> {
@@ -81,10 +73,10 @@ async fn answer(
         return Err(ApiError::MethodNotAllowed { allow: allowed });
     }
     if !route.needs_config() {
-        return route.handle(incoming, None).await;
+        return route.handle(incoming, None);
     }
     match config.get_or_insert_with(load_config) {
-        Ok(config) => route.handle(incoming, Some(config)).await,
+        Ok(config) => route.handle(incoming, Some(config)),
         Err(e) => {
             eprintln!("configuration error: {e}");
             Err(ApiError::Misconfigured(e.clone()))

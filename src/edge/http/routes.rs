@@ -59,7 +59,7 @@ impl Route {
         !matches!(self, Route::Health)
     }
 
-    pub async fn handle(self, incoming: Incoming, config: Option<&Config>) -> Result<Reply, ApiError> {
+    pub fn handle(self, incoming: &Incoming, config: Option<&Config>) -> Result<Reply, ApiError> {
         let Some(config) = config else {
             return match self {
                 Route::Health => Ok(Reply::json(200, &serde_json::json!({"status": "ok"}))),
@@ -69,12 +69,12 @@ impl Route {
         match self {
             Route::Health => Ok(Reply::json(200, &serde_json::json!({"status": "ok"}))),
             Route::Jwks => keys::jwks(config),
-            Route::Register => auth::register(incoming, config).await,
-            Route::Login => auth::login(incoming, config).await,
-            Route::Refresh => auth::refresh(incoming, config).await,
-            Route::Logout => auth::logout(incoming, config).await,
+            Route::Register => auth::register(incoming, config),
+            Route::Login => auth::login(incoming, config),
+            Route::Refresh => auth::refresh(incoming, config),
+            Route::Logout => auth::logout(incoming, config),
             Route::Me => auth::me(incoming, config),
-            Route::Password => auth::change_password(incoming, config).await,
+            Route::Password => auth::change_password(incoming, config),
             Route::Sessions => sessions::list(incoming, config),
             Route::Session(id) => sessions::revoke(incoming, config, &id),
         }

@@ -250,22 +250,9 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Reply {
-        let url = format!("{}{path}", self.base);
-        let mut builder = ureq::http::Request::builder().method(method).uri(url);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let result = match body {
-            Some(body) => {
-                let request = builder
-                    .header("content-type", "application/json")
-                    .body(body.to_string())
-                    .unwrap();
-                self.agent.run(request)
-            }
-            None => self.agent.run(builder.body(()).unwrap()),
-        };
-        Self::reply(result)
+        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        let body = body.map(|b| b.to_string().into_bytes());
+        self.send_raw(method, path, &headers, body.as_deref())
     }
 
     /// A request exactly as given: header values as raw bytes (non-ASCII
@@ -429,7 +416,10 @@ impl OwnHost {
         let mut command = match HostKind::of_this_run() {
             HostKind::TestHost(bin) => {
                 let mut c = std::process::Command::new(bin);
-                c.arg("--manifest").arg(&manifest).arg("--listen").arg(&listen);
+                c.arg("--manifest")
+                    .arg(&manifest)
+                    .arg("--listen")
+                    .arg(&listen);
                 c
             }
             HostKind::Spin(bin) => {
@@ -552,7 +542,11 @@ impl Switch {
 
 /// Asks until `done` holds for an answer, for at most `seconds`: for a
 /// service that recovers by itself. The last answer is returned either way.
-pub fn eventually(seconds: u64, mut ask: impl FnMut() -> Reply, done: impl Fn(&Reply) -> bool) -> Reply {
+pub fn eventually(
+    seconds: u64,
+    mut ask: impl FnMut() -> Reply,
+    done: impl Fn(&Reply) -> bool,
+) -> Reply {
     let started = std::time::Instant::now();
     loop {
         let reply = ask();
@@ -606,8 +600,14 @@ impl OwnRedis {
     /// The variables that point a host at this Redis.
     pub fn variables(&self) -> [(&'static str, String); 2] {
         [
-            ("SPIN_VARIABLE_REDIS_URL", format!("redis://127.0.0.1:{}", self.port)),
-            ("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{}", self.port)),
+            (
+                "SPIN_VARIABLE_REDIS_URL",
+                format!("redis://127.0.0.1:{}", self.port),
+            ),
+            (
+                "SPIN_VARIABLE_REDIS_HOST",
+                format!("127.0.0.1:{}", self.port),
+            ),
         ]
     }
 }

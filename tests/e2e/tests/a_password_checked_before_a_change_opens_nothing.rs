@@ -41,7 +41,10 @@ fn race_against_a_password_change<T: Send + 'static>(
         if waiting > 0 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "the request never waited");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the request never waited"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     tx.execute(
@@ -67,7 +70,10 @@ fn active_sessions(user: &SignedIn) -> i64 {
 fn a_login_that_checked_the_old_password_opens_no_session() {
     let user = sign_up(&Api::new());
     let before = active_sessions(&user);
-    let (login, password) = (user.person.second_login.clone(), user.person.password.clone());
+    let (login, password) = (
+        user.person.second_login.clone(),
+        user.person.password.clone(),
+    );
     let reply = race_against_a_password_change(&user, move || Api::new().login(&login, &password));
     reply.problem(401);
     assert_eq!(active_sessions(&user), before, "no session was opened");
@@ -86,7 +92,10 @@ fn of_two_racing_password_changes_only_the_first_wins() {
         )
     });
     let problem = reply.problem(422);
-    assert_eq!(problem["errors"][0]["field"], "current_password", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["field"], "current_password",
+        "{problem}"
+    );
     let hash: String = admin_db()
         .query_one(
             "SELECT password_hash FROM accounts.users WHERE id = $1::text::uuid",

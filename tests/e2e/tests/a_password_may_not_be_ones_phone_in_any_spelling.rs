@@ -25,7 +25,10 @@ fn registration_refuses_the_phone_as_password() {
         let mut body = person.registration();
         body["password"] = password.clone().into();
         let problem = api.register(&body).problem(422);
-        assert_eq!(problem["errors"][0]["field"], "password", "{password}: {problem}");
+        assert_eq!(
+            problem["errors"][0]["field"], "password",
+            "{password}: {problem}"
+        );
     }
 }
 

@@ -49,18 +49,26 @@ fn a_database_that_stops_and_comes_back_is_used_again() {
     );
     let host = OwnHost::start(&[
         ("SPIN_VARIABLE_DB_URL", through_switch),
-        ("SPIN_VARIABLE_DB_HOST", format!("127.0.0.1:{}", switch.port)),
+        (
+            "SPIN_VARIABLE_DB_HOST",
+            format!("127.0.0.1:{}", switch.port),
+        ),
     ]);
     let user = sign_up(&host.api);
     assert_eq!(host.api.me(&user.access_token).status, 200);
 
     switch.cut();
     let problem = host.api.me(&user.access_token).problem(503);
-    assert!(problem["detail"].as_str().unwrap().contains("database"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("database"),
+        "{problem}"
+    );
     host.api
         .login(&user.person.second_login, &user.person.password)
         .problem(503);
-    host.api.register(&Person::new().registration()).problem(503);
+    host.api
+        .register(&Person::new().registration())
+        .problem(503);
 
     switch.restore();
     let me = eventually(10, || host.api.me(&user.access_token), |r| r.status == 200);

@@ -49,7 +49,10 @@ fn hostile() -> Vec<String> {
 
 /// `template` as JSON text with the string "HOSTILE" replaced by `raw`.
 fn with(template: &Value, raw: &str) -> Vec<u8> {
-    template.to_string().replace(r#""HOSTILE""#, raw).into_bytes()
+    template
+        .to_string()
+        .replace(r#""HOSTILE""#, raw)
+        .into_bytes()
 }
 
 fn assert_no_5xx(what: &str, raw: &str, reply: &Reply) {
@@ -98,7 +101,11 @@ fn registration_fields() {
                 r#""profile":{"name":"Test Person"}"#,
                 &format!(r#""profile":{key}"#),
             );
-            let reply = api.post_raw("/api/v1/auth/register", Some("application/json"), text.into_bytes());
+            let reply = api.post_raw(
+                "/api/v1/auth/register",
+                Some("application/json"),
+                text.into_bytes(),
+            );
             assert_no_5xx("profile key", &raw, &reply);
         }
         for (field, template) in &templates {
@@ -110,7 +117,11 @@ fn registration_fields() {
                 .replace(&person.second_login, &fresh.second_login)
                 .replace(&person.phone_typed, &fresh.phone_typed)
                 .replace(&person.email, &fresh.email);
-            let reply = api.post_raw("/api/v1/auth/register", Some("application/json"), text.into_bytes());
+            let reply = api.post_raw(
+                "/api/v1/auth/register",
+                Some("application/json"),
+                text.into_bytes(),
+            );
             assert_no_5xx(field, &raw, &reply);
             if reply.status != 201 {
                 assert_eq!(
@@ -191,11 +202,20 @@ fn session_ids_in_the_path() {
         "{00000000-0000-0000-0000-000000000000}",
         long.as_str(),
     ] {
-        let reply = api.bearer("DELETE", &format!("/api/v1/auth/sessions/{id}"), &user.access_token, None);
+        let reply = api.bearer(
+            "DELETE",
+            &format!("/api/v1/auth/sessions/{id}"),
+            &user.access_token,
+            None,
+        );
         assert_no_5xx("session id", id, &reply);
         assert_eq!(reply.status, 404, "{id}: {}", reply.text);
     }
-    assert_eq!(api.me(&user.access_token).status, 200, "the session survived");
+    assert_eq!(
+        api.me(&user.access_token).status,
+        200,
+        "the session survived"
+    );
 }
 
 #[test]
@@ -214,7 +234,11 @@ fn a_long_non_ascii_user_agent() {
         "POST",
         "/api/v1/auth/login",
         &[("user-agent", agent.as_bytes())],
-        Some(json!({"login": person.second_login, "password": person.password}).to_string().as_bytes()),
+        Some(
+            json!({"login": person.second_login, "password": person.password})
+                .to_string()
+                .as_bytes(),
+        ),
     );
     assert_eq!(reply.status, 200, "{}", reply.text);
 }

@@ -14,7 +14,10 @@ fn every_401_says_how_to_authenticate() {
     anonymous.problem(401);
     let challenge = anonymous.header("www-authenticate").expect("a challenge");
     assert!(challenge.starts_with("Bearer"), "{challenge}");
-    assert!(!challenge.contains("error="), "no token, no error: {challenge}");
+    assert!(
+        !challenge.contains("error="),
+        "no token, no error: {challenge}"
+    );
 
     let forged = api.me(&format!("{}x", user.access_token));
     forged.problem(401);
@@ -24,7 +27,9 @@ fn every_401_says_how_to_authenticate() {
 
     let wrong = api.login(&user.person.second_login, "not the password");
     wrong.problem(401);
-    assert!(wrong.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer")));
+    assert!(wrong
+        .header("www-authenticate")
+        .is_some_and(|c| c.starts_with("Bearer")));
     let refresh = api.refresh(&"A".repeat(43));
     refresh.problem(401);
     assert!(refresh.header("www-authenticate").is_some());
@@ -45,7 +50,11 @@ fn head_works_wherever_get_does() {
         assert_eq!(head.status, 200, "HEAD {path}");
         assert!(head.text.is_empty(), "HEAD {path} has a body");
         let get = api.send("GET", path, &[("authorization", &auth)], None);
-        assert_eq!(head.header("content-type"), get.header("content-type"), "{path}");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
     }
 }
 

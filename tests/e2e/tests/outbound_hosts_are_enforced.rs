@@ -8,10 +8,16 @@ use e2e::{admin_db, env, free_port, sign_up, Api, OwnHost, Person};
 #[test]
 fn a_database_outside_the_allowed_hosts_is_refused() {
     // The URL is the real database; only the allowed host differs.
-    let host = OwnHost::start(&[("SPIN_VARIABLE_DB_HOST", format!("127.0.0.1:{}", free_port()))]);
+    let host = OwnHost::start(&[(
+        "SPIN_VARIABLE_DB_HOST",
+        format!("127.0.0.1:{}", free_port()),
+    )]);
     let person = Person::new();
     let problem = host.api.register(&person.registration()).problem(503);
-    assert!(problem["detail"].as_str().unwrap().contains("database"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("database"),
+        "{problem}"
+    );
     let stored: i64 = admin_db()
         .query_one(
             "SELECT count(*) FROM accounts.contacts WHERE value = $1",
@@ -25,10 +31,17 @@ fn a_database_outside_the_allowed_hosts_is_refused() {
 #[test]
 fn a_redis_outside_the_allowed_hosts_is_refused() {
     let user = sign_up(&Api::new());
-    let redis_port = env("AUTH_REDIS_URL").rsplit(':').next().unwrap().to_string();
+    let redis_port = env("AUTH_REDIS_URL")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
     let elsewhere = free_port();
     assert_ne!(redis_port, elsewhere.to_string());
     let host = OwnHost::start(&[("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{elsewhere}"))]);
     let problem = host.api.me(&user.access_token).problem(503);
-    assert!(problem["detail"].as_str().unwrap().contains("redis"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("redis"),
+        "{problem}"
+    );
 }

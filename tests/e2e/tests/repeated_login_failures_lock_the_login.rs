@@ -22,7 +22,10 @@ fn host(cost: u32, per_hour: u32) -> OwnHost {
         ("SPIN_VARIABLE_BCRYPT_COST", cost.to_string()),
         ("SPIN_VARIABLE_LOGIN_MAX_FAILURES", MAX_FAILURES.to_string()),
         ("SPIN_VARIABLE_LOGIN_LOCK_SECONDS", LOCK_SECONDS.to_string()),
-        ("SPIN_VARIABLE_LOGIN_MAX_FAILURES_PER_HOUR", per_hour.to_string()),
+        (
+            "SPIN_VARIABLE_LOGIN_MAX_FAILURES_PER_HOUR",
+            per_hour.to_string(),
+        ),
     ])
 }
 
@@ -103,21 +106,43 @@ fn a_burst_of_guesses_reaches_bcrypt_at_most_the_limit_and_locks_the_pair() {
     let (wrong, locked, retry_after) = tally(&replies);
     assert!(wrong <= MAX_FAILURES, "{wrong} guesses reached bcrypt");
     assert!(locked >= BURST - MAX_FAILURES, "{locked} refused");
-    assert!((1..=LOCK_SECONDS).contains(&retry_after), "Retry-After {retry_after}");
+    assert!(
+        (1..=LOCK_SECONDS).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
     // 15 verifications on 2 cores take about 8 of them; all 100 would take
     // about 50. Refused attempts cost no bcrypt at all.
     let hashes_worth = took.as_secs_f64() / per_hash.as_secs_f64();
     println!("burst: {wrong} × 401, {locked} × 429 in {took:?} (one verification {per_hash:?}, {hashes_worth:.1}× that)");
-    assert!(hashes_worth < 30.0, "the burst took {hashes_worth:.1} verifications' time");
+    assert!(
+        hashes_worth < 30.0,
+        "the burst took {hashes_worth:.1} verifications' time"
+    );
 
     // Locked for this IP even with the right password; another IP gets in.
-    login_from(&host.api, "198.51.100.1", &person.second_login, &person.password).problem(429);
-    let elsewhere = login_from(&host.api, "198.51.100.2", &person.second_login, &person.password);
+    login_from(
+        &host.api,
+        "198.51.100.1",
+        &person.second_login,
+        &person.password,
+    )
+    .problem(429);
+    let elsewhere = login_from(
+        &host.api,
+        "198.51.100.2",
+        &person.second_login,
+        &person.password,
+    );
     assert_eq!(elsewhere.status, 200, "{}", elsewhere.text);
 
     // Once the lock has ended, the right password works from the first IP too.
     std::thread::sleep(Duration::from_secs(retry_after + 1));
-    let after = login_from(&host.api, "198.51.100.1", &person.second_login, &person.password);
+    let after = login_from(
+        &host.api,
+        "198.51.100.1",
+        &person.second_login,
+        &person.password,
+    );
     assert_eq!(after.status, 200, "{}", after.text);
 
     // An unknown login: the same answers, in about the same time.
@@ -127,8 +152,14 @@ fn a_burst_of_guesses_reaches_bcrypt_at_most_the_limit_and_locks_the_pair() {
     assert!(wrong_unknown <= MAX_FAILURES && locked_unknown >= BURST - MAX_FAILURES);
     let ratio = took_unknown.as_secs_f64() / took.as_secs_f64();
     println!("unknown login burst: {wrong_unknown} × 401 in {took_unknown:?} ({ratio:.2}× the known one)");
-    assert!((0.5..2.0).contains(&ratio), "timing tells the logins apart: {ratio:.2}");
-    let unknown_401 = replies.iter().find(|r| r.status == 401).expect("some guesses checked");
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "timing tells the logins apart: {ratio:.2}"
+    );
+    let unknown_401 = replies
+        .iter()
+        .find(|r| r.status == 401)
+        .expect("some guesses checked");
     let known_401 = login_from(&host.api, "198.51.100.4", &person.second_login, "wrong");
     assert_eq!(unknown_401.text, known_401.text, "one body for both");
 }
@@ -141,7 +172,12 @@ fn a_success_clears_the_failures_of_the_pair() {
     for _ in 0..MAX_FAILURES - 1 {
         login_from(&host.api, "203.0.113.5", &person.second_login, "wrong").problem(401);
     }
-    let ok = login_from(&host.api, "203.0.113.5", &person.second_login, &person.password);
+    let ok = login_from(
+        &host.api,
+        "203.0.113.5",
+        &person.second_login,
+        &person.password,
+    );
     assert_eq!(ok.status, 200, "{}", ok.text);
     // The count started again: as many failures fit as before.
     for _ in 0..MAX_FAILURES - 1 {
@@ -158,11 +194,21 @@ fn past_the_hourly_limit_the_login_is_locked_from_every_ip() {
     // Five IPs, four failures each: no pair is locked, the login's hour is full.
     for ip in 1..=5 {
         for _ in 0..4 {
-            login_from(&host.api, &format!("203.0.113.{ip}"), &person.second_login, "wrong")
-                .problem(401);
+            login_from(
+                &host.api,
+                &format!("203.0.113.{ip}"),
+                &person.second_login,
+                "wrong",
+            )
+            .problem(401);
         }
     }
-    let fresh = login_from(&host.api, "203.0.113.99", &person.second_login, &person.password);
+    let fresh = login_from(
+        &host.api,
+        "203.0.113.99",
+        &person.second_login,
+        &person.password,
+    );
     fresh.problem(429);
     assert!(fresh.header("retry-after").is_some());
 }

@@ -40,19 +40,34 @@ fn registrations_past_the_limit_of_an_ip_are_refused() {
     refused.problem(429);
     let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    assert_eq!(register_from(&host, "198.51.100.21").status, 201, "another IP");
+    assert_eq!(
+        register_from(&host, "198.51.100.21").status,
+        201,
+        "another IP"
+    );
 }
 
 #[test]
 fn logins_past_the_limit_of_an_ip_are_refused_whatever_the_login() {
     let (host, _redis) = host(true);
     for i in 0..5 {
-        let login = json!({"login": format!("someone.{i}.{}", e2e::unique_number()), "password": "guess"});
-        let reply = host.api.send("POST", "/api/v1/auth/login", &[("x-forwarded-for", "198.51.100.30")], Some(&login));
+        let login =
+            json!({"login": format!("someone.{i}.{}", e2e::unique_number()), "password": "guess"});
+        let reply = host.api.send(
+            "POST",
+            "/api/v1/auth/login",
+            &[("x-forwarded-for", "198.51.100.30")],
+            Some(&login),
+        );
         reply.problem(401);
     }
     let login = json!({"login": "someone.else", "password": "guess"});
-    let reply = host.api.send("POST", "/api/v1/auth/login", &[("x-forwarded-for", "198.51.100.30")], Some(&login));
+    let reply = host.api.send(
+        "POST",
+        "/api/v1/auth/login",
+        &[("x-forwarded-for", "198.51.100.30")],
+        Some(&login),
+    );
     reply.problem(429);
     assert!(reply.header("retry-after").is_some());
 }
@@ -63,7 +78,10 @@ fn forwarded_for_is_ignored_without_a_trusted_proxy() {
     // X-Forwarded-For claims: rotating it does not escape the limit.
     let (host, _redis) = host(false);
     for i in 0..3 {
-        assert_eq!(register_from(&host, &format!("198.51.100.{}", 40 + i)).status, 201);
+        assert_eq!(
+            register_from(&host, &format!("198.51.100.{}", 40 + i)).status,
+            201
+        );
     }
     register_from(&host, "198.51.100.50").problem(429);
 }

@@ -113,7 +113,10 @@ fn register_answers_each_outcome_as_a_value() {
         json!({"outcome": "roles_not_allowed", "roles": ["driver", "manager"]})
     );
     let outcome = register(&mut db, &Person::new(), &[], "customer_app", 10).unwrap();
-    assert_eq!(outcome, json!({"outcome": "roles_not_allowed", "roles": []}));
+    assert_eq!(
+        outcome,
+        json!({"outcome": "roles_not_allowed", "roles": []})
+    );
 
     let taken = Person::new();
     register(&mut db, &taken, &["courier"], "courier_app", 10).unwrap();
@@ -135,7 +138,10 @@ fn register_answers_each_outcome_as_a_value() {
             )
             .unwrap()
             .get(0);
-        assert_eq!(left, 0, "{field}: values of the refused registration stayed");
+        assert_eq!(
+            left, 0,
+            "{field}: values of the refused registration stayed"
+        );
     }
 }
 
@@ -150,7 +156,10 @@ fn a_deactivated_user_opens_no_session() {
             &[&user_id],
         )
         .unwrap();
-    assert_eq!(sign_in(&mut db, user_id, HASH, 10), json!({"outcome": "user_inactive"}));
+    assert_eq!(
+        sign_in(&mut db, user_id, HASH, 10),
+        json!({"outcome": "user_inactive"})
+    );
 }
 
 #[test]

@@ -12,7 +12,10 @@ use sha2::{Digest, Sha256};
 const KEPT_PER_SESSION: i64 = 100;
 
 fn session_of(user: &SignedIn) -> String {
-    e2e::claims_of(&user.access_token)["sid"].as_str().unwrap().to_string()
+    e2e::claims_of(&user.access_token)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// `count` refreshes of the session of `first_token`, each consuming the
@@ -72,7 +75,11 @@ fn ten_thousand_refreshes_leave_a_bounded_number_of_token_rows() {
     assert_eq!(login.status, 200, "{}", login.text);
     let (rows, live) = tokens_of(&session);
     assert_eq!(live, 1, "the live token survives");
-    assert_eq!(rows, KEPT_PER_SESSION + 1, "the newest consumed ones are kept");
+    assert_eq!(
+        rows,
+        KEPT_PER_SESSION + 1,
+        "the newest consumed ones are kept"
+    );
 }
 
 #[test]
@@ -94,18 +101,28 @@ fn the_operator_purge_bounds_tokens_and_drops_old_ended_sessions() {
         .unwrap()
         .get(0);
     loop {
-        let done: Value = db.query_one("SELECT auth.purge(30, 1000)", &[]).unwrap().get(0);
+        let done: Value = db
+            .query_one("SELECT auth.purge(30, 1000)", &[])
+            .unwrap()
+            .get(0);
         if done["sessions_deleted"] == 0 && done["refresh_tokens_deleted"] == 0 {
             break;
         }
     }
     assert_eq!(tokens_of(&session), (KEPT_PER_SESSION + 1, 1));
     let left: i64 = db
-        .query_one("SELECT count(*) FROM auth.sessions WHERE id = $1::text::uuid", &[&old])
+        .query_one(
+            "SELECT count(*) FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&old],
+        )
         .unwrap()
         .get(0);
     assert_eq!(left, 0, "the session ended 40 days ago is gone");
-    assert_eq!(api.me(&user.access_token).status, 200, "the live session is untouched");
+    assert_eq!(
+        api.me(&user.access_token).status,
+        200,
+        "the live session is untouched"
+    );
 }
 
 /// Rows a query on the user's active sessions looks at and throws away.
@@ -165,7 +182,11 @@ fn session_queries_touch_only_live_sessions() {
     let login = api.login(&user.person.second_login, &user.person.password);
     assert_eq!(login.status, 200, "{}", login.text);
     let (live, removed) = rows_filtered_out(&user.user_id);
-    assert_eq!((live, removed), (2, 0), "live rows found, ended rows looked at");
+    assert_eq!(
+        (live, removed),
+        (2, 0),
+        "live rows found, ended rows looked at"
+    );
 
     // The listing itself, timed beside a new user's (figures, not a limit).
     let newcomer = sign_up(&api);
@@ -183,7 +204,7 @@ fn session_queries_touch_only_live_sessions() {
     };
     println!(
         "GET /sessions median: {:.2} ms with 2 000 ended sessions, {:.2} ms for a new user",
-        median(&login.json()["access_token"].as_str().unwrap().to_string()),
+        median(login.json()["access_token"].as_str().unwrap()),
         median(&newcomer.access_token)
     );
 }

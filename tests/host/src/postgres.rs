@@ -15,8 +15,8 @@ use crate::bindings::spin::postgres::postgres::{
     self as pg, Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
 };
 use crate::state::RequestState;
-use futures::TryStreamExt;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use futures::TryStreamExt;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
