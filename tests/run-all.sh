@@ -37,6 +37,7 @@ export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=https://app.example.test
 # the tests of the limits set their own on a host of their own.
 export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000
 export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000
+export SPIN_VARIABLE_AVAILABILITY_RATE_LIMIT_PER_IP=1000000
 
 export AUTH_DB_ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_test?}
 export AUTH_PG_SERVER_URL=$PG_ADMIN_URL
@@ -50,14 +51,15 @@ summary=()
 
 echo "== tests: unit (component core) and test host"
 started=$SECONDS
-cargo test --workspace --exclude e2e --no-fail-fast -- --test-threads=4 || failed+=("unit and host")
+# --workspace in every cargo call: one feature set, so nothing is rebuilt.
+cargo test --workspace --lib --bins --no-fail-fast -- --test-threads=4 || failed+=("unit and host")
 summary+=("unit and host tests: $((SECONDS - started)) s")
 
 # The end-to-end suite against a served component; $1 names the host.
 end_to_end() {
   local name=$1 started=$SECONDS
   echo "== tests: end-to-end under $name"
-  if ! cargo test -p e2e --no-fail-fast -- --test-threads=4; then
+  if ! cargo test --workspace --test '*' --no-fail-fast -- --test-threads=4; then
     failed+=("end-to-end under $name")
     echo "== component log ($name)"
     tail -n 50 "$WORK_DIR/host.log"

@@ -21,6 +21,7 @@ pub struct Limits {
     pub rate_limit_window_seconds: u32,
     pub login_rate_limit_per_ip: u32,
     pub register_rate_limit_per_ip: u32,
+    pub availability_rate_limit_per_ip: u32,
 }
 
 /// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
@@ -65,6 +66,8 @@ pub struct Forgiveness {
 pub enum Limited {
     Login,
     Register,
+    /// No cheaper an enumeration oracle than registration.
+    Availability,
 }
 
 impl Limited {
@@ -72,6 +75,7 @@ impl Limited {
         match self {
             Limited::Login => "login",
             Limited::Register => "register",
+            Limited::Availability => "availability",
         }
     }
 }
@@ -102,6 +106,7 @@ pub fn rate_window(limits: &Limits, endpoint: Limited, ip: Option<&str>) -> Wind
     let limit = match endpoint {
         Limited::Login => limits.login_rate_limit_per_ip,
         Limited::Register => limits.register_rate_limit_per_ip,
+        Limited::Availability => limits.availability_rate_limit_per_ip,
     };
     Window {
         key: format!("{PREFIX}:ip:{}:{}", endpoint.name(), ip_part(ip)),
@@ -153,6 +158,7 @@ mod tests {
             rate_limit_window_seconds: 60,
             login_rate_limit_per_ip: 30,
             register_rate_limit_per_ip: 10,
+            availability_rate_limit_per_ip: 60,
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Config {
     pub limits: Limits,
     /// How long ended sessions and consumed refresh tokens are kept.
     pub retention_days: u32,
+    /// How long an event may stay unpublished before a registration announces it again.
+    pub outbox_retry_seconds: u32,
 }
 
 pub const JWT_SECRET_MIN_BYTES: usize = 32;
@@ -157,8 +159,14 @@ impl Config {
                 rate_limit_window_seconds: number("rate_limit_window_seconds", 1, 86_400)?,
                 login_rate_limit_per_ip: number("login_rate_limit_per_ip", 1, 1_000_000_000)?,
                 register_rate_limit_per_ip: number("register_rate_limit_per_ip", 1, 1_000_000_000)?,
+                availability_rate_limit_per_ip: number(
+                    "availability_rate_limit_per_ip",
+                    1,
+                    1_000_000_000,
+                )?,
             },
             retention_days: number("retention_days", 1, 3650)?,
+            outbox_retry_seconds: number("outbox_retry_seconds", 0, 86_400)?,
         })
     }
 }
@@ -188,7 +196,9 @@ mod tests {
             ("rate_limit_window_seconds", "60".to_string()),
             ("login_rate_limit_per_ip", "30".to_string()),
             ("register_rate_limit_per_ip", "10".to_string()),
+            ("availability_rate_limit_per_ip", "60".to_string()),
             ("retention_days", "30".to_string()),
+            ("outbox_retry_seconds", "30".to_string()),
         ])
     }
 

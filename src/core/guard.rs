@@ -9,14 +9,35 @@ use crate::core::problem::ApiError;
 use crate::core::tokens::verify_access_token;
 use crate::core::web::BrowserContext;
 
-/// Who is calling, from a verified access token.
+/// Who is calling, from a verified access token. Its fields are private and
+/// `authenticate` is the only way to make one, so a handler cannot act for
+/// anyone without having passed the guard.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: String,
-    pub session_id: String,
-    pub jti: String,
-    pub exp: u64,
-    pub roles: Vec<String>,
+    user_id: String,
+    session_id: String,
+    jti: String,
+    exp: u64,
+}
+
+impl Principal {
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// The access token's id, for the blacklist.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+
+    /// When the access token expires (Unix seconds).
+    pub fn exp(&self) -> u64 {
+        self.exp
+    }
 }
 
 /// The access token as the request carried it.
@@ -51,6 +72,5 @@ pub fn authenticate(
         session_id: claims.sid,
         jti: claims.jti,
         exp: claims.exp,
-        roles: claims.roles,
     })
 }

@@ -46,6 +46,8 @@ pub struct NewRegistration<'a> {
     pub group_names: &'a [String],
     pub interface: &'a str,
     pub session: NewSession<'a>,
+    /// Events unpublished this long are handed back to announce again.
+    pub outbox_retry_seconds: u32,
 }
 
 pub struct NewSession<'a> {
@@ -86,12 +88,155 @@ pub struct Registered {
     pub created_at: String,
     pub roles: Vec<String>,
     pub session_id: String,
+    /// Messages to announce: this registration's event, then older ones
+    /// still unpublished.
+    pub events: Vec<EventMessage>,
+}
+
+/// An outbox event as announced on Redis: `{event_id, type, …payload}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventMessage {
+    pub event_id: String,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+impl EventMessage {
+    pub fn to_json(&self) -> Value {
+        let mut message = self.rest.clone();
+        message.insert("event_id".into(), Value::String(self.event_id.clone()));
+        Value::Object(message)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Credentials {
     pub user_id: String,
     pub password_hash: Option<String>,
+}
+
+/// A role (group) as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Role {
+    pub name: String,
+    pub description: String,
+}
+
+/// What `auth.self_registration_roles` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum InterfaceRoles {
+    Roles { roles: Vec<Role> },
+    UnknownInterface,
+}
+
+/// What `auth.grantable_roles` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum GrantableRoles {
+    Roles { roles: Vec<Role> },
+    SessionInactive,
+}
+
+/// What `auth.add_contact` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ContactAdded {
+    Added {
+        contact: Value,
+    },
+    /// Someone's active value (also when another user won a race for it).
+    Taken {
+        field: ContactKind,
+    },
+    SessionInactive,
+    /// The password changed after it was checked.
+    CredentialsChanged,
+}
+
+/// What `auth.remove_contact` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ContactRemoved {
+    Removed,
+    NotFound,
+    /// A second_login or phone can only be replaced, never removed.
+    LastOfItsKind {
+        field: ContactKind,
+    },
+    SessionInactive,
+}
+
+/// What `auth.list_users` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum UsersPage {
+    /// In (created_at, id) order; each has `id` and `created_at`.
+    Users {
+        users: Vec<Value>,
+    },
+    NotStaff,
+    SessionInactive,
+}
+
+/// What `auth.create_user` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum UserCreated {
+    Created {
+        user: Value,
+        events: Vec<EventMessage>,
+    },
+    RolesNotAllowed {
+        roles: Vec<String>,
+    },
+    Taken {
+        field: ContactKind,
+    },
+    SessionInactive,
+}
+
+/// What `auth.change_user_roles` and `auth.set_user_active` answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum UserChanged {
+    Changed {
+        #[serde(flatten)]
+        now: Map<String, Value>,
+    },
+    RolesNotAllowed {
+        roles: Vec<String>,
+    },
+    /// The user holds a role the caller could not grant (or is the caller).
+    TargetOutOfReach,
+    NoRoleLeft,
+    OwnLastStaffRole,
+    NotFound,
+    SessionInactive,
+}
+
+/// Everything `auth.create_user` stores, already normalized and hashed.
+pub struct NewUser<'a> {
+    pub second_login: &'a str,
+    pub phone: &'a str,
+    pub email: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub profile: &'a Map<String, Value>,
+    pub group_names: &'a [String],
+    pub outbox_retry_seconds: u32,
+}
+
+/// A page position: after this (created_at, id).
+pub struct PageAfter<'a> {
+    pub created_at: &'a str,
+    pub id: &'a str,
+}
+
+pub struct UsersFilter<'a> {
+    pub limit: u32,
+    pub after: Option<PageAfter<'a>>,
+    pub role: Option<&'a str>,
+    pub contact: Option<(ContactKind, &'a str)>,
 }
 
 /// What `auth.sign_in` answers.
@@ -170,11 +315,57 @@ pub struct Caller<'a> {
 }
 
 pub trait Store {
+    /// Adds a contact after a password check (`checked_password_hash` must
+    /// still be the user's).
+    fn add_contact(
+        &mut self,
+        caller: &Caller<'_>,
+        checked_password_hash: &str,
+        kind: ContactKind,
+        value: &str,
+    ) -> Result<ContactAdded, StoreError>;
+    fn remove_contact(
+        &mut self,
+        caller: &Caller<'_>,
+        id: &str,
+    ) -> Result<ContactRemoved, StoreError>;
+    fn list_users(
+        &mut self,
+        caller: &Caller<'_>,
+        filter: &UsersFilter<'_>,
+    ) -> Result<UsersPage, StoreError>;
+    fn create_user(
+        &mut self,
+        caller: &Caller<'_>,
+        user: &NewUser<'_>,
+    ) -> Result<UserCreated, StoreError>;
+    fn change_user_roles(
+        &mut self,
+        caller: &Caller<'_>,
+        target: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<UserChanged, StoreError>;
+    fn set_user_active(
+        &mut self,
+        caller: &Caller<'_>,
+        target: &str,
+        active: bool,
+    ) -> Result<UserChanged, StoreError>;
+    /// Whether the database answers (readiness).
+    fn ping(&mut self) -> Result<(), StoreError>;
+    /// Whether no active contact of `kind` holds `value` (normalized).
+    fn contact_available(&mut self, kind: ContactKind, value: &str) -> Result<bool, StoreError>;
+    fn self_registration_roles(&mut self, interface: &str) -> Result<InterfaceRoles, StoreError>;
+    /// The roles the caller may grant, from their current memberships.
+    fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError>;
     /// One transaction: user, contacts, memberships, session, refresh token, event.
     fn register(
         &mut self,
         registration: &NewRegistration<'_>,
     ) -> Result<RegistrationOutcome, StoreError>;
+    /// Marks events announced on Redis.
+    fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError>;
     fn find_credentials(
         &mut self,
         contact_type: &str,
@@ -245,6 +436,11 @@ pub trait Revocations {
 /// Where events are announced once they are committed.
 pub trait Events {
     fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), CacheError>;
+}
+
+/// Whether Redis answers (readiness).
+pub trait Reachable {
+    fn ping(&mut self) -> Result<(), CacheError>;
 }
 
 /// The counters of `core::abuse` (Redis).

@@ -40,6 +40,14 @@ pub enum ApiError {
     RolesNotAllowed {
         roles: Vec<String>,
     },
+    /// Signed in, but not allowed to do this (the reason is safe to show).
+    Forbidden {
+        reason: &'static str,
+    },
+    /// A second_login or phone can be replaced, never removed.
+    LastContactOfItsKind {
+        field: &'static str,
+    },
     InvalidCredentials,
     /// No access token at all.
     Unauthenticated,
@@ -130,6 +138,21 @@ impl ApiError {
                     "Already taken",
                     409,
                     format!("This {field} belongs to another account."),
+                )
+            },
+            ApiError::Forbidden { reason } => p(
+                "urn:auth:problem:forbidden",
+                "Forbidden",
+                403,
+                (*reason).to_string(),
+            ),
+            ApiError::LastContactOfItsKind { field } => Problem {
+                errors: vec![FieldError::new(field, "can be replaced, not removed")],
+                ..p(
+                    "urn:auth:problem:last-contact",
+                    "Last contact of its kind",
+                    409,
+                    format!("An account always keeps one {field}: add a new one to replace it."),
                 )
             },
             ApiError::RolesNotAllowed { roles } => p(

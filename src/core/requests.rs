@@ -2,6 +2,7 @@
 //! collected, so one answer tells the client everything to fix.
 
 use crate::core::identity::{Email, Invalid, LoginId, Password, Phone, PhoneRegion, SecondLogin};
+use crate::core::ports::ContactKind;
 use crate::core::problem::FieldError;
 use serde_json::{Map, Value};
 
@@ -133,7 +134,25 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// Self-registration: an `interface` is required.
     pub fn parse(body: &Value, region: PhoneRegion) -> Result<Registration, Vec<FieldError>> {
+        Registration::parse_fields(body, region, true)
+    }
+
+    /// A user created by a grantor (`POST /users`): the same fields, no
+    /// `interface` (left empty).
+    pub fn parse_new_user(
+        body: &Value,
+        region: PhoneRegion,
+    ) -> Result<Registration, Vec<FieldError>> {
+        Registration::parse_fields(body, region, false)
+    }
+
+    fn parse_fields(
+        body: &Value,
+        region: PhoneRegion,
+        with_interface: bool,
+    ) -> Result<Registration, Vec<FieldError>> {
         let mut f = Fields::of(body)?;
         let raw_login = f.text("second_login");
         let second_login = f.parsed("second_login", raw_login, SecondLogin::parse);
@@ -143,10 +162,14 @@ impl Registration {
         let email = f.parsed("email", raw_email, Email::parse);
         let raw_password = f.text("password");
         let password = f.parsed("password", raw_password, Password::parse);
-        let interface = f.text("interface").map(str::trim).map(str::to_string);
-        if interface.as_deref() == Some("") {
+        let interface = if with_interface {
+            f.text("interface").map(str::trim).map(str::to_string)
+        } else {
+            Some(String::new())
+        };
+        if with_interface && interface.as_deref() == Some("") {
             f.fail("interface", "must not be empty");
-        } else if interface.as_deref().is_some_and(|i| !is_catalog_name(i)) {
+        } else if with_interface && interface.as_deref().is_some_and(|i| !is_catalog_name(i)) {
             // Not even the shape of one (the database's own rule).
             f.fail("interface", "is not a known interface");
         }
@@ -387,6 +410,76 @@ mod tests {
     }
 
     #[test]
+    fn availability_asks_for_exactly_one_normalized_value() {
+        let q = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            parse_availability(&pairs, ru())
+        };
+        assert_eq!(
+            q(&[("phone", "8 (999) 123 45 67")]).unwrap(),
+            AvailabilityQuery {
+                kind: ContactKind::Phone,
+                value: "+79991234567".into()
+            }
+        );
+        assert_eq!(q(&[("second_login", "ＩＶＡＮ")]).unwrap().value, "ivan");
+        assert_eq!(
+            q(&[("email", "User@Example.COM")]).unwrap().value,
+            "user@example.com"
+        );
+        assert!(q(&[]).is_err());
+        assert!(q(&[("phone", "+79991234567"), ("email", "a@b.example")]).is_err());
+        assert_eq!(fields(&q(&[("phone", "nope")]).unwrap_err()), vec!["phone"]);
+    }
+
+    #[test]
+    fn a_users_cursor_comes_back_as_the_page_position_it_was() {
+        let id = "0b4f6c5e-1d2a-4c3b-9e8f-7a6b5c4d3e2f";
+        let cursor = users_cursor("2026-11-22T13:05:42.410788+00:00", id);
+        let q = UsersQuery::parse(&[("cursor".into(), cursor)], ru()).unwrap();
+        assert_eq!(
+            q.after,
+            Some(("2026-11-22T13:05:42.410788+00:00".into(), id.into()))
+        );
+        assert_eq!(q.limit, 50);
+        for bad in ["bm9wZQ", "!!", &users_cursor("x'; DROP", id)] {
+            let e = UsersQuery::parse(&[("cursor".into(), bad.to_string())], ru()).unwrap_err();
+            assert_eq!(fields(&e), vec!["cursor"]);
+        }
+        let e = UsersQuery::parse(&[("limit".into(), "101".into())], ru()).unwrap_err();
+        assert_eq!(fields(&e), vec!["limit"]);
+        let q = UsersQuery::parse(&[("phone".into(), "8 999 123 45 67".into())], ru()).unwrap();
+        assert_eq!(q.contact.unwrap().value, "+79991234567");
+    }
+
+    #[test]
+    fn a_role_change_names_roles_to_add_or_remove() {
+        let c = RoleChange::parse(&json!({"add": ["Driver", "driver"], "remove": []})).unwrap();
+        assert_eq!((c.add, c.remove), (vec!["driver".to_string()], vec![]));
+        assert!(RoleChange::parse(&json!({})).is_err());
+        assert!(RoleChange::parse(&json!({"add": ["driver"], "remove": ["driver"]})).is_err());
+        assert!(RoleChange::parse(&json!({"add": ["x\0"]})).is_err());
+    }
+
+    #[test]
+    fn a_new_contact_is_normalized_by_its_type() {
+        let c = NewContact::parse(
+            &json!({"type": "phone", "value": "8 (999) 123-45-67", "current_password": "pw"}),
+            ru(),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.kind, c.value.as_str()),
+            (ContactKind::Phone, "+79991234567")
+        );
+        let e = NewContact::parse(&json!({"type": "fax", "value": "1"}), ru()).unwrap_err();
+        assert_eq!(fields(&e), vec!["type", "current_password"]);
+    }
+
+    #[test]
     fn the_lockout_counts_the_login_as_normalized() {
         let r = LoginRequest::parse(
             &json!({"login": "8 (912) 345-67-89", "password": "x"}),
@@ -436,6 +529,268 @@ impl PasswordChange {
         })();
         f.finish(all)
     }
+}
+
+/// `POST /auth/contacts`: `{type, value, current_password}`. The password
+/// proves the person at the keyboard is the account's owner; a phone will
+/// need a `verify_phone` code instead once OTP lands.
+#[derive(Debug)]
+pub struct NewContact {
+    pub kind: ContactKind,
+    /// Normalized as stored.
+    pub value: String,
+    pub current_password: Password,
+}
+
+impl NewContact {
+    pub fn parse(body: &Value, region: PhoneRegion) -> Result<NewContact, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let kind = match f.text("type") {
+            Some("second_login") => Some(ContactKind::SecondLogin),
+            Some("phone") => Some(ContactKind::Phone),
+            Some("email") => Some(ContactKind::Email),
+            Some(_) => {
+                f.fail("type", "must be second_login, phone or email");
+                None
+            }
+            None => None,
+        };
+        let raw = f.text("value");
+        let value = match kind {
+            Some(ContactKind::SecondLogin) => f.parsed("value", raw, |v| {
+                SecondLogin::parse(v).map(|l| l.as_str().to_string())
+            }),
+            Some(ContactKind::Phone) => f.parsed("value", raw, |v| {
+                Phone::parse(v, region).map(|p| p.as_str().to_string())
+            }),
+            Some(ContactKind::Email) => f.parsed("value", raw, |v| {
+                Email::parse(v).map(|e| e.as_str().to_string())
+            }),
+            None => None,
+        };
+        let raw_password = f.text("current_password");
+        let current_password =
+            f.parsed("current_password", raw_password, Password::parse_for_login);
+        let all = (|| {
+            Some(NewContact {
+                kind: kind?,
+                value: value?,
+                current_password: current_password?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+/// A list of role names (`group_names`, `add`, `remove`): each of the
+/// catalog's shape, lower-cased, sorted, without repeats.
+fn role_names(f: &mut Fields<'_>, field: &str, required: bool) -> Option<Vec<String>> {
+    match f.body.get(field) {
+        None | Some(Value::Null) if !required => Some(vec![]),
+        None | Some(Value::Null) => {
+            f.fail(field, "is required");
+            None
+        }
+        Some(Value::Array(items)) => {
+            let mut names = Vec::new();
+            for item in items {
+                match item.as_str().map(|s| s.trim().to_lowercase()) {
+                    Some(name) if is_catalog_name(&name) => names.push(name),
+                    _ => {
+                        f.fail(field, "must be a list of role names");
+                        return None;
+                    }
+                }
+            }
+            names.sort();
+            names.dedup();
+            Some(names)
+        }
+        Some(_) => {
+            f.fail(field, "must be a list of role names");
+            None
+        }
+    }
+}
+
+/// `POST /users/{id}/roles`: `{add: [], remove: []}`, at least one role.
+#[derive(Debug)]
+pub struct RoleChange {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl RoleChange {
+    pub fn parse(body: &Value) -> Result<RoleChange, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let add = role_names(&mut f, "add", false);
+        let remove = role_names(&mut f, "remove", false);
+        if let (Some(add), Some(remove)) = (&add, &remove) {
+            if add.is_empty() && remove.is_empty() {
+                f.fail("add", "name a role to add or to remove");
+            }
+            if add.iter().any(|r| remove.contains(r)) {
+                f.fail("remove", "a role cannot be added and removed at once");
+            }
+        }
+        let all = (|| {
+            Some(RoleChange {
+                add: add?,
+                remove: remove?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+/// `PATCH /users/{id}`: `{is_active: bool}`.
+pub fn parse_user_patch(body: &Value) -> Result<bool, Vec<FieldError>> {
+    match body.get("is_active") {
+        Some(Value::Bool(active)) => Ok(*active),
+        _ => Err(vec![FieldError::new("is_active", "must be true or false")]),
+    }
+}
+
+/// `GET /users?limit=&cursor=&role=&second_login=|phone=|email=`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsersQuery {
+    pub limit: u32,
+    /// After this (created_at, id), from the opaque cursor.
+    pub after: Option<(String, String)>,
+    pub role: Option<String>,
+    pub contact: Option<AvailabilityQuery>,
+}
+
+pub const USERS_PAGE_MAX: u32 = 100;
+const USERS_PAGE_DEFAULT: u32 = 50;
+
+/// The opaque cursor of the page after the user with this (created_at, id).
+pub fn users_cursor(created_at: &str, id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{created_at}|{id}"))
+}
+
+impl UsersQuery {
+    pub fn parse(
+        query: &[(String, String)],
+        region: PhoneRegion,
+    ) -> Result<UsersQuery, Vec<FieldError>> {
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let mut errors = Vec::new();
+        let limit = match get("limit").map(str::parse::<u32>) {
+            None => USERS_PAGE_DEFAULT,
+            Some(Ok(n)) if (1..=USERS_PAGE_MAX).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    "must be a whole number from 1 to 100",
+                ));
+                0
+            }
+        };
+        let after = get("cursor").map(|c| {
+            use base64::Engine;
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let pair = decoded
+                .as_deref()
+                .and_then(|d| d.split_once('|'))
+                .and_then(|(at, id)| {
+                    let id = uuid::Uuid::try_parse(id).ok()?;
+                    // A timestamp as this service writes them; nothing else.
+                    let plausible = at.len() <= 40
+                        && at
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || b"-:.+TZ ".contains(&b));
+                    plausible.then(|| (at.to_string(), id.hyphenated().to_string()))
+                });
+            if pair.is_none() {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor this service gave",
+                ));
+            }
+            pair
+        });
+        let role = get("role").map(|r| r.trim().to_lowercase());
+        if role.as_deref().is_some_and(|r| !is_catalog_name(r)) {
+            errors.push(FieldError::new("role", "is not a role name"));
+        }
+        let contact_pairs: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "second_login" | "phone" | "email"))
+            .cloned()
+            .collect();
+        let contact = if contact_pairs.is_empty() {
+            None
+        } else {
+            match parse_availability(&contact_pairs, region) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(UsersQuery {
+            limit,
+            after: after.flatten(),
+            role,
+            contact,
+        })
+    }
+}
+
+/// A contact value to check for availability, normalized as it is stored.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AvailabilityQuery {
+    pub kind: ContactKind,
+    pub value: String,
+}
+
+/// `?second_login=…`, `?phone=…` or `?email=…`: exactly one of them.
+pub fn parse_availability(
+    query: &[(String, String)],
+    region: PhoneRegion,
+) -> Result<AvailabilityQuery, Vec<FieldError>> {
+    let kinds = [
+        ("second_login", ContactKind::SecondLogin),
+        ("phone", ContactKind::Phone),
+        ("email", ContactKind::Email),
+    ];
+    let asked: Vec<_> = query
+        .iter()
+        .filter_map(|(k, v)| {
+            kinds
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(name, kind)| (*name, *kind, v.as_str()))
+        })
+        .collect();
+    let [(field, kind, raw)] = asked[..] else {
+        return Err(vec![FieldError::new(
+            "",
+            "give exactly one of second_login, phone or email",
+        )]);
+    };
+    let value = match kind {
+        ContactKind::SecondLogin => SecondLogin::parse(raw).map(|v| v.as_str().to_string()),
+        ContactKind::Phone => Phone::parse(raw, region).map(|v| v.as_str().to_string()),
+        ContactKind::Email => Email::parse(raw).map(|v| v.as_str().to_string()),
+    };
+    value
+        .map(|value| AvailabilityQuery { kind, value })
+        .map_err(|Invalid(message)| vec![FieldError::new(field, message)])
 }
 
 /// `{"all": bool}`, optional: an absent or empty body means this session only.

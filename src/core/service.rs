@@ -6,11 +6,16 @@ use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::passwords;
 use crate::core::ports::{
-    Caller, ClientInfo, Events, NewRegistration, NewSession, PasswordChangeOutcome,
-    RegistrationOutcome, Revocation, Revocations, Rotation, SessionOutcome, Store, Throttle,
+    Caller, ClientInfo, ContactAdded, ContactRemoved, EventMessage, Events, GrantableRoles,
+    InterfaceRoles, NewRegistration, NewSession, NewUser, PageAfter, PasswordChangeOutcome,
+    Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation, SessionOutcome, Store,
+    Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
 };
 use crate::core::problem::{ApiError, FieldError};
-use crate::core::requests::{LoginRequest, PasswordChange, Registration};
+use crate::core::requests::{
+    users_cursor, AvailabilityQuery, LoginRequest, NewContact, PasswordChange, Registration,
+    RoleChange, UsersQuery,
+};
 use crate::core::secret::Secret;
 use crate::core::tokens::{self, RefreshToken, SigningSettings, Subject};
 use serde::Serialize;
@@ -77,6 +82,29 @@ fn token_pair(
     })
 }
 
+/// Publishes committed events on Redis and marks those that went out.
+fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventMessage]) {
+    let mut published = Vec::new();
+    for message in messages {
+        match events.publish(EVENTS_CHANNEL, message.to_json().to_string().as_bytes()) {
+            Ok(()) => published.push(message.event_id.clone()),
+            Err(e) => {
+                eprintln!(
+                    "event {} stays in the outbox for later: {e}",
+                    message.event_id
+                );
+                break;
+            }
+        }
+    }
+    if !published.is_empty() {
+        if let Err(e) = store.mark_published(&published) {
+            // Announced but not marked: it may be announced again, same id.
+            eprintln!("announced events not marked published: {e:?}");
+        }
+    }
+}
+
 /// Counts an attempt in `windows` before any work is done for it: 429 when
 /// a limit refuses it, 503 when Redis cannot count (fail closed).
 fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), ApiError> {
@@ -133,6 +161,7 @@ pub fn register(
             max_sessions: config.max_active_sessions,
             client,
         },
+        outbox_retry_seconds: config.outbox_retry_seconds,
     })?;
     let registered = match outcome {
         RegistrationOutcome::Registered(registered) => registered,
@@ -152,19 +181,11 @@ pub fn register(
         }
     };
 
-    // The outbox row is already committed; this is the low-latency notice.
-    // Losing it loses nothing (the CDC pipeline reads the outbox), so a
-    // Redis failure here is logged, not returned.
-    let event = json!({
-        "type": "user.registered",
-        "user_id": registered.user_id,
-        "second_login": request.second_login.as_str(),
-        "roles": registered.roles,
-        "created_at": registered.created_at,
-    });
-    if let Err(e) = events.publish(EVENTS_CHANNEL, event.to_string().as_bytes()) {
-        eprintln!("user.registered not announced on Redis (the outbox still has it): {e}");
-    }
+    // The outbox rows are committed; announcing them is the low-latency
+    // path. What cannot be announced now stays unpublished and goes out with
+    // a later registration or the operator command: never lost, and a repeat
+    // carries the same event_id.
+    announce(store, events, &registered.events);
 
     let subject = Subject {
         user_id: &registered.user_id,
@@ -255,8 +276,8 @@ fn inactive_is_unauthenticated<T>(value: Option<T>) -> Result<T, ApiError> {
 
 fn caller(principal: &Principal) -> Caller<'_> {
     Caller {
-        user_id: &principal.user_id,
-        session_id: &principal.session_id,
+        user_id: principal.user_id(),
+        session_id: principal.session_id(),
     }
 }
 
@@ -333,8 +354,8 @@ pub fn logout(
     principal: &Principal,
     all: bool,
 ) -> Result<(), ApiError> {
-    let remaining = principal.exp.saturating_sub(now_unix()).max(1);
-    revocations.revoke(&principal.jti, remaining)?;
+    let remaining = principal.exp().saturating_sub(now_unix()).max(1);
+    revocations.revoke(principal.jti(), remaining)?;
     if store.logout(&caller(principal), all)? {
         Ok(())
     } else {
@@ -380,4 +401,260 @@ pub fn change_password(
         // A racing change won: the password verified above is no longer current.
         PasswordChangeOutcome::CredentialsChanged => Err(not_current()),
     }
+}
+
+/// Readiness: which dependency answers. Names only, never addresses.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    pub ready: bool,
+    pub checks: Map<String, Value>,
+}
+
+impl Readiness {
+    pub fn misconfigured(reason: String) -> Readiness {
+        let mut checks = Map::new();
+        checks.insert("configuration".into(), Value::String(reason));
+        Readiness {
+            ready: false,
+            checks,
+        }
+    }
+}
+
+pub fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Readiness {
+    let mut checks = Map::new();
+    checks.insert("configuration".into(), json!("ok"));
+    let postgresql = match store.ping() {
+        Ok(()) => "ok",
+        Err(e) => {
+            eprintln!("readiness: PostgreSQL: {e:?}");
+            "unavailable"
+        }
+    };
+    let redis = match cache.ping() {
+        Ok(()) => "ok",
+        Err(e) => {
+            eprintln!("readiness: {e}");
+            "unavailable"
+        }
+    };
+    checks.insert("postgresql".into(), json!(postgresql));
+    checks.insert("redis".into(), json!(redis));
+    Readiness {
+        ready: postgresql == "ok" && redis == "ok",
+        checks,
+    }
+}
+
+/// Whether a login, phone or email is free, rate-limited per client IP like
+/// login so it is no cheaper an enumeration oracle than registration.
+pub fn availability(
+    config: &Config,
+    store: &mut impl Store,
+    throttle: &mut impl Throttle,
+    query: &AvailabilityQuery,
+    client: &ClientInfo,
+) -> Result<bool, ApiError> {
+    let window = abuse::rate_window(&config.limits, Limited::Availability, client.ip.as_deref());
+    admit(throttle, &[window])?;
+    Ok(store.contact_available(query.kind, &query.value)?)
+}
+
+/// The roles a person may self-register into through `interface`.
+pub fn self_registration_roles(
+    store: &mut impl Store,
+    interface: &str,
+) -> Result<Vec<Role>, ApiError> {
+    match store.self_registration_roles(interface)? {
+        InterfaceRoles::Roles { roles } => Ok(roles),
+        InterfaceRoles::UnknownInterface => Err(ApiError::Validation(vec![FieldError::new(
+            "interface",
+            "is not a known interface",
+        )])),
+    }
+}
+
+/// The roles the signed-in caller may grant, as the database has their
+/// memberships now.
+pub fn grantable_roles(
+    store: &mut impl Store,
+    principal: &Principal,
+) -> Result<Vec<Role>, ApiError> {
+    match store.grantable_roles(&caller(principal))? {
+        GrantableRoles::Roles { roles } => Ok(roles),
+        GrantableRoles::SessionInactive => Err(ApiError::InvalidToken),
+    }
+}
+
+/// Adds a contact for the signed-in user, after checking their password.
+pub fn add_contact(
+    config: &Config,
+    store: &mut impl Store,
+    principal: &Principal,
+    request: NewContact,
+) -> Result<Value, ApiError> {
+    let not_current = || {
+        ApiError::Validation(vec![FieldError::new(
+            "current_password",
+            "is not your current password",
+        )])
+    };
+    let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
+    let stored = credentials.password_hash.as_deref();
+    if !passwords::verify(&request.current_password, stored, config.bcrypt_cost) {
+        return Err(not_current());
+    }
+    let checked = stored.ok_or_else(not_current)?;
+    match store.add_contact(&caller(principal), checked, request.kind, &request.value)? {
+        ContactAdded::Added { contact } => Ok(contact),
+        ContactAdded::Taken { field } => Err(ApiError::Conflict {
+            field: field.as_str().to_string(),
+        }),
+        ContactAdded::SessionInactive => Err(ApiError::InvalidToken),
+        ContactAdded::CredentialsChanged => Err(not_current()),
+    }
+}
+
+/// Deactivates one of the signed-in user's contacts (kept as history).
+pub fn remove_contact(
+    store: &mut impl Store,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ApiError> {
+    let Ok(id) = uuid::Uuid::try_parse(id) else {
+        return Err(ApiError::NotFound);
+    };
+    match store.remove_contact(&caller(principal), &id.hyphenated().to_string())? {
+        ContactRemoved::Removed => Ok(()),
+        ContactRemoved::NotFound => Err(ApiError::NotFound),
+        ContactRemoved::LastOfItsKind { field } => Err(ApiError::LastContactOfItsKind {
+            field: field.as_str(),
+        }),
+        ContactRemoved::SessionInactive => Err(ApiError::InvalidToken),
+    }
+}
+
+/// One page of users for staff, with the cursor of the next page (none on
+/// the last one).
+pub fn list_users(
+    store: &mut impl Store,
+    principal: &Principal,
+    query: &UsersQuery,
+) -> Result<Value, ApiError> {
+    let filter = UsersFilter {
+        limit: query.limit,
+        after: query
+            .after
+            .as_ref()
+            .map(|(created_at, id)| PageAfter { created_at, id }),
+        role: query.role.as_deref(),
+        contact: query.contact.as_ref().map(|c| (c.kind, c.value.as_str())),
+    };
+    match store.list_users(&caller(principal), &filter)? {
+        UsersPage::Users { users } => {
+            let next = match users.last() {
+                Some(last) if users.len() as u32 == query.limit => {
+                    let at = last["created_at"].as_str().unwrap_or_default();
+                    let id = last["id"].as_str().unwrap_or_default();
+                    Value::String(users_cursor(at, id))
+                }
+                _ => Value::Null,
+            };
+            Ok(json!({"users": users, "next_cursor": next}))
+        }
+        UsersPage::NotStaff => Err(ApiError::Forbidden {
+            reason: "Only staff (superadmin, support, manager) may list users.",
+        }),
+        UsersPage::SessionInactive => Err(ApiError::InvalidToken),
+    }
+}
+
+/// A grantor creates a user with roles they may grant; no tokens are issued.
+pub fn create_user(
+    config: &Config,
+    store: &mut impl Store,
+    events: &mut impl Events,
+    principal: &Principal,
+    request: Registration,
+) -> Result<Value, ApiError> {
+    let password_hash =
+        passwords::hash(&request.password, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
+    let outcome = store.create_user(
+        &caller(principal),
+        &NewUser {
+            second_login: request.second_login.as_str(),
+            phone: request.phone.as_str(),
+            email: request.email.as_ref().map(|e| e.as_str()),
+            password_hash: password_hash.expose(),
+            profile: &request.profile,
+            group_names: &request.group_names,
+            outbox_retry_seconds: config.outbox_retry_seconds,
+        },
+    )?;
+    match outcome {
+        UserCreated::Created {
+            user,
+            events: messages,
+        } => {
+            announce(store, events, &messages);
+            Ok(user)
+        }
+        UserCreated::RolesNotAllowed { roles } => Err(ApiError::RolesNotAllowed { roles }),
+        UserCreated::Taken { field } => Err(ApiError::Conflict {
+            field: field.as_str().to_string(),
+        }),
+        UserCreated::SessionInactive => Err(ApiError::InvalidToken),
+    }
+}
+
+/// What a change of another user answers, as the client hears it.
+fn user_changed(outcome: UserChanged) -> Result<Value, ApiError> {
+    match outcome {
+        UserChanged::Changed { now } => Ok(Value::Object(now)),
+        UserChanged::RolesNotAllowed { roles } => Err(ApiError::RolesNotAllowed { roles }),
+        UserChanged::TargetOutOfReach => Err(ApiError::Forbidden {
+            reason: "This user holds a role you may not grant, or is you.",
+        }),
+        UserChanged::NoRoleLeft => Err(ApiError::Validation(vec![FieldError::new(
+            "remove",
+            "a user keeps at least one role",
+        )])),
+        UserChanged::OwnLastStaffRole => Err(ApiError::Validation(vec![FieldError::new(
+            "remove",
+            "you cannot remove your own last staff role",
+        )])),
+        UserChanged::NotFound => Err(ApiError::NotFound),
+        UserChanged::SessionInactive => Err(ApiError::InvalidToken),
+    }
+}
+
+fn user_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::try_parse(raw)
+        .map(|id| id.hyphenated().to_string())
+        .map_err(|_| ApiError::NotFound)
+}
+
+pub fn change_user_roles(
+    store: &mut impl Store,
+    principal: &Principal,
+    target: &str,
+    change: &RoleChange,
+) -> Result<Value, ApiError> {
+    let target = user_id(target)?;
+    user_changed(store.change_user_roles(
+        &caller(principal),
+        &target,
+        &change.add,
+        &change.remove,
+    )?)
+}
+
+pub fn set_user_active(
+    store: &mut impl Store,
+    principal: &Principal,
+    target: &str,
+    active: bool,
+) -> Result<Value, ApiError> {
+    let target = user_id(target)?;
+    user_changed(store.set_user_active(&caller(principal), &target, active)?)
 }

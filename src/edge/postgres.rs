@@ -6,8 +6,10 @@
 //! function raises reaches us only as text (see `store_error`).
 
 use crate::core::ports::{
-    Caller, Credentials, NewRegistration, NewSession, PasswordChangeOutcome, PasswordCredentials,
-    RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError,
+    Caller, ContactAdded, ContactKind, ContactRemoved, Credentials, GrantableRoles, InterfaceRoles,
+    NewRegistration, NewSession, NewUser, PasswordChangeOutcome, PasswordCredentials,
+    RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError, UserChanged,
+    UserCreated, UsersFilter, UsersPage,
 };
 use crate::core::secret::Secret;
 use serde::de::DeserializeOwned;
@@ -79,7 +81,153 @@ fn session_params(session: &NewSession<'_>) -> [ParameterValue; 5] {
     ]
 }
 
+fn text_array(items: &[String]) -> ParameterValue {
+    ParameterValue::ArrayStr(items.iter().map(|i| Some(i.clone())).collect())
+}
+
 impl Store for PgStore<'_> {
+    fn list_users(
+        &mut self,
+        caller: &Caller<'_>,
+        filter: &UsersFilter<'_>,
+    ) -> Result<UsersPage, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            ParameterValue::Int32(filter.limit as i32),
+            optional_text(filter.after.as_ref().map(|a| a.created_at)),
+            optional_text(filter.after.as_ref().map(|a| a.id)),
+            optional_text(filter.role),
+            optional_text(filter.contact.map(|(kind, _)| kind.as_str())),
+            optional_text(filter.contact.map(|(_, value)| value)),
+        ];
+        self.call(
+            "SELECT auth.list_users($1, $2, $3, $4::text::timestamptz, $5::text::uuid, $6, $7, $8)",
+            &params,
+        )?
+        .ok_or_else(|| StoreError::Failed("auth.list_users returned NULL".into()))
+    }
+
+    fn create_user(
+        &mut self,
+        caller: &Caller<'_>,
+        u: &NewUser<'_>,
+    ) -> Result<UserCreated, StoreError> {
+        let profile =
+            serde_json::to_vec(u.profile).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            text(u.second_login),
+            text(u.phone),
+            optional_text(u.email),
+            text(u.password_hash),
+            ParameterValue::Jsonb(profile),
+            text_array(u.group_names),
+            ParameterValue::Int32(u.outbox_retry_seconds as i32),
+        ];
+        self.call(
+            "SELECT auth.create_user($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &params,
+        )?
+        .ok_or_else(|| StoreError::Failed("auth.create_user returned NULL".into()))
+    }
+
+    fn change_user_roles(
+        &mut self,
+        caller: &Caller<'_>,
+        target: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<UserChanged, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            ParameterValue::Uuid(target.to_string()),
+            text_array(add),
+            text_array(remove),
+        ];
+        self.call("SELECT auth.change_user_roles($1, $2, $3, $4, $5)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.change_user_roles returned NULL".into()))
+    }
+
+    fn set_user_active(
+        &mut self,
+        caller: &Caller<'_>,
+        target: &str,
+        active: bool,
+    ) -> Result<UserChanged, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            ParameterValue::Uuid(target.to_string()),
+            ParameterValue::Boolean(active),
+        ];
+        self.call("SELECT auth.set_user_active($1, $2, $3, $4)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.set_user_active returned NULL".into()))
+    }
+
+    fn add_contact(
+        &mut self,
+        caller: &Caller<'_>,
+        checked_password_hash: &str,
+        kind: ContactKind,
+        value: &str,
+    ) -> Result<ContactAdded, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            text(checked_password_hash),
+            text(kind.as_str()),
+            text(value),
+        ];
+        self.call("SELECT auth.add_contact($1, $2, $3, $4, $5)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.add_contact returned NULL".into()))
+    }
+
+    fn remove_contact(
+        &mut self,
+        caller: &Caller<'_>,
+        id: &str,
+    ) -> Result<ContactRemoved, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [user, session, ParameterValue::Uuid(id.to_string())];
+        self.call("SELECT auth.remove_contact($1, $2, $3)", &params)?
+            .ok_or_else(|| StoreError::Failed("auth.remove_contact returned NULL".into()))
+    }
+
+    fn ping(&mut self) -> Result<(), StoreError> {
+        self.call_bool("SELECT auth.ping()", &[]).map(|_| ())
+    }
+
+    fn contact_available(&mut self, kind: ContactKind, value: &str) -> Result<bool, StoreError> {
+        self.call_bool(
+            "SELECT auth.contact_available($1, $2)",
+            &[text(kind.as_str()), text(value)],
+        )
+    }
+
+    fn self_registration_roles(&mut self, interface: &str) -> Result<InterfaceRoles, StoreError> {
+        self.call(
+            "SELECT auth.self_registration_roles($1)",
+            &[text(interface)],
+        )?
+        .ok_or_else(|| StoreError::Failed("auth.self_registration_roles returned NULL".into()))
+    }
+
+    fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError> {
+        self.call(
+            "SELECT auth.grantable_roles($1, $2)",
+            &caller_params(caller),
+        )?
+        .ok_or_else(|| StoreError::Failed("auth.grantable_roles returned NULL".into()))
+    }
+
     fn register(&mut self, r: &NewRegistration<'_>) -> Result<RegistrationOutcome, StoreError> {
         let profile =
             serde_json::to_vec(r.profile).map_err(|e| StoreError::Failed(e.to_string()))?;
@@ -89,15 +237,22 @@ impl Store for PgStore<'_> {
             optional_text(r.email),
             text(r.password_hash),
             ParameterValue::Jsonb(profile),
-            ParameterValue::ArrayStr(r.group_names.iter().map(|g| Some(g.clone())).collect()),
+            text_array(r.group_names),
             text(r.interface),
         ];
         params.extend(session_params(&r.session));
+        params.push(ParameterValue::Int32(r.outbox_retry_seconds as i32));
         self.call(
-            "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &params,
         )?
         .ok_or_else(|| StoreError::Failed("auth.register returned NULL".into()))
+    }
+
+    fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
+        let ids = ParameterValue::ArrayStr(event_ids.iter().map(|id| Some(id.clone())).collect());
+        self.scalar_int("SELECT auth.mark_published($1::text[]::uuid[])", &[ids])
+            .map(|_| ())
     }
 
     fn find_credentials(
@@ -209,6 +364,20 @@ fn caller_params(caller: &Caller<'_>) -> [ParameterValue; 2] {
 }
 
 impl PgStore<'_> {
+    /// The single integer a function returns.
+    fn scalar_int(&mut self, sql: &str, params: &[ParameterValue]) -> Result<i32, StoreError> {
+        let rows = self
+            .connection()?
+            .query(sql, params)
+            .map_err(|e| store_error(sql, e))?;
+        match rows.rows.first().and_then(|r| r.first()) {
+            Some(DbValue::Int32(n)) => Ok(*n),
+            other => Err(StoreError::Failed(format!(
+                "expected integer, got {other:?}"
+            ))),
+        }
+    }
+
     /// The single boolean a function returns.
     fn call_bool(&mut self, sql: &str, params: &[ParameterValue]) -> Result<bool, StoreError> {
         let rows = self

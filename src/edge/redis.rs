@@ -3,7 +3,7 @@
 //! `Connection::open`, so a request opens at most one, and only when it needs it.
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
-use crate::core::ports::{CacheError, Events, Revocations, Throttle};
+use crate::core::ports::{CacheError, Events, Reachable, Revocations, Throttle};
 use crate::core::secret::Secret;
 use spin_sdk::redis::{Connection, Error, RedisParameter, RedisResult};
 
@@ -115,6 +115,15 @@ impl Events for Redis<'_> {
         self.connection()?
             .publish(channel, payload)
             .map_err(|e| CacheError::Failed(format!("PUBLISH: {}", describe(&e))))
+    }
+}
+
+impl Reachable for Redis<'_> {
+    fn ping(&mut self) -> Result<(), CacheError> {
+        match self.execute("PING", &[])?.first() {
+            Some(RedisResult::Status(s)) if s == "PONG" => Ok(()),
+            other => Err(CacheError::Failed(format!("PING answered {other:?}"))),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need and a fresh Debian machine may lack: PostgreSQL,
-# Redis, psql and the wasm32-wasip2 Rust target. Does nothing when all is there.
+# Redis, psql, htpasswd and the wasm32-wasip2 Rust target. Does nothing when all is there.
 set -euo pipefail
 
 missing=()
@@ -9,6 +9,8 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# htpasswd hashes the first superadmin's password (sql/create-superadmin).
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

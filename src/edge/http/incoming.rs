@@ -24,6 +24,10 @@ const DRAIN_LIMIT_BYTES: usize = 1024 * 1024;
 
 pub struct Incoming {
     pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query's `name=value` pairs, decoded.
+    pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     body: Result<Vec<u8>, ApiError>,
 }
@@ -33,6 +37,14 @@ impl Incoming {
     /// trusting Content-Length alone).
     pub async fn read(request: IncomingRequest) -> Incoming {
         let method = request.method().to_string();
+        let target = request.path_with_query().unwrap_or_default();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let (path, query) = (
+            path.to_string(),
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        );
         let headers = request
             .headers()
             .entries()
@@ -69,6 +81,8 @@ impl Incoming {
         };
         Incoming {
             method,
+            path,
+            query,
             headers,
             body,
         }

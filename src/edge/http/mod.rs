@@ -4,11 +4,15 @@
 //! `application/problem+json`.
 
 mod auth;
+mod contacts;
 mod incoming;
 mod keys;
+mod probes;
 mod reply;
+mod roles;
 mod routes;
 mod sessions;
+mod users;
 
 use crate::core::config::{Config, ConfigError};
 use crate::core::problem::ApiError;
@@ -23,10 +27,8 @@ use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-    let path = request.path_with_query().unwrap_or_default();
-    let path = path.split('?').next().unwrap_or_default().to_string();
     let incoming = Incoming::read(request).await;
-    let method = incoming.method.clone();
+    let (method, path) = (incoming.method.clone(), incoming.path.clone());
     let origin = incoming.header("origin").map(str::to_string);
 
     let mut config: Option<Result<Config, ConfigError>> = None;

@@ -3,7 +3,7 @@
 
 use super::incoming::Incoming;
 use super::reply::Reply;
-use super::{auth, keys, sessions};
+use super::{auth, contacts, keys, probes, roles, sessions, users};
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
 
@@ -11,6 +11,9 @@ const API_PREFIX: &str = "/api/v1";
 
 pub enum Route {
     Health,
+    Ready,
+    Availability,
+    Roles,
     Register,
     Login,
     Refresh,
@@ -18,6 +21,11 @@ pub enum Route {
     Me,
     Sessions,
     Session(String),
+    Contacts,
+    Contact(String),
+    Users,
+    User(String),
+    UserRoles(String),
     Password,
     Jwks,
 }
@@ -28,46 +36,83 @@ impl Route {
         let rest = path.strip_prefix(API_PREFIX).ok_or(ApiError::NotFound)?;
         Ok(match rest {
             "/auth/health" => Route::Health,
+            "/auth/ready" => Route::Ready,
+            "/auth/availability" => Route::Availability,
+            "/auth/roles" => Route::Roles,
             "/auth/register" => Route::Register,
             "/auth/login" => Route::Login,
             "/auth/refresh" => Route::Refresh,
             "/auth/logout" => Route::Logout,
             "/auth/me" => Route::Me,
             "/auth/sessions" => Route::Sessions,
+            "/auth/contacts" => Route::Contacts,
+            "/users" => Route::Users,
             "/auth/password" => Route::Password,
             "/auth/.well-known/jwks.json" => Route::Jwks,
-            _ => match rest.strip_prefix("/auth/sessions/") {
-                Some(id) if !id.is_empty() && !id.contains('/') => Route::Session(id.to_string()),
-                _ => return Err(ApiError::NotFound),
-            },
+            _ => {
+                let item = |prefix: &str| {
+                    rest.strip_prefix(prefix)
+                        .filter(|id| !id.is_empty() && !id.contains('/'))
+                        .map(str::to_string)
+                };
+                if let Some(id) = item("/auth/sessions/") {
+                    Route::Session(id)
+                } else if let Some(id) = item("/auth/contacts/") {
+                    Route::Contact(id)
+                } else if let Some(id) = item("/users/") {
+                    Route::User(id)
+                } else if let Some(id) = rest
+                    .strip_prefix("/users/")
+                    .and_then(|r| r.strip_suffix("/roles"))
+                    .filter(|id| !id.is_empty() && !id.contains('/'))
+                {
+                    Route::UserRoles(id.to_string())
+                } else {
+                    return Err(ApiError::NotFound);
+                }
+            }
         })
     }
 
     /// The methods this path answers (HEAD wherever GET: RFC 9110 §9.1).
     pub fn allowed_methods(&self) -> &'static [&'static str] {
         match self {
-            Route::Health | Route::Me | Route::Sessions | Route::Jwks => &["GET", "HEAD"],
-            Route::Session(_) => &["DELETE"],
+            Route::Health
+            | Route::Ready
+            | Route::Availability
+            | Route::Roles
+            | Route::Me
+            | Route::Sessions
+            | Route::Jwks => &["GET", "HEAD"],
+            Route::Session(_) | Route::Contact(_) => &["DELETE"],
+            Route::Contacts | Route::UserRoles(_) => &["POST"],
+            Route::Users => &["GET", "HEAD", "POST"],
+            Route::User(_) => &["PATCH"],
             Route::Register | Route::Login | Route::Refresh | Route::Logout | Route::Password => {
                 &["POST"]
             }
         }
     }
 
-    /// Liveness needs no configuration, database or Redis.
+    /// Liveness needs no configuration, database or Redis; readiness reports
+    /// a bad configuration itself instead of failing on it.
     pub fn needs_config(&self) -> bool {
-        !matches!(self, Route::Health)
+        !matches!(self, Route::Health | Route::Ready)
     }
 
     pub fn handle(self, incoming: &Incoming, config: Option<&Config>) -> Result<Reply, ApiError> {
         let Some(config) = config else {
             return match self {
-                Route::Health => Ok(Reply::json(200, &serde_json::json!({"status": "ok"}))),
+                Route::Health => probes::health(),
+                Route::Ready => probes::ready(),
                 _ => Err(ApiError::Internal),
             };
         };
         match self {
-            Route::Health => Ok(Reply::json(200, &serde_json::json!({"status": "ok"}))),
+            Route::Health => probes::health(),
+            Route::Ready => probes::ready(),
+            Route::Availability => probes::availability(incoming, config),
+            Route::Roles => roles::list(incoming, config),
             Route::Jwks => keys::jwks(config),
             Route::Register => auth::register(incoming, config),
             Route::Login => auth::login(incoming, config),
@@ -77,6 +122,12 @@ impl Route {
             Route::Password => auth::change_password(incoming, config),
             Route::Sessions => sessions::list(incoming, config),
             Route::Session(id) => sessions::revoke(incoming, config, &id),
+            Route::Contacts => contacts::add(incoming, config),
+            Route::Contact(id) => contacts::remove(incoming, config, &id),
+            Route::Users if incoming.method == "POST" => users::create(incoming, config),
+            Route::Users => users::list(incoming, config),
+            Route::User(id) => users::patch(incoming, config, &id),
+            Route::UserRoles(id) => users::change_roles(incoming, config, &id),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `AUTH_*` environment variables.
 
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -130,18 +130,28 @@ impl Api {
     }
 }
 
-/// A number no other test in this run has: for unique logins and phones.
+/// A number no other test in this run has, across every test process and
+/// every pass of the suite (they share one database): for unique logins and
+/// phones. Blocks of numbers are handed out by the run's Redis.
 pub fn unique_number() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    (nanos ^ (u64::from(std::process::id()) << 20))
-        .wrapping_mul(31)
-        .wrapping_add(n * 7_919)
-        % 10_000_000
+    use std::sync::Mutex;
+    const BLOCK: u64 = 1_000;
+    static NEXT: Mutex<(u64, u64)> = Mutex::new((0, 0));
+    let mut next = NEXT.lock().unwrap();
+    if next.0 == next.1 {
+        let client = redis::Client::open(env("AUTH_REDIS_URL")).expect("the run's Redis");
+        let mut connection = client.get_connection().expect("the run's Redis answers");
+        let end: u64 = redis::cmd("INCRBY")
+            .arg("e2e:unique-numbers")
+            .arg(BLOCK)
+            .query(&mut connection)
+            .expect("INCRBY");
+        *next = (end - BLOCK, end);
+    }
+    let n = next.0;
+    next.0 += 1;
+    // Spread over the seven digits a phone number has room for.
+    (n * 7_919 + 1_000_003) % 10_000_000
 }
 
 /// Bytes no other call in this run gets (test keys and token hashes; not

@@ -9,7 +9,8 @@ SET LOCAL ROLE auth_owner;
 ALTER TABLE auth.sessions DROP CONSTRAINT sessions_revoked_reason_check;
 ALTER TABLE auth.sessions ADD CONSTRAINT sessions_revoked_reason_check
   CHECK (revoked_reason IN ('logout', 'logout_all', 'evicted', 'reuse_detected',
-                            'password_changed', 'revoked_by_user', 'expired'));
+                            'password_changed', 'revoked_by_user', 'expired',
+                            'user_deactivated'));
 
 -- When a session ended: revoked, or else expired.
 CREATE INDEX sessions_ended_at_idx ON auth.sessions ((coalesce(revoked_at, expires_at)));

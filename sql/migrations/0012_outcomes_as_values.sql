@@ -65,7 +65,7 @@ COMMENT ON FUNCTION auth.open_session(uuid, bytea, integer, integer, text, text)
   'Opens a session with its first refresh token (SHA-256 given), evicting the oldest sessions beyond '
   'p_max_sessions. Returns {outcome: opened, session_id, expires_at, roles} or {outcome: user_inactive}.';
 
-CREATE OR REPLACE FUNCTION auth.register(
+CREATE FUNCTION auth.register(
   p_second_login       text,
   p_phone              text,
   p_email              text,
@@ -77,7 +77,8 @@ CREATE OR REPLACE FUNCTION auth.register(
   p_session_ttl_seconds integer,
   p_max_sessions       integer,
   p_user_agent         text,
-  p_client_ip          text
+  p_client_ip          text,
+  p_outbox_retry_seconds integer
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -86,6 +87,7 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
 DECLARE
+  v_event      auth.outbox;
   v_allowed    text[];
   v_refused    text[];
   v_user_id    uuid;
@@ -132,7 +134,8 @@ BEGIN
     'user_id', v_user_id,
     'second_login', p_second_login,
     'roles', to_jsonb(v_roles),
-    'created_at', v_created));
+    'created_at', v_created))
+  RETURNING * INTO v_event;
 
   RETURN jsonb_build_object(
     'outcome', 'registered',
@@ -140,16 +143,27 @@ BEGIN
     'created_at', v_created,
     'roles', to_jsonb(v_roles),
     'session_id', v_session -> 'session_id',
-    'session_expires_at', v_session -> 'expires_at');
+    'session_expires_at', v_session -> 'expires_at',
+    -- This event to announce, and any an earlier request could not.
+    'events', jsonb_build_array(auth.outbox_message(v_event))
+              || auth.unpublished_events(p_outbox_retry_seconds, 10));
 END
 $$;
-COMMENT ON FUNCTION auth.register(text, text, text, text, jsonb, text[], text, bytea, integer, integer, text, text) IS
+COMMENT ON FUNCTION auth.register(text, text, text, text, jsonb, text[], text, bytea, integer, integer, text, text, integer) IS
   'Self-registration through an interface: creates the user, contacts, memberships, a session with its '
   'refresh token and the user.registered outbox event in one transaction. Returns one of '
-  '{outcome: registered, user_id, created_at, roles, session_id, session_expires_at}, '
+  '{outcome: registered, user_id, created_at, roles, session_id, session_expires_at, events} '
+  '(events: the messages to announce on Redis: this registration''s user.registered, then up to 10 '
+  'older ones unpublished for p_outbox_retry_seconds), '
   '{outcome: taken, field} (field = the contact type already active for someone, also when a '
   'concurrent registration won the race), {outcome: unknown_interface}, '
   '{outcome: roles_not_allowed, roles} (the refused roles; empty when none were asked for).';
+
+-- The signature grew (p_outbox_retry_seconds): the old one goes.
+DROP FUNCTION auth.register(text, text, text, text, jsonb, text[], text, bytea, integer, integer, text, text);
+GRANT EXECUTE ON FUNCTION
+  auth.register(text, text, text, text, jsonb, text[], text, bytea, integer, integer, text, text, integer)
+TO auth_service;
 
 -- From a text result to an outcome object, like every other function.
 DROP FUNCTION auth.revoke_session(uuid, uuid, uuid);

@@ -1,0 +1,66 @@
+-- The first superadmin (SPEC §3): nobody can self-register as staff, so an
+-- operator creates the first one with `sql/create-superadmin`, which calls
+-- this function as the owner role. It refuses once any superadmin exists;
+-- from then on superadmins grant roles through the API.
+SET LOCAL ROLE auth_owner;
+
+CREATE FUNCTION accounts.create_first_superadmin(
+  p_second_login  text,
+  p_phone         text,
+  p_email         text,
+  p_password_hash text
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+  v_user_id    uuid;
+  v_created    timestamptz;
+  v_field      text;
+  v_constraint text;
+BEGIN
+  -- One operator at a time: two runs cannot both find "none yet".
+  PERFORM pg_advisory_xact_lock(hashtext('accounts.create_first_superadmin'));
+  IF EXISTS (SELECT FROM accounts.memberships m JOIN accounts.users u ON u.id = m.user_id
+             WHERE m.group_name = 'superadmin' AND u.is_active) THEN
+    RETURN jsonb_build_object('outcome', 'superadmin_exists');
+  END IF;
+  IF p_second_login !~ '^[a-z][a-z0-9._-]{2,63}$' THEN
+    RETURN jsonb_build_object('outcome', 'invalid', 'field', 'second_login');
+  END IF;
+  IF p_phone !~ '^\+[1-9][0-9]{6,14}$' THEN
+    RETURN jsonb_build_object('outcome', 'invalid', 'field', 'phone');
+  END IF;
+  IF p_email IS NOT NULL AND p_email !~ '^[^@\s]+@[^@\s]+\.[a-z]{2,}$' THEN
+    RETURN jsonb_build_object('outcome', 'invalid', 'field', 'email');
+  END IF;
+
+  BEGIN
+    v_user_id := accounts.create_user(p_second_login, p_phone, p_email, p_password_hash,
+                                      '{}'::jsonb, ARRAY['superadmin'], NULL);
+  EXCEPTION WHEN unique_violation THEN
+    GET STACKED DIAGNOSTICS v_field = COLUMN_NAME, v_constraint = CONSTRAINT_NAME;
+    IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
+      RAISE;
+    END IF;
+    RETURN jsonb_build_object('outcome', 'taken', 'field', v_field);
+  END;
+  SELECT created_at INTO v_created FROM accounts.users WHERE id = v_user_id;
+
+  INSERT INTO auth.outbox (event_type, aggregate_id, payload)
+  VALUES ('user.registered', v_user_id, jsonb_build_object(
+    'user_id', v_user_id,
+    'second_login', p_second_login,
+    'roles', to_jsonb(ARRAY['superadmin']),
+    'created_at', v_created));
+
+  RETURN jsonb_build_object('outcome', 'created', 'user_id', v_user_id);
+END
+$$;
+COMMENT ON FUNCTION accounts.create_first_superadmin(text, text, text, text) IS
+  'Operator command (sql/create-superadmin): creates the first superadmin from normalized values and a '
+  'bcrypt hash, with its user.registered event. Returns {outcome: created, user_id}, '
+  '{outcome: superadmin_exists}, {outcome: taken, field} or {outcome: invalid, field}. Not callable by '
+  'the service.';

@@ -1,0 +1,106 @@
+-- Contacts with history (SPEC §2): a new second_login or phone deactivates the
+-- previous active one, which stays as history and no longer logs in (and is
+-- free for others); emails accumulate and each can be deactivated; nobody
+-- loses their last active second_login or phone. An active value belongs to
+-- one user: the unique index decides a race, answered as `taken`.
+SET LOCAL ROLE auth_owner;
+
+CREATE FUNCTION auth.add_contact(
+  p_user_id               uuid,
+  p_session_id            uuid,
+  p_checked_password_hash text,
+  p_contact_type          text,
+  p_value                 text
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+  v_current    text;
+  v_single     boolean;
+  v_contact    accounts.contacts;
+  v_constraint text;
+BEGIN
+  -- The user's contact changes take turns, and the password checked must
+  -- still be theirs.
+  SELECT password_hash INTO v_current FROM accounts.users WHERE id = p_user_id FOR UPDATE;
+  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
+    RETURN jsonb_build_object('outcome', 'session_inactive');
+  END IF;
+  IF v_current IS DISTINCT FROM p_checked_password_hash THEN
+    RETURN jsonb_build_object('outcome', 'credentials_changed');
+  END IF;
+  SELECT single_active INTO v_single FROM accounts.contact_types WHERE name = p_contact_type;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown contact type %', p_contact_type;
+  END IF;
+
+  BEGIN
+    IF v_single THEN
+      UPDATE accounts.contacts SET is_active = false, deactivated_at = now()
+      WHERE user_id = p_user_id AND contact_type = p_contact_type AND is_active;
+    END IF;
+    INSERT INTO accounts.contacts (user_id, contact_type, value)
+    VALUES (p_user_id, p_contact_type, p_value)
+    RETURNING * INTO v_contact;
+  EXCEPTION WHEN unique_violation THEN
+    -- Someone's active value (the previous one is active again: the block
+    -- rolled back). Another user who won a race for it looks the same.
+    GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+    IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
+      RAISE;
+    END IF;
+    RETURN jsonb_build_object('outcome', 'taken', 'field', p_contact_type);
+  END;
+  UPDATE accounts.users SET updated_at = now() WHERE id = p_user_id;
+
+  RETURN jsonb_build_object('outcome', 'added', 'contact', jsonb_build_object(
+    'id', v_contact.id, 'type', v_contact.contact_type, 'value', v_contact.value,
+    'verified', v_contact.verified_at IS NOT NULL, 'created_at', v_contact.created_at));
+END
+$$;
+COMMENT ON FUNCTION auth.add_contact(uuid, uuid, text, text, text) IS
+  'Adds a contact (normalized value) for the signed-in user after a password check (the hash '
+  'checked must still be current). A second_login or phone replaces the active one, which stays as '
+  'history. Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: '
+  'taken, field}, {outcome: session_inactive} or {outcome: credentials_changed}.';
+
+CREATE FUNCTION auth.remove_contact(p_user_id uuid, p_session_id uuid, p_contact_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_contact accounts.contacts;
+BEGIN
+  PERFORM 1 FROM accounts.users WHERE id = p_user_id FOR UPDATE;
+  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
+    RETURN jsonb_build_object('outcome', 'session_inactive');
+  END IF;
+  SELECT * INTO v_contact FROM accounts.contacts
+  WHERE id = p_contact_id AND user_id = p_user_id AND is_active;
+  IF NOT FOUND THEN
+    -- Someone else's contact is as absent as one that never existed.
+    RETURN jsonb_build_object('outcome', 'not_found');
+  END IF;
+  IF (SELECT single_active FROM accounts.contact_types WHERE name = v_contact.contact_type) THEN
+    -- The only active one of its kind: replace it instead.
+    RETURN jsonb_build_object('outcome', 'last_of_its_kind', 'field', v_contact.contact_type);
+  END IF;
+  UPDATE accounts.contacts SET is_active = false, deactivated_at = now() WHERE id = p_contact_id;
+  RETURN jsonb_build_object('outcome', 'removed');
+END
+$$;
+COMMENT ON FUNCTION auth.remove_contact(uuid, uuid, uuid) IS
+  'Deactivates one of the signed-in user''s active contacts (kept as history). Returns {outcome: '
+  'removed}, {outcome: not_found}, {outcome: last_of_its_kind, field} (a second_login or phone can only '
+  'be replaced) or {outcome: session_inactive}.';
+
+GRANT EXECUTE ON FUNCTION
+  auth.add_contact(uuid, uuid, text, text, text),
+  auth.remove_contact(uuid, uuid, uuid)
+TO auth_service;

@@ -1,0 +1,31 @@
+//! `/auth/contacts`: the signed-in user adds a login, phone or email (with
+//! their current password), or removes an email.
+
+use super::incoming::Incoming;
+use super::reply::Reply;
+use crate::core::config::Config;
+use crate::core::problem::ApiError;
+use crate::core::requests::NewContact;
+use crate::core::service;
+use crate::edge::postgres::PgStore;
+use crate::edge::redis::Redis;
+use serde_json::json;
+
+pub fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+    let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region)
+        .map_err(ApiError::Validation)?;
+    let contact = service::add_contact(
+        config,
+        &mut PgStore::new(&config.db_url),
+        &principal,
+        request,
+    )?;
+    Ok(Reply::json(201, &json!({"contact": contact})).no_store())
+}
+
+pub fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+    service::remove_contact(&mut PgStore::new(&config.db_url), &principal, id)?;
+    Ok(Reply::no_content())
+}

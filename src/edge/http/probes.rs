@@ -1,0 +1,48 @@
+//! `/auth/health` (liveness), `/auth/ready` (readiness) and
+//! `/auth/availability` (is a login, phone or email free).
+
+use super::incoming::Incoming;
+use super::reply::Reply;
+use crate::core::config::Config;
+use crate::core::problem::ApiError;
+use crate::core::requests::parse_availability;
+use crate::core::service::{self, Readiness};
+use crate::edge::postgres::PgStore;
+use crate::edge::redis::Redis;
+use crate::edge::variables::load_config;
+use serde_json::json;
+
+pub fn health() -> Result<Reply, ApiError> {
+    Ok(Reply::json(200, &json!({"status": "ok"})))
+}
+
+/// 200 when the configuration, PostgreSQL and Redis are all usable, else 503
+/// naming what is not (never an address or a secret).
+pub fn ready() -> Result<Reply, ApiError> {
+    let readiness = match load_config() {
+        Ok(config) => service::readiness(
+            &mut PgStore::new(&config.db_url),
+            &mut Redis::new(&config.redis_url),
+        ),
+        Err(e) => Readiness::misconfigured(e.to_string()),
+    };
+    let status = if readiness.ready { 200 } else { 503 };
+    let body = json!({
+        "status": if readiness.ready { "ready" } else { "unavailable" },
+        "checks": readiness.checks,
+    });
+    Ok(Reply::json(status, &body).no_store())
+}
+
+pub fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let query = parse_availability(&incoming.query, config.default_phone_region)
+        .map_err(ApiError::Validation)?;
+    let available = service::availability(
+        config,
+        &mut PgStore::new(&config.db_url),
+        &mut Redis::new(&config.redis_url),
+        &query,
+        &incoming.client(config),
+    )?;
+    Ok(Reply::json(200, &json!({"available": available})).no_store())
+}

@@ -1,0 +1,34 @@
+//! `GET /auth/roles`: signed in, the roles the caller may grant now; anonymous
+//! with `?interface=`, the roles that interface lets people self-register into.
+
+use super::incoming::Incoming;
+use super::reply::Reply;
+use crate::core::config::Config;
+use crate::core::problem::{ApiError, FieldError};
+use crate::core::service;
+use crate::edge::postgres::PgStore;
+use crate::edge::redis::Redis;
+use serde_json::json;
+
+pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let mut store = PgStore::new(&config.db_url);
+    let roles = if incoming.presented(config).token.is_some() {
+        let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+        service::grantable_roles(&mut store, &principal)?
+    } else {
+        let interface = incoming
+            .query
+            .iter()
+            .find(|(k, _)| k == "interface")
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ApiError::Validation(vec![FieldError::new(
+                    "interface",
+                    "is required when not signed in",
+                )])
+            })?;
+        service::self_registration_roles(&mut store, interface)?
+    };
+    Ok(Reply::json(200, &json!({"roles": roles})).no_store())
+}

@@ -1,0 +1,51 @@
+//! `/users`: staff list users; grantors create users, change their roles and
+//! (de)activate them — each decided in the database from the caller's
+//! current roles.
+
+use super::incoming::Incoming;
+use super::reply::Reply;
+use crate::core::config::Config;
+use crate::core::problem::ApiError;
+use crate::core::requests::{parse_user_patch, Registration, RoleChange, UsersQuery};
+use crate::core::service;
+use crate::edge::postgres::PgStore;
+use crate::edge::redis::Redis;
+use serde_json::json;
+
+pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+    let query = UsersQuery::parse(&incoming.query, config.default_phone_region)
+        .map_err(ApiError::Validation)?;
+    let page = service::list_users(&mut PgStore::new(&config.db_url), &principal, &query)?;
+    Ok(Reply::json(200, &page).no_store())
+}
+
+pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let mut redis = Redis::new(&config.redis_url);
+    let principal = incoming.authenticate(config, &mut redis)?;
+    let request = Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region)
+        .map_err(ApiError::Validation)?;
+    let user = service::create_user(
+        config,
+        &mut PgStore::new(&config.db_url),
+        &mut redis,
+        &principal,
+        request,
+    )?;
+    Ok(Reply::json(201, &json!({"user": user})).no_store())
+}
+
+pub fn change_roles(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+    let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
+    let now =
+        service::change_user_roles(&mut PgStore::new(&config.db_url), &principal, id, &change)?;
+    Ok(Reply::json(200, &now).no_store())
+}
+
+pub fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+    let active = parse_user_patch(&incoming.json_body()?).map_err(ApiError::Validation)?;
+    let now = service::set_user_active(&mut PgStore::new(&config.db_url), &principal, id, active)?;
+    Ok(Reply::json(200, &now).no_store())
+}

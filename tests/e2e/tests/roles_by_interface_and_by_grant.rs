@@ -1,0 +1,185 @@
+//! `GET /auth/roles` (SPEC §3): anonymous with `?interface=`, the roles that
+//! app lets people self-register into; signed in, the roles the caller may
+//! grant. Both are data: a grant row added in the database changes the answer
+//! at once, and so does a role taken from the caller — even while their
+//! access token still names it.
+
+use e2e::{admin_db, sign_up, Api, SignedIn};
+use serde_json::Value;
+
+/// The role names listed, leaving out roles other tests make for
+/// themselves (described "Test role") unless `keep` names one.
+fn names_keeping(reply: &e2e::Reply, keep: &str) -> Vec<String> {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json()["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["description"] != "Test role" || r["name"] == keep)
+        .map(|r| {
+            assert!(r["description"].is_string(), "{r}");
+            r["name"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn names(reply: &e2e::Reply) -> Vec<String> {
+    names_keeping(reply, "")
+}
+
+fn sorted(list: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Makes the user a member of exactly `roles`, behind the API's back.
+fn set_roles(user: &SignedIn, roles: &[&str]) {
+    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    let mut db = admin_db();
+    let mut tx = db.transaction().unwrap();
+    tx.execute(
+        "DELETE FROM accounts.memberships WHERE user_id = $1::text::uuid",
+        &[&user.user_id],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO accounts.memberships (user_id, group_name)
+         SELECT $1::text::uuid, unnest($2::text[])",
+        &[&user.user_id, &roles],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+fn grantable(api: &Api, user: &SignedIn) -> Vec<String> {
+    names(&api.bearer("GET", "/api/v1/auth/roles", &user.access_token, None))
+}
+
+#[test]
+fn each_interface_offers_its_self_registration_roles() {
+    let api = Api::new();
+    for (interface, expected) in [
+        ("customer_app", vec!["customer"]),
+        ("driver_app", vec!["driver"]),
+        ("courier_app", vec!["courier"]),
+        ("head_console", vec![]),
+        ("staff_console", vec![]),
+    ] {
+        let reply = api.get(&format!("/api/v1/auth/roles?interface={interface}"));
+        assert_eq!(names(&reply), sorted(&expected), "{interface}");
+    }
+    let unknown = api
+        .get("/api/v1/auth/roles?interface=no_such_app")
+        .problem(422);
+    assert_eq!(unknown["errors"][0]["field"], "interface");
+    api.get("/api/v1/auth/roles").problem(422);
+}
+
+#[test]
+fn each_role_may_grant_what_spec_section_3_says() {
+    let all = [
+        "superadmin",
+        "support",
+        "manager",
+        "executor_head",
+        "driver",
+        "courier",
+        "service_head",
+        "service_staff",
+        "customer",
+    ];
+    let table: [(&str, Vec<&str>); 9] = [
+        ("superadmin", all.to_vec()),
+        (
+            "manager",
+            vec![
+                "executor_head",
+                "service_head",
+                "driver",
+                "courier",
+                "service_staff",
+                "customer",
+            ],
+        ),
+        ("support", vec!["customer"]),
+        ("executor_head", vec!["driver", "courier"]),
+        ("service_head", vec!["service_staff"]),
+        ("driver", vec![]),
+        ("courier", vec![]),
+        ("service_staff", vec![]),
+        ("customer", vec![]),
+    ];
+    let api = Api::new();
+    for (role, may_grant) in table {
+        let user = sign_up(&api);
+        set_roles(&user, &[role]);
+        assert_eq!(grantable(&api, &user), sorted(&may_grant), "{role}");
+    }
+    // Two roles grant the union of both.
+    let user = sign_up(&api);
+    set_roles(&user, &["support", "executor_head"]);
+    assert_eq!(
+        grantable(&api, &user),
+        sorted(&["customer", "driver", "courier"])
+    );
+}
+
+#[test]
+fn a_grant_row_changes_the_answer_with_no_rebuild() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    set_roles(&user, &["service_head"]);
+    assert_eq!(grantable(&api, &user), sorted(&["service_staff"]));
+    // A new role, and a grant of it to service heads: data, not code.
+    let suffix: String = e2e::unique_number()
+        .to_string()
+        .chars()
+        .map(|d| (b'a' + d.to_digit(10).unwrap() as u8) as char)
+        .collect();
+    let role = format!("dispatcher_{suffix}");
+    let mut db = admin_db();
+    db.execute(
+        "INSERT INTO accounts.groups (name, side, description) VALUES ($1, 'client', 'Test role')",
+        &[&role],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO accounts.grants (grantor_group, grantee_group) VALUES ('service_head', $1)",
+        &[&role],
+    )
+    .unwrap();
+    let now = names_keeping(
+        &api.bearer("GET", "/api/v1/auth/roles", &user.access_token, None),
+        &role,
+    );
+    db.execute(
+        "DELETE FROM accounts.grants WHERE grantee_group = $1",
+        &[&role],
+    )
+    .unwrap();
+    db.execute("DELETE FROM accounts.groups WHERE name = $1", &[&role])
+        .unwrap();
+    assert_eq!(now, sorted(&[role.as_str(), "service_staff"]));
+}
+
+#[test]
+fn a_revoked_role_stops_granting_at_once_though_the_token_still_names_it() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    set_roles(&user, &["manager"]);
+    // A token that says "manager".
+    let login = api.login(&user.person.second_login, &user.person.password);
+    let token = login.json()["access_token"].as_str().unwrap().to_string();
+    let claims: Value = e2e::claims_of(&token);
+    assert_eq!(claims["roles"], serde_json::json!(["manager"]));
+    let manager = SignedIn {
+        access_token: token,
+        person: user.person,
+        user_id: user.user_id,
+        refresh_token: String::new(),
+    };
+    assert_eq!(grantable(&api, &manager).len(), 6);
+    set_roles(&manager, &["customer"]);
+    assert_eq!(grantable(&api, &manager), Vec::<String>::new());
+}
