@@ -65,6 +65,64 @@ COMMENT ON FUNCTION auth.open_session(uuid, bytea, integer, integer, text, text)
   'Opens a session with its first refresh token (SHA-256 given), evicting the oldest sessions beyond '
   'p_max_sessions. Returns {outcome: opened, session_id, expires_at, roles} or {outcome: user_inactive}.';
 
+-- Creating a user with a taken value answered as an outcome: the unique
+-- index decides a race, and the loser gets {outcome: taken, field}.
+CREATE FUNCTION accounts.try_create_user(
+  p_second_login  text,
+  p_phone         text,
+  p_email         text,
+  p_password_hash text,
+  p_profile       jsonb,
+  p_group_names   text[],
+  p_granted_by    uuid
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_field      text;
+  v_constraint text;
+BEGIN
+  RETURN jsonb_build_object('outcome', 'created', 'user_id',
+    accounts.create_user(p_second_login, p_phone, p_email, p_password_hash, p_profile,
+                         p_group_names, p_granted_by));
+EXCEPTION WHEN unique_violation THEN
+  -- Taken before we came, or by a concurrent transaction that committed
+  -- first: the same answer either way. add_contact names the contact type.
+  GET STACKED DIAGNOSTICS v_field = COLUMN_NAME, v_constraint = CONSTRAINT_NAME;
+  IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
+    RAISE;
+  END IF;
+  RETURN jsonb_build_object('outcome', 'taken', 'field', v_field);
+END
+$$;
+COMMENT ON FUNCTION accounts.try_create_user(text, text, text, text, jsonb, text[], uuid) IS
+  'accounts.create_user, answering {outcome: created, user_id} or {outcome: taken, field} (a contact '
+  'value active for someone else); nothing of a taken attempt remains.';
+
+-- The user.registered event of a user just created, in the same transaction.
+CREATE FUNCTION auth.write_user_registered(p_user_id uuid, p_created_by uuid)
+RETURNS auth.outbox
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+  INSERT INTO auth.outbox (event_type, aggregate_id, payload)
+  SELECT 'user.registered', u.id, jsonb_strip_nulls(jsonb_build_object(
+           'user_id', u.id,
+           'second_login', (SELECT value FROM accounts.contacts
+                            WHERE user_id = u.id AND contact_type = 'second_login' AND is_active),
+           'roles', to_jsonb(accounts.user_roles(u.id)),
+           'created_at', u.created_at,
+           'created_by', p_created_by))
+  FROM accounts.users u WHERE u.id = p_user_id
+  RETURNING *
+$$;
+COMMENT ON FUNCTION auth.write_user_registered(uuid, uuid) IS
+  'Writes the user.registered outbox row of a new user {user_id, second_login, roles, created_at, '
+  'created_by (when a grantor made it)} and returns it.';
+
 CREATE FUNCTION auth.register(
   p_second_login       text,
   p_phone              text,
@@ -87,15 +145,14 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
 DECLARE
-  v_event      auth.outbox;
-  v_allowed    text[];
-  v_refused    text[];
-  v_user_id    uuid;
-  v_created    timestamptz;
-  v_roles      text[];
-  v_session    jsonb;
-  v_field      text;
-  v_constraint text;
+  v_event   auth.outbox;
+  v_allowed text[];
+  v_refused text[];
+  v_made    jsonb;
+  v_user_id uuid;
+  v_created timestamptz;
+  v_roles   text[];
+  v_session jsonb;
 BEGIN
   IF NOT EXISTS (SELECT FROM accounts.interfaces WHERE name = p_interface) THEN
     RETURN jsonb_build_object('outcome', 'unknown_interface');
@@ -108,19 +165,12 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'roles_not_allowed', 'roles', to_jsonb(v_refused));
   END IF;
 
-  BEGIN
-    v_user_id := accounts.create_user(p_second_login, p_phone, p_email, p_password_hash,
-                                      p_profile, p_group_names, NULL);
-  EXCEPTION WHEN unique_violation THEN
-    -- Taken before we came, or by a concurrent registration that committed
-    -- first: the same answer either way. add_contact names the contact type.
-    GET STACKED DIAGNOSTICS v_field = COLUMN_NAME, v_constraint = CONSTRAINT_NAME;
-    IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
-      RAISE;
-    END IF;
-    RETURN jsonb_build_object('outcome', 'taken', 'field', v_field);
-  END;
-
+  v_made := accounts.try_create_user(p_second_login, p_phone, p_email, p_password_hash,
+                                     p_profile, p_group_names, NULL);
+  IF v_made ->> 'outcome' = 'taken' THEN
+    RETURN v_made;
+  END IF;
+  v_user_id := (v_made ->> 'user_id')::uuid;
   SELECT created_at INTO v_created FROM accounts.users WHERE id = v_user_id;
   v_roles := accounts.user_roles(v_user_id);
   v_session := auth.open_session(v_user_id, p_refresh_token_hash, p_session_ttl_seconds,
@@ -129,13 +179,7 @@ BEGIN
     RAISE EXCEPTION 'a user created in this transaction could not open a session: %', v_session;
   END IF;
 
-  INSERT INTO auth.outbox (event_type, aggregate_id, payload)
-  VALUES ('user.registered', v_user_id, jsonb_build_object(
-    'user_id', v_user_id,
-    'second_login', p_second_login,
-    'roles', to_jsonb(v_roles),
-    'created_at', v_created))
-  RETURNING * INTO v_event;
+  v_event := auth.write_user_registered(v_user_id, NULL);
 
   RETURN jsonb_build_object(
     'outcome', 'registered',

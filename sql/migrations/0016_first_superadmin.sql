@@ -16,10 +16,7 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
 DECLARE
-  v_user_id    uuid;
-  v_created    timestamptz;
-  v_field      text;
-  v_constraint text;
+  v_made jsonb;
 BEGIN
   -- One operator at a time: two runs cannot both find "none yet".
   PERFORM pg_advisory_xact_lock(hashtext('accounts.create_first_superadmin'));
@@ -37,26 +34,12 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'invalid', 'field', 'email');
   END IF;
 
-  BEGIN
-    v_user_id := accounts.create_user(p_second_login, p_phone, p_email, p_password_hash,
-                                      '{}'::jsonb, ARRAY['superadmin'], NULL);
-  EXCEPTION WHEN unique_violation THEN
-    GET STACKED DIAGNOSTICS v_field = COLUMN_NAME, v_constraint = CONSTRAINT_NAME;
-    IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
-      RAISE;
-    END IF;
-    RETURN jsonb_build_object('outcome', 'taken', 'field', v_field);
-  END;
-  SELECT created_at INTO v_created FROM accounts.users WHERE id = v_user_id;
-
-  INSERT INTO auth.outbox (event_type, aggregate_id, payload)
-  VALUES ('user.registered', v_user_id, jsonb_build_object(
-    'user_id', v_user_id,
-    'second_login', p_second_login,
-    'roles', to_jsonb(ARRAY['superadmin']),
-    'created_at', v_created));
-
-  RETURN jsonb_build_object('outcome', 'created', 'user_id', v_user_id);
+  v_made := accounts.try_create_user(p_second_login, p_phone, p_email, p_password_hash,
+                                     '{}'::jsonb, ARRAY['superadmin'], NULL);
+  IF v_made ->> 'outcome' = 'created' THEN
+    PERFORM auth.write_user_registered((v_made ->> 'user_id')::uuid, NULL);
+  END IF;
+  RETURN v_made;
 END
 $$;
 COMMENT ON FUNCTION accounts.create_first_superadmin(text, text, text, text) IS

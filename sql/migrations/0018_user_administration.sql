@@ -103,13 +103,9 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
 DECLARE
-  v_refused    text[];
-  v_user_id    uuid;
-  v_created    timestamptz;
-  v_roles      text[];
-  v_event      auth.outbox;
-  v_field      text;
-  v_constraint text;
+  v_refused text[];
+  v_made    jsonb;
+  v_event   auth.outbox;
 BEGIN
   IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
     RETURN jsonb_build_object('outcome', 'session_inactive');
@@ -120,30 +116,19 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'roles_not_allowed', 'roles', to_jsonb(v_refused));
   END IF;
 
-  BEGIN
-    v_user_id := accounts.create_user(p_second_login, p_phone, p_email, p_password_hash,
-                                      p_profile, p_group_names, p_user_id);
-  EXCEPTION WHEN unique_violation THEN
-    GET STACKED DIAGNOSTICS v_field = COLUMN_NAME, v_constraint = CONSTRAINT_NAME;
-    IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
-      RAISE;
-    END IF;
-    RETURN jsonb_build_object('outcome', 'taken', 'field', v_field);
-  END;
-  SELECT created_at INTO v_created FROM accounts.users WHERE id = v_user_id;
-  v_roles := accounts.user_roles(v_user_id);
-
-  INSERT INTO auth.outbox (event_type, aggregate_id, payload)
-  VALUES ('user.registered', v_user_id, jsonb_build_object(
-    'user_id', v_user_id, 'second_login', p_second_login, 'roles', to_jsonb(v_roles),
-    'created_at', v_created, 'created_by', p_user_id))
-  RETURNING * INTO v_event;
+  v_made := accounts.try_create_user(p_second_login, p_phone, p_email, p_password_hash,
+                                     p_profile, p_group_names, p_user_id);
+  IF v_made ->> 'outcome' = 'taken' THEN
+    RETURN v_made;
+  END IF;
+  v_event := auth.write_user_registered((v_made ->> 'user_id')::uuid, p_user_id);
 
   RETURN jsonb_build_object(
     'outcome', 'created',
-    'user', jsonb_build_object('id', v_user_id, 'second_login', p_second_login,
-                               'roles', to_jsonb(v_roles), 'is_active', true,
-                               'created_at', v_created),
+    'user', jsonb_build_object('id', v_event.aggregate_id,
+                               'second_login', v_event.payload -> 'second_login',
+                               'roles', v_event.payload -> 'roles', 'is_active', true,
+                               'created_at', v_event.payload -> 'created_at'),
     'events', jsonb_build_array(auth.outbox_message(v_event))
               || auth.unpublished_events(p_outbox_retry_seconds, 10));
 END

@@ -40,6 +40,16 @@ impl<'a> PgStore<'a> {
         Ok(self.connection.as_ref().expect("opened above"))
     }
 
+    /// Calls a function that always answers one jsonb value (an outcome).
+    fn outcome<T: DeserializeOwned>(
+        &mut self,
+        sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<T, StoreError> {
+        self.call(sql, params)?
+            .ok_or_else(|| StoreError::Failed(format!("{sql} answered NULL")))
+    }
+
     /// Calls a function that returns one jsonb value (or NULL).
     fn call<T: DeserializeOwned>(
         &mut self,
@@ -102,11 +112,10 @@ impl Store for PgStore<'_> {
             optional_text(filter.contact.map(|(kind, _)| kind.as_str())),
             optional_text(filter.contact.map(|(_, value)| value)),
         ];
-        self.call(
+        self.outcome(
             "SELECT auth.list_users($1, $2, $3, $4::text::timestamptz, $5::text::uuid, $6, $7, $8)",
             &params,
-        )?
-        .ok_or_else(|| StoreError::Failed("auth.list_users returned NULL".into()))
+        )
     }
 
     fn create_user(
@@ -128,11 +137,10 @@ impl Store for PgStore<'_> {
             text_array(u.group_names),
             ParameterValue::Int32(u.outbox_retry_seconds as i32),
         ];
-        self.call(
+        self.outcome(
             "SELECT auth.create_user($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &params,
-        )?
-        .ok_or_else(|| StoreError::Failed("auth.create_user returned NULL".into()))
+        )
     }
 
     fn change_user_roles(
@@ -150,8 +158,7 @@ impl Store for PgStore<'_> {
             text_array(add),
             text_array(remove),
         ];
-        self.call("SELECT auth.change_user_roles($1, $2, $3, $4, $5)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.change_user_roles returned NULL".into()))
+        self.outcome("SELECT auth.change_user_roles($1, $2, $3, $4, $5)", &params)
     }
 
     fn set_user_active(
@@ -167,8 +174,7 @@ impl Store for PgStore<'_> {
             ParameterValue::Uuid(target.to_string()),
             ParameterValue::Boolean(active),
         ];
-        self.call("SELECT auth.set_user_active($1, $2, $3, $4)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.set_user_active returned NULL".into()))
+        self.outcome("SELECT auth.set_user_active($1, $2, $3, $4)", &params)
     }
 
     fn add_contact(
@@ -186,8 +192,7 @@ impl Store for PgStore<'_> {
             text(kind.as_str()),
             text(value),
         ];
-        self.call("SELECT auth.add_contact($1, $2, $3, $4, $5)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.add_contact returned NULL".into()))
+        self.outcome("SELECT auth.add_contact($1, $2, $3, $4, $5)", &params)
     }
 
     fn remove_contact(
@@ -197,8 +202,7 @@ impl Store for PgStore<'_> {
     ) -> Result<ContactRemoved, StoreError> {
         let [user, session] = caller_params(caller);
         let params = [user, session, ParameterValue::Uuid(id.to_string())];
-        self.call("SELECT auth.remove_contact($1, $2, $3)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.remove_contact returned NULL".into()))
+        self.outcome("SELECT auth.remove_contact($1, $2, $3)", &params)
     }
 
     fn ping(&mut self) -> Result<(), StoreError> {
@@ -213,19 +217,17 @@ impl Store for PgStore<'_> {
     }
 
     fn self_registration_roles(&mut self, interface: &str) -> Result<InterfaceRoles, StoreError> {
-        self.call(
+        self.outcome(
             "SELECT auth.self_registration_roles($1)",
             &[text(interface)],
-        )?
-        .ok_or_else(|| StoreError::Failed("auth.self_registration_roles returned NULL".into()))
+        )
     }
 
     fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError> {
-        self.call(
+        self.outcome(
             "SELECT auth.grantable_roles($1, $2)",
             &caller_params(caller),
-        )?
-        .ok_or_else(|| StoreError::Failed("auth.grantable_roles returned NULL".into()))
+        )
     }
 
     fn register(&mut self, r: &NewRegistration<'_>) -> Result<RegistrationOutcome, StoreError> {
@@ -242,11 +244,10 @@ impl Store for PgStore<'_> {
         ];
         params.extend(session_params(&r.session));
         params.push(ParameterValue::Int32(r.outbox_retry_seconds as i32));
-        self.call(
+        self.outcome(
             "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &params,
-        )?
-        .ok_or_else(|| StoreError::Failed("auth.register returned NULL".into()))
+        )
     }
 
     fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
@@ -279,11 +280,10 @@ impl Store for PgStore<'_> {
         ];
         params.extend(session_params(session));
         params.push(ParameterValue::Int32(retention_days as i32));
-        self.call(
+        self.outcome(
             "SELECT auth.sign_in($1, $2, $3, $4, $5, $6, $7, $8)",
             &params,
-        )?
-        .ok_or_else(|| StoreError::Failed("auth.sign_in returned NULL".into()))
+        )
     }
 
     fn rotate_refresh_token(
@@ -297,8 +297,7 @@ impl Store for PgStore<'_> {
             ParameterValue::Binary(successor.to_vec()),
             ParameterValue::Int32(grace_seconds as i32),
         ];
-        self.call("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.rotate_refresh_token returned NULL".into()))
+        self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)
     }
 
     fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
@@ -316,8 +315,7 @@ impl Store for PgStore<'_> {
     ) -> Result<Revocation, StoreError> {
         let [user, session] = caller_params(caller);
         let params = [user, session, ParameterValue::Uuid(target.to_string())];
-        self.call("SELECT auth.revoke_session($1, $2, $3)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.revoke_session returned NULL".into()))
+        self.outcome("SELECT auth.revoke_session($1, $2, $3)", &params)
     }
 
     fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {
@@ -351,8 +349,7 @@ impl Store for PgStore<'_> {
             text(checked_password_hash),
             text(new_password_hash),
         ];
-        self.call("SELECT auth.change_password($1, $2, $3, $4)", &params)?
-            .ok_or_else(|| StoreError::Failed("auth.change_password returned NULL".into()))
+        self.outcome("SELECT auth.change_password($1, $2, $3, $4)", &params)
     }
 }
 

@@ -628,3 +628,46 @@ impl Drop for OwnRedis {
         let _ = self.child.wait();
     }
 }
+
+/// Makes the user a member of exactly `roles`, behind the API's back.
+pub fn set_roles(user_id: &str, roles: &[&str]) {
+    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    let mut db = admin_db();
+    let mut tx = db.transaction().unwrap();
+    tx.execute(
+        "DELETE FROM accounts.memberships WHERE user_id = $1::text::uuid",
+        &[&user_id],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO accounts.memberships (user_id, group_name)
+         SELECT $1::text::uuid, unnest($2::text[])",
+        &[&user_id, &roles],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+/// A role of a test's own, described "Test role" (which tests that list
+/// roles leave out), granted by `grantor`; tests share one database, so
+/// none may change what the roles of SPEC §3 grant.
+pub fn new_test_role(grantor: &str) -> String {
+    let suffix: String = unique_number()
+        .to_string()
+        .chars()
+        .map(|d| (b'a' + d.to_digit(10).unwrap() as u8) as char)
+        .collect();
+    let role = format!("test_{suffix}");
+    let mut db = admin_db();
+    db.execute(
+        "INSERT INTO accounts.groups (name, side, description) VALUES ($1, 'client', 'Test role')",
+        &[&role],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO accounts.grants (grantor_group, grantee_group) VALUES ($1, $2)",
+        &[&grantor, &role],
+    )
+    .unwrap();
+    role
+}

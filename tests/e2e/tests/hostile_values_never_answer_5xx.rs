@@ -242,3 +242,87 @@ fn a_long_non_ascii_user_agent() {
     );
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn contacts_users_and_query_strings() {
+    let api = Api::new();
+    let admin = sign_up(&api);
+    e2e::set_roles(&admin.user_id, &["superadmin"]);
+    let user = sign_up(&api);
+    let auth = format!("Bearer {}", admin.access_token);
+    let auth_user = format!("Bearer {}", user.access_token);
+    for raw in hostile() {
+        for field in ["type", "value", "current_password"] {
+            let mut body = json!({"type": "email", "value": "someone@example.com",
+                                  "current_password": user.person.password});
+            body[field] = "HOSTILE".into();
+            let reply = api.send_raw(
+                "POST",
+                "/api/v1/auth/contacts",
+                &[("authorization", auth_user.as_bytes())],
+                Some(&with(&body, &raw)),
+            );
+            assert_no_5xx(field, &raw, &reply);
+        }
+        let person = Person::new();
+        for field in ["second_login", "phone", "email", "password", "group_names", "profile"] {
+            let mut body = person.registration();
+            body.as_object_mut().unwrap().remove("interface");
+            body[field] = "HOSTILE".into();
+            let reply = api.send_raw(
+                "POST",
+                "/api/v1/users",
+                &[("authorization", auth.as_bytes())],
+                Some(&with(&body, &raw)),
+            );
+            assert_no_5xx(field, &raw, &reply);
+        }
+        let target = format!("/api/v1/users/{}", user.user_id);
+        for (path, body) in [
+            (format!("{target}/roles"), json!({"add": "HOSTILE"})),
+            (format!("{target}/roles"), json!({"add": ["HOSTILE"]})),
+            (format!("{target}/roles"), json!({"remove": "HOSTILE"})),
+        ] {
+            let reply = api.send_raw("POST", &path, &[("authorization", auth.as_bytes())], Some(&with(&body, &raw)));
+            assert_no_5xx(&path, &raw, &reply);
+        }
+        let reply = api.send_raw(
+            "PATCH",
+            &target,
+            &[("authorization", auth.as_bytes())],
+            Some(&with(&json!({"is_active": "HOSTILE"}), &raw)),
+        );
+        assert_no_5xx("is_active", &raw, &reply);
+        if reply.status == 200 {
+            // A valid value: whatever it did, make the user active again.
+            let on = json!({"is_active": true});
+            api.bearer("PATCH", &target, &admin.access_token, Some(&on));
+        }
+        // Query strings: the value as a decoded string where it is one.
+        let text: String = serde_json::from_str::<String>(&raw).unwrap_or_else(|_| raw.clone());
+        let encoded = percent_encode(&text);
+        for query in [
+            format!("/api/v1/auth/availability?second_login={encoded}"),
+            format!("/api/v1/auth/availability?phone={encoded}"),
+            format!("/api/v1/auth/availability?email={encoded}"),
+            format!("/api/v1/auth/roles?interface={encoded}"),
+            format!("/api/v1/users?cursor={encoded}"),
+            format!("/api/v1/users?limit={encoded}"),
+            format!("/api/v1/users?role={encoded}"),
+            format!("/api/v1/users?phone={encoded}"),
+        ] {
+            let reply = api.send_raw("GET", &query, &[("authorization", auth.as_bytes())], None);
+            assert_no_5xx(&query[..query.find('=').unwrap()], &raw, &reply);
+        }
+    }
+}

@@ -4,7 +4,7 @@
 //! at once, and so does a role taken from the caller — even while their
 //! access token still names it.
 
-use e2e::{admin_db, sign_up, Api, SignedIn};
+use e2e::{admin_db, set_roles, sign_up, Api, SignedIn};
 use serde_json::Value;
 
 /// The role names listed, leaving out roles other tests make for
@@ -31,25 +31,6 @@ fn sorted(list: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
     v.sort();
     v
-}
-
-/// Makes the user a member of exactly `roles`, behind the API's back.
-fn set_roles(user: &SignedIn, roles: &[&str]) {
-    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-    let mut db = admin_db();
-    let mut tx = db.transaction().unwrap();
-    tx.execute(
-        "DELETE FROM accounts.memberships WHERE user_id = $1::text::uuid",
-        &[&user.user_id],
-    )
-    .unwrap();
-    tx.execute(
-        "INSERT INTO accounts.memberships (user_id, group_name)
-         SELECT $1::text::uuid, unnest($2::text[])",
-        &[&user.user_id, &roles],
-    )
-    .unwrap();
-    tx.commit().unwrap();
 }
 
 fn grantable(api: &Api, user: &SignedIn) -> Vec<String> {
@@ -113,12 +94,12 @@ fn each_role_may_grant_what_spec_section_3_says() {
     let api = Api::new();
     for (role, may_grant) in table {
         let user = sign_up(&api);
-        set_roles(&user, &[role]);
+        set_roles(&user.user_id, &[role]);
         assert_eq!(grantable(&api, &user), sorted(&may_grant), "{role}");
     }
     // Two roles grant the union of both.
     let user = sign_up(&api);
-    set_roles(&user, &["support", "executor_head"]);
+    set_roles(&user.user_id, &["support", "executor_head"]);
     assert_eq!(
         grantable(&api, &user),
         sorted(&["customer", "driver", "courier"])
@@ -129,26 +110,11 @@ fn each_role_may_grant_what_spec_section_3_says() {
 fn a_grant_row_changes_the_answer_with_no_rebuild() {
     let api = Api::new();
     let user = sign_up(&api);
-    set_roles(&user, &["service_head"]);
+    set_roles(&user.user_id, &["service_head"]);
     assert_eq!(grantable(&api, &user), sorted(&["service_staff"]));
     // A new role, and a grant of it to service heads: data, not code.
-    let suffix: String = e2e::unique_number()
-        .to_string()
-        .chars()
-        .map(|d| (b'a' + d.to_digit(10).unwrap() as u8) as char)
-        .collect();
-    let role = format!("dispatcher_{suffix}");
+    let role = e2e::new_test_role("service_head");
     let mut db = admin_db();
-    db.execute(
-        "INSERT INTO accounts.groups (name, side, description) VALUES ($1, 'client', 'Test role')",
-        &[&role],
-    )
-    .unwrap();
-    db.execute(
-        "INSERT INTO accounts.grants (grantor_group, grantee_group) VALUES ('service_head', $1)",
-        &[&role],
-    )
-    .unwrap();
     let now = names_keeping(
         &api.bearer("GET", "/api/v1/auth/roles", &user.access_token, None),
         &role,
@@ -167,7 +133,7 @@ fn a_grant_row_changes_the_answer_with_no_rebuild() {
 fn a_revoked_role_stops_granting_at_once_though_the_token_still_names_it() {
     let api = Api::new();
     let user = sign_up(&api);
-    set_roles(&user, &["manager"]);
+    set_roles(&user.user_id, &["manager"]);
     // A token that says "manager".
     let login = api.login(&user.person.second_login, &user.person.password);
     let token = login.json()["access_token"].as_str().unwrap().to_string();
@@ -180,6 +146,6 @@ fn a_revoked_role_stops_granting_at_once_though_the_token_still_names_it() {
         refresh_token: String::new(),
     };
     assert_eq!(grantable(&api, &manager).len(), 6);
-    set_roles(&manager, &["customer"]);
+    set_roles(&manager.user_id, &["customer"]);
     assert_eq!(grantable(&api, &manager), Vec::<String>::new());
 }

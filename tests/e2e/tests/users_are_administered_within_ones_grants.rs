@@ -4,7 +4,7 @@
 //! at once; staff page through users with a stable keyset cursor and find
 //! them by any spelling of a contact.
 
-use e2e::{admin_db, sign_up, Api, Person, Reply, SignedIn};
+use e2e::{admin_db, new_test_role, set_roles, sign_up, Api, Person, Reply, SignedIn};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -37,25 +37,6 @@ fn grants(role: &str) -> Vec<&'static str> {
         "service_head" => vec!["service_staff"],
         _ => vec![],
     }
-}
-
-/// Makes the user a member of exactly `roles`, behind the API's back.
-fn set_roles(user_id: &str, roles: &[&str]) {
-    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-    let mut db = admin_db();
-    let mut tx = db.transaction().unwrap();
-    tx.execute(
-        "DELETE FROM accounts.memberships WHERE user_id = $1::text::uuid",
-        &[&user_id],
-    )
-    .unwrap();
-    tx.execute(
-        "INSERT INTO accounts.memberships (user_id, group_name)
-         SELECT $1::text::uuid, unnest($2::text[])",
-        &[&user_id, &roles],
-    )
-    .unwrap();
-    tx.commit().unwrap();
 }
 
 /// Someone signed in holding exactly `roles` (their token names them too).
@@ -295,29 +276,6 @@ fn a_created_user_signs_in_and_leaves_one_event() {
     assert_eq!(events, 1);
     // Taken values are a 409 here too.
     create(&api, &support, &person, &["customer"]).problem(409);
-}
-
-/// A role of a test's own (described "Test role", which other tests ignore),
-/// granted by `grantor`.
-fn new_test_role(grantor: &str) -> String {
-    let suffix: String = e2e::unique_number()
-        .to_string()
-        .chars()
-        .map(|d| (b'a' + d.to_digit(10).unwrap() as u8) as char)
-        .collect();
-    let role = format!("test_{suffix}");
-    let mut db = admin_db();
-    db.execute(
-        "INSERT INTO accounts.groups (name, side, description) VALUES ($1, 'client', 'Test role')",
-        &[&role],
-    )
-    .unwrap();
-    db.execute(
-        "INSERT INTO accounts.grants (grantor_group, grantee_group) VALUES ($1, $2)",
-        &[&grantor, &role],
-    )
-    .unwrap();
-    role
 }
 
 /// A fresh role only superadmins grant, and `count` users holding it.
