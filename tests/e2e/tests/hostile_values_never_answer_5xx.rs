@@ -275,7 +275,14 @@ fn contacts_users_and_query_strings() {
             assert_no_5xx(field, &raw, &reply);
         }
         let person = Person::new();
-        for field in ["second_login", "phone", "email", "password", "group_names", "profile"] {
+        for field in [
+            "second_login",
+            "phone",
+            "email",
+            "password",
+            "group_names",
+            "profile",
+        ] {
             let mut body = person.registration();
             body.as_object_mut().unwrap().remove("interface");
             body[field] = "HOSTILE".into();
@@ -293,7 +300,12 @@ fn contacts_users_and_query_strings() {
             (format!("{target}/roles"), json!({"add": ["HOSTILE"]})),
             (format!("{target}/roles"), json!({"remove": "HOSTILE"})),
         ] {
-            let reply = api.send_raw("POST", &path, &[("authorization", auth.as_bytes())], Some(&with(&body, &raw)));
+            let reply = api.send_raw(
+                "POST",
+                &path,
+                &[("authorization", auth.as_bytes())],
+                Some(&with(&body, &raw)),
+            );
             assert_no_5xx(&path, &raw, &reply);
         }
         let reply = api.send_raw(

@@ -40,15 +40,9 @@ fn grantable(api: &Api, user: &SignedIn) -> Vec<String> {
 #[test]
 fn each_interface_offers_its_self_registration_roles() {
     let api = Api::new();
-    for (interface, expected) in [
-        ("customer_app", vec!["customer"]),
-        ("driver_app", vec!["driver"]),
-        ("courier_app", vec!["courier"]),
-        ("head_console", vec![]),
-        ("staff_console", vec![]),
-    ] {
+    for (interface, expected) in e2e::SELF_REGISTRATION {
         let reply = api.get(&format!("/api/v1/auth/roles?interface={interface}"));
-        assert_eq!(names(&reply), sorted(&expected), "{interface}");
+        assert_eq!(names(&reply), sorted(expected), "{interface}");
     }
     let unknown = api
         .get("/api/v1/auth/roles?interface=no_such_app")
@@ -59,40 +53,9 @@ fn each_interface_offers_its_self_registration_roles() {
 
 #[test]
 fn each_role_may_grant_what_spec_section_3_says() {
-    let all = [
-        "superadmin",
-        "support",
-        "manager",
-        "executor_head",
-        "driver",
-        "courier",
-        "service_head",
-        "service_staff",
-        "customer",
-    ];
-    let table: [(&str, Vec<&str>); 9] = [
-        ("superadmin", all.to_vec()),
-        (
-            "manager",
-            vec![
-                "executor_head",
-                "service_head",
-                "driver",
-                "courier",
-                "service_staff",
-                "customer",
-            ],
-        ),
-        ("support", vec!["customer"]),
-        ("executor_head", vec!["driver", "courier"]),
-        ("service_head", vec!["service_staff"]),
-        ("driver", vec![]),
-        ("courier", vec![]),
-        ("service_staff", vec![]),
-        ("customer", vec![]),
-    ];
     let api = Api::new();
-    for (role, may_grant) in table {
+    for role in e2e::ROLES {
+        let may_grant = e2e::spec_grants(role);
         let user = sign_up(&api);
         set_roles(&user.user_id, &[role]);
         assert_eq!(grantable(&api, &user), sorted(&may_grant), "{role}");

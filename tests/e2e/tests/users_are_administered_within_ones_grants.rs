@@ -4,40 +4,11 @@
 //! at once; staff page through users with a stable keyset cursor and find
 //! them by any spelling of a contact.
 
-use e2e::{admin_db, new_test_role, set_roles, sign_up, Api, Person, Reply, SignedIn};
+use e2e::{
+    admin_db, new_test_role, set_roles, sign_up, spec_grants, Api, Person, Reply, SignedIn, ROLES,
+};
 use serde_json::{json, Value};
 use std::collections::HashSet;
-
-const ROLES: [&str; 9] = [
-    "superadmin",
-    "support",
-    "manager",
-    "executor_head",
-    "driver",
-    "courier",
-    "service_head",
-    "service_staff",
-    "customer",
-];
-
-/// SPEC §3: what each role may grant.
-fn grants(role: &str) -> Vec<&'static str> {
-    match role {
-        "superadmin" => ROLES.to_vec(),
-        "manager" => vec![
-            "executor_head",
-            "service_head",
-            "driver",
-            "courier",
-            "service_staff",
-            "customer",
-        ],
-        "support" => vec!["customer"],
-        "executor_head" => vec!["driver", "courier"],
-        "service_head" => vec!["service_staff"],
-        _ => vec![],
-    }
-}
 
 /// Someone signed in holding exactly `roles` (their token names them too).
 fn signed_in_as(api: &Api, roles: &[&str]) -> SignedIn {
@@ -63,7 +34,7 @@ fn every_grantor_may_create_exactly_the_roles_spec_grants_it() {
         let caller = signed_in_as(&api, &[caller_role]);
         for role in ROLES {
             let reply = create(&api, &caller, &Person::new(), &[role]);
-            let allowed = grants(caller_role).contains(&role);
+            let allowed = spec_grants(caller_role).contains(&role);
             let expected = if allowed { 201 } else { 403 };
             assert_eq!(
                 reply.status, expected,
@@ -85,13 +56,7 @@ fn every_grantor_may_create_exactly_the_roles_spec_grants_it() {
 #[test]
 fn every_interface_self_registers_exactly_its_roles() {
     let api = Api::new();
-    for (interface, allowed) in [
-        ("customer_app", vec!["customer"]),
-        ("driver_app", vec!["driver"]),
-        ("courier_app", vec!["courier"]),
-        ("head_console", vec![]),
-        ("staff_console", vec![]),
-    ] {
+    for (interface, allowed) in e2e::SELF_REGISTRATION {
         for role in ROLES {
             let mut body = Person::new().registration();
             body["interface"] = interface.into();
