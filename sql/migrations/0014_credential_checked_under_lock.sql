@@ -44,6 +44,36 @@ COMMENT ON FUNCTION auth.sign_in(uuid, text, bytea, integer, integer, text, text
   '(auth.purge_user). Returns open_session''s outcome (opened | user_inactive) or '
   '{outcome: credentials_changed}.';
 
+-- The opening of every write that follows a password check: take the user's
+-- row lock, then make sure the session is still active and the hash that was
+-- verified is still the user's. NULL to go on, else the outcome to answer.
+CREATE FUNCTION auth.recheck_credentials(
+  p_user_id               uuid,
+  p_session_id            uuid,
+  p_checked_password_hash text
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_current text;
+BEGIN
+  SELECT password_hash INTO v_current FROM accounts.users WHERE id = p_user_id FOR UPDATE;
+  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
+    RETURN jsonb_build_object('outcome', 'session_inactive');
+  END IF;
+  IF v_current IS DISTINCT FROM p_checked_password_hash THEN
+    -- Another change committed since the password was verified.
+    RETURN jsonb_build_object('outcome', 'credentials_changed');
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION auth.recheck_credentials(uuid, uuid, text) IS
+  'Under the user''s row lock: NULL when the session is active and p_checked_password_hash is still '
+  'the user''s, else {outcome: session_inactive} or {outcome: credentials_changed}.';
+
 DROP FUNCTION auth.change_password(uuid, uuid, text);
 CREATE FUNCTION auth.change_password(
   p_user_id               uuid,
@@ -57,15 +87,11 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  v_current text;
+  v_refused jsonb;
 BEGIN
-  SELECT password_hash INTO v_current FROM accounts.users WHERE id = p_user_id FOR UPDATE;
-  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
-    RETURN jsonb_build_object('outcome', 'session_inactive');
-  END IF;
-  IF v_current IS DISTINCT FROM p_checked_password_hash THEN
-    -- Another change committed since the current password was verified.
-    RETURN jsonb_build_object('outcome', 'credentials_changed');
+  v_refused := auth.recheck_credentials(p_user_id, p_session_id, p_checked_password_hash);
+  IF v_refused IS NOT NULL THEN
+    RETURN v_refused;
   END IF;
   UPDATE accounts.users SET password_hash = p_new_password_hash, updated_at = now()
   WHERE id = p_user_id;

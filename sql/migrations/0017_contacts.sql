@@ -19,19 +19,16 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $$
 DECLARE
-  v_current    text;
+  v_refused    jsonb;
   v_single     boolean;
   v_contact    accounts.contacts;
   v_constraint text;
 BEGIN
   -- The user's contact changes take turns, and the password checked must
   -- still be theirs.
-  SELECT password_hash INTO v_current FROM accounts.users WHERE id = p_user_id FOR UPDATE;
-  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
-    RETURN jsonb_build_object('outcome', 'session_inactive');
-  END IF;
-  IF v_current IS DISTINCT FROM p_checked_password_hash THEN
-    RETURN jsonb_build_object('outcome', 'credentials_changed');
+  v_refused := auth.recheck_credentials(p_user_id, p_session_id, p_checked_password_hash);
+  IF v_refused IS NOT NULL THEN
+    RETURN v_refused;
   END IF;
   SELECT single_active INTO v_single FROM accounts.contact_types WHERE name = p_contact_type;
   IF NOT FOUND THEN
