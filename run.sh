@@ -38,9 +38,8 @@ if [ -n "$spin" ]; then
   echo "run: serving with $("$spin" --version)"
   runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT")
 else
-  cargo build --quiet --target wasm32-wasip2 --release
+  ./build.sh
   echo "run: Spin is not installed; serving with the test host (tests/host)"
-  cargo build --quiet --workspace
   runner=(target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$PORT")
 fi
 

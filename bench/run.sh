@@ -16,7 +16,7 @@ tests/support/install.sh
 source tests/support/servers.sh
 trap stop_servers EXIT
 
-cargo build --quiet --target wasm32-wasip2 --release
+./build.sh
 cargo build --quiet --release -p spin-test-host -p auth-bench
 start_servers
 use_servers "$(create_database auth_bench "$(random_secret)")" "$COST"
@@ -27,6 +27,6 @@ export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000000
 export SPIN_VARIABLE_AVAILABILITY_RATE_LIMIT_PER_IP=1000000000
 start_host target/release/spin-test-host
 
-echo "bcrypt cost $COST; component $(stat -c %s target/wasm32-wasip2/release/auth_service.wasm) bytes; $(nproc) cores"
+echo "bcrypt cost $COST; component $(stat -c %s target/auth-service.wasm) bytes; $(nproc) cores"
 target/release/auth-bench "$HOST_URL" "$USERS" "$CONCURRENCY"
 echo "test host peak RSS: $(grep VmHWM "/proc/$HOST_PID/status" | awk '{print $2, $3}')"

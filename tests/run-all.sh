@@ -20,7 +20,7 @@ if [ ${#spins[@]} -gt 0 ]; then
   # `spin build` runs the manifest's build command: what is built is what Spin serves.
   "${spins[0]}" build --from spin.toml >/dev/null
 else
-  cargo build --quiet --target wasm32-wasip2 --release
+  ./build.sh
 fi
 # The whole workspace at once, so `cargo test` below reuses every artifact
 # (building one package alone unifies features differently).

@@ -68,6 +68,18 @@ impl FromStr for PhoneRegion {
 }
 
 impl Phone {
+    /// Loads the phone metadata (every pattern of every region is checked)
+    /// and compiles the patterns a number of the manifest's default region
+    /// (RU) needs, in both spellings. Run once at build time, see
+    /// `edge::preinit`; a number of another region compiles its own
+    /// patterns when first parsed (a few milliseconds).
+    pub fn warm_up() {
+        let region = PhoneRegion(phonenumber::country::Id::RU);
+        for sample in ["+7 913 123-45-67", "8 913 123-45-67"] {
+            let _ = Phone::parse(sample, region);
+        }
+    }
+
     pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, Invalid> {
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > 32 {

@@ -9,6 +9,8 @@ mod http;
 #[cfg(target_arch = "wasm32")]
 mod postgres;
 #[cfg(target_arch = "wasm32")]
+mod preinit;
+#[cfg(target_arch = "wasm32")]
 mod redis;
 #[cfg(target_arch = "wasm32")]
 mod variables;

@@ -41,7 +41,7 @@ impl Incoming {
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let (path, query) = (
             path.to_string(),
-            url::form_urlencoded::parse(query.as_bytes())
+            form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect(),
         );

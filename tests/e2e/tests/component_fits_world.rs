@@ -38,8 +38,8 @@ fn names(resolve: &Resolve, world: WorldId) -> (BTreeSet<String>, BTreeSet<Strin
 
 /// (imports, exports) of the built component, decoded from its binary.
 fn component() -> (BTreeSet<String>, BTreeSet<String>) {
-    let wasm = std::fs::read(repo().join("target/wasm32-wasip2/release/auth_service.wasm"))
-        .expect("the component is built (cargo build --target wasm32-wasip2 --release)");
+    let wasm = std::fs::read(repo().join("target/auth-service.wasm"))
+        .expect("the component is built (./build.sh)");
     let DecodedWasm::Component(resolve, world) = wit_component::decode(&wasm).expect("a component")
     else {
         panic!("the .wasm is a WIT package, not a component");

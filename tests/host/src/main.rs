@@ -2,7 +2,7 @@
 //! would, for the end-to-end tests, the browser test and the benchmark.
 //!
 //!     spin-test-host --manifest spin.toml --listen 127.0.0.1:3000 [--variable name=value]…
-//!     spin-test-host --print-imports target/wasm32-wasip2/release/auth_service.wasm
+//!     spin-test-host --print-imports target/auth-service.wasm
 //!
 //! It provides WASI and `wasi:http`, and the Spin interfaces named in
 //! `wit/world.wit` (`spin-services`). A component importing anything else is
