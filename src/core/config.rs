@@ -5,6 +5,7 @@ use crate::core::abuse::Limits;
 use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
+use std::cell::OnceCell;
 use std::fmt;
 
 /// A variable that is missing or holds a value the service cannot use.
@@ -20,154 +21,296 @@ impl fmt::Display for ConfigError {
     }
 }
 
-#[derive(Debug)]
+/// The settings, each read from its variable the first time a request needs
+/// it and kept for the rest of the request: reading a Spin variable costs the
+/// host tens of microseconds, so `/health` reads none and `/me` only what
+/// checking a token needs. A getter answers the parsed value or the error
+/// that names its variable.
 pub struct Config {
-    pub db_url: Secret<String>,
-    pub redis_url: Secret<String>,
-    /// How access tokens are signed and verified (HS256 or EdDSA).
-    pub keys: TokenKeys,
-    pub jwt_issuer: String,
-    pub jwt_audience: String,
-    pub access_ttl_seconds: u32,
-    pub refresh_ttl_seconds: u32,
-    pub refresh_reuse_grace_seconds: u32,
-    pub bcrypt_cost: u32,
-    pub max_active_sessions: u32,
-    pub default_phone_region: PhoneRegion,
-    pub trusted_proxy: bool,
-    /// Tokens in cookies for every client, not only those sending `X-Auth-Mode: cookie`.
-    pub cookie_mode: bool,
-    /// Origins allowed to call the API from a browser (CORS).
-    pub cors_allowed_origins: Vec<String>,
-    /// Lockout and rate limits (SPEC §6).
-    pub limits: Limits,
-    /// How long ended sessions and consumed refresh tokens are kept.
-    pub retention_days: u32,
-    /// How long an event may stay unpublished before a registration announces it again.
-    pub outbox_retry_seconds: u32,
+    lookup: Box<dyn Fn(&'static str) -> Option<String>>,
+    db_url: OnceCell<Result<Secret<String>, ConfigError>>,
+    redis_url: OnceCell<Result<Secret<String>, ConfigError>>,
+    keys: OnceCell<Result<TokenKeys, ConfigError>>,
+    jwt_issuer: OnceCell<Result<String, ConfigError>>,
+    jwt_audience: OnceCell<Result<String, ConfigError>>,
+    access_ttl_seconds: OnceCell<Result<u32, ConfigError>>,
+    refresh_ttl_seconds: OnceCell<Result<u32, ConfigError>>,
+    refresh_reuse_grace_seconds: OnceCell<Result<u32, ConfigError>>,
+    bcrypt_cost: OnceCell<Result<u32, ConfigError>>,
+    max_active_sessions: OnceCell<Result<u32, ConfigError>>,
+    default_phone_region: OnceCell<Result<PhoneRegion, ConfigError>>,
+    trusted_proxy: OnceCell<Result<bool, ConfigError>>,
+    cookie_mode: OnceCell<Result<bool, ConfigError>>,
+    cors_allowed_origins: OnceCell<Result<Vec<String>, ConfigError>>,
+    limits: OnceCell<Result<Limits, ConfigError>>,
+    retention_days: OnceCell<Result<u32, ConfigError>>,
+    outbox_retry_seconds: OnceCell<Result<u32, ConfigError>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Config { .. }")
+    }
 }
 
 pub const JWT_SECRET_MIN_BYTES: usize = 32;
 
-impl Config {
-    /// Reads every setting through `lookup` (a Spin variable, in production).
-    pub fn load(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Config, ConfigError> {
-        let text = |name: &'static str| -> Result<String, ConfigError> {
-            match lookup(name) {
-                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-                _ => Err(ConfigError {
-                    variable: name,
-                    reason: "is not set".into(),
-                }),
-            }
-        };
-        let number = |name: &'static str, min: u32, max: u32| -> Result<u32, ConfigError> {
-            let raw = text(name)?;
-            match raw.parse::<u32>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(ConfigError {
-                    variable: name,
-                    reason: format!("must be a whole number from {min} to {max}"),
-                }),
-            }
-        };
+/// The value of a cell, loading it on first use.
+fn cached<T>(
+    cell: &OnceCell<Result<T, ConfigError>>,
+    load: impl FnOnce() -> Result<T, ConfigError>,
+) -> Result<&T, ConfigError> {
+    cell.get_or_init(load).as_ref().map_err(Clone::clone)
+}
 
-        let jwt_secret = text("jwt_secret")?.into_bytes();
-        if jwt_secret.len() < JWT_SECRET_MIN_BYTES {
-            return Err(ConfigError {
-                variable: "jwt_secret",
-                reason: format!("must be at least {JWT_SECRET_MIN_BYTES} bytes"),
-            });
+fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Settings read through `lookup` (a Spin variable, in production), each
+    /// when first asked for.
+    pub fn new(lookup: impl Fn(&'static str) -> Option<String> + 'static) -> Config {
+        Config {
+            lookup: Box::new(lookup),
+            db_url: OnceCell::new(),
+            redis_url: OnceCell::new(),
+            keys: OnceCell::new(),
+            jwt_issuer: OnceCell::new(),
+            jwt_audience: OnceCell::new(),
+            access_ttl_seconds: OnceCell::new(),
+            refresh_ttl_seconds: OnceCell::new(),
+            refresh_reuse_grace_seconds: OnceCell::new(),
+            bcrypt_cost: OnceCell::new(),
+            max_active_sessions: OnceCell::new(),
+            default_phone_region: OnceCell::new(),
+            trusted_proxy: OnceCell::new(),
+            cookie_mode: OnceCell::new(),
+            cors_allowed_origins: OnceCell::new(),
+            limits: OnceCell::new(),
+            retention_days: OnceCell::new(),
+            outbox_retry_seconds: OnceCell::new(),
         }
-        let access_ttl_seconds = number("access_ttl_seconds", 60, 86_400)?;
-        let refresh_ttl_seconds = number("refresh_ttl_seconds", 300, 31_536_000)?;
-        if refresh_ttl_seconds < access_ttl_seconds {
-            return Err(ConfigError {
-                variable: "refresh_ttl_seconds",
-                reason: "must not be shorter than access_ttl_seconds".into(),
-            });
+    }
+
+    /// Reads and checks every setting (readiness): the first bad one.
+    pub fn check_all(&self) -> Result<(), ConfigError> {
+        self.db_url()?;
+        self.redis_url()?;
+        self.keys()?;
+        self.jwt_issuer()?;
+        self.jwt_audience()?;
+        self.access_ttl_seconds()?;
+        self.refresh_ttl_seconds()?;
+        self.refresh_reuse_grace_seconds()?;
+        self.bcrypt_cost()?;
+        self.max_active_sessions()?;
+        self.default_phone_region()?;
+        self.trusted_proxy()?;
+        self.cookie_mode()?;
+        self.cors_allowed_origins()?;
+        self.limits()?;
+        self.retention_days()?;
+        self.outbox_retry_seconds()?;
+        Ok(())
+    }
+
+    fn text(&self, name: &'static str) -> Result<String, ConfigError> {
+        match (self.lookup)(name) {
+            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+            _ => Err(error(name, "is not set")),
         }
-        let flag = |name: &'static str| match lookup(name).unwrap_or_default().trim() {
+    }
+
+    fn optional(&self, name: &'static str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn number(&self, name: &'static str, min: u32, max: u32) -> Result<u32, ConfigError> {
+        match self.text(name)?.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(error(
+                name,
+                format!("must be a whole number from {min} to {max}"),
+            )),
+        }
+    }
+
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.optional(name).unwrap_or_default().as_str() {
             "" | "false" | "0" | "no" => Ok(false),
             "true" | "1" | "yes" => Ok(true),
-            _ => Err(ConfigError {
-                variable: name,
-                reason: "must be true or false".into(),
-            }),
-        };
-        let optional = |name: &'static str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let keys = match text("jwt_algorithm")?.as_str() {
-            "HS256" => TokenKeys::hs256(&jwt_secret),
-            "EdDSA" => {
-                let private = optional("jwt_private_key").ok_or(ConfigError {
-                    variable: "jwt_private_key",
-                    reason: "is required when jwt_algorithm is EdDSA".into(),
-                })?;
-                TokenKeys::eddsa(&private, optional("jwt_retiring_public_key").as_deref())
-                    .map_err(|(variable, reason)| ConfigError { variable, reason })?
-            }
-            _ => {
-                return Err(ConfigError {
-                    variable: "jwt_algorithm",
-                    reason: "must be HS256 or EdDSA".into(),
-                })
-            }
-        };
-        let cors_allowed_origins = optional("cors_allowed_origins")
-            .unwrap_or_default()
-            .split(',')
-            .map(|o| o.trim().trim_end_matches('/').to_string())
-            .filter(|o| !o.is_empty())
-            .collect::<Vec<_>>();
-        if let Some(bad) = cors_allowed_origins
-            .iter()
-            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
-        {
-            return Err(ConfigError {
-                variable: "cors_allowed_origins",
-                reason: format!("{bad:?} is not an origin like https://app.example.com"),
-            });
+            _ => Err(error(name, "must be true or false")),
         }
-        Ok(Config {
-            db_url: Secret::new(text("db_url")?),
-            redis_url: Secret::new(text("redis_url")?),
-            keys,
-            jwt_issuer: text("jwt_issuer")?,
-            jwt_audience: text("jwt_audience")?,
-            access_ttl_seconds,
-            refresh_ttl_seconds,
-            refresh_reuse_grace_seconds: number("refresh_reuse_grace_seconds", 0, 300)?,
-            bcrypt_cost: number("bcrypt_cost", 4, 31)?,
-            max_active_sessions: number("max_active_sessions", 1, 1000)?,
-            default_phone_region: text("default_phone_region")?.parse().map_err(|e| {
-                ConfigError {
-                    variable: "default_phone_region",
-                    reason: format!("{e}"),
+    }
+
+    pub fn db_url(&self) -> Result<&Secret<String>, ConfigError> {
+        cached(&self.db_url, || self.text("db_url").map(Secret::new))
+    }
+
+    pub fn redis_url(&self) -> Result<&Secret<String>, ConfigError> {
+        cached(&self.redis_url, || self.text("redis_url").map(Secret::new))
+    }
+
+    /// How access tokens are signed and verified (HS256 or EdDSA).
+    pub fn keys(&self) -> Result<&TokenKeys, ConfigError> {
+        cached(&self.keys, || {
+            let jwt_secret = self.text("jwt_secret")?.into_bytes();
+            if jwt_secret.len() < JWT_SECRET_MIN_BYTES {
+                return Err(error(
+                    "jwt_secret",
+                    format!("must be at least {JWT_SECRET_MIN_BYTES} bytes"),
+                ));
+            }
+            match self.text("jwt_algorithm")?.as_str() {
+                "HS256" => Ok(TokenKeys::hs256(&jwt_secret)),
+                "EdDSA" => {
+                    let private = self.optional("jwt_private_key").ok_or_else(|| {
+                        error("jwt_private_key", "is required when jwt_algorithm is EdDSA")
+                    })?;
+                    TokenKeys::eddsa(
+                        &private,
+                        self.optional("jwt_retiring_public_key").as_deref(),
+                    )
+                    .map_err(|(variable, reason)| ConfigError { variable, reason })
                 }
-            })?,
-            trusted_proxy: flag("trusted_proxy")?,
-            cookie_mode: flag("cookie_mode")?,
-            cors_allowed_origins,
-            limits: Limits {
-                login_max_failures: number("login_max_failures", 1, 1_000_000)?,
-                login_lock_seconds: number("login_lock_seconds", 1, 86_400)?,
-                login_max_failures_per_hour: number("login_max_failures_per_hour", 1, 1_000_000)?,
-                rate_limit_window_seconds: number("rate_limit_window_seconds", 1, 86_400)?,
-                login_rate_limit_per_ip: number("login_rate_limit_per_ip", 1, 1_000_000_000)?,
-                register_rate_limit_per_ip: number("register_rate_limit_per_ip", 1, 1_000_000_000)?,
-                availability_rate_limit_per_ip: number(
+                _ => Err(error("jwt_algorithm", "must be HS256 or EdDSA")),
+            }
+        })
+    }
+
+    pub fn jwt_issuer(&self) -> Result<&str, ConfigError> {
+        cached(&self.jwt_issuer, || self.text("jwt_issuer")).map(String::as_str)
+    }
+
+    pub fn jwt_audience(&self) -> Result<&str, ConfigError> {
+        cached(&self.jwt_audience, || self.text("jwt_audience")).map(String::as_str)
+    }
+
+    pub fn access_ttl_seconds(&self) -> Result<u32, ConfigError> {
+        cached(&self.access_ttl_seconds, || {
+            self.number("access_ttl_seconds", 60, 86_400)
+        })
+        .copied()
+    }
+
+    pub fn refresh_ttl_seconds(&self) -> Result<u32, ConfigError> {
+        cached(&self.refresh_ttl_seconds, || {
+            let ttl = self.number("refresh_ttl_seconds", 300, 31_536_000)?;
+            if ttl < self.access_ttl_seconds()? {
+                return Err(error(
+                    "refresh_ttl_seconds",
+                    "must not be shorter than access_ttl_seconds",
+                ));
+            }
+            Ok(ttl)
+        })
+        .copied()
+    }
+
+    pub fn refresh_reuse_grace_seconds(&self) -> Result<u32, ConfigError> {
+        cached(&self.refresh_reuse_grace_seconds, || {
+            self.number("refresh_reuse_grace_seconds", 0, 300)
+        })
+        .copied()
+    }
+
+    pub fn bcrypt_cost(&self) -> Result<u32, ConfigError> {
+        cached(&self.bcrypt_cost, || self.number("bcrypt_cost", 4, 31)).copied()
+    }
+
+    pub fn max_active_sessions(&self) -> Result<u32, ConfigError> {
+        cached(&self.max_active_sessions, || {
+            self.number("max_active_sessions", 1, 1000)
+        })
+        .copied()
+    }
+
+    pub fn default_phone_region(&self) -> Result<PhoneRegion, ConfigError> {
+        cached(&self.default_phone_region, || {
+            self.text("default_phone_region")?
+                .parse()
+                .map_err(|e| error("default_phone_region", format!("{e}")))
+        })
+        .copied()
+    }
+
+    pub fn trusted_proxy(&self) -> Result<bool, ConfigError> {
+        cached(&self.trusted_proxy, || self.flag("trusted_proxy")).copied()
+    }
+
+    /// Tokens in cookies for every client, not only those sending `X-Auth-Mode: cookie`.
+    pub fn cookie_mode(&self) -> Result<bool, ConfigError> {
+        cached(&self.cookie_mode, || self.flag("cookie_mode")).copied()
+    }
+
+    /// Origins allowed to call the API from a browser (CORS).
+    pub fn cors_allowed_origins(&self) -> Result<&[String], ConfigError> {
+        cached(&self.cors_allowed_origins, || {
+            let origins = self
+                .optional("cors_allowed_origins")
+                .unwrap_or_default()
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect::<Vec<_>>();
+            match origins
+                .iter()
+                .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+            {
+                Some(bad) => Err(error(
+                    "cors_allowed_origins",
+                    format!("{bad:?} is not an origin like https://app.example.com"),
+                )),
+                None => Ok(origins),
+            }
+        })
+        .map(Vec::as_slice)
+    }
+
+    /// Lockout and rate limits (SPEC §6).
+    pub fn limits(&self) -> Result<&Limits, ConfigError> {
+        cached(&self.limits, || {
+            Ok(Limits {
+                login_max_failures: self.number("login_max_failures", 1, 1_000_000)?,
+                login_lock_seconds: self.number("login_lock_seconds", 1, 86_400)?,
+                login_max_failures_per_hour: self.number(
+                    "login_max_failures_per_hour",
+                    1,
+                    1_000_000,
+                )?,
+                rate_limit_window_seconds: self.number("rate_limit_window_seconds", 1, 86_400)?,
+                login_rate_limit_per_ip: self.number("login_rate_limit_per_ip", 1, 1_000_000_000)?,
+                register_rate_limit_per_ip: self.number(
+                    "register_rate_limit_per_ip",
+                    1,
+                    1_000_000_000,
+                )?,
+                availability_rate_limit_per_ip: self.number(
                     "availability_rate_limit_per_ip",
                     1,
                     1_000_000_000,
                 )?,
-            },
-            retention_days: number("retention_days", 1, 3650)?,
-            outbox_retry_seconds: number("outbox_retry_seconds", 0, 86_400)?,
+            })
         })
+    }
+
+    /// How long ended sessions and consumed refresh tokens are kept.
+    pub fn retention_days(&self) -> Result<u32, ConfigError> {
+        cached(&self.retention_days, || self.number("retention_days", 1, 3650)).copied()
+    }
+
+    /// How long an event may stay unpublished before a registration announces it again.
+    pub fn outbox_retry_seconds(&self) -> Result<u32, ConfigError> {
+        cached(&self.outbox_retry_seconds, || {
+            self.number("outbox_retry_seconds", 0, 86_400)
+        })
+        .copied()
     }
 }
 
@@ -203,14 +346,16 @@ mod tests {
     }
 
     fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
-        Config::load(|name| vars.get(name).cloned())
+        let vars = vars.clone();
+        let config = Config::new(move |name| vars.get(name).cloned());
+        config.check_all().map(|()| config)
     }
 
     #[test]
     fn defaults_of_the_manifest_load() {
         let c = load(&good()).unwrap();
-        assert_eq!(c.bcrypt_cost, 12);
-        assert!(!c.trusted_proxy);
+        assert_eq!(c.bcrypt_cost(), Ok(12));
+        assert_eq!(c.trusted_proxy(), Ok(false));
     }
 
     #[test]
@@ -242,6 +387,33 @@ mod tests {
         let mut vars = good();
         vars.insert("default_phone_region", "Narnia".into());
         assert_eq!(load(&vars).unwrap_err().variable, "default_phone_region");
+    }
+
+    #[test]
+    fn a_setting_is_read_when_first_asked_for_and_only_once() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let vars = good();
+        let asked = Rc::new(RefCell::new(Vec::new()));
+        let log = asked.clone();
+        let config = Config::new(move |name| {
+            log.borrow_mut().push(name);
+            vars.get(name).cloned()
+        });
+        assert!(asked.borrow().is_empty(), "nothing is read up front");
+        assert_eq!(config.jwt_issuer(), Ok("auth"));
+        assert_eq!(config.jwt_issuer(), Ok("auth"));
+        assert_eq!(*asked.borrow(), vec!["jwt_issuer"]);
+    }
+
+    #[test]
+    fn a_bad_setting_fails_only_the_requests_that_need_it() {
+        let mut vars = good();
+        vars.insert("bcrypt_cost", "twelve".into());
+        let config = Config::new(move |name| vars.get(name).cloned());
+        assert_eq!(config.jwt_issuer(), Ok("auth"));
+        assert_eq!(config.bcrypt_cost().unwrap_err().variable, "bcrypt_cost");
+        assert_eq!(config.check_all().unwrap_err().variable, "bcrypt_cost");
     }
 
     #[test]

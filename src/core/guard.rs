@@ -54,9 +54,9 @@ pub fn authenticate(
 ) -> Result<Principal, ApiError> {
     let token = presented.token.ok_or(ApiError::Unauthenticated)?;
     let claims = verify_access_token(
-        &config.keys,
-        &config.jwt_issuer,
-        &config.jwt_audience,
+        config.keys()?,
+        config.jwt_issuer()?,
+        config.jwt_audience()?,
         token,
     )
     .map_err(|_| ApiError::InvalidToken)?;

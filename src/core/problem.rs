@@ -260,3 +260,9 @@ mod tests {
         assert_eq!(ApiError::InvalidCredentials.status(), 401);
     }
 }
+
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        ApiError::Misconfigured(e)
+    }
+}

@@ -67,10 +67,10 @@ fn token_pair(
     refresh: &RefreshToken,
 ) -> Result<TokenPair, ApiError> {
     let settings = SigningSettings {
-        keys: &config.keys,
-        issuer: &config.jwt_issuer,
-        audience: &config.jwt_audience,
-        ttl_seconds: config.access_ttl_seconds,
+        keys: config.keys()?,
+        issuer: config.jwt_issuer()?,
+        audience: config.jwt_audience()?,
+        ttl_seconds: config.access_ttl_seconds()?,
     };
     let access = tokens::issue_access_token(&settings, subject, now_unix())
         .map_err(|_| ApiError::Internal)?;
@@ -78,7 +78,7 @@ fn token_pair(
         access_token: access.expose().clone(),
         refresh_token: refresh.token.expose().clone(),
         token_type: "bearer",
-        expires_in: config.access_ttl_seconds,
+        expires_in: config.access_ttl_seconds()?,
     })
 }
 
@@ -127,7 +127,7 @@ pub fn admit_registration(
     throttle: &mut impl Throttle,
     client: &ClientInfo,
 ) -> Result<(), ApiError> {
-    let window = abuse::rate_window(&config.limits, Limited::Register, client.ip.as_deref());
+    let window = abuse::rate_window(config.limits()?, Limited::Register, client.ip.as_deref());
     match admit(throttle, &[window]) {
         Err(ApiError::Unavailable { .. }) => {
             eprintln!("registration rate limit not applied: Redis unavailable");
@@ -145,7 +145,7 @@ pub fn register(
     client: &ClientInfo,
 ) -> Result<RegistrationResponse, ApiError> {
     let password_hash: Secret<String> =
-        passwords::hash(&request.password, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
+        passwords::hash(&request.password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
     let outcome = store.register(&NewRegistration {
         second_login: request.second_login.as_str(),
@@ -157,11 +157,11 @@ pub fn register(
         interface: &request.interface,
         session: NewSession {
             refresh_token_hash: &refresh.hash,
-            ttl_seconds: config.refresh_ttl_seconds,
-            max_sessions: config.max_active_sessions,
+            ttl_seconds: config.refresh_ttl_seconds()?,
+            max_sessions: config.max_active_sessions()?,
             client,
         },
-        outbox_retry_seconds: config.outbox_retry_seconds,
+        outbox_retry_seconds: config.outbox_retry_seconds()?,
     })?;
     let registered = match outcome {
         RegistrationOutcome::Registered(registered) => registered,
@@ -221,7 +221,7 @@ pub fn login(
     let ip = client.ip.as_deref();
     admit(
         throttle,
-        &abuse::login_windows(&config.limits, &request.attempted, ip),
+        &abuse::login_windows(config.limits()?, &request.attempted, ip),
     )?;
 
     let credentials = match &request.login {
@@ -236,7 +236,7 @@ pub fn login(
     let stored_hash = credentials
         .as_ref()
         .and_then(|c| c.password_hash.as_deref());
-    let matches = passwords::verify(&request.password, stored_hash, config.bcrypt_cost);
+    let matches = passwords::verify(&request.password, stored_hash, config.bcrypt_cost()?);
     let (user_id, checked_hash) = match (&credentials, stored_hash) {
         (Some(c), Some(hash)) if matches => (c.user_id.as_str(), hash),
         _ => return Err(ApiError::InvalidCredentials),
@@ -245,11 +245,11 @@ pub fn login(
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
     let new_session = NewSession {
         refresh_token_hash: &refresh.hash,
-        ttl_seconds: config.refresh_ttl_seconds,
-        max_sessions: config.max_active_sessions,
+        ttl_seconds: config.refresh_ttl_seconds()?,
+        max_sessions: config.max_active_sessions()?,
         client,
     };
-    let session = match store.sign_in(user_id, checked_hash, &new_session, config.retention_days)? {
+    let session = match store.sign_in(user_id, checked_hash, &new_session, config.retention_days()?)? {
         SessionOutcome::Opened(session) => session,
         // Deactivated, or the password changed, while it was checked: as if
         // the password had been wrong.
@@ -301,7 +301,7 @@ pub fn refresh(
     let rotation = store.rotate_refresh_token(
         &tokens::hash_refresh_token(presented),
         &successor.hash,
-        config.refresh_reuse_grace_seconds,
+        config.refresh_reuse_grace_seconds()?,
     )?;
     match rotation {
         Rotation::Rotated(session) | Rotation::Concurrent(session) => {
@@ -378,23 +378,23 @@ pub fn change_password(
     let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
     let Some(checked_hash) = credentials.password_hash.as_deref() else {
         // An account without a password (phone-only) has no current one to give.
-        passwords::verify(&request.current, None, config.bcrypt_cost);
+        passwords::verify(&request.current, None, config.bcrypt_cost()?);
         return Err(not_current());
     };
-    if !passwords::verify(&request.current, Some(checked_hash), config.bcrypt_cost) {
+    if !passwords::verify(&request.current, Some(checked_hash), config.bcrypt_cost()?) {
         return Err(not_current());
     }
     let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
     if request
         .new
-        .repeats_identifier(&identifiers, config.default_phone_region)
+        .repeats_identifier(&identifiers, config.default_phone_region()?)
     {
         return Err(ApiError::Validation(vec![FieldError::new(
             "new_password",
             "must not be your login, phone or email",
         )]));
     }
-    let hash = passwords::hash(&request.new, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
+    let hash = passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
     match store.change_password(&caller(principal), checked_hash, hash.expose())? {
         PasswordChangeOutcome::Changed => Ok(()),
         PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
@@ -455,7 +455,7 @@ pub fn availability(
     query: &AvailabilityQuery,
     client: &ClientInfo,
 ) -> Result<bool, ApiError> {
-    let window = abuse::rate_window(&config.limits, Limited::Availability, client.ip.as_deref());
+    let window = abuse::rate_window(config.limits()?, Limited::Availability, client.ip.as_deref());
     admit(throttle, &[window])?;
     Ok(store.contact_available(query.kind, &query.value)?)
 }
@@ -501,7 +501,7 @@ pub fn add_contact(
     };
     let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
     let stored = credentials.password_hash.as_deref();
-    if !passwords::verify(&request.current_password, stored, config.bcrypt_cost) {
+    if !passwords::verify(&request.current_password, stored, config.bcrypt_cost()?) {
         return Err(not_current());
     }
     let checked = stored.ok_or_else(not_current)?;
@@ -578,7 +578,7 @@ pub fn create_user(
     request: Registration,
 ) -> Result<Value, ApiError> {
     let password_hash =
-        passwords::hash(&request.password, config.bcrypt_cost).map_err(|_| ApiError::Internal)?;
+        passwords::hash(&request.password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
     let outcome = store.create_user(
         &caller(principal),
         &NewUser {
@@ -588,7 +588,7 @@ pub fn create_user(
             password_hash: password_hash.expose(),
             profile: &request.profile,
             group_names: &request.group_names,
-            outbox_retry_seconds: config.outbox_retry_seconds,
+            outbox_retry_seconds: config.outbox_retry_seconds()?,
         },
     )?;
     match outcome {

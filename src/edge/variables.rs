@@ -1,7 +1,8 @@
-//! Settings come from Spin variables (`[component.auth.variables]`).
+//! Settings come from Spin variables (`[component.auth.variables]`), each
+//! read when a request first needs it (see `core::config`).
 
-use crate::core::config::{Config, ConfigError};
+use crate::core::config::Config;
 
-pub fn load_config() -> Result<Config, ConfigError> {
-    Config::load(|name| spin_sdk::variables::get(name).ok())
+pub fn config() -> Config {
+    Config::new(|name| spin_sdk::variables::get(name).ok())
 }

@@ -12,35 +12,35 @@ use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 
 pub fn register(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let client = incoming.client(config);
-    let by_cookie = incoming.browser(config).wants_cookies;
-    let mut redis = Redis::new(&config.redis_url);
+    let client = incoming.client(config)?;
+    let by_cookie = incoming.browser(config)?.wants_cookies;
+    let mut redis = Redis::new(config.redis_url()?);
     service::admit_registration(config, &mut redis, &client)?;
     let body = incoming.json_body()?;
     let request =
-        Registration::parse(&body, config.default_phone_region).map_err(ApiError::Validation)?;
-    let mut store = PgStore::new(&config.db_url);
+        Registration::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
+    let mut store = PgStore::new(config.db_url()?);
     let registered = service::register(config, &mut store, &mut redis, request, &client)?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
-    Ok(Reply::tokens(
+    Reply::tokens(
         config,
         201,
         registered.tokens,
         Some(user),
         by_cookie,
-    ))
+    )
 }
 
 pub fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let client = incoming.client(config);
-    let by_cookie = incoming.browser(config).wants_cookies;
+    let client = incoming.client(config)?;
+    let by_cookie = incoming.browser(config)?.wants_cookies;
     let body = incoming.json_body()?;
     let request =
-        LoginRequest::parse(&body, config.default_phone_region).map_err(ApiError::Validation)?;
-    let mut store = PgStore::new(&config.db_url);
-    let mut redis = Redis::new(&config.redis_url);
+        LoginRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
+    let mut store = PgStore::new(config.db_url()?);
+    let mut redis = Redis::new(config.redis_url()?);
     let tokens = service::login(config, &mut store, &mut redis, request, &client)?;
-    Ok(Reply::tokens(config, 200, tokens, None, by_cookie))
+    Reply::tokens(config, 200, tokens, None, by_cookie)
 }
 
 pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
@@ -49,27 +49,27 @@ pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> 
         None => None,
     };
     let presented = incoming
-        .browser(config)
+        .browser(config)?
         .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
-    let tokens = service::refresh(config, &mut PgStore::new(&config.db_url), &presented.token)?;
-    Ok(Reply::tokens(
+    let tokens = service::refresh(config, &mut PgStore::new(config.db_url()?), &presented.token)?;
+    Reply::tokens(
         config,
         200,
         tokens,
         None,
         presented.answer_by_cookie,
-    ))
+    )
 }
 
 pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let mut redis = Redis::new(&config.redis_url);
+    let mut redis = Redis::new(config.redis_url()?);
     let principal = incoming.authenticate(config, &mut redis)?;
     let clear_cookies =
-        incoming.browser(config).wants_cookies || incoming.presented(config).from_cookie;
+        incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
     let body = incoming.optional_json_body()?;
     let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
     service::logout(
-        &mut PgStore::new(&config.db_url),
+        &mut PgStore::new(config.db_url()?),
         &mut redis,
         &principal,
         all,
@@ -84,18 +84,18 @@ pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 }
 
 pub fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
-    let me = service::me(&mut PgStore::new(&config.db_url), &principal)?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let me = service::me(&mut PgStore::new(config.db_url()?), &principal)?;
     Ok(Reply::json(200, &me).no_store())
 }
 
 pub fn change_password(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
     let body = incoming.json_body()?;
     let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
     service::change_password(
         config,
-        &mut PgStore::new(&config.db_url),
+        &mut PgStore::new(config.db_url()?),
         &principal,
         request,
     )?;

@@ -12,12 +12,12 @@ use crate::edge::redis::Redis;
 use serde_json::json;
 
 pub fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
-    let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region)
+    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let contact = service::add_contact(
         config,
-        &mut PgStore::new(&config.db_url),
+        &mut PgStore::new(config.db_url()?),
         &principal,
         request,
     )?;
@@ -25,7 +25,7 @@ pub fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 }
 
 pub fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
-    service::remove_contact(&mut PgStore::new(&config.db_url), &principal, id)?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    service::remove_contact(&mut PgStore::new(config.db_url()?), &principal, id)?;
     Ok(Reply::no_content())
 }

@@ -99,11 +99,11 @@ impl Incoming {
         web::cookie(self.header("cookie"), name)
     }
 
-    pub fn client(&self, config: &Config) -> ClientInfo {
-        client_info(
+    pub fn client(&self, config: &Config) -> Result<ClientInfo, ApiError> {
+        Ok(client_info(
             |name| self.header(name).map(str::to_string),
-            config.trusted_proxy,
-        )
+            config.trusted_proxy()?,
+        ))
     }
 
     fn body(&self) -> Result<&[u8], ApiError> {
@@ -152,12 +152,16 @@ impl Incoming {
     }
 
     /// What cookie mode decides on (see `core::web::BrowserContext`).
-    pub fn browser(&self, config: &Config) -> BrowserContext<'_> {
+    pub fn browser(&self, config: &Config) -> Result<BrowserContext<'_>, ApiError> {
+        let asked = self
+            .header("x-auth-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("cookie"));
+        Ok(self.browser_context(asked || config.cookie_mode()?))
+    }
+
+    fn browser_context(&self, wants_cookies: bool) -> BrowserContext<'_> {
         BrowserContext {
-            wants_cookies: config.cookie_mode
-                || self
-                    .header("x-auth-mode")
-                    .is_some_and(|m| m.eq_ignore_ascii_case("cookie")),
+            wants_cookies,
             state_changing: web::is_state_changing(&self.method),
             csrf_header: self.header(web::CSRF_HEADER),
             csrf_cookie: self.cookie(web::CSRF_COOKIE),
@@ -165,7 +169,7 @@ impl Incoming {
     }
 
     /// The access token from `Authorization: Bearer`, else from its cookie.
-    pub fn presented(&self, config: &Config) -> Presented<'_> {
+    pub fn presented(&self) -> Presented<'_> {
         let bearer = self.header("authorization").and_then(|h| {
             let (scheme, token) = h.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -173,7 +177,9 @@ impl Incoming {
         Presented {
             token: bearer.or_else(|| self.cookie(web::ACCESS_COOKIE)),
             from_cookie: bearer.is_none(),
-            browser: self.browser(config),
+            // The guard only checks CSRF, which cookie mode does not change:
+            // checking a token reads no `cookie_mode`.
+            browser: self.browser_context(false),
         }
     }
 
@@ -183,6 +189,6 @@ impl Incoming {
         config: &Config,
         redis: &mut Redis<'_>,
     ) -> Result<Principal, ApiError> {
-        guard::authenticate(config, &self.presented(config), redis)
+        guard::authenticate(config, &self.presented(), redis)
     }
 }

@@ -5,5 +5,5 @@ use crate::core::config::Config;
 use crate::core::problem::ApiError;
 
 pub fn jwks(config: &Config) -> Result<Reply, ApiError> {
-    Ok(Reply::json(200, &config.keys.jwks()).header("cache-control", "public, max-age=300"))
+    Ok(Reply::json(200, &config.keys()?.jwks()).header("cache-control", "public, max-age=300"))
 }

@@ -1,6 +1,6 @@
-//! The HTTP entry point: find the route (404, 405 and liveness need no
-//! configuration), read the configuration, let the route's handler answer,
-//! and add what every answer carries (CORS, `nosniff`). Every error leaves as
+//! The HTTP entry point: find the route (404 and 405 read no setting), let
+//! the route's handler answer (reading the settings it needs), and add what
+//! every answer carries (CORS, `nosniff`). Every error leaves as
 //! `application/problem+json`.
 
 mod auth;
@@ -14,10 +14,10 @@ mod routes;
 mod sessions;
 mod users;
 
-use crate::core::config::{Config, ConfigError};
+use crate::core::config::Config;
 use crate::core::problem::ApiError;
 use crate::core::web;
-use crate::edge::variables::load_config;
+use crate::edge::variables;
 use futures::SinkExt;
 use incoming::Incoming;
 use reply::Reply;
@@ -31,8 +31,13 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let (method, path) = (incoming.method.clone(), incoming.path.clone());
     let origin = incoming.header("origin").map(str::to_string);
 
-    let mut config: Option<Result<Config, ConfigError>> = None;
-    let mut reply = answer(&incoming, &path, &mut config).unwrap_or_else(|e| Reply::problem(&e));
+    let config = variables::config();
+    let mut reply = answer(&incoming, &path, &config).unwrap_or_else(|e| {
+        if let ApiError::Misconfigured(e) = &e {
+            eprintln!("configuration error: {e}");
+        }
+        Reply::problem(&e)
+    });
     if reply.status >= 500 {
         eprintln!("{method} {path}: answered {}", reply.status);
     }
@@ -41,8 +46,8 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     }
     if let Some(origin) = origin.as_deref() {
         // CORS on every answer to a listed origin, errors included.
-        if let Ok(config) = config.get_or_insert_with(load_config) {
-            for (name, value) in web::cors_headers(Some(origin), &config.cors_allowed_origins) {
+        if let Ok(allowed) = config.cors_allowed_origins() {
+            for (name, value) in web::cors_headers(Some(origin), allowed) {
                 reply = reply.header(name, value);
             }
         }
@@ -54,19 +59,14 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     .await;
 }
 
-/// Route, method, configuration, handler — each only when the step before
-/// allows it. `config` keeps what was read, for the CORS headers.
-fn answer(
-    incoming: &Incoming,
-    path: &str,
-    config: &mut Option<Result<Config, ConfigError>>,
-) -> Result<Reply, ApiError> {
+/// Route, method, handler — each only when the step before allows it. No
+/// setting is read before a handler (or a CORS preflight) needs it.
+fn answer(incoming: &Incoming, path: &str, config: &Config) -> Result<Reply, ApiError> {
     let route = Route::find(path)?;
     let allowed = route.allowed_methods();
     if incoming.method == "OPTIONS" {
-        let origin = incoming.header("origin").map(str::to_string);
-        let listed = match (origin, config.get_or_insert_with(load_config)) {
-            (Some(origin), Ok(config)) => config.cors_allowed_origins.contains(&origin),
+        let listed = match (incoming.header("origin"), config.cors_allowed_origins()) {
+            (Some(origin), Ok(allowed)) => allowed.iter().any(|a| a == origin),
             _ => false,
         };
         return Ok(options(allowed, listed));
@@ -74,16 +74,7 @@ fn answer(
     if !allowed.contains(&incoming.method.as_str()) {
         return Err(ApiError::MethodNotAllowed { allow: allowed });
     }
-    if !route.needs_config() {
-        return route.handle(incoming, None);
-    }
-    match config.get_or_insert_with(load_config) {
-        Ok(config) => route.handle(incoming, Some(config)),
-        Err(e) => {
-            eprintln!("configuration error: {e}");
-            Err(ApiError::Misconfigured(e.clone()))
-        }
-    }
+    route.handle(incoming, config)
 }
 
 /// `OPTIONS`: the methods of the path (RFC 9110 §9.3.7), and a CORS

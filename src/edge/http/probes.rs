@@ -9,7 +9,6 @@ use crate::core::requests::parse_availability;
 use crate::core::service::{self, Readiness};
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
-use crate::edge::variables::load_config;
 use serde_json::json;
 
 pub fn health() -> Result<Reply, ApiError> {
@@ -18,11 +17,11 @@ pub fn health() -> Result<Reply, ApiError> {
 
 /// 200 when the configuration, PostgreSQL and Redis are all usable, else 503
 /// naming what is not (never an address or a secret).
-pub fn ready() -> Result<Reply, ApiError> {
-    let readiness = match load_config() {
-        Ok(config) => service::readiness(
-            &mut PgStore::new(&config.db_url),
-            &mut Redis::new(&config.redis_url),
+pub fn ready(config: &Config) -> Result<Reply, ApiError> {
+    let readiness = match config.check_all() {
+        Ok(()) => service::readiness(
+            &mut PgStore::new(config.db_url()?),
+            &mut Redis::new(config.redis_url()?),
         ),
         Err(e) => Readiness::misconfigured(e.to_string()),
     };
@@ -35,14 +34,14 @@ pub fn ready() -> Result<Reply, ApiError> {
 }
 
 pub fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let query = parse_availability(&incoming.query, config.default_phone_region)
+    let query = parse_availability(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let available = service::availability(
         config,
-        &mut PgStore::new(&config.db_url),
-        &mut Redis::new(&config.redis_url),
+        &mut PgStore::new(config.db_url()?),
+        &mut Redis::new(config.redis_url()?),
         &query,
-        &incoming.client(config),
+        &incoming.client(config)?,
     )?;
     Ok(Reply::json(200, &json!({"available": available})).no_store())
 }

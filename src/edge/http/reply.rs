@@ -89,7 +89,7 @@ impl Reply {
         tokens: TokenPair,
         user: Option<Value>,
         by_cookie: bool,
-    ) -> Reply {
+    ) -> Result<Reply, ApiError> {
         let mut body = if by_cookie {
             json!({"token_type": tokens.token_type, "expires_in": tokens.expires_in})
         } else {
@@ -104,19 +104,19 @@ impl Reply {
         if by_cookie {
             let mut csrf = [0u8; 32];
             if getrandom::fill(&mut csrf).is_err() {
-                return Reply::problem(&ApiError::Internal);
+                return Err(ApiError::Internal);
             }
             let set = web::token_cookies(
                 &tokens.access_token,
-                config.access_ttl_seconds,
+                config.access_ttl_seconds()?,
                 &tokens.refresh_token,
-                config.refresh_ttl_seconds,
+                config.refresh_ttl_seconds()?,
                 &URL_SAFE_NO_PAD.encode(csrf),
             );
             for cookie in set {
                 reply = reply.header("set-cookie", cookie);
             }
         }
-        reply
+        Ok(reply)
     }
 }

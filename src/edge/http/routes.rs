@@ -94,23 +94,12 @@ impl Route {
         }
     }
 
-    /// Liveness needs no configuration, database or Redis; readiness reports
-    /// a bad configuration itself instead of failing on it.
-    pub fn needs_config(&self) -> bool {
-        !matches!(self, Route::Health | Route::Ready)
-    }
-
-    pub fn handle(self, incoming: &Incoming, config: Option<&Config>) -> Result<Reply, ApiError> {
-        let Some(config) = config else {
-            return match self {
-                Route::Health => probes::health(),
-                Route::Ready => probes::ready(),
-                _ => Err(ApiError::Internal),
-            };
-        };
+    /// The handler's answer. Each reads the settings it needs, when it needs
+    /// them: liveness none, readiness all (and reports a bad one itself).
+    pub fn handle(self, incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
         match self {
             Route::Health => probes::health(),
-            Route::Ready => probes::ready(),
+            Route::Ready => probes::ready(config),
             Route::Availability => probes::availability(incoming, config),
             Route::Roles => roles::list(incoming, config),
             Route::Jwks => keys::jwks(config),

@@ -10,13 +10,13 @@ use crate::edge::redis::Redis;
 use serde_json::json;
 
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
-    let sessions = service::list_sessions(&mut PgStore::new(&config.db_url), &principal)?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let sessions = service::list_sessions(&mut PgStore::new(config.db_url()?), &principal)?;
     Ok(Reply::json(200, &json!({"sessions": sessions})).no_store())
 }
 
 pub fn revoke(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(&config.redis_url))?;
-    service::revoke_session(&mut PgStore::new(&config.db_url), &principal, id)?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    service::revoke_session(&mut PgStore::new(config.db_url()?), &principal, id)?;
     Ok(Reply::no_content())
 }
