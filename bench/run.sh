@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Benchmark: the built component in a release build of the test host, against
-# throwaway PostgreSQL and Redis; prints req/s and latency percentiles for
-# register, login, refresh, me and a rejected request, plus the .wasm size and
-# the host's peak memory.
+# The benchmark (not part of the test command). On throwaway PostgreSQL and
+# Redis it serves the pre-initialized component (./build.sh) with real Spin
+# (`spin` on PATH, else ../shared/spin's 4.x) and with a release build of the
+# test host, and prints, for each: one table at concurrency 1, 16 and 64 —
+# register, login, login by phone, refresh (each client its own rotation
+# chain), /me, logout, /health and a 404: req/s, p50/p90/p99 latency,
+# errors, server RSS. Then the same after seeding 10,000 users and 100,000
+# ended sessions; the native floor of refresh and /me (their PostgreSQL and
+# Redis calls from a native client); bcrypt natively; and login at bcrypt
+# cost 12 against its ceiling. bcrypt cost 4 unless said otherwise.
 #
-#   bench/run.sh [bcrypt_cost=12] [users=100] [concurrency=4]
+#   bench/run.sh            the whole run (about 15 minutes)
+#   BENCH_LEVELS="16" bench/run.sh    only the given concurrencies
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-COST=${1:-12}
-USERS=${2:-100}
-CONCURRENCY=${3:-4}
+LEVELS=${BENCH_LEVELS:-1 16 64}
 
 tests/support/install.sh
 # shellcheck source=../tests/support/servers.sh
@@ -18,15 +23,78 @@ trap stop_servers EXIT
 
 ./build.sh
 cargo build --quiet --release -p spin-test-host -p auth-bench
+spin=$(default_spin)
+[ -n "$spin" ] || { echo "bench: no Spin (neither on PATH nor in ../shared/spin)" >&2; exit 1; }
+bench=target/release/auth-bench
+host=target/release/spin-test-host
+
 start_servers
-use_servers "$(create_database auth_bench "$(random_secret)")" "$COST"
-# Every virtual user calls from 127.0.0.1: lift the per-IP rate limits, or
-# the benchmark measures 429s.
+DB_URL=$(create_database auth_bench "$(random_secret)")
+ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_bench?}
+use_servers "$DB_URL" 4
+# Every client calls from 127.0.0.1: lift the per-IP limits, or the
+# benchmark measures 429s.
 export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000000
 export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000000
 export SPIN_VARIABLE_AVAILABILITY_RATE_LIMIT_PER_IP=1000000000
-start_host target/release/spin-test-host
 
-echo "bcrypt cost $COST; component $(stat -c %s target/auth-service.wasm) bytes; $(nproc) cores"
-target/release/auth-bench "$HOST_URL" "$USERS" "$CONCURRENCY"
-echo "test host peak RSS: $(grep VmHWM "/proc/$HOST_PID/status" | awk '{print $2, $3}')"
+echo "# auth-service benchmark"
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with local changes)'); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, servers and host on the same machine"
+echo "$("$spin" --version | head -n 1); test host: wasmtime $(grep -A1 '^name = "wasmtime"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
+echo "component: target/auth-service.wasm, $(stat -c %s target/auth-service.wasm) bytes (pre-initialized; $(stat -c %s target/wasm32-wasip2/release/auth_service.wasm) before)"
+echo "PostgreSQL $(psql "$PG_ADMIN_URL" -XtAc 'SHOW server_version'), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2)"
+
+serve_with() {
+  if [ "$1" = spin ]; then start_spin "$spin"; else start_host "$host"; fi
+}
+
+tables() {
+  for kind in spin test-host; do
+    echo
+    echo "### $1, served by $([ "$kind" = spin ] && "$spin" --version | head -n 1 || echo 'the test host (release)'), bcrypt cost 4"
+    serve_with "$kind"
+    # shellcheck disable=SC2086
+    "$bench" table "$HOST_URL" "$HOST_PID" $LEVELS
+    stop_host
+  done
+}
+
+tables "fresh database"
+
+echo
+echo "seeding 10,000 users and 100,000 ended sessions…"
+psql "$ADMIN_URL" -X -q -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO accounts.users (id, password_hash)
+  SELECT gen_random_uuid(), '$2b$04$' || repeat('x', 53) FROM generate_series(1, 10000);
+INSERT INTO accounts.contacts (user_id, contact_type, value)
+  SELECT id, 'second_login', 'seeded' || row_number() OVER () FROM accounts.users
+  WHERE password_hash = '$2b$04$' || repeat('x', 53);
+INSERT INTO accounts.contacts (user_id, contact_type, value)
+  SELECT id, 'phone', '+7999' || lpad((row_number() OVER ())::text, 7, '0') FROM accounts.users
+  WHERE password_hash = '$2b$04$' || repeat('x', 53);
+INSERT INTO auth.sessions (user_id, created_at, expires_at, revoked_at, revoked_reason)
+  SELECT u.id, now() - interval '2 days', now() + interval '28 days',
+         now() - random() * interval '1 day', 'logout'
+  FROM accounts.users u CROSS JOIN generate_series(1, 10) s
+  WHERE u.password_hash = '$2b$04$' || repeat('x', 53);
+ANALYZE;
+SQL
+echo "$(psql "$ADMIN_URL" -XtAc 'SELECT count(*) FROM accounts.users') users, $(psql "$ADMIN_URL" -XtAc 'SELECT count(*) FROM auth.sessions WHERE revoked_at IS NOT NULL') ended sessions"
+tables "10,000 users and 100,000 ended sessions"
+
+echo
+echo "### native floor: the PostgreSQL and Redis calls of /me and refresh, no HTTP, no WebAssembly"
+serve_with spin
+"$bench" floor "$HOST_URL" "$DB_URL" "$REDIS_URL" 16 3000
+stop_host
+
+echo
+echo "### bcrypt"
+"$bench" bcrypt 4 200
+"$bench" bcrypt 12 8
+echo
+echo "### login at bcrypt cost 12, served by $("$spin" --version | head -n 1)"
+SPIN_VARIABLE_BCRYPT_COST=12 serve_with spin
+"$bench" login "$HOST_URL" 16 96
+stop_host

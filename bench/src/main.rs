@@ -1,12 +1,33 @@
-//! Prints latency and throughput figures for the main flows of a running auth
-//! service: register, login, refresh, me. Bounded: a fixed number of requests
-//! to one loopback address, then it stops.
+//! Load figures for a running auth service, and the floors to read them
+//! against. Driven by bench/run.sh, which starts the servers and the hosts.
 //!
-//!     auth-bench http://127.0.0.1:3000 [users] [concurrency]
+//!     auth-bench table <base_url> <server_pid> [concurrency…]
+//!         register, login, login by phone, refresh (each client its own
+//!         rotation chain), /me, logout, /health and a 404, at each
+//!         concurrency: req/s, p50/p90/p99, errors, server RSS.
+//!     auth-bench login <base_url> <concurrency> <requests>
+//!         login alone (for the bcrypt-bound run at a high cost).
+//!     auth-bench bcrypt <cost> <hashes>
+//!         seconds per bcrypt verification, natively.
+//!     auth-bench floor <base_url> <db_url> <redis_url> <concurrency> <requests>
+//!         the database and Redis calls of refresh and /me made by a native
+//!         client (no HTTP, no WebAssembly): what the component cannot beat.
+//!
+//! Every request goes to one loopback address; every run is bounded.
 
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "benchmark password";
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
 
 struct Client {
     base: String,
@@ -14,145 +35,403 @@ struct Client {
 }
 
 impl Client {
+    fn new(base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            agent: agent(),
+        }
+    }
+
     fn post(&self, path: &str, body: &Value, bearer: Option<&str>) -> (u16, Value) {
         let mut request = self.agent.post(format!("{}{path}", self.base));
         if let Some(token) = bearer {
             request = request.header("authorization", &format!("Bearer {token}"));
         }
-        let mut response = request.send_json(body).expect("the service answers");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.body_mut().read_json().unwrap_or(Value::Null),
-        )
+        match request.send_json(body) {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                (status, response.body_mut().read_json().unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
     }
 
-    fn get(&self, path: &str, bearer: &str) -> u16 {
-        let response = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("authorization", &format!("Bearer {bearer}"))
-            .call()
-            .expect("the service answers");
-        response.status().as_u16()
+    fn get(&self, path: &str, bearer: Option<&str>) -> u16 {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        match request.call() {
+            Ok(mut response) => {
+                let _ = response.body_mut().read_to_vec();
+                response.status().as_u16()
+            }
+            Err(_) => 0,
+        }
     }
 }
 
-/// Runs `work(i)` for i in 0..count on `concurrency` threads; returns the
-/// latencies and the wall time.
-fn measure<T: Send>(
+/// What one scenario measured.
+struct Figures {
+    requests: usize,
+    errors: usize,
+    wall: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.wall.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let i = ((self.latencies.len() as f64 * p) as usize).min(self.latencies.len() - 1);
+        self.latencies[i].as_secs_f64() * 1000.0
+    }
+}
+
+/// Runs `count` requests on `concurrency` threads; thread `t` makes its
+/// requests with its own state from `setup(t)`. `work` answers whether the
+/// request got what it should.
+fn measure<S: Send>(
     count: usize,
     concurrency: usize,
-    work: impl Fn(usize) -> T + Sync,
-) -> (Vec<Duration>, Duration, Vec<T>) {
-    let next = Mutex::new(0usize);
-    let results = Mutex::new(Vec::with_capacity(count));
+    setup: impl Fn(usize) -> S + Sync,
+    work: impl Fn(&mut S, usize) -> bool + Sync,
+) -> Figures {
+    let next = AtomicUsize::new(0);
+    let errors = AtomicUsize::new(0);
+    let latencies = Mutex::new(Vec::with_capacity(count));
+    let states: Vec<Mutex<S>> = (0..concurrency).map(|t| Mutex::new(setup(t))).collect();
     let started = Instant::now();
     std::thread::scope(|scope| {
-        for _ in 0..concurrency {
-            scope.spawn(|| loop {
-                let i = {
-                    let mut n = next.lock().unwrap();
-                    if *n >= count {
-                        return;
+        for state in &states {
+            let (next, errors, latencies, work) = (&next, &errors, &latencies, &work);
+            scope.spawn(move || {
+                let mut state = state.lock().unwrap();
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
                     }
-                    *n += 1;
-                    *n - 1
-                };
-                let t = Instant::now();
-                let out = work(i);
-                results.lock().unwrap().push((i, t.elapsed(), out));
+                    let t = Instant::now();
+                    if !work(&mut state, i) {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    mine.push(t.elapsed());
+                }
+                latencies.lock().unwrap().extend(mine);
             });
         }
     });
     let wall = started.elapsed();
-    let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|(i, _, _)| *i);
-    let latencies = results.iter().map(|(_, d, _)| *d).collect();
-    (
-        latencies,
-        wall,
-        results.into_iter().map(|(_, _, o)| o).collect(),
-    )
-}
-
-fn report(name: &str, mut latencies: Vec<Duration>, wall: Duration) {
+    let mut latencies = latencies.into_inner().unwrap();
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    Figures {
+        requests: count,
+        errors: errors.into_inner(),
+        wall,
+        latencies,
+    }
+}
+
+/// Resident memory of a process and all its descendants, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    fn tree(pid: u32, out: &mut Vec<u32>) {
+        out.push(pid);
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                    tree(child, out);
+                }
+            }
+        }
+    }
+    let mut pids = Vec::new();
+    tree(pid, &mut pids);
+    let kib: u64 = pids
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .sum();
+    kib as f64 / 1024.0
+}
+
+fn print_header() {
     println!(
-        "{name:<10} n={:<5} {:>8.1} req/s   p50 {:>7.1} ms   p95 {:>7.1} ms   p99 {:>7.1} ms   max {:>7.1} ms",
-        latencies.len(),
-        latencies.len() as f64 / wall.as_secs_f64(),
-        ms(pct(0.50)),
-        ms(pct(0.95)),
-        ms(pct(0.99)),
-        ms(*latencies.last().unwrap()),
+        "| {:<14} | {:>4} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} |",
+        "scenario", "c", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MiB"
+    );
+    println!("|{:-<16}|{:->6}|{:->11}|{:->10}|{:->10}|{:->10}|{:->8}|{:->10}|", "", "", "", "", "", "", "", "");
+}
+
+fn print_row(name: &str, concurrency: usize, f: &Figures, rss: f64) {
+    println!(
+        "| {:<14} | {:>4} | {:>9.0} | {:>8.2} | {:>8.2} | {:>8.2} | {:>6} | {:>8.0} |",
+        name,
+        concurrency,
+        f.rate(),
+        f.percentile(0.50),
+        f.percentile(0.90),
+        f.percentile(0.99),
+        f.errors,
+        rss
     );
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let base = args
-        .next()
-        .unwrap_or_else(|| "http://127.0.0.1:3000".into());
-    let users: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let client = Client { base, agent };
-    let run = std::process::id();
-    println!(
-        "{users} users, {concurrency} concurrent clients, against {}",
-        client.base
-    );
+/// A user of the benchmark: its login, phone and a run-unique number.
+fn login_of(run: u64, i: usize) -> String {
+    format!("bench{run}u{i}")
+}
 
-    let (lat, wall, tokens) = measure(users, concurrency, |i| {
+fn phone_of(run: u64, i: usize) -> String {
+    // +7 913 …: a valid Russian mobile range, unique per (run, i).
+    format!("+7913{:07}", (run as usize * 100_003 + i) % 10_000_000)
+}
+
+fn table(base: &str, server_pid: u32, levels: &[usize]) {
+    let run = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 100_000) as u64;
+    print_header();
+    let mut users = 0usize;
+    for &c in levels {
+        let client = |_: usize| Client::new(base);
+        // Register: fresh users, one bcrypt hash each.
+        let first = users;
+        let registered = 600.max(c * 20);
+        let f = measure(registered, c, client, |cl, i| {
+            let n = first + i;
+            let body = json!({
+                "second_login": login_of(run, n),
+                "phone": phone_of(run, n),
+                "password": PASSWORD,
+                "group_names": ["customer"],
+                "interface": "customer_app",
+            });
+            cl.post("/api/v1/auth/register", &body, None).0 == 201
+        });
+        users += registered;
+        print_row("register", c, &f, rss_mib(server_pid));
+
+        let logins = 600.max(c * 20);
+        let f = measure(logins, c, client, |cl, i| {
+            let body = json!({"login": login_of(run, first + i % registered), "password": PASSWORD});
+            cl.post("/api/v1/auth/login", &body, None).0 == 200
+        });
+        print_row("login", c, &f, rss_mib(server_pid));
+
+        let f = measure(logins, c, client, |cl, i| {
+            // As a person types it: spaces and dashes, parsed by the component.
+            let phone = phone_of(run, first + i % registered);
+            let typed = format!("{} {} {}-{}", &phone[..2], &phone[2..5], &phone[5..8], &phone[8..]);
+            let body = json!({"login": typed, "password": PASSWORD});
+            cl.post("/api/v1/auth/login", &body, None).0 == 200
+        });
+        print_row("login by phone", c, &f, rss_mib(server_pid));
+
+        // Each client signs in once, then rotates its own chain.
+        let signed_in = |t: usize| {
+            let cl = Client::new(base);
+            let body = json!({"login": login_of(run, first + t % registered), "password": PASSWORD});
+            let (status, pair) = cl.post("/api/v1/auth/login", &body, None);
+            assert_eq!(status, 200, "login for the chain: {pair}");
+            let access = pair["access_token"].as_str().unwrap().to_string();
+            let refresh = pair["refresh_token"].as_str().unwrap().to_string();
+            (cl, access, refresh)
+        };
+        let f = measure(3000, c, signed_in, |(cl, _, refresh), _| {
+            let (status, pair) = cl.post(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": refresh}),
+                None,
+            );
+            match pair["refresh_token"].as_str() {
+                Some(next) if status == 200 => {
+                    *refresh = next.to_string();
+                    true
+                }
+                _ => false,
+            }
+        });
+        print_row("refresh", c, &f, rss_mib(server_pid));
+
+        let f = measure(5000, c, signed_in, |(cl, access, _), _| {
+            cl.get("/api/v1/auth/me", Some(access)) == 200
+        });
+        print_row("me", c, &f, rss_mib(server_pid));
+
+        // Logout: every request ends a session opened for it beforehand.
+        let sessions: Vec<String> = {
+            let opened = Mutex::new(Vec::new());
+            measure(logins, c.min(16), client, |cl, i| {
+                let body = json!({"login": login_of(run, first + i % registered), "password": PASSWORD});
+                let (status, pair) = cl.post("/api/v1/auth/login", &body, None);
+                if let Some(token) = pair["access_token"].as_str() {
+                    opened.lock().unwrap().push(token.to_string());
+                }
+                status == 200
+            });
+            opened.into_inner().unwrap()
+        };
+        let f = measure(sessions.len(), c, client, |cl, i| {
+            cl.post("/api/v1/auth/logout", &json!({}), Some(&sessions[i])).0 == 204
+        });
+        print_row("logout", c, &f, rss_mib(server_pid));
+
+        let f = measure(5000, c, client, |cl, _| cl.get("/api/v1/auth/health", None) == 200);
+        print_row("health", c, &f, rss_mib(server_pid));
+
+        let f = measure(5000, c, client, |cl, _| cl.get("/api/v1/nothing-here", None) == 404);
+        print_row("404", c, &f, rss_mib(server_pid));
+    }
+}
+
+fn login_only(base: &str, concurrency: usize, requests: usize) {
+    let run_id = std::process::id();
+    let cl = Client::new(base);
+    let login = format!("bench{run_id}ceiling");
+    let body = json!({
+        "second_login": login,
+        "phone": format!("+7913{:07}", run_id % 10_000_000),
+        "password": PASSWORD,
+        "group_names": ["customer"],
+        "interface": "customer_app",
+    });
+    let (status, reply) = cl.post("/api/v1/auth/register", &body, None);
+    assert_eq!(status, 201, "register: {reply}");
+    print_header();
+    for c in [1, concurrency] {
+        let n = if c == 1 { requests / 4 } else { requests };
+        let f = measure(n.max(4), c, |_| Client::new(base), |cl, _| {
+            let body = json!({"login": login, "password": PASSWORD});
+            cl.post("/api/v1/auth/login", &body, None).0 == 200
+        });
+        print_row("login", c, &f, 0.0);
+    }
+}
+
+fn bcrypt_native(cost: u32, hashes: usize) {
+    let hash = bcrypt::hash(PASSWORD, cost).unwrap();
+    let started = Instant::now();
+    for _ in 0..hashes {
+        assert!(bcrypt::verify(PASSWORD, &hash).unwrap());
+    }
+    let per_hash = started.elapsed().as_secs_f64() / hashes as f64;
+    println!("bcrypt cost {cost}, native: {:.1} ms per verification", per_hash * 1000.0);
+}
+
+/// The PostgreSQL and Redis calls of refresh and /me, natively, through a
+/// connection per client (Spin pools PostgreSQL) and a new Redis connection
+/// per request (Spin has no Redis pool), statements prepared afresh each time.
+fn floor(base: &str, db_url: &str, redis_url: &str, concurrency: usize, requests: usize) {
+    use sha2::{Digest, Sha256};
+    let signed_in = |t: usize| {
+        let cl = Client::new(base);
+        let login = format!("bench{}floor{t}", std::process::id());
         let body = json!({
-            "second_login": format!("bench.{run}.{i}"),
-            "phone": format!("+7913{:07}", (run as usize * 1000 + i) % 10_000_000),
-            "password": "benchmark password",
+            "second_login": login,
+            "phone": format!("+7914{:07}", (std::process::id() as usize * 101 + t) % 10_000_000),
+            "password": PASSWORD,
             "group_names": ["customer"],
             "interface": "customer_app",
         });
-        let (status, body) = client.post("/api/v1/auth/register", &body, None);
-        assert_eq!(status, 201, "register: {body}");
-        body["refresh_token"].as_str().unwrap().to_string()
-    });
-    report("register", lat, wall);
-
-    let (lat, wall, pairs) = measure(users, concurrency, |i| {
-        let body = json!({"login": format!("bench.{run}.{i}"), "password": "benchmark password"});
-        let (status, body) = client.post("/api/v1/auth/login", &body, None);
-        assert_eq!(status, 200, "login: {body}");
-        body["access_token"].as_str().unwrap().to_string()
-    });
-    report("login", lat, wall);
-
-    let (lat, wall, _) = measure(users, concurrency, |i| {
-        let (status, body) = client.post(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": tokens[i]}),
-            None,
+        let (status, pair) = cl.post("/api/v1/auth/register", &body, None);
+        assert_eq!(status, 201, "register: {pair}");
+        let claims = claims(pair["access_token"].as_str().unwrap());
+        let db = postgres::Client::connect(db_url, postgres::NoTls).unwrap();
+        (
+            db,
+            claims["sub"].as_str().unwrap().to_string(),
+            claims["sid"].as_str().unwrap().to_string(),
+            claims["jti"].as_str().unwrap().to_string(),
+            pair["refresh_token"].as_str().unwrap().to_string(),
+        )
+    };
+    print_header();
+    let f = measure(requests, concurrency, signed_in, |(db, user, session, jti, _), _| {
+        let mut redis = match redis::Client::open(redis_url).and_then(|c| c.get_connection()) {
+            Ok(r) => r,
+            Err(_) => return false,
+        };
+        let standing: i64 = redis::cmd("EVAL")
+            .arg("if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return 1 end return 0")
+            .arg(3)
+            .arg("auth:ended-sessions-mirrored")
+            .arg(format!("auth:revoked-jti:{jti}"))
+            .arg(format!("auth:ended-session:{session}"))
+            .query(&mut redis)
+            .unwrap_or(-1);
+        let me = db.query(
+            "SELECT auth.me($1::text::uuid, $2::text::uuid)",
+            &[&user.as_str(), &session.as_str()],
         );
-        assert_eq!(status, 200, "refresh: {body}");
+        standing >= 0 && me.is_ok()
     });
-    report("refresh", lat, wall);
+    print_row("me (floor)", concurrency, &f, 0.0);
+    let f = measure(requests, concurrency, signed_in, |(db, _, _, _, refresh), _| {
+        let mut next = [0u8; 32];
+        getrandom::fill(&mut next).unwrap();
+        use base64::Engine;
+        let next = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(next);
+        let ok = db.batch_execute("BEGIN").is_ok()
+            && db
+                .query(
+                    "SELECT auth.rotate_refresh_token($1, $2, $3)",
+                    &[
+                        &Sha256::digest(refresh.as_bytes()).to_vec(),
+                        &Sha256::digest(next.as_bytes()).to_vec(),
+                        &10i32,
+                    ],
+                )
+                .is_ok()
+            && db.query("SELECT auth.sessions_ended_now()", &[]).is_ok()
+            && db.batch_execute("COMMIT").is_ok();
+        *refresh = next;
+        ok
+    });
+    print_row("refresh (floor)", concurrency, &f, 0.0);
+}
 
-    let (lat, wall, _) = measure(users * 5, concurrency, |i| {
-        assert_eq!(client.get("/api/v1/auth/me", &pairs[i % users]), 200);
-    });
-    report("me", lat, wall);
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
 
-    let (lat, wall, _) = measure(users * 5, concurrency, |_| {
-        let (status, _) = client.post(
-            "/api/v1/auth/login",
-            &json!({"login": "", "password": ""}),
-            None,
-        );
-        assert_eq!(status, 422);
-    });
-    report("reject", lat, wall);
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: usize| {
+        args.get(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    match args.first().map(String::as_str) {
+        Some("table") => {
+            let levels: Vec<usize> = args[3..].iter().filter_map(|a| a.parse().ok()).collect();
+            let levels = if levels.is_empty() { vec![1, 16, 64] } else { levels };
+            table(&args[1], args[2].parse().expect("server pid"), &levels)
+        }
+        Some("login") => login_only(&args[1], number(2, 16), number(3, 64)),
+        Some("bcrypt") => bcrypt_native(number(1, 12) as u32, number(2, 10)),
+        Some("floor") => floor(&args[1], &args[2], &args[3], number(4, 16), number(5, 3000)),
+        _ => {
+            eprintln!("usage: see the comment at the top of bench/src/main.rs");
+            std::process::exit(2);
+        }
+    }
 }

@@ -1,10 +1,14 @@
 //! The access-token guard of every protected endpoint: a valid JWT, the CSRF
-//! check when the token came from a cookie, and a token not blacklisted at
-//! logout. (That its session is still active is checked by the endpoint's own
-//! stored function, in the same database call as its work.)
+//! check when the token came from a cookie, then one Redis round trip — the
+//! token not blacklisted at logout and its session not ended. Every session
+//! that ends is mirrored in Redis before its transaction commits (see
+//! `service::ending_sessions`), so checking a token needs no PostgreSQL;
+//! only after Redis lost its data are the recently ended sessions copied
+//! back from PostgreSQL first. Redis unreachable: 503, never open.
+//! (Endpoints that call the database check the session there too.)
 
 use crate::core::config::Config;
-use crate::core::ports::Revocations;
+use crate::core::ports::{CacheError, Revocations, Standing, Store};
 use crate::core::problem::ApiError;
 use crate::core::tokens::verify_access_token;
 use crate::core::web::BrowserContext;
@@ -51,6 +55,7 @@ pub fn authenticate(
     config: &Config,
     presented: &Presented<'_>,
     revocations: &mut impl Revocations,
+    store: &mut impl Store,
 ) -> Result<Principal, ApiError> {
     let token = presented.token.ok_or(ApiError::Unauthenticated)?;
     let claims = verify_access_token(
@@ -61,16 +66,27 @@ pub fn authenticate(
     )
     .map_err(|_| ApiError::InvalidToken)?;
     presented.browser.check_csrf(presented.from_cookie)?;
-    // Fail closed: if Redis cannot say, nobody gets in.
-    match revocations.is_revoked(&claims.jti) {
-        Ok(false) => {}
-        Ok(true) => return Err(ApiError::InvalidToken),
-        Err(e) => return Err(e.into()),
+    let standing = match revocations.standing(&claims.jti, &claims.sid)? {
+        Standing::MirrorMissing => {
+            // Redis restarted empty: copy back every session ended within
+            // one access-token lifetime, then ask again.
+            let ttl = config.access_ttl_seconds()?;
+            let ended = store.recently_ended_sessions(ttl)?;
+            revocations.restore(&ended, u64::from(ttl))?;
+            revocations.standing(&claims.jti, &claims.sid)?
+        }
+        known => known,
+    };
+    match standing {
+        Standing::Good => Ok(Principal {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            jti: claims.jti,
+            exp: claims.exp,
+        }),
+        Standing::Revoked => Err(ApiError::InvalidToken),
+        Standing::MirrorMissing => {
+            Err(CacheError::Failed("the mirror of ended sessions went missing again".into()).into())
+        }
     }
-    Ok(Principal {
-        user_id: claims.sub,
-        session_id: claims.sid,
-        jti: claims.jti,
-        exp: claims.exp,
-    })
 }

@@ -2,6 +2,7 @@
 //! `src/edge` implement them over PostgreSQL stored functions and Redis.
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
+use crate::core::config::ConfigError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -13,6 +14,8 @@ use serde_json::{Map, Value};
 pub enum StoreError {
     /// The database cannot be reached.
     Unavailable,
+    /// Its setting (`db_url`) is missing or bad.
+    Misconfigured(ConfigError),
     /// Anything else; the message is for the log, never for the client.
     Failed(String),
 }
@@ -315,6 +318,17 @@ pub struct Caller<'a> {
 }
 
 pub trait Store {
+    /// Starts a transaction on this store's connection: what follows commits
+    /// together or not at all.
+    fn begin(&mut self) -> Result<(), StoreError>;
+    fn commit(&mut self) -> Result<(), StoreError>;
+    /// Best effort: a transaction that is not committed leaves nothing.
+    fn rollback(&mut self);
+    /// The sessions the current transaction has ended so far.
+    fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The sessions ended within the last `within_seconds`.
+    fn recently_ended_sessions(&mut self, within_seconds: u32)
+        -> Result<Vec<String>, StoreError>;
     /// Adds a contact after a password check (`checked_password_hash` must
     /// still be the user's).
     fn add_contact(
@@ -413,6 +427,8 @@ pub trait Store {
 pub enum CacheError {
     /// No connection (refused, not allowed, timed out).
     Unreachable(String),
+    /// Its setting (`redis_url`) is missing or bad.
+    Misconfigured(ConfigError),
     /// Connected, but the command failed or answered something unexpected.
     Failed(String),
 }
@@ -422,15 +438,36 @@ impl std::fmt::Display for CacheError {
         match self {
             CacheError::Unreachable(m) => write!(f, "Redis unreachable: {m}"),
             CacheError::Failed(m) => write!(f, "Redis command failed: {m}"),
+            CacheError::Misconfigured(e) => write!(f, "Redis not configured: {e}"),
         }
     }
 }
 
-/// The access-token blacklist (Redis).
+/// Where an access token stands, as far as Redis knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Neither the token is blacklisted nor its session ended.
+    Good,
+    Revoked,
+    /// Redis has lost the mirror (restarted empty): it cannot say until the
+    /// ended sessions are copied back from PostgreSQL.
+    MirrorMissing,
+}
+
+/// The access-token blacklist and the mirror of ended sessions (Redis):
+/// everything checking an access token needs, in one round trip.
 pub trait Revocations {
-    fn is_revoked(&mut self, jti: &str) -> Result<bool, CacheError>;
-    /// Blacklists `jti` for `ttl_seconds` (the token's remaining lifetime).
-    fn revoke(&mut self, jti: &str, ttl_seconds: u64) -> Result<(), CacheError>;
+    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError>;
+    /// Marks the sessions ended (and the token `jti` blacklisted) for
+    /// `ttl_seconds`, one access-token lifetime.
+    fn mirror(
+        &mut self,
+        ended_sessions: &[String],
+        blacklisted_jti: Option<&str>,
+        ttl_seconds: u64,
+    ) -> Result<(), CacheError>;
+    /// Copies back every recently ended session and marks the mirror whole.
+    fn restore(&mut self, ended_sessions: &[String], ttl_seconds: u64) -> Result<(), CacheError>;
 }
 
 /// Where events are announced once they are committed.

@@ -219,6 +219,9 @@ impl ApiError {
 /// everything that needs it fails closed.
 impl From<CacheError> for ApiError {
     fn from(e: CacheError) -> ApiError {
+        if let CacheError::Misconfigured(e) = e {
+            return ApiError::Misconfigured(e);
+        }
         eprintln!("{e}");
         ApiError::Unavailable {
             dependency: "redis",
@@ -233,6 +236,7 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable => ApiError::Unavailable {
                 dependency: "database",
             },
+            StoreError::Misconfigured(e) => ApiError::Misconfigured(e),
             StoreError::Failed(_) => ApiError::Internal,
         }
     }

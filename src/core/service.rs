@@ -9,7 +9,7 @@ use crate::core::ports::{
     Caller, ClientInfo, ContactAdded, ContactRemoved, EventMessage, Events, GrantableRoles,
     InterfaceRoles, NewRegistration, NewSession, NewUser, PageAfter, PasswordChangeOutcome,
     Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation, SessionOutcome, Store,
-    Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
+    StoreError, Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{
@@ -214,13 +214,13 @@ pub fn register(
 pub fn login(
     config: &Config,
     store: &mut impl Store,
-    throttle: &mut impl Throttle,
+    cache: &mut (impl Throttle + Revocations),
     request: LoginRequest,
     client: &ClientInfo,
 ) -> Result<TokenPair, ApiError> {
     let ip = client.ip.as_deref();
     admit(
-        throttle,
+        cache,
         &abuse::login_windows(config.limits()?, &request.attempted, ip),
     )?;
 
@@ -249,7 +249,12 @@ pub fn login(
         max_sessions: config.max_active_sessions()?,
         client,
     };
-    let session = match store.sign_in(user_id, checked_hash, &new_session, config.retention_days()?)? {
+    let retention_days = config.retention_days()?;
+    // A sign-in past max_active_sessions ends the oldest: mirrored first.
+    let outcome = ending_sessions(config, store, cache, None, |store| {
+        store.sign_in(user_id, checked_hash, &new_session, retention_days)
+    })?;
+    let session = match outcome {
         SessionOutcome::Opened(session) => session,
         // Deactivated, or the password changed, while it was checked: as if
         // the password had been wrong.
@@ -257,7 +262,7 @@ pub fn login(
             return Err(ApiError::InvalidCredentials)
         }
     };
-    if let Err(e) = throttle.forgive(&abuse::login_succeeded(&request.attempted, ip)) {
+    if let Err(e) = cache.forgive(&abuse::login_succeeded(&request.attempted, ip)) {
         // The sign-in stands; the counters expire by themselves.
         eprintln!("login counters not cleared: {e}");
     }
@@ -281,12 +286,44 @@ fn caller(principal: &Principal) -> Caller<'_> {
     }
 }
 
+/// Runs `work` in one transaction and, before committing, writes the
+/// sessions it ended (and `blacklisted_jti`) to Redis, where the guard looks.
+/// If Redis cannot take them nothing is committed: the answer is 503 and the
+/// request can be retried — an ended session is never accepted by the guard.
+/// (Redis losing them later is covered by the guard's copy-back.)
+fn ending_sessions<S: Store, T>(
+    config: &Config,
+    store: &mut S,
+    revocations: &mut impl Revocations,
+    blacklisted_jti: Option<&str>,
+    work: impl FnOnce(&mut S) -> Result<T, StoreError>,
+) -> Result<T, ApiError> {
+    let ttl = u64::from(config.access_ttl_seconds()?);
+    store.begin()?;
+    let done = work(store).map_err(ApiError::from).and_then(|value| {
+        let ended = store.sessions_ended_now()?;
+        revocations.mirror(&ended, blacklisted_jti, ttl)?;
+        Ok(value)
+    });
+    match done {
+        Ok(value) => {
+            store.commit()?;
+            Ok(value)
+        }
+        Err(e) => {
+            store.rollback();
+            Err(e)
+        }
+    }
+}
+
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
 /// issued for the same session. Unknown, malformed, expired, revoked and
 /// replayed tokens all get the same 401.
 pub fn refresh(
     config: &Config,
     store: &mut impl Store,
+    revocations: &mut impl Revocations,
     presented: &str,
 ) -> Result<TokenPair, ApiError> {
     // A token of the wrong shape was never issued: no need to ask the database.
@@ -298,11 +335,15 @@ pub fn refresh(
         return Err(ApiError::InvalidRefreshToken);
     }
     let successor = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
-    let rotation = store.rotate_refresh_token(
-        &tokens::hash_refresh_token(presented),
-        &successor.hash,
-        config.refresh_reuse_grace_seconds()?,
-    )?;
+    let grace = config.refresh_reuse_grace_seconds()?;
+    // A replay ends the session: mirrored before the rotation commits.
+    let rotation = ending_sessions(config, store, revocations, None, |store| {
+        store.rotate_refresh_token(
+            &tokens::hash_refresh_token(presented),
+            &successor.hash,
+            grace,
+        )
+    })?;
     match rotation {
         Rotation::Rotated(session) | Rotation::Concurrent(session) => {
             let subject = Subject {
@@ -329,7 +370,9 @@ pub fn list_sessions(store: &mut impl Store, principal: &Principal) -> Result<Va
 }
 
 pub fn revoke_session(
+    config: &Config,
     store: &mut impl Store,
+    revocations: &mut impl Revocations,
     principal: &Principal,
     target: &str,
 ) -> Result<(), ApiError> {
@@ -338,25 +381,30 @@ pub fn revoke_session(
         return Err(ApiError::NotFound);
     };
     let target = target.hyphenated().to_string();
-    match store.revoke_session(&caller(principal), &target)? {
+    let outcome = ending_sessions(config, store, revocations, None, |store| {
+        store.revoke_session(&caller(principal), &target)
+    })?;
+    match outcome {
         Revocation::Revoked => Ok(()),
         Revocation::NotFound => Err(ApiError::NotFound),
         Revocation::SessionInactive => Err(ApiError::InvalidToken),
     }
 }
 
-/// Blacklists the access token until it expires, then revokes the session
-/// (or all of the user's). Redis first: if it is down, nothing changes and
-/// the answer is 503.
+/// Revokes the session (or all of the user's) and blacklists the access
+/// token, both in Redis before the database commits: if Redis is down,
+/// nothing changes and the answer is 503.
 pub fn logout(
+    config: &Config,
     store: &mut impl Store,
     revocations: &mut impl Revocations,
     principal: &Principal,
     all: bool,
 ) -> Result<(), ApiError> {
-    let remaining = principal.exp().saturating_sub(now_unix()).max(1);
-    revocations.revoke(principal.jti(), remaining)?;
-    if store.logout(&caller(principal), all)? {
+    let logged_out = ending_sessions(config, store, revocations, Some(principal.jti()), |store| {
+        store.logout(&caller(principal), all)
+    })?;
+    if logged_out {
         Ok(())
     } else {
         Err(ApiError::InvalidToken)
@@ -366,6 +414,7 @@ pub fn logout(
 pub fn change_password(
     config: &Config,
     store: &mut impl Store,
+    revocations: &mut impl Revocations,
     principal: &Principal,
     request: PasswordChange,
 ) -> Result<(), ApiError> {
@@ -395,7 +444,11 @@ pub fn change_password(
         )]));
     }
     let hash = passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
-    match store.change_password(&caller(principal), checked_hash, hash.expose())? {
+    // The user's other sessions end: mirrored before the change commits.
+    let outcome = ending_sessions(config, store, revocations, None, |store| {
+        store.change_password(&caller(principal), checked_hash, hash.expose())
+    })?;
+    match outcome {
         PasswordChangeOutcome::Changed => Ok(()),
         PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
         // A racing change won: the password verified above is no longer current.
@@ -650,11 +703,16 @@ pub fn change_user_roles(
 }
 
 pub fn set_user_active(
+    config: &Config,
     store: &mut impl Store,
+    revocations: &mut impl Revocations,
     principal: &Principal,
     target: &str,
     active: bool,
 ) -> Result<Value, ApiError> {
     let target = user_id(target)?;
-    user_changed(store.set_user_active(&caller(principal), &target, active)?)
+    // Deactivation ends every session of the user: mirrored before it commits.
+    user_changed(ending_sessions(config, store, revocations, None, |store| {
+        store.set_user_active(&caller(principal), &target, active)
+    })?)
 }

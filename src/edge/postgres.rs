@@ -11,27 +11,29 @@ use crate::core::ports::{
     RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError, UserChanged,
     UserCreated, UsersFilter, UsersPage,
 };
-use crate::core::secret::Secret;
+use crate::core::config::Config;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
 
 pub struct PgStore<'a> {
-    url: &'a Secret<String>,
+    config: &'a Config,
     connection: Option<Connection>,
 }
 
 impl<'a> PgStore<'a> {
-    pub fn new(url: &'a Secret<String>) -> Self {
+    /// Connects (and reads `db_url`) only when first asked a question.
+    pub fn new(config: &'a Config) -> Self {
         PgStore {
-            url,
+            config,
             connection: None,
         }
     }
 
     fn connection(&mut self) -> Result<&Connection, StoreError> {
         if self.connection.is_none() {
-            let c = Connection::open(self.url.expose()).map_err(|e| {
+            let url = self.config.db_url().map_err(StoreError::Misconfigured)?;
+            let c = Connection::open(url.expose()).map_err(|e| {
                 eprintln!("database connection failed: {}", describe(&e));
                 StoreError::Unavailable
             })?;
@@ -95,7 +97,43 @@ fn text_array(items: &[String]) -> ParameterValue {
     ParameterValue::ArrayStr(items.iter().map(|i| Some(i.clone())).collect())
 }
 
+impl PgStore<'_> {
+    fn run(&mut self, statement: &str) -> Result<(), StoreError> {
+        self.connection()?
+            .execute(statement, &[])
+            .map(|_| ())
+            .map_err(|e| store_error(statement, e))
+    }
+}
+
 impl Store for PgStore<'_> {
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.run("BEGIN")
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.run("COMMIT")
+    }
+
+    fn rollback(&mut self) {
+        if self.connection.is_some() {
+            if let Err(e) = self.run("ROLLBACK") {
+                eprintln!("rollback failed: {e:?}");
+            }
+        }
+    }
+
+    fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError> {
+        self.outcome("SELECT auth.sessions_ended_now()", &[])
+    }
+
+    fn recently_ended_sessions(&mut self, within_seconds: u32) -> Result<Vec<String>, StoreError> {
+        self.outcome(
+            "SELECT auth.recently_ended_sessions($1)",
+            &[ParameterValue::Int32(within_seconds.min(i32::MAX as u32) as i32)],
+        )
+    }
+
     fn list_users(
         &mut self,
         caller: &Caller<'_>,

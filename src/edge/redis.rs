@@ -1,14 +1,36 @@
-//! Redis through Spin's API: the access-token blacklist, the abuse counters
-//! and event notices. Spin opens a new TCP connection for every
+//! Redis through Spin's API: the access-token blacklist and the mirror of
+//! ended sessions (all the guard asks, in one round trip), the abuse
+//! counters and event notices. Spin opens a new TCP connection for every
 //! `Connection::open`, so a request opens at most one, and only when it needs it.
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
-use crate::core::ports::{CacheError, Events, Reachable, Revocations, Throttle};
-use crate::core::secret::Secret;
+use crate::core::ports::{CacheError, Events, Reachable, Revocations, Standing, Throttle};
+use crate::core::config::Config;
 use spin_sdk::redis::{Connection, Error, RedisParameter, RedisResult};
 
 /// Blacklisted token ids live under this prefix until the token would expire.
 const REVOKED_JTI_PREFIX: &str = "auth:revoked-jti:";
+/// Ended sessions, for one access-token lifetime after they end.
+const ENDED_SESSION_PREFIX: &str = "auth:ended-session:";
+/// Present while the mirror of ended sessions is whole: set when it is
+/// copied back from PostgreSQL, gone when Redis loses its data.
+const MIRROR_WHOLE_KEY: &str = "auth:ended-sessions-mirrored";
+
+/// KEYS: the mirror mark, the token's blacklist key, its session's key.
+/// Answers 2 when the mirror is missing, 1 when revoked, 0 when good.
+const STANDING_SCRIPT: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end
+if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return 1 end
+return 0
+"#;
+
+/// Sets every KEY to 1 for ARGV[1] seconds; with ARGV[2] = 1, then sets the
+/// mirror mark (for good) too, in the same atomic step.
+const MIRROR_SCRIPT: &str = r#"
+for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
+if ARGV[2] == '1' then redis.call('SET', ARGV[3], '1') end
+return #KEYS
+"#;
 
 /// Checks every window, then counts the attempt in each, as one atomic step.
 /// KEYS: per window its counter and its lock. ARGV: the number of windows,
@@ -52,21 +74,23 @@ return 1
 "#;
 
 pub struct Redis<'a> {
-    url: &'a Secret<String>,
+    config: &'a Config,
     connection: Option<Connection>,
 }
 
 impl<'a> Redis<'a> {
-    pub fn new(url: &'a Secret<String>) -> Self {
+    /// Connects (and reads `redis_url`) only when first asked something.
+    pub fn new(config: &'a Config) -> Self {
         Redis {
-            url,
+            config,
             connection: None,
         }
     }
 
     fn connection(&mut self) -> Result<&Connection, CacheError> {
         if self.connection.is_none() {
-            let c = Connection::open(self.url.expose())
+            let url = self.config.redis_url().map_err(CacheError::Misconfigured)?;
+            let c = Connection::open(url.expose())
                 .map_err(|e| CacheError::Unreachable(describe(&e)))?;
             self.connection = Some(c);
         }
@@ -128,27 +152,57 @@ impl Reachable for Redis<'_> {
 }
 
 impl Revocations for Redis<'_> {
-    fn is_revoked(&mut self, jti: &str) -> Result<bool, CacheError> {
-        let key = format!("{REVOKED_JTI_PREFIX}{jti}");
-        match self.execute("EXISTS", &[binary(&key)])?.first() {
-            Some(RedisResult::Int64(n)) => Ok(*n > 0),
-            other => Err(CacheError::Failed(format!("EXISTS answered {other:?}"))),
+    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError> {
+        let keys = [
+            MIRROR_WHOLE_KEY.to_string(),
+            format!("{REVOKED_JTI_PREFIX}{jti}"),
+            format!("{ENDED_SESSION_PREFIX}{session_id}"),
+        ];
+        match self.eval(STANDING_SCRIPT, &keys, &[])?.as_slice() {
+            [RedisResult::Int64(0)] => Ok(Standing::Good),
+            [RedisResult::Int64(1)] => Ok(Standing::Revoked),
+            [RedisResult::Int64(2)] => Ok(Standing::MirrorMissing),
+            other => Err(CacheError::Failed(format!("standing answered {other:?}"))),
         }
     }
 
-    fn revoke(&mut self, jti: &str, ttl_seconds: u64) -> Result<(), CacheError> {
-        let key = format!("{REVOKED_JTI_PREFIX}{jti}");
-        let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX);
-        self.execute(
-            "SET",
-            &[
-                binary(&key),
-                binary("1"),
-                binary("EX"),
-                RedisParameter::Int64(ttl),
-            ],
-        )
-        .map(|_| ())
+    fn mirror(
+        &mut self,
+        ended_sessions: &[String],
+        blacklisted_jti: Option<&str>,
+        ttl_seconds: u64,
+    ) -> Result<(), CacheError> {
+        let mut keys: Vec<String> = ended_sessions
+            .iter()
+            .map(|id| format!("{ENDED_SESSION_PREFIX}{id}"))
+            .collect();
+        keys.extend(blacklisted_jti.map(|jti| format!("{REVOKED_JTI_PREFIX}{jti}")));
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.set_all(&keys, ttl_seconds, false)
+    }
+
+    fn restore(&mut self, ended_sessions: &[String], ttl_seconds: u64) -> Result<(), CacheError> {
+        let keys: Vec<String> = ended_sessions
+            .iter()
+            .map(|id| format!("{ENDED_SESSION_PREFIX}{id}"))
+            .collect();
+        self.set_all(&keys, ttl_seconds, true)
+    }
+}
+
+impl Redis<'_> {
+    fn set_all(&mut self, keys: &[String], ttl_seconds: u64, whole: bool) -> Result<(), CacheError> {
+        let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1);
+        let mut args = vec![binary(MIRROR_SCRIPT), RedisParameter::Int64(keys.len() as i64)];
+        args.extend(keys.iter().map(|k| binary(k)));
+        args.extend([
+            RedisParameter::Int64(ttl),
+            binary(if whole { "1" } else { "0" }),
+            binary(MIRROR_WHOLE_KEY),
+        ]);
+        self.execute("EVAL", &args).map(|_| ())
     }
 }
 

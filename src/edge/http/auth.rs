@@ -14,12 +14,12 @@ use crate::edge::redis::Redis;
 pub fn register(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let client = incoming.client(config)?;
     let by_cookie = incoming.browser(config)?.wants_cookies;
-    let mut redis = Redis::new(config.redis_url()?);
+    let mut redis = Redis::new(config);
     service::admit_registration(config, &mut redis, &client)?;
     let body = incoming.json_body()?;
     let request =
         Registration::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
-    let mut store = PgStore::new(config.db_url()?);
+    let mut store = PgStore::new(config);
     let registered = service::register(config, &mut store, &mut redis, request, &client)?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
     Reply::tokens(
@@ -37,8 +37,7 @@ pub fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let body = incoming.json_body()?;
     let request =
         LoginRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
-    let mut store = PgStore::new(config.db_url()?);
-    let mut redis = Redis::new(config.redis_url()?);
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let tokens = service::login(config, &mut store, &mut redis, request, &client)?;
     Reply::tokens(config, 200, tokens, None, by_cookie)
 }
@@ -51,7 +50,8 @@ pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> 
     let presented = incoming
         .browser(config)?
         .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
-    let tokens = service::refresh(config, &mut PgStore::new(config.db_url()?), &presented.token)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let tokens = service::refresh(config, &mut store, &mut redis, &presented.token)?;
     Reply::tokens(
         config,
         200,
@@ -62,18 +62,13 @@ pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> 
 }
 
 pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let mut redis = Redis::new(config.redis_url()?);
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
     let clear_cookies =
         incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
     let body = incoming.optional_json_body()?;
     let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
-    service::logout(
-        &mut PgStore::new(config.db_url()?),
-        &mut redis,
-        &principal,
-        all,
-    )?;
+    service::logout(config, &mut store, &mut redis, &principal, all)?;
     let mut reply = Reply::no_content();
     if clear_cookies {
         for cookie in web::cleared_cookies() {
@@ -84,20 +79,17 @@ pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 }
 
 pub fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
-    let me = service::me(&mut PgStore::new(config.db_url()?), &principal)?;
+    let mut store = PgStore::new(config);
+    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+    let me = service::me(&mut store, &principal)?;
     Ok(Reply::json(200, &me).no_store())
 }
 
 pub fn change_password(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
     let body = incoming.json_body()?;
     let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
-    service::change_password(
-        config,
-        &mut PgStore::new(config.db_url()?),
-        &principal,
-        request,
-    )?;
+    service::change_password(config, &mut store, &mut redis, &principal, request)?;
     Ok(Reply::no_content())
 }

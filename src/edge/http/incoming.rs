@@ -11,6 +11,7 @@ use crate::core::ports::ClientInfo;
 use crate::core::problem::ApiError;
 use crate::core::web::{self, BrowserContext};
 use crate::edge::client::client_info;
+use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -184,11 +185,13 @@ impl Incoming {
     }
 
     /// The access-token guard: the only way a handler gets a `Principal`.
+    /// `store` is only used when Redis lost the mirror of ended sessions.
     pub fn authenticate(
         &self,
         config: &Config,
         redis: &mut Redis<'_>,
+        store: &mut PgStore<'_>,
     ) -> Result<Principal, ApiError> {
-        guard::authenticate(config, &self.presented(), redis)
+        guard::authenticate(config, &self.presented(), redis, store)
     }
 }

@@ -20,8 +20,8 @@ pub fn health() -> Result<Reply, ApiError> {
 pub fn ready(config: &Config) -> Result<Reply, ApiError> {
     let readiness = match config.check_all() {
         Ok(()) => service::readiness(
-            &mut PgStore::new(config.db_url()?),
-            &mut Redis::new(config.redis_url()?),
+            &mut PgStore::new(config),
+            &mut Redis::new(config),
         ),
         Err(e) => Readiness::misconfigured(e.to_string()),
     };
@@ -38,8 +38,8 @@ pub fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
         .map_err(ApiError::Validation)?;
     let available = service::availability(
         config,
-        &mut PgStore::new(config.db_url()?),
-        &mut Redis::new(config.redis_url()?),
+        &mut PgStore::new(config),
+        &mut Redis::new(config),
         &query,
         &incoming.client(config)?,
     )?;

@@ -11,9 +11,9 @@ use crate::edge::redis::Redis;
 use serde_json::json;
 
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let mut store = PgStore::new(config.db_url()?);
+    let mut store = PgStore::new(config);
     let roles = if incoming.presented().token.is_some() {
-        let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+        let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
         service::grantable_roles(&mut store, &principal)?
     } else {
         let interface = incoming

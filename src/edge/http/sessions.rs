@@ -10,13 +10,15 @@ use crate::edge::redis::Redis;
 use serde_json::json;
 
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
-    let sessions = service::list_sessions(&mut PgStore::new(config.db_url()?), &principal)?;
+    let mut store = PgStore::new(config);
+    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+    let sessions = service::list_sessions(&mut store, &principal)?;
     Ok(Reply::json(200, &json!({"sessions": sessions})).no_store())
 }
 
 pub fn revoke(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
-    service::revoke_session(&mut PgStore::new(config.db_url()?), &principal, id)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    service::revoke_session(config, &mut store, &mut redis, &principal, id)?;
     Ok(Reply::no_content())
 }

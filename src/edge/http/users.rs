@@ -13,39 +13,35 @@ use crate::edge::redis::Redis;
 use serde_json::json;
 
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let mut store = PgStore::new(config);
+    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
     let query = UsersQuery::parse(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let page = service::list_users(&mut PgStore::new(config.db_url()?), &principal, &query)?;
+    let page = service::list_users(&mut store, &principal, &query)?;
     Ok(Reply::json(200, &page).no_store())
 }
 
 pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let mut redis = Redis::new(config.redis_url()?);
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
     let request = Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let user = service::create_user(
-        config,
-        &mut PgStore::new(config.db_url()?),
-        &mut redis,
-        &principal,
-        request,
-    )?;
+    let user = service::create_user(config, &mut store, &mut redis, &principal, request)?;
     Ok(Reply::json(201, &json!({"user": user})).no_store())
 }
 
 pub fn change_roles(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let mut store = PgStore::new(config);
+    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
     let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
-    let now =
-        service::change_user_roles(&mut PgStore::new(config.db_url()?), &principal, id, &change)?;
+    let now = service::change_user_roles(&mut store, &principal, id, &change)?;
     Ok(Reply::json(200, &now).no_store())
 }
 
 pub fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let principal = incoming.authenticate(config, &mut Redis::new(config.redis_url()?))?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
     let active = parse_user_patch(&incoming.json_body()?).map_err(ApiError::Validation)?;
-    let now = service::set_user_active(&mut PgStore::new(config.db_url()?), &principal, id, active)?;
+    let now = service::set_user_active(config, &mut store, &mut redis, &principal, id, active)?;
     Ok(Reply::json(200, &now).no_store())
 }

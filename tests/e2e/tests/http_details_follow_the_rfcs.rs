@@ -105,13 +105,20 @@ fn no_answer_may_be_sniffed() {
 }
 
 #[test]
-fn a_bad_configuration_still_answers_404_and_405() {
+fn a_bad_setting_fails_only_the_routes_that_read_it() {
     let host = OwnHost::start_with(&[], &[("bcrypt_cost", "twelve")]);
     host.api.get("/api/v1/nothing/here").problem(404);
     let wrong_method = host.api.get("/api/v1/auth/login");
     wrong_method.problem(405);
     assert_eq!(wrong_method.header("allow"), Some("POST"));
     assert_eq!(host.api.get("/api/v1/auth/health").status, 200);
-    let problem = host.api.get("/api/v1/auth/me").problem(500);
+    // Settings are read when needed: what needs no bcrypt works on...
+    host.api.get("/api/v1/auth/me").problem(401);
+    // ...and what needs it names the bad variable.
+    let login = serde_json::json!({"login": "somebody", "password": "some password 1"});
+    let problem = host.api.post_json("/api/v1/auth/login", &login).problem(500);
     assert!(problem["detail"].as_str().unwrap().contains("bcrypt_cost"));
+    let ready = host.api.get("/api/v1/auth/ready");
+    assert_eq!(ready.status, 503);
+    assert!(ready.text.contains("bcrypt_cost"), "{}", ready.text);
 }
