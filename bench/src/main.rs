@@ -335,7 +335,9 @@ fn bcrypt_native(cost: u32, hashes: usize) {
 /// per request (Spin has no Redis pool), statements prepared afresh each time.
 fn floor(base: &str, db_url: &str, redis_url: &str, concurrency: usize, requests: usize) {
     use sha2::{Digest, Sha256};
-    let signed_in = |t: usize| {
+    let clients = AtomicUsize::new(0);
+    let signed_in = |_| {
+        let t = clients.fetch_add(1, Ordering::Relaxed);
         let cl = Client::new(base);
         let login = format!("bench{}floor{t}", std::process::id());
         let body = json!({

@@ -7,6 +7,11 @@
 SET LOCAL ROLE auth_owner;
 
 CREATE INDEX sessions_revoked_at_idx ON auth.sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+-- Every session of a user, ended ones included: auth.purge_user reads them at
+-- each sign-in (the index of active sessions cannot serve it), and so would a
+-- user's deletion. Without it a sign-in scanned every session there is (the
+-- benchmark's login went from 6 to 15 ms with 100,000 ended sessions).
+CREATE INDEX sessions_user_idx ON auth.sessions (user_id);
 
 CREATE FUNCTION auth.sessions_ended_now()
 RETURNS jsonb

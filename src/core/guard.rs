@@ -12,6 +12,7 @@ use crate::core::ports::{CacheError, Revocations, Standing, Store};
 use crate::core::problem::ApiError;
 use crate::core::tokens::verify_access_token;
 use crate::core::web::BrowserContext;
+use serde_json::Value;
 
 /// Who is calling, from a verified access token. Its fields are private and
 /// `authenticate` is the only way to make one, so a handler cannot act for
@@ -57,6 +58,27 @@ pub fn authenticate(
     revocations: &mut impl Revocations,
     store: &mut impl Store,
 ) -> Result<Principal, ApiError> {
+    check(config, presented, revocations, store, false).map(|(principal, _)| principal)
+}
+
+/// `authenticate`, reading the caller's cached `/me` answer in the same
+/// Redis round trip.
+pub fn authenticate_reading_me(
+    config: &Config,
+    presented: &Presented<'_>,
+    revocations: &mut impl Revocations,
+    store: &mut impl Store,
+) -> Result<(Principal, Option<Value>), ApiError> {
+    check(config, presented, revocations, store, true)
+}
+
+fn check(
+    config: &Config,
+    presented: &Presented<'_>,
+    revocations: &mut impl Revocations,
+    store: &mut impl Store,
+    read_me: bool,
+) -> Result<(Principal, Option<Value>), ApiError> {
     let token = presented.token.ok_or(ApiError::Unauthenticated)?;
     let claims = verify_access_token(
         config.keys()?,
@@ -66,24 +88,28 @@ pub fn authenticate(
     )
     .map_err(|_| ApiError::InvalidToken)?;
     presented.browser.check_csrf(presented.from_cookie)?;
-    let standing = match revocations.standing(&claims.jti, &claims.sid)? {
-        Standing::MirrorMissing => {
+    let me_of = read_me.then_some(claims.sub.as_str());
+    let (standing, me) = match revocations.standing(&claims.jti, &claims.sid, me_of)? {
+        (Standing::MirrorMissing, _) => {
             // Redis restarted empty: copy back every session ended within
             // one access-token lifetime, then ask again.
             let ttl = config.access_ttl_seconds()?;
             let ended = store.recently_ended_sessions(ttl)?;
             revocations.restore(&ended, u64::from(ttl))?;
-            revocations.standing(&claims.jti, &claims.sid)?
+            revocations.standing(&claims.jti, &claims.sid, me_of)?
         }
         known => known,
     };
     match standing {
-        Standing::Good => Ok(Principal {
-            user_id: claims.sub,
-            session_id: claims.sid,
-            jti: claims.jti,
-            exp: claims.exp,
-        }),
+        Standing::Good => Ok((
+            Principal {
+                user_id: claims.sub,
+                session_id: claims.sid,
+                jti: claims.jti,
+                exp: claims.exp,
+            },
+            me,
+        )),
         Standing::Revoked => Err(ApiError::InvalidToken),
         Standing::MirrorMissing => {
             Err(CacheError::Failed("the mirror of ended sessions went missing again".into()).into())

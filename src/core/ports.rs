@@ -457,7 +457,14 @@ pub enum Standing {
 /// The access-token blacklist and the mirror of ended sessions (Redis):
 /// everything checking an access token needs, in one round trip.
 pub trait Revocations {
-    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError>;
+    /// With `cached_me_of`, also reads that user's cached `/me` answer, in
+    /// the same round trip.
+    fn standing(
+        &mut self,
+        jti: &str,
+        session_id: &str,
+        cached_me_of: Option<&str>,
+    ) -> Result<(Standing, Option<Value>), CacheError>;
     /// Marks the sessions ended (and the token `jti` blacklisted) for
     /// `ttl_seconds`, one access-token lifetime.
     fn mirror(
@@ -468,6 +475,14 @@ pub trait Revocations {
     ) -> Result<(), CacheError>;
     /// Copies back every recently ended session and marks the mirror whole.
     fn restore(&mut self, ended_sessions: &[String], ttl_seconds: u64) -> Result<(), CacheError>;
+}
+
+/// `/me` answers kept in Redis for a short while, so `/me` needs no
+/// PostgreSQL: forgotten on every change made through the API.
+pub trait MeCache {
+    fn remember_me(&mut self, user_id: &str, me: &Value, ttl_seconds: u64)
+        -> Result<(), CacheError>;
+    fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError>;
 }
 
 /// Where events are announced once they are committed.

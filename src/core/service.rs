@@ -8,7 +8,7 @@ use crate::core::passwords;
 use crate::core::ports::{
     Caller, ClientInfo, ContactAdded, ContactRemoved, EventMessage, Events, GrantableRoles,
     InterfaceRoles, NewRegistration, NewSession, NewUser, PageAfter, PasswordChangeOutcome,
-    Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation, SessionOutcome, Store,
+    MeCache, Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation, SessionOutcome, Store,
     StoreError, Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
 };
 use crate::core::problem::{ApiError, FieldError};
@@ -291,7 +291,7 @@ fn caller(principal: &Principal) -> Caller<'_> {
 /// If Redis cannot take them nothing is committed: the answer is 503 and the
 /// request can be retried — an ended session is never accepted by the guard.
 /// (Redis losing them later is covered by the guard's copy-back.)
-fn ending_sessions<S: Store, T>(
+fn ending_sessions<S: Store, T: EndsSessions>(
     config: &Config,
     store: &mut S,
     revocations: &mut impl Revocations,
@@ -301,8 +301,10 @@ fn ending_sessions<S: Store, T>(
     let ttl = u64::from(config.access_ttl_seconds()?);
     store.begin()?;
     let done = work(store).map_err(ApiError::from).and_then(|value| {
-        let ended = store.sessions_ended_now()?;
-        revocations.mirror(&ended, blacklisted_jti, ttl)?;
+        if value.may_have_ended_sessions() || blacklisted_jti.is_some() {
+            let ended = store.sessions_ended_now()?;
+            revocations.mirror(&ended, blacklisted_jti, ttl)?;
+        }
         Ok(value)
     });
     match done {
@@ -316,6 +318,26 @@ fn ending_sessions<S: Store, T>(
         }
     }
 }
+
+/// Whether an outcome may have ended sessions (to be mirrored): a
+/// rotation only when it found a replay; anything else, to be safe, yes.
+trait EndsSessions {
+    fn may_have_ended_sessions(&self) -> bool {
+        true
+    }
+}
+
+impl EndsSessions for Rotation {
+    fn may_have_ended_sessions(&self) -> bool {
+        matches!(self, Rotation::ReuseDetected { .. })
+    }
+}
+
+impl EndsSessions for SessionOutcome {}
+impl EndsSessions for Revocation {}
+impl EndsSessions for PasswordChangeOutcome {}
+impl EndsSessions for UserChanged {}
+impl EndsSessions for bool {}
 
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
 /// issued for the same session. Unknown, malformed, expired, revoked and
@@ -361,8 +383,36 @@ pub fn refresh(
     }
 }
 
-pub fn me(store: &mut impl Store, principal: &Principal) -> Result<Value, ApiError> {
-    inactive_is_unauthenticated(store.me(&caller(principal))?)
+/// How long a `/me` answer may be served from Redis. Every change made
+/// through the API forgets it at once; one made behind the API's back (an
+/// operator's SQL) shows within this time — well within an access token's
+/// life, whose roles are as old as the token.
+pub const ME_CACHE_SECONDS: u64 = 60;
+
+/// The signed-in user: from Redis when cached (read along with the guard's
+/// check), else from PostgreSQL, then cached.
+pub fn me(
+    store: &mut impl Store,
+    cache: &mut impl MeCache,
+    principal: &Principal,
+    cached: Option<Value>,
+) -> Result<Value, ApiError> {
+    if let Some(me) = cached {
+        return Ok(me);
+    }
+    let me = inactive_is_unauthenticated(store.me(&caller(principal))?)?;
+    if let Err(e) = cache.remember_me(principal.user_id(), &me, ME_CACHE_SECONDS) {
+        eprintln!("/me not cached: {e}");
+    }
+    Ok(me)
+}
+
+/// After a change to what `/me` shows: the cached answer goes (if Redis
+/// cannot be told, the answer is at most ME_CACHE_SECONDS old).
+fn forget_me(cache: &mut impl MeCache, user_id: &str) {
+    if let Err(e) = cache.forget_me(user_id) {
+        eprintln!("/me of a changed user not forgotten: {e}");
+    }
 }
 
 pub fn list_sessions(store: &mut impl Store, principal: &Principal) -> Result<Value, ApiError> {
@@ -543,6 +593,7 @@ pub fn grantable_roles(
 pub fn add_contact(
     config: &Config,
     store: &mut impl Store,
+    cache: &mut impl MeCache,
     principal: &Principal,
     request: NewContact,
 ) -> Result<Value, ApiError> {
@@ -559,7 +610,10 @@ pub fn add_contact(
     }
     let checked = stored.ok_or_else(not_current)?;
     match store.add_contact(&caller(principal), checked, request.kind, &request.value)? {
-        ContactAdded::Added { contact } => Ok(contact),
+        ContactAdded::Added { contact } => {
+            forget_me(cache, principal.user_id());
+            Ok(contact)
+        }
         ContactAdded::Taken { field } => Err(ApiError::Conflict {
             field: field.as_str().to_string(),
         }),
@@ -571,6 +625,7 @@ pub fn add_contact(
 /// Deactivates one of the signed-in user's contacts (kept as history).
 pub fn remove_contact(
     store: &mut impl Store,
+    cache: &mut impl MeCache,
     principal: &Principal,
     id: &str,
 ) -> Result<(), ApiError> {
@@ -578,7 +633,10 @@ pub fn remove_contact(
         return Err(ApiError::NotFound);
     };
     match store.remove_contact(&caller(principal), &id.hyphenated().to_string())? {
-        ContactRemoved::Removed => Ok(()),
+        ContactRemoved::Removed => {
+            forget_me(cache, principal.user_id());
+            Ok(())
+        }
         ContactRemoved::NotFound => Err(ApiError::NotFound),
         ContactRemoved::LastOfItsKind { field } => Err(ApiError::LastContactOfItsKind {
             field: field.as_str(),
@@ -689,30 +747,35 @@ fn user_id(raw: &str) -> Result<String, ApiError> {
 
 pub fn change_user_roles(
     store: &mut impl Store,
+    cache: &mut impl MeCache,
     principal: &Principal,
     target: &str,
     change: &RoleChange,
 ) -> Result<Value, ApiError> {
     let target = user_id(target)?;
-    user_changed(store.change_user_roles(
+    let now = user_changed(store.change_user_roles(
         &caller(principal),
         &target,
         &change.add,
         &change.remove,
-    )?)
+    )?)?;
+    forget_me(cache, &target);
+    Ok(now)
 }
 
 pub fn set_user_active(
     config: &Config,
     store: &mut impl Store,
-    revocations: &mut impl Revocations,
+    cache: &mut (impl Revocations + MeCache),
     principal: &Principal,
     target: &str,
     active: bool,
 ) -> Result<Value, ApiError> {
     let target = user_id(target)?;
     // Deactivation ends every session of the user: mirrored before it commits.
-    user_changed(ending_sessions(config, store, revocations, None, |store| {
+    let now = user_changed(ending_sessions(config, store, cache, None, |store| {
         store.set_user_active(&caller(principal), &target, active)
-    })?)
+    })?)?;
+    forget_me(cache, &target);
+    Ok(now)
 }

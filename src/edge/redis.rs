@@ -4,7 +4,10 @@
 //! `Connection::open`, so a request opens at most one, and only when it needs it.
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
-use crate::core::ports::{CacheError, Events, Reachable, Revocations, Standing, Throttle};
+use crate::core::ports::{
+    CacheError, Events, MeCache, Reachable, Revocations, Standing, Throttle,
+};
+use serde_json::Value;
 use crate::core::config::Config;
 use spin_sdk::redis::{Connection, Error, RedisParameter, RedisResult};
 
@@ -16,12 +19,17 @@ const ENDED_SESSION_PREFIX: &str = "auth:ended-session:";
 /// copied back from PostgreSQL, gone when Redis loses its data.
 const MIRROR_WHOLE_KEY: &str = "auth:ended-sessions-mirrored";
 
-/// KEYS: the mirror mark, the token's blacklist key, its session's key.
-/// Answers 2 when the mirror is missing, 1 when revoked, 0 when good.
+/// Cached `/me` answers, for a short while.
+const ME_PREFIX: &str = "auth:me:";
+
+/// KEYS: the mirror mark, the token's blacklist key, its session's key and,
+/// optionally, a cached `/me` answer to read along. Answers {2} when the
+/// mirror is missing, {1} when revoked, {0, the cached answer or nil} when good.
 const STANDING_SCRIPT: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end
-if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return 1 end
-return 0
+if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
+if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {1} end
+if KEYS[4] then return {0, redis.call('GET', KEYS[4])} end
+return {0}
 "#;
 
 /// Sets every KEY to 1 for ARGV[1] seconds; with ARGV[2] = 1, then sets the
@@ -152,16 +160,28 @@ impl Reachable for Redis<'_> {
 }
 
 impl Revocations for Redis<'_> {
-    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError> {
-        let keys = [
+    fn standing(
+        &mut self,
+        jti: &str,
+        session_id: &str,
+        cached_me_of: Option<&str>,
+    ) -> Result<(Standing, Option<Value>), CacheError> {
+        let mut keys = vec![
             MIRROR_WHOLE_KEY.to_string(),
             format!("{REVOKED_JTI_PREFIX}{jti}"),
             format!("{ENDED_SESSION_PREFIX}{session_id}"),
         ];
+        keys.extend(cached_me_of.map(|user_id| format!("{ME_PREFIX}{user_id}")));
         match self.eval(STANDING_SCRIPT, &keys, &[])?.as_slice() {
-            [RedisResult::Int64(0)] => Ok(Standing::Good),
-            [RedisResult::Int64(1)] => Ok(Standing::Revoked),
-            [RedisResult::Int64(2)] => Ok(Standing::MirrorMissing),
+            [RedisResult::Int64(0)] | [RedisResult::Int64(0), RedisResult::Nil] => {
+                Ok((Standing::Good, None))
+            }
+            // A cached answer that does not parse is as good as none.
+            [RedisResult::Int64(0), RedisResult::Binary(me)] => {
+                Ok((Standing::Good, serde_json::from_slice(me).ok()))
+            }
+            [RedisResult::Int64(1), ..] => Ok((Standing::Revoked, None)),
+            [RedisResult::Int64(2), ..] => Ok((Standing::MirrorMissing, None)),
             other => Err(CacheError::Failed(format!("standing answered {other:?}"))),
         }
     }
@@ -203,6 +223,32 @@ impl Redis<'_> {
             binary(MIRROR_WHOLE_KEY),
         ]);
         self.execute("EVAL", &args).map(|_| ())
+    }
+}
+
+impl MeCache for Redis<'_> {
+    fn remember_me(
+        &mut self,
+        user_id: &str,
+        me: &Value,
+        ttl_seconds: u64,
+    ) -> Result<(), CacheError> {
+        let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1);
+        self.execute(
+            "SET",
+            &[
+                binary(&format!("{ME_PREFIX}{user_id}")),
+                RedisParameter::Binary(me.to_string().into_bytes()),
+                binary("EX"),
+                RedisParameter::Int64(ttl),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError> {
+        self.execute("DEL", &[binary(&format!("{ME_PREFIX}{user_id}"))])
+            .map(|_| ())
     }
 }
 

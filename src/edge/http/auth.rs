@@ -79,9 +79,9 @@ pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 }
 
 pub fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
-    let me = service::me(&mut store, &principal)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let (principal, cached) = incoming.authenticate_reading_me(config, &mut redis, &mut store)?;
+    let me = service::me(&mut store, &mut redis, &principal, cached)?;
     Ok(Reply::json(200, &me).no_store())
 }
 

@@ -12,17 +12,17 @@ use crate::edge::redis::Redis;
 use serde_json::json;
 
 pub fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
     let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let contact = service::add_contact(config, &mut store, &principal, request)?;
+    let contact = service::add_contact(config, &mut store, &mut redis, &principal, request)?;
     Ok(Reply::json(201, &json!({"contact": contact})).no_store())
 }
 
 pub fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
-    service::remove_contact(&mut store, &principal, id)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    service::remove_contact(&mut store, &mut redis, &principal, id)?;
     Ok(Reply::no_content())
 }

@@ -194,4 +194,14 @@ impl Incoming {
     ) -> Result<Principal, ApiError> {
         guard::authenticate(config, &self.presented(), redis, store)
     }
+
+    /// `authenticate`, reading the caller's cached `/me` answer along.
+    pub fn authenticate_reading_me(
+        &self,
+        config: &Config,
+        redis: &mut Redis<'_>,
+        store: &mut PgStore<'_>,
+    ) -> Result<(Principal, Option<Value>), ApiError> {
+        guard::authenticate_reading_me(config, &self.presented(), redis, store)
+    }
 }

@@ -31,10 +31,10 @@ pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 }
 
 pub fn change_roles(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
-    let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
     let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
-    let now = service::change_user_roles(&mut store, &principal, id, &change)?;
+    let now = service::change_user_roles(&mut store, &mut redis, &principal, id, &change)?;
     Ok(Reply::json(200, &now).no_store())
 }
 
