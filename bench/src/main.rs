@@ -297,23 +297,30 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
 }
 
 fn login_only(base: &str, concurrency: usize, requests: usize) {
-    let run_id = std::process::id();
-    let cl = Client::new(base);
-    let login = format!("bench{run_id}ceiling");
-    let body = json!({
-        "second_login": login,
-        "phone": format!("+7913{:07}", run_id % 10_000_000),
-        "password": PASSWORD,
-        "group_names": ["customer"],
-        "interface": "customer_app",
-    });
-    let (status, reply) = cl.post("/api/v1/auth/register", &body, None);
-    assert_eq!(status, 201, "register: {reply}");
+    // One user per client: concurrent attempts on one login from one IP
+    // would trip its lockout (attempts are counted before the hash).
+    let run_id = std::process::id() as usize;
+    let logins: Vec<String> = (0..concurrency)
+        .map(|t| {
+            let cl = Client::new(base);
+            let login = format!("bench{run_id}ceiling{t}");
+            let body = json!({
+                "second_login": login,
+                "phone": format!("+7915{:07}", (run_id * 101 + t) % 10_000_000),
+                "password": PASSWORD,
+                "group_names": ["customer"],
+                "interface": "customer_app",
+            });
+            let (status, reply) = cl.post("/api/v1/auth/register", &body, None);
+            assert_eq!(status, 201, "register: {reply}");
+            login
+        })
+        .collect();
     print_header();
     for c in [1, concurrency] {
         let n = if c == 1 { requests / 4 } else { requests };
-        let f = measure(n.max(4), c, |_| Client::new(base), |cl, _| {
-            let body = json!({"login": login, "password": PASSWORD});
+        let f = measure(n.max(4), c, |_| Client::new(base), |cl, i| {
+            let body = json!({"login": logins[i % logins.len()], "password": PASSWORD});
             cl.post("/api/v1/auth/login", &body, None).0 == 200
         });
         print_row("login", c, &f, 0.0);
