@@ -173,11 +173,16 @@ fn print_header() {
 }
 
 fn print_row(name: &str, concurrency: usize, f: &Figures, rss: f64) {
+    let rate = if f.rate() < 100.0 {
+        format!("{:.1}", f.rate())
+    } else {
+        format!("{:.0}", f.rate())
+    };
     println!(
-        "| {:<14} | {:>4} | {:>9.0} | {:>8.2} | {:>8.2} | {:>8.2} | {:>6} | {:>8.0} |",
+        "| {:<14} | {:>4} | {:>9} | {:>8.2} | {:>8.2} | {:>8.2} | {:>6} | {:>8.0} |",
         name,
         concurrency,
-        f.rate(),
+        rate,
         f.percentile(0.50),
         f.percentile(0.90),
         f.percentile(0.99),
