@@ -202,11 +202,11 @@ fn phone_of(run: u64, i: usize) -> String {
 }
 
 fn table(base: &str, server_pid: u32, levels: &[usize]) {
-    let run = (std::time::SystemTime::now()
+    let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-        % 100_000) as u64;
+        % 100_000;
     print_header();
     let mut users = 0usize;
     for &c in levels {

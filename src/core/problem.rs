@@ -229,6 +229,13 @@ impl From<CacheError> for ApiError {
     }
 }
 
+/// A setting a request needed is missing or bad.
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        ApiError::Misconfigured(e)
+    }
+}
+
 /// What the database adapter reports, as the client will hear it.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
@@ -262,11 +269,5 @@ mod tests {
         let json = serde_json::to_string(&ApiError::InvalidCredentials.problem()).unwrap();
         assert!(!json.contains("errors"));
         assert_eq!(ApiError::InvalidCredentials.status(), 401);
-    }
-}
-
-impl From<ConfigError> for ApiError {
-    fn from(e: ConfigError) -> Self {
-        ApiError::Misconfigured(e)
     }
 }
