@@ -50,7 +50,10 @@ impl Client {
         match request.send_json(body) {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                (status, response.body_mut().read_json().unwrap_or(Value::Null))
+                (
+                    status,
+                    response.body_mut().read_json().unwrap_or(Value::Null),
+                )
             }
             Err(_) => (0, Value::Null),
         }
@@ -142,7 +145,8 @@ fn rss_mib(pid: u32) -> f64 {
         out.push(pid);
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
             for task in tasks.flatten() {
-                let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                let children =
+                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
                 for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
                     tree(child, out);
                 }
@@ -169,7 +173,10 @@ fn print_header() {
         "| {:<14} | {:>4} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} |",
         "scenario", "c", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MiB"
     );
-    println!("|{:-<16}|{:->6}|{:->11}|{:->10}|{:->10}|{:->10}|{:->8}|{:->10}|", "", "", "", "", "", "", "", "");
+    println!(
+        "|{:-<16}|{:->6}|{:->11}|{:->10}|{:->10}|{:->10}|{:->8}|{:->10}|",
+        "", "", "", "", "", "", "", ""
+    );
 }
 
 fn print_row(name: &str, concurrency: usize, f: &Figures, rss: f64) {
@@ -230,7 +237,8 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
 
         let logins = 600.max(c * 20);
         let f = measure(logins, c, client, |cl, i| {
-            let body = json!({"login": login_of(run, first + i % registered), "password": PASSWORD});
+            let body =
+                json!({"login": login_of(run, first + i % registered), "password": PASSWORD});
             cl.post("/api/v1/auth/login", &body, None).0 == 200
         });
         print_row("login", c, &f, rss_mib(server_pid));
@@ -238,7 +246,13 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
         let f = measure(logins, c, client, |cl, i| {
             // As a person types it: spaces and dashes, parsed by the component.
             let phone = phone_of(run, first + i % registered);
-            let typed = format!("{} {} {}-{}", &phone[..2], &phone[2..5], &phone[5..8], &phone[8..]);
+            let typed = format!(
+                "{} {} {}-{}",
+                &phone[..2],
+                &phone[2..5],
+                &phone[5..8],
+                &phone[8..]
+            );
             let body = json!({"login": typed, "password": PASSWORD});
             cl.post("/api/v1/auth/login", &body, None).0 == 200
         });
@@ -247,7 +261,8 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
         // Each client signs in once, then rotates its own chain.
         let signed_in = |t: usize| {
             let cl = Client::new(base);
-            let body = json!({"login": login_of(run, first + t % registered), "password": PASSWORD});
+            let body =
+                json!({"login": login_of(run, first + t % registered), "password": PASSWORD});
             let (status, pair) = cl.post("/api/v1/auth/login", &body, None);
             assert_eq!(status, 200, "login for the chain: {pair}");
             let access = pair["access_token"].as_str().unwrap().to_string();
@@ -279,7 +294,8 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
         let sessions: Vec<String> = {
             let opened = Mutex::new(Vec::new());
             measure(logins, c.min(16), client, |cl, i| {
-                let body = json!({"login": login_of(run, first + i % registered), "password": PASSWORD});
+                let body =
+                    json!({"login": login_of(run, first + i % registered), "password": PASSWORD});
                 let (status, pair) = cl.post("/api/v1/auth/login", &body, None);
                 if let Some(token) = pair["access_token"].as_str() {
                     opened.lock().unwrap().push(token.to_string());
@@ -289,14 +305,20 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
             opened.into_inner().unwrap()
         };
         let f = measure(sessions.len(), c, client, |cl, i| {
-            cl.post("/api/v1/auth/logout", &json!({}), Some(&sessions[i])).0 == 204
+            cl.post("/api/v1/auth/logout", &json!({}), Some(&sessions[i]))
+                .0
+                == 204
         });
         print_row("logout", c, &f, rss_mib(server_pid));
 
-        let f = measure(5000, c, client, |cl, _| cl.get("/api/v1/auth/health", None) == 200);
+        let f = measure(5000, c, client, |cl, _| {
+            cl.get("/api/v1/auth/health", None) == 200
+        });
         print_row("health", c, &f, rss_mib(server_pid));
 
-        let f = measure(5000, c, client, |cl, _| cl.get("/api/v1/nothing-here", None) == 404);
+        let f = measure(5000, c, client, |cl, _| {
+            cl.get("/api/v1/nothing-here", None) == 404
+        });
         print_row("404", c, &f, rss_mib(server_pid));
     }
 }
@@ -324,10 +346,15 @@ fn login_only(base: &str, concurrency: usize, requests: usize) {
     print_header();
     for c in [1, concurrency] {
         let n = if c == 1 { requests / 4 } else { requests };
-        let f = measure(n.max(4), c, |_| Client::new(base), |cl, i| {
-            let body = json!({"login": logins[i % logins.len()], "password": PASSWORD});
-            cl.post("/api/v1/auth/login", &body, None).0 == 200
-        });
+        let f = measure(
+            n.max(4),
+            c,
+            |_| Client::new(base),
+            |cl, i| {
+                let body = json!({"login": logins[i % logins.len()], "password": PASSWORD});
+                cl.post("/api/v1/auth/login", &body, None).0 == 200
+            },
+        );
         print_row("login", c, &f, 0.0);
     }
 }
@@ -339,7 +366,10 @@ fn bcrypt_native(cost: u32, hashes: usize) {
         assert!(bcrypt::verify(PASSWORD, &hash).unwrap());
     }
     let per_hash = started.elapsed().as_secs_f64() / hashes as f64;
-    println!("bcrypt cost {cost}, native: {:.1} ms per verification", per_hash * 1000.0);
+    println!(
+        "bcrypt cost {cost}, native: {:.1} ms per verification",
+        per_hash * 1000.0
+    );
 }
 
 /// The PostgreSQL and Redis calls of refresh and /me, natively, through a
@@ -372,12 +402,16 @@ fn floor(base: &str, db_url: &str, redis_url: &str, concurrency: usize, requests
         )
     };
     print_header();
-    let f = measure(requests, concurrency, signed_in, |(db, user, session, jti, _), _| {
-        let mut redis = match redis::Client::open(redis_url).and_then(|c| c.get_connection()) {
-            Ok(r) => r,
-            Err(_) => return false,
-        };
-        let standing: i64 = redis::cmd("EVAL")
+    let f = measure(
+        requests,
+        concurrency,
+        signed_in,
+        |(db, user, session, jti, _), _| {
+            let mut redis = match redis::Client::open(redis_url).and_then(|c| c.get_connection()) {
+                Ok(r) => r,
+                Err(_) => return false,
+            };
+            let standing: i64 = redis::cmd("EVAL")
             .arg("if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return 1 end return 0")
             .arg(3)
             .arg("auth:ended-sessions-mirrored")
@@ -385,34 +419,40 @@ fn floor(base: &str, db_url: &str, redis_url: &str, concurrency: usize, requests
             .arg(format!("auth:ended-session:{session}"))
             .query(&mut redis)
             .unwrap_or(-1);
-        let me = db.query(
-            "SELECT auth.me($1::text::uuid, $2::text::uuid)",
-            &[&user.as_str(), &session.as_str()],
-        );
-        standing >= 0 && me.is_ok()
-    });
+            let me = db.query(
+                "SELECT auth.me($1::text::uuid, $2::text::uuid)",
+                &[&user.as_str(), &session.as_str()],
+            );
+            standing >= 0 && me.is_ok()
+        },
+    );
     print_row("me (floor)", concurrency, &f, 0.0);
-    let f = measure(requests, concurrency, signed_in, |(db, _, _, _, refresh), _| {
-        let mut next = [0u8; 32];
-        getrandom::fill(&mut next).unwrap();
-        use base64::Engine;
-        let next = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(next);
-        let ok = db.batch_execute("BEGIN").is_ok()
-            && db
-                .query(
-                    "SELECT auth.rotate_refresh_token($1, $2, $3)",
-                    &[
-                        &Sha256::digest(refresh.as_bytes()).to_vec(),
-                        &Sha256::digest(next.as_bytes()).to_vec(),
-                        &10i32,
-                    ],
-                )
-                .is_ok()
-            && db.query("SELECT auth.sessions_ended_now()", &[]).is_ok()
-            && db.batch_execute("COMMIT").is_ok();
-        *refresh = next;
-        ok
-    });
+    let f = measure(
+        requests,
+        concurrency,
+        signed_in,
+        |(db, _, _, _, refresh), _| {
+            let mut next = [0u8; 32];
+            getrandom::fill(&mut next).unwrap();
+            use base64::Engine;
+            let next = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(next);
+            let ok = db.batch_execute("BEGIN").is_ok()
+                && db
+                    .query(
+                        "SELECT auth.rotate_refresh_token($1, $2, $3)",
+                        &[
+                            &Sha256::digest(refresh.as_bytes()).to_vec(),
+                            &Sha256::digest(next.as_bytes()).to_vec(),
+                            &10i32,
+                        ],
+                    )
+                    .is_ok()
+                && db.query("SELECT auth.sessions_ended_now()", &[]).is_ok()
+                && db.batch_execute("COMMIT").is_ok();
+            *refresh = next;
+            ok
+        },
+    );
     print_row("refresh (floor)", concurrency, &f, 0.0);
 }
 
@@ -429,15 +469,16 @@ fn claims(token: &str) -> Value {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(default)
-    };
+    let number =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     match args.first().map(String::as_str) {
         Some("table") => {
             let levels: Vec<usize> = args[3..].iter().filter_map(|a| a.parse().ok()).collect();
-            let levels = if levels.is_empty() { vec![1, 16, 64] } else { levels };
+            let levels = if levels.is_empty() {
+                vec![1, 16, 64]
+            } else {
+                levels
+            };
             table(&args[1], args[2].parse().expect("server pid"), &levels)
         }
         Some("login") => login_only(&args[1], number(2, 16), number(3, 64)),

@@ -285,7 +285,11 @@ impl Config {
                     1_000_000,
                 )?,
                 rate_limit_window_seconds: self.number("rate_limit_window_seconds", 1, 86_400)?,
-                login_rate_limit_per_ip: self.number("login_rate_limit_per_ip", 1, 1_000_000_000)?,
+                login_rate_limit_per_ip: self.number(
+                    "login_rate_limit_per_ip",
+                    1,
+                    1_000_000_000,
+                )?,
                 register_rate_limit_per_ip: self.number(
                     "register_rate_limit_per_ip",
                     1,
@@ -302,7 +306,10 @@ impl Config {
 
     /// How long ended sessions and consumed refresh tokens are kept.
     pub fn retention_days(&self) -> Result<u32, ConfigError> {
-        cached(&self.retention_days, || self.number("retention_days", 1, 3650)).copied()
+        cached(&self.retention_days, || {
+            self.number("retention_days", 1, 3650)
+        })
+        .copied()
     }
 
     /// How long an event may stay unpublished before a registration announces it again.

@@ -327,8 +327,7 @@ pub trait Store {
     /// The sessions the current transaction has ended so far.
     fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
     /// The sessions ended within the last `within_seconds`.
-    fn recently_ended_sessions(&mut self, within_seconds: u32)
-        -> Result<Vec<String>, StoreError>;
+    fn recently_ended_sessions(&mut self, within_seconds: u32) -> Result<Vec<String>, StoreError>;
     /// Adds a contact after a password check (`checked_password_hash` must
     /// still be the user's).
     fn add_contact(
@@ -480,8 +479,12 @@ pub trait Revocations {
 /// `/me` answers kept in Redis for a short while, so `/me` needs no
 /// PostgreSQL: forgotten on every change made through the API.
 pub trait MeCache {
-    fn remember_me(&mut self, user_id: &str, me: &Value, ttl_seconds: u64)
-        -> Result<(), CacheError>;
+    fn remember_me(
+        &mut self,
+        user_id: &str,
+        me: &Value,
+        ttl_seconds: u64,
+    ) -> Result<(), CacheError>;
     fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError>;
 }
 

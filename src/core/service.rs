@@ -7,9 +7,9 @@ use crate::core::guard::Principal;
 use crate::core::passwords;
 use crate::core::ports::{
     Caller, ClientInfo, ContactAdded, ContactRemoved, EventMessage, Events, GrantableRoles,
-    InterfaceRoles, NewRegistration, NewSession, NewUser, PageAfter, PasswordChangeOutcome,
-    MeCache, Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation, SessionOutcome, Store,
-    StoreError, Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
+    InterfaceRoles, MeCache, NewRegistration, NewSession, NewUser, PageAfter,
+    PasswordChangeOutcome, Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation,
+    SessionOutcome, Store, StoreError, Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{
@@ -144,8 +144,8 @@ pub fn register(
     request: Registration,
     client: &ClientInfo,
 ) -> Result<RegistrationResponse, ApiError> {
-    let password_hash: Secret<String> =
-        passwords::hash(&request.password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
+    let password_hash: Secret<String> = passwords::hash(&request.password, config.bcrypt_cost()?)
+        .map_err(|_| ApiError::Internal)?;
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
     let outcome = store.register(&NewRegistration {
         second_login: request.second_login.as_str(),
@@ -493,7 +493,8 @@ pub fn change_password(
             "must not be your login, phone or email",
         )]));
     }
-    let hash = passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
+    let hash =
+        passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
     // The user's other sessions end: mirrored before the change commits.
     let outcome = ending_sessions(config, store, revocations, None, |store| {
         store.change_password(&caller(principal), checked_hash, hash.expose())
@@ -558,7 +559,11 @@ pub fn availability(
     query: &AvailabilityQuery,
     client: &ClientInfo,
 ) -> Result<bool, ApiError> {
-    let window = abuse::rate_window(config.limits()?, Limited::Availability, client.ip.as_deref());
+    let window = abuse::rate_window(
+        config.limits()?,
+        Limited::Availability,
+        client.ip.as_deref(),
+    );
     admit(throttle, &[window])?;
     Ok(store.contact_available(query.kind, &query.value)?)
 }
@@ -688,8 +693,8 @@ pub fn create_user(
     principal: &Principal,
     request: Registration,
 ) -> Result<Value, ApiError> {
-    let password_hash =
-        passwords::hash(&request.password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
+    let password_hash = passwords::hash(&request.password, config.bcrypt_cost()?)
+        .map_err(|_| ApiError::Internal)?;
     let outcome = store.create_user(
         &caller(principal),
         &NewUser {

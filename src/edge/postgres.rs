@@ -5,13 +5,13 @@
 //! value tagged `outcome`, read into the core's enums: under Spin, an error a
 //! function raises reaches us only as text (see `store_error`).
 
+use crate::core::config::Config;
 use crate::core::ports::{
     Caller, ContactAdded, ContactKind, ContactRemoved, Credentials, GrantableRoles, InterfaceRoles,
     NewRegistration, NewSession, NewUser, PasswordChangeOutcome, PasswordCredentials,
     RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError, UserChanged,
     UserCreated, UsersFilter, UsersPage,
 };
-use crate::core::config::Config;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
@@ -130,7 +130,9 @@ impl Store for PgStore<'_> {
     fn recently_ended_sessions(&mut self, within_seconds: u32) -> Result<Vec<String>, StoreError> {
         self.outcome(
             "SELECT auth.recently_ended_sessions($1)",
-            &[ParameterValue::Int32(within_seconds.min(i32::MAX as u32) as i32)],
+            &[ParameterValue::Int32(
+                within_seconds.min(i32::MAX as u32) as i32
+            )],
         )
     }
 

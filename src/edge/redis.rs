@@ -4,11 +4,9 @@
 //! `Connection::open`, so a request opens at most one, and only when it needs it.
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
-use crate::core::ports::{
-    CacheError, Events, MeCache, Reachable, Revocations, Standing, Throttle,
-};
-use serde_json::Value;
 use crate::core::config::Config;
+use crate::core::ports::{CacheError, Events, MeCache, Reachable, Revocations, Standing, Throttle};
+use serde_json::Value;
 use spin_sdk::redis::{Connection, Error, RedisParameter, RedisResult};
 
 /// Blacklisted token ids live under this prefix until the token would expire.
@@ -213,9 +211,17 @@ impl Revocations for Redis<'_> {
 }
 
 impl Redis<'_> {
-    fn set_all(&mut self, keys: &[String], ttl_seconds: u64, whole: bool) -> Result<(), CacheError> {
+    fn set_all(
+        &mut self,
+        keys: &[String],
+        ttl_seconds: u64,
+        whole: bool,
+    ) -> Result<(), CacheError> {
         let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1);
-        let mut args = vec![binary(MIRROR_SCRIPT), RedisParameter::Int64(keys.len() as i64)];
+        let mut args = vec![
+            binary(MIRROR_SCRIPT),
+            RedisParameter::Int64(keys.len() as i64),
+        ];
         args.extend(keys.iter().map(|k| binary(k)));
         args.extend([
             RedisParameter::Int64(ttl),

@@ -22,13 +22,7 @@ pub fn register(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError>
     let mut store = PgStore::new(config);
     let registered = service::register(config, &mut store, &mut redis, request, &client)?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
-    Reply::tokens(
-        config,
-        201,
-        registered.tokens,
-        Some(user),
-        by_cookie,
-    )
+    Reply::tokens(config, 201, registered.tokens, Some(user), by_cookie)
 }
 
 pub fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
@@ -52,20 +46,13 @@ pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> 
         .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let tokens = service::refresh(config, &mut store, &mut redis, &presented.token)?;
-    Reply::tokens(
-        config,
-        200,
-        tokens,
-        None,
-        presented.answer_by_cookie,
-    )
+    Reply::tokens(config, 200, tokens, None, presented.answer_by_cookie)
 }
 
 pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis, &mut store)?;
-    let clear_cookies =
-        incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
+    let clear_cookies = incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
     let body = incoming.optional_json_body()?;
     let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
     service::logout(config, &mut store, &mut redis, &principal, all)?;

@@ -19,10 +19,7 @@ pub fn health() -> Result<Reply, ApiError> {
 /// naming what is not (never an address or a secret).
 pub fn ready(config: &Config) -> Result<Reply, ApiError> {
     let readiness = match config.check_all() {
-        Ok(()) => service::readiness(
-            &mut PgStore::new(config),
-            &mut Redis::new(config),
-        ),
+        Ok(()) => service::readiness(&mut PgStore::new(config), &mut Redis::new(config)),
         Err(e) => Readiness::misconfigured(e.to_string()),
     };
     let status = if readiness.ready { 200 } else { 503 };

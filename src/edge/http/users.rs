@@ -24,8 +24,9 @@ pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis, &mut store)?;
-    let request = Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
-        .map_err(ApiError::Validation)?;
+    let request =
+        Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
+            .map_err(ApiError::Validation)?;
     let user = service::create_user(config, &mut store, &mut redis, &principal, request)?;
     Ok(Reply::json(201, &json!({"user": user})).no_store())
 }

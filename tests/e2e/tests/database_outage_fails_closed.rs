@@ -79,7 +79,10 @@ fn a_database_that_stops_and_comes_back_is_used_again() {
     switch.restore();
     let sessions = eventually(
         10,
-        || host.api.bearer("GET", "/api/v1/auth/sessions", &user.access_token, None),
+        || {
+            host.api
+                .bearer("GET", "/api/v1/auth/sessions", &user.access_token, None)
+        },
         |r| r.status == 200,
     );
     assert_eq!(sessions.status, 200, "recovered: {}", sessions.text);

@@ -58,7 +58,11 @@ fn a_logout_that_cannot_reach_redis_ends_nothing_and_can_be_retried() {
     assert_eq!(sessions.json()["sessions"].as_array().unwrap().len(), 1);
 
     refuse_writes(redis.port, false);
-    assert_eq!(logout(&host.api, &user.access_token, false), 204, "the retry");
+    assert_eq!(
+        logout(&host.api, &user.access_token, false),
+        204,
+        "the retry"
+    );
     host.api.me(&user.access_token).problem(401);
     assert_eq!(host.api.refresh(&user.refresh_token).status, 401);
 }
@@ -80,7 +84,12 @@ fn a_password_change_that_cannot_reach_redis_changes_nothing() {
         "new_password": "a brand new passphrase 7",
     });
     host.api
-        .bearer("POST", "/api/v1/auth/password", &user.access_token, Some(&change))
+        .bearer(
+            "POST",
+            "/api/v1/auth/password",
+            &user.access_token,
+            Some(&change),
+        )
         .problem(503);
     refuse_writes(redis.port, false);
     // The old password still works and the other session lives on.
@@ -100,7 +109,11 @@ fn a_password_change_that_cannot_reach_redis_changes_nothing() {
     );
     assert_eq!(changed.status, 204, "{}", changed.text);
     host.api.me(&other_token).problem(401);
-    assert_eq!(host.api.me(&user.access_token).status, 200, "the caller's own session stays");
+    assert_eq!(
+        host.api.me(&user.access_token).status,
+        200,
+        "the caller's own session stays"
+    );
 }
 
 #[test]
@@ -108,7 +121,10 @@ fn sessions_ended_before_redis_lost_its_data_stay_ended() {
     let port = e2e::free_port();
     let mut redis = start_redis(port);
     let host = OwnHost::start(&[
-        ("SPIN_VARIABLE_REDIS_URL", format!("redis://127.0.0.1:{port}")),
+        (
+            "SPIN_VARIABLE_REDIS_URL",
+            format!("redis://127.0.0.1:{port}"),
+        ),
         ("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{port}")),
     ]);
     let gone = sign_up(&host.api);
@@ -136,7 +152,10 @@ fn sessions_ended_before_redis_lost_its_data_stay_ended() {
     // Each end is in Redis, for at most one access-token lifetime.
     let mut conn = redis_at(port);
     for token in [&gone.access_token, &second_token, &replayed.access_token] {
-        let key = format!("auth:ended-session:{}", claims_of(token)["sid"].as_str().unwrap());
+        let key = format!(
+            "auth:ended-session:{}",
+            claims_of(token)["sid"].as_str().unwrap()
+        );
         let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut conn).unwrap();
         assert!((1..=1800).contains(&ttl), "{key} has TTL {ttl}");
     }

@@ -116,7 +116,10 @@ fn a_bad_setting_fails_only_the_routes_that_read_it() {
     host.api.get("/api/v1/auth/me").problem(401);
     // ...and what needs it names the bad variable.
     let login = serde_json::json!({"login": "somebody", "password": "some password 1"});
-    let problem = host.api.post_json("/api/v1/auth/login", &login).problem(500);
+    let problem = host
+        .api
+        .post_json("/api/v1/auth/login", &login)
+        .problem(500);
     assert!(problem["detail"].as_str().unwrap().contains("bcrypt_cost"));
     let ready = host.api.get("/api/v1/auth/ready");
     assert_eq!(ready.status, 503);

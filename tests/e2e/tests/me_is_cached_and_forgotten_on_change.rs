@@ -30,11 +30,22 @@ fn emails(me: &Value) -> Vec<String> {
 fn a_contact_change_shows_in_me_at_once() {
     let api = Api::new();
     let user = sign_up(&api);
-    assert_eq!(cached_me_ttl(&user.user_id), -2, "nothing cached before /me");
+    assert_eq!(
+        cached_me_ttl(&user.user_id),
+        -2,
+        "nothing cached before /me"
+    );
     let first = api.me(&user.access_token).json();
     let ttl = cached_me_ttl(&user.user_id);
-    assert!((1..=60).contains(&ttl), "cached for at most a minute: {ttl}");
-    assert_eq!(api.me(&user.access_token).json(), first, "the cached answer is the same");
+    assert!(
+        (1..=60).contains(&ttl),
+        "cached for at most a minute: {ttl}"
+    );
+    assert_eq!(
+        api.me(&user.access_token).json(),
+        first,
+        "the cached answer is the same"
+    );
 
     let email = format!("cached.{}@example.com", e2e::unique_number());
     let added = api.bearer(

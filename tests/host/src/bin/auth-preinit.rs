@@ -84,12 +84,18 @@ async fn time_warm_up(path: &str, instances: usize) -> Result<()> {
     let mut took = Vec::new();
     for _ in 0..instances {
         let mut store = Store::new(&engine, ());
-        let instance = pre.instantiate_async(&mut store).await.map_err(anyhow::Error::from)?;
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(anyhow::Error::from)?;
         let warm_up = instance
             .get_typed_func::<(), ()>(&mut store, "wizer-initialize")
             .map_err(anyhow::Error::from)?;
         let started = std::time::Instant::now();
-        warm_up.call_async(&mut store, ()).await.map_err(anyhow::Error::from)?;
+        warm_up
+            .call_async(&mut store, ())
+            .await
+            .map_err(anyhow::Error::from)?;
         took.push(started.elapsed().as_secs_f64() * 1000.0 / 2.0);
     }
     took.sort_by(f64::total_cmp);
