@@ -22,7 +22,6 @@ pub struct Principal {
     user_id: String,
     session_id: String,
     jti: String,
-    exp: u64,
 }
 
 impl Principal {
@@ -37,11 +36,6 @@ impl Principal {
     /// The access token's id, for the blacklist.
     pub fn jti(&self) -> &str {
         &self.jti
-    }
-
-    /// When the access token expires (Unix seconds).
-    pub fn exp(&self) -> u64 {
-        self.exp
     }
 }
 
@@ -106,7 +100,6 @@ fn check(
                 user_id: claims.sub,
                 session_id: claims.sid,
                 jti: claims.jti,
-                exp: claims.exp,
             },
             me,
         )),

@@ -30,12 +30,16 @@ if KEYS[4] then return {0, redis.call('GET', KEYS[4])} end
 return {0}
 "#;
 
-/// Sets every KEY to 1 for ARGV[1] seconds; with ARGV[2] = 1, then sets the
-/// mirror mark (for good) too, in the same atomic step.
+/// Sets every KEY to 1 for ARGV[1] seconds; with ARGV[2] = 1 the last KEY is
+/// the mirror mark instead, set for good in the same atomic step.
 const MIRROR_SCRIPT: &str = r#"
-for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
-if ARGV[2] == '1' then redis.call('SET', ARGV[3], '1') end
-return #KEYS
+local n = #KEYS
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[n], '1')
+  n = n - 1
+end
+for i = 1, n do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
+return n
 "#;
 
 /// Checks every window, then counts the attempt in each, as one atomic step.
@@ -198,7 +202,7 @@ impl Revocations for Redis<'_> {
         if keys.is_empty() {
             return Ok(());
         }
-        self.set_all(&keys, ttl_seconds, false)
+        self.set_all(keys, ttl_seconds, false)
     }
 
     fn restore(&mut self, ended_sessions: &[String], ttl_seconds: u64) -> Result<(), CacheError> {
@@ -206,29 +210,23 @@ impl Revocations for Redis<'_> {
             .iter()
             .map(|id| format!("{ENDED_SESSION_PREFIX}{id}"))
             .collect();
-        self.set_all(&keys, ttl_seconds, true)
+        self.set_all(keys, ttl_seconds, true)
     }
 }
 
 impl Redis<'_> {
     fn set_all(
         &mut self,
-        keys: &[String],
+        mut keys: Vec<String>,
         ttl_seconds: u64,
         whole: bool,
     ) -> Result<(), CacheError> {
         let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1);
-        let mut args = vec![
-            binary(MIRROR_SCRIPT),
-            RedisParameter::Int64(keys.len() as i64),
-        ];
-        args.extend(keys.iter().map(|k| binary(k)));
-        args.extend([
-            RedisParameter::Int64(ttl),
-            binary(if whole { "1" } else { "0" }),
-            binary(MIRROR_WHOLE_KEY),
-        ]);
-        self.execute("EVAL", &args).map(|_| ())
+        if whole {
+            keys.push(MIRROR_WHOLE_KEY.to_string());
+        }
+        self.eval(MIRROR_SCRIPT, &keys, &[ttl, i64::from(whole)])
+            .map(|_| ())
     }
 }
 

@@ -592,6 +592,17 @@ pub fn start_redis(port: u16) -> std::process::Child {
     child
 }
 
+/// The variables that point a host at a Redis on `port`.
+pub fn redis_variables(port: u16) -> [(&'static str, String); 2] {
+    [
+        (
+            "SPIN_VARIABLE_REDIS_URL",
+            format!("redis://127.0.0.1:{port}"),
+        ),
+        ("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{port}")),
+    ]
+}
+
 /// A Redis of its own, stopped when dropped.
 pub struct OwnRedis {
     pub port: u16,
@@ -609,16 +620,7 @@ impl OwnRedis {
 
     /// The variables that point a host at this Redis.
     pub fn variables(&self) -> [(&'static str, String); 2] {
-        [
-            (
-                "SPIN_VARIABLE_REDIS_URL",
-                format!("redis://127.0.0.1:{}", self.port),
-            ),
-            (
-                "SPIN_VARIABLE_REDIS_HOST",
-                format!("127.0.0.1:{}", self.port),
-            ),
-        ]
+        redis_variables(self.port)
     }
 }
 

@@ -120,13 +120,7 @@ fn a_password_change_that_cannot_reach_redis_changes_nothing() {
 fn sessions_ended_before_redis_lost_its_data_stay_ended() {
     let port = e2e::free_port();
     let mut redis = start_redis(port);
-    let host = OwnHost::start(&[
-        (
-            "SPIN_VARIABLE_REDIS_URL",
-            format!("redis://127.0.0.1:{port}"),
-        ),
-        ("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{port}")),
-    ]);
+    let host = OwnHost::start(&e2e::redis_variables(port));
     let gone = sign_up(&host.api);
     let replayed = sign_up(&host.api);
     let staying = sign_up(&host.api);

@@ -11,13 +11,7 @@ use std::time::{Duration, Instant};
 fn protected_endpoints_fail_closed_without_redis_and_recover() {
     let port = free_port();
     let mut redis = start_redis(port);
-    let host = OwnHost::start(&[
-        (
-            "SPIN_VARIABLE_REDIS_URL",
-            format!("redis://127.0.0.1:{port}"),
-        ),
-        ("SPIN_VARIABLE_REDIS_HOST", format!("127.0.0.1:{port}")),
-    ]);
+    let host = OwnHost::start(&e2e::redis_variables(port));
     let user = sign_up(&host.api);
     assert_eq!(host.api.me(&user.access_token).status, 200);
 
