@@ -251,6 +251,9 @@ pub enum SessionOutcome {
     UserInactive,
     /// The password changed after it was checked (a racing password change).
     CredentialsChanged,
+    /// The user already has `max_active_sessions` open and eviction was not
+    /// allowed: nothing was opened.
+    AtSessionLimit,
 }
 
 /// What `auth.change_password` answers.
@@ -279,7 +282,8 @@ pub enum Rotation {
     /// Consumed moments ago (within the grace): another tab's refresh; the
     /// successor is stored all the same.
     Concurrent(RotatedSession),
-    /// Consumed after the grace: a replay; the session is now revoked.
+    /// Consumed after the grace: a replay. The session is still open: the
+    /// caller tells Redis, then ends it (`Store::end_reused_session`).
     ReuseDetected { session_id: String },
     /// Unknown, expired, or of an ended session.
     Invalid,
@@ -386,21 +390,31 @@ pub trait Store {
     ) -> Result<Option<Credentials>, StoreError>;
     /// Opens a session after a password check, if `checked_password_hash`
     /// is still the user's (under the user's row lock); runs the user's
-    /// retention first.
+    /// retention first. Without `may_evict`, a user at the session limit
+    /// gets `AtSessionLimit` and nothing changes.
     fn sign_in(
         &mut self,
         user_id: &str,
         checked_password_hash: &str,
         session: &NewSession<'_>,
         retention_days: u32,
+        may_evict: bool,
     ) -> Result<SessionOutcome, StoreError>;
-    /// Atomically consumes a refresh token and stores its successor.
+    /// Atomically consumes a refresh token and stores its successor; a
+    /// replay is only reported.
     fn rotate_refresh_token(
         &mut self,
         presented: &[u8; 32],
         successor: &[u8; 32],
         grace_seconds: u32,
     ) -> Result<Rotation, StoreError>;
+    /// Ends the session of a replayed refresh token (the consumed token's
+    /// hash is the proof); whether it was still open.
+    fn end_reused_session(
+        &mut self,
+        session_id: &str,
+        replayed: &[u8; 32],
+    ) -> Result<bool, StoreError>;
     fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
     fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
     fn revoke_session(

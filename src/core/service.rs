@@ -250,16 +250,27 @@ pub fn login(
         client,
     };
     let retention_days = config.retention_days()?;
-    // A sign-in past max_active_sessions ends the oldest: mirrored first.
-    let outcome = ending_sessions(config, store, cache, None, |store| {
-        store.sign_in(user_id, checked_hash, &new_session, retention_days)
-    })?;
+    // One statement, committed on its own, unless the user is at the session
+    // limit: then again in a transaction that ends the oldest and tells
+    // Redis before it commits.
+    let mut outcome = store.sign_in(user_id, checked_hash, &new_session, retention_days, false)?;
+    if let SessionOutcome::AtSessionLimit = outcome {
+        outcome = ending_sessions(config, store, cache, None, |store| {
+            store.sign_in(user_id, checked_hash, &new_session, retention_days, true)
+        })?;
+    }
     let session = match outcome {
         SessionOutcome::Opened(session) => session,
         // Deactivated, or the password changed, while it was checked: as if
         // the password had been wrong.
         SessionOutcome::UserInactive | SessionOutcome::CredentialsChanged => {
             return Err(ApiError::InvalidCredentials)
+        }
+        // Eviction was allowed: cannot be the answer.
+        SessionOutcome::AtSessionLimit => {
+            return Err(ApiError::from(StoreError::Failed(
+                "auth.sign_in: at_session_limit although eviction was allowed".into(),
+            )))
         }
     };
     if let Err(e) = cache.forgive(&abuse::login_succeeded(&request.attempted, ip)) {
@@ -319,17 +330,11 @@ fn ending_sessions<S: Store, T: EndsSessions>(
     }
 }
 
-/// Whether an outcome may have ended sessions (to be mirrored): a
-/// rotation only when it found a replay; anything else, to be safe, yes.
+/// Whether an outcome may have ended sessions (to be mirrored): to be safe,
+/// yes unless an outcome says otherwise.
 trait EndsSessions {
     fn may_have_ended_sessions(&self) -> bool {
         true
-    }
-}
-
-impl EndsSessions for Rotation {
-    fn may_have_ended_sessions(&self) -> bool {
-        matches!(self, Rotation::ReuseDetected { .. })
     }
 }
 
@@ -358,15 +363,9 @@ pub fn refresh(
     }
     let successor = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
     let grace = config.refresh_reuse_grace_seconds()?;
-    // A replay ends the session: mirrored before the rotation commits.
-    let rotation = ending_sessions(config, store, revocations, None, |store| {
-        store.rotate_refresh_token(
-            &tokens::hash_refresh_token(presented),
-            &successor.hash,
-            grace,
-        )
-    })?;
-    match rotation {
+    let presented = tokens::hash_refresh_token(presented);
+    // One statement, committed on its own; a replay is only reported.
+    match store.rotate_refresh_token(&presented, &successor.hash, grace)? {
         Rotation::Rotated(session) | Rotation::Concurrent(session) => {
             let subject = Subject {
                 user_id: &session.user_id,
@@ -376,6 +375,12 @@ pub fn refresh(
             token_pair(config, &subject, &successor)
         }
         Rotation::ReuseDetected { session_id } => {
+            // The session ends: Redis hears first (if it cannot, 503 and
+            // nothing ended: the replay is found again on the next try), then
+            // PostgreSQL.
+            let ttl = u64::from(config.access_ttl_seconds()?);
+            revocations.mirror(std::slice::from_ref(&session_id), None, ttl)?;
+            store.end_reused_session(&session_id, &presented)?;
             eprintln!("refresh token reuse detected: session {session_id} revoked");
             Err(ApiError::InvalidRefreshToken)
         }
@@ -442,8 +447,10 @@ pub fn revoke_session(
 }
 
 /// Revokes the session (or all of the user's) and blacklists the access
-/// token, both in Redis before the database commits: if Redis is down,
-/// nothing changes and the answer is 503.
+/// token, both in Redis before the database: if Redis is down, nothing
+/// changes and the answer is 503. One session is known beforehand, so Redis
+/// hears first and one statement ends it; all of them are listed by the
+/// transaction that ends them, before it commits.
 pub fn logout(
     config: &Config,
     store: &mut impl Store,
@@ -451,9 +458,16 @@ pub fn logout(
     principal: &Principal,
     all: bool,
 ) -> Result<(), ApiError> {
-    let logged_out = ending_sessions(config, store, revocations, Some(principal.jti()), |store| {
-        store.logout(&caller(principal), all)
-    })?;
+    let logged_out = if all {
+        ending_sessions(config, store, revocations, Some(principal.jti()), |store| {
+            store.logout(&caller(principal), true)
+        })?
+    } else {
+        let ttl = u64::from(config.access_ttl_seconds()?);
+        let session = [principal.session_id().to_string()];
+        revocations.mirror(&session, Some(principal.jti()), ttl)?;
+        store.logout(&caller(principal), false)?
+    };
     if logged_out {
         Ok(())
     } else {

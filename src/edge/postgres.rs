@@ -313,6 +313,7 @@ impl Store for PgStore<'_> {
         checked_password_hash: &str,
         session: &NewSession<'_>,
         retention_days: u32,
+        may_evict: bool,
     ) -> Result<SessionOutcome, StoreError> {
         let mut params = vec![
             ParameterValue::Uuid(user_id.to_string()),
@@ -320,8 +321,9 @@ impl Store for PgStore<'_> {
         ];
         params.extend(session_params(session));
         params.push(ParameterValue::Int32(retention_days as i32));
+        params.push(ParameterValue::Boolean(may_evict));
         self.outcome(
-            "SELECT auth.sign_in($1, $2, $3, $4, $5, $6, $7, $8)",
+            "SELECT auth.sign_in($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &params,
         )
     }
@@ -336,8 +338,21 @@ impl Store for PgStore<'_> {
             ParameterValue::Binary(presented.to_vec()),
             ParameterValue::Binary(successor.to_vec()),
             ParameterValue::Int32(grace_seconds as i32),
+            ParameterValue::Boolean(false),
         ];
-        self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)
+        self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3, $4)", &params)
+    }
+
+    fn end_reused_session(
+        &mut self,
+        session_id: &str,
+        replayed: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        let params = [
+            ParameterValue::Uuid(session_id.to_string()),
+            ParameterValue::Binary(replayed.to_vec()),
+        ];
+        self.call_bool("SELECT auth.end_reused_session($1, $2)", &params)
     }
 
     fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {

@@ -117,6 +117,36 @@ fn a_password_change_that_cannot_reach_redis_changes_nothing() {
 }
 
 #[test]
+fn a_replay_that_cannot_reach_redis_ends_nothing_until_it_is_found_again() {
+    let redis = OwnRedis::start();
+    let host = OwnHost::start(&redis.variables());
+    let user = sign_up(&host.api);
+    assert_eq!(host.api.me(&user.access_token).status, 200);
+    let rotated = host.api.refresh(&user.refresh_token);
+    assert_eq!(rotated.status, 200);
+    let successor = rotated.json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::thread::sleep(std::time::Duration::from_secs(3)); // past the reuse grace
+
+    // The replay is found, but Redis cannot be told the session ends: 503,
+    // and the session is not ended anywhere (a retry finds the replay again).
+    refuse_writes(redis.port, true);
+    host.api.refresh(&user.refresh_token).problem(503);
+    assert_eq!(host.api.me(&user.access_token).status, 200);
+    let sessions = host
+        .api
+        .bearer("GET", "/api/v1/auth/sessions", &user.access_token, None);
+    assert_eq!(sessions.json()["sessions"].as_array().unwrap().len(), 1);
+
+    refuse_writes(redis.port, false);
+    host.api.refresh(&user.refresh_token).problem(401);
+    host.api.me(&user.access_token).problem(401);
+    host.api.refresh(&successor).problem(401);
+}
+
+#[test]
 fn sessions_ended_before_redis_lost_its_data_stay_ended() {
     let port = e2e::free_port();
     let mut redis = start_redis(port);

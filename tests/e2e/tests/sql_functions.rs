@@ -191,6 +191,99 @@ fn opening_sessions_past_the_limit_evicts_the_oldest() {
 }
 
 #[test]
+fn a_sign_in_that_may_not_evict_opens_nothing_at_the_limit() {
+    let mut db = service_db();
+    let first = register(&mut db, &Person::new(), &["customer"], "customer_app", 2).unwrap();
+    let user_id = first["user_id"].as_str().unwrap().to_string();
+    let sign_in_without_eviction = |db: &mut Client| -> Value {
+        db.query_one(
+            "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, 2, NULL, NULL, 30, false)",
+            &[&user_id, &HASH, &token_hash()],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(sign_in_without_eviction(&mut db)["outcome"], "opened");
+    assert_eq!(
+        sign_in_without_eviction(&mut db),
+        json!({"outcome": "at_session_limit"})
+    );
+    let counts: (i64, i64) = {
+        let row = admin_db()
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE revoked_at IS NULL) FROM auth.sessions WHERE user_id = $1::text::uuid",
+                &[&user_id],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(counts, (2, 2), "nothing opened, nothing evicted");
+}
+
+#[test]
+fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
+    let mut db = service_db();
+    let user = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
+    let other = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
+    let session = user["session_id"].as_str().unwrap().to_string();
+    let first: Vec<u8> = admin_db()
+        .query_one(
+            "SELECT token_hash FROM auth.refresh_tokens WHERE session_id = $1::text::uuid",
+            &[&session],
+        )
+        .unwrap()
+        .get(0);
+    let end = |db: &mut Client, session: &str, token: &Vec<u8>| -> bool {
+        db.query_one(
+            "SELECT auth.end_reused_session($1::text::uuid, $2)",
+            &[&session, token],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert!(
+        !end(&mut db, &session, &first),
+        "not consumed yet: no replay"
+    );
+
+    // Rotated, then presented again after the grace (0 s): only reported.
+    let rotate = "SELECT auth.rotate_refresh_token($1, $2, 0, false)";
+    let rotated: Value = db
+        .query_one(rotate, &[&first, &token_hash()])
+        .unwrap()
+        .get(0);
+    assert_eq!(rotated["outcome"], "rotated");
+    let replay: Value = db
+        .query_one(rotate, &[&first, &token_hash()])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        replay,
+        json!({"outcome": "reuse_detected", "session_id": session})
+    );
+    let open = |id: &str| -> bool {
+        admin_db()
+            .query_one(
+                "SELECT revoked_at IS NULL FROM auth.sessions WHERE id = $1::text::uuid",
+                &[&id],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert!(open(&session), "reported, not ended");
+
+    let other_session = other["session_id"].as_str().unwrap();
+    assert!(
+        !end(&mut db, other_session, &first),
+        "not that token's session"
+    );
+    assert!(open(other_session));
+    assert!(end(&mut db, &session, &first));
+    assert!(!open(&session));
+    assert!(!end(&mut db, &session, &first), "ended once");
+}
+
+#[test]
 fn find_credentials_sees_only_active_contacts() {
     let mut db = service_db();
     let p = Person::new();
