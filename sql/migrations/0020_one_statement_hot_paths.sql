@@ -60,12 +60,14 @@ BEGIN
     'outcome', v_outcome,
     'session_id', v_session.id,
     'user_id', v_session.user_id,
-    'roles', to_jsonb(accounts.user_roles(v_session.user_id)));
+    'roles', to_jsonb(accounts.user_roles(v_session.user_id)),
+    'seconds_left', floor(extract(epoch FROM v_session.expires_at - now()))::bigint);
 END
 $$;
 COMMENT ON FUNCTION auth.rotate_refresh_token(bytea, bytea, integer, boolean) IS
   'Consumes a refresh token (SHA-256 given) and stores its successor in the same session, atomically. '
-  'Returns {outcome: rotated | concurrent | reuse_detected | invalid, session_id, user_id, roles}. '
+  'Returns {outcome: rotated | concurrent | reuse_detected | invalid, session_id, user_id, roles, '
+  'seconds_left (until the session''s absolute expiry: no access token may outlive it)}. '
   'A consumed token within p_grace_seconds is a concurrent refresh (successor issued); after it, a '
   'replay: the session is revoked if p_end_session_on_reuse, else only reported (the caller ends it '
   'with auth.end_reused_session once Redis knows). The session''s absolute expiry never moves.';
@@ -124,6 +126,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_current text;
+  v_opened  jsonb;
 BEGIN
   -- The same lock a password change takes: one or the other goes first.
   SELECT password_hash INTO v_current FROM accounts.users
@@ -140,14 +143,20 @@ BEGIN
                             AND expires_at > now()) >= p_max_sessions THEN
     RETURN jsonb_build_object('outcome', 'at_session_limit');
   END IF;
-  RETURN auth.open_session(p_user_id, p_refresh_token_hash, p_ttl_seconds, p_max_sessions,
-                           p_user_agent, p_client_ip);
+  v_opened := auth.open_session(p_user_id, p_refresh_token_hash, p_ttl_seconds, p_max_sessions,
+                                p_user_agent, p_client_ip);
+  IF v_opened->>'outcome' = 'opened' THEN
+    v_opened := v_opened || jsonb_build_object('seconds_left',
+      floor(extract(epoch FROM (v_opened->>'expires_at')::timestamptz - now()))::bigint);
+  END IF;
+  RETURN v_opened;
 END
 $$;
 COMMENT ON FUNCTION auth.sign_in(uuid, text, bytea, integer, integer, text, text, integer, boolean) IS
   'Opens a session after a password check, if the hash checked (p_checked_password_hash, as '
   'find_credentials gave it) is still the user''s under the row lock, after the user''s retention '
-  '(auth.purge_user). Returns open_session''s outcome (opened | user_inactive), '
+  '(auth.purge_user). Returns open_session''s outcome (opened, with seconds_left until the '
+  'session''s absolute expiry | user_inactive), '
   '{outcome: credentials_changed}, or, when the user already has p_max_sessions active sessions and '
   'not p_may_evict, {outcome: at_session_limit} having opened nothing (the caller signs in again, '
   'allowing the eviction, in a transaction that tells Redis before it commits).';

@@ -271,6 +271,8 @@ pub enum PasswordChangeOutcome {
 pub struct OpenedSession {
     pub session_id: String,
     pub roles: Vec<String>,
+    /// Until the session's absolute expiry.
+    pub seconds_left: i64,
 }
 
 /// What `auth.rotate_refresh_token` answers.
@@ -294,6 +296,8 @@ pub struct RotatedSession {
     pub session_id: String,
     pub user_id: String,
     pub roles: Vec<String>,
+    /// Until the session's absolute expiry.
+    pub seconds_left: i64,
 }
 
 /// What `auth.revoke_session` answers.

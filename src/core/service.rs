@@ -61,16 +61,21 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// A new pair for the session. The access token never outlives the session
+/// (`session_seconds_left` until its absolute expiry): the guard asks only
+/// Redis, which knows when a session was ended, not when it expires.
 fn token_pair(
     config: &Config,
     subject: &Subject<'_>,
     refresh: &RefreshToken,
+    session_seconds_left: i64,
 ) -> Result<TokenPair, ApiError> {
+    let ttl_seconds = access_lifetime(config.access_ttl_seconds()?, session_seconds_left);
     let settings = SigningSettings {
         keys: config.keys()?,
         issuer: config.jwt_issuer()?,
         audience: config.jwt_audience()?,
-        ttl_seconds: config.access_ttl_seconds()?,
+        ttl_seconds,
     };
     let access = tokens::issue_access_token(&settings, subject, now_unix())
         .map_err(|_| ApiError::Internal)?;
@@ -78,8 +83,14 @@ fn token_pair(
         access_token: access.expose().clone(),
         refresh_token: refresh.token.expose().clone(),
         token_type: "bearer",
-        expires_in: config.access_ttl_seconds()?,
+        expires_in: ttl_seconds,
     })
+}
+
+/// The configured access lifetime, cut to what is left of the session.
+fn access_lifetime(access_ttl_seconds: u32, session_seconds_left: i64) -> u32 {
+    u32::try_from(session_seconds_left.max(0))
+        .map_or(access_ttl_seconds, |left| access_ttl_seconds.min(left))
 }
 
 /// Publishes committed events on Redis and marks those that went out.
@@ -192,7 +203,9 @@ pub fn register(
         session_id: &registered.session_id,
         roles: &registered.roles,
     };
-    let tokens = token_pair(config, &subject, &refresh)?;
+    // A new session: all of its lifetime is left.
+    let session_seconds = i64::from(config.refresh_ttl_seconds()?);
+    let tokens = token_pair(config, &subject, &refresh, session_seconds)?;
     Ok(RegistrationResponse {
         tokens,
         user: RegisteredUser {
@@ -282,7 +295,7 @@ pub fn login(
         session_id: &session.session_id,
         roles: &session.roles,
     };
-    token_pair(config, &subject, &refresh)
+    token_pair(config, &subject, &refresh, session.seconds_left)
 }
 
 /// A protected call whose session turned out to have ended.
@@ -372,7 +385,7 @@ pub fn refresh(
                 session_id: &session.session_id,
                 roles: &session.roles,
             };
-            token_pair(config, &subject, &successor)
+            token_pair(config, &subject, &successor, session.seconds_left)
         }
         Rotation::ReuseDetected { session_id } => {
             // The session ends: Redis hears first (if it cannot, 503 and
@@ -797,4 +810,17 @@ pub fn set_user_active(
     })?)?;
     forget_me(cache, &target);
     Ok(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access_lifetime;
+
+    #[test]
+    fn an_access_token_never_outlives_its_session() {
+        assert_eq!(access_lifetime(1800, 2_592_000), 1800, "a young session");
+        assert_eq!(access_lifetime(1800, 600), 600, "ten minutes left");
+        assert_eq!(access_lifetime(1800, 0), 0, "expiring now");
+        assert_eq!(access_lifetime(1800, -5), 0, "already past");
+    }
 }
