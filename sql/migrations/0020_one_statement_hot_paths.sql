@@ -184,8 +184,8 @@ COMMENT ON FUNCTION auth.sign_in(uuid, text, bytea, integer, integer, text, text
 
 -- A user's retention touched every session they ever had, ended ones
 -- included, to trim consumed refresh tokens: a user who signs in often (an
--- integration, a shared device) made each sign-in slower (measured: login of
--- one user at c16 fell from 256/s to 94/s within a minute). Only open
+-- integration, a shared device) made each sign-in slower (measured: sign-ins of
+-- one user at c16 fell from 256/s to 121/s within half a minute). Only open
 -- sessions still gain tokens; an ended one keeps what it had until the
 -- retention deletes it whole.
 CREATE OR REPLACE FUNCTION auth.purge_user(
