@@ -5,6 +5,7 @@ pub mod abuse;
 pub mod config;
 pub mod guard;
 pub mod identity;
+pub mod jwt_crypto;
 pub mod keys;
 pub mod passwords;
 pub mod ports;

@@ -1,6 +1,7 @@
 //! Access tokens (JWT, SPEC §5) and opaque refresh tokens, of which only the
 //! SHA-256 is ever stored.
 
+use crate::core::jwt_crypto;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,6 +62,7 @@ pub fn issue_access_token(
     let mut header = Header::new(settings.keys.algorithm);
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
     header.kid = settings.keys.signing_kid.clone();
+    jwt_crypto::install();
     jsonwebtoken::encode(&header, &claims, settings.keys.signing.expose())
         .map(Secret::new)
         .map_err(|_| TokenError::Signing)
@@ -109,6 +111,7 @@ pub fn verify_access_token(
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["iss", "aud", "sub", "exp", "iat"]);
+    jwt_crypto::install();
     jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation)
         .map(|data| data.claims)
         .map_err(|_| Rejected::Invalid)
@@ -154,12 +157,31 @@ fn random_id() -> Result<String, TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{Algorithm, EncodingKey};
+    use jsonwebtoken::Algorithm;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
+    /// Signs as an attacker would: any HMAC algorithm the header names, by
+    /// hand (the service's own backend signs HS256 and EdDSA only).
     fn sign(header: Header, claims: &serde_json::Value, secret: &[u8]) -> String {
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
+        use hmac::{Hmac, Mac};
+        let signed = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        fn mac<M: Mac + hmac::digest::KeyInit>(secret: &[u8], message: &str) -> Vec<u8> {
+            let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(secret).unwrap();
+            mac.update(message.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        let signature = match header.alg {
+            Algorithm::HS256 => mac::<Hmac<sha2::Sha256>>(secret, &signed),
+            Algorithm::HS384 => mac::<Hmac<sha2::Sha384>>(secret, &signed),
+            Algorithm::HS512 => mac::<Hmac<sha2::Sha512>>(secret, &signed),
+            other => panic!("no HMAC for {other:?}"),
+        };
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
     fn issued(keys: &TokenKeys, now: u64) -> String {
