@@ -47,7 +47,7 @@ echo "# auth-service benchmark"
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with local changes)'); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, servers and host on the same machine"
 echo "$("$spin" --version | head -n 1); test host: wasmtime $(grep -A1 '^name = "wasmtime"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
-echo "component: target/auth-service.wasm, $(stat -c %s target/auth-service.wasm) bytes (pre-initialized; $(stat -c %s target/wasm32-wasip2/release/auth_service.wasm) before)"
+echo "component: target/auth-service.wasm, $(stat -c %s target/auth-service.wasm) bytes (pre-initialized; $(stat -c %s target/wasm32-wasip2/component/auth_service.wasm) before)"
 echo "PostgreSQL $(psql "$PG_ADMIN_URL" -XtAc 'SHOW server_version'), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2)"
 
 serve_with() {

@@ -56,25 +56,24 @@ pub struct Phone(String);
 
 /// The region numbers without a `+country` prefix belong to (`RU`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhoneRegion(phonenumber::country::Id);
+pub struct PhoneRegion(rlibphonenumber::Region);
 
 impl FromStr for PhoneRegion {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Invalid> {
-        phonenumber::country::Id::from_str(&s.trim().to_uppercase())
+        rlibphonenumber::Region::from_str(&s.trim().to_uppercase())
             .map(PhoneRegion)
             .or_else(|_| invalid("must be an ISO 3166-1 alpha-2 region code such as RU"))
     }
 }
 
 impl Phone {
-    /// Loads the phone metadata (every pattern of every region is checked)
-    /// and compiles the patterns a number of the manifest's default region
-    /// (RU) needs, in both spellings. Run once at build time, see
-    /// `edge::preinit`; a number of another region compiles its own
-    /// patterns when first parsed (a few milliseconds).
+    /// Loads the phone metadata and compiles the patterns a number of the
+    /// manifest's default region (RU) needs, in both spellings. Run once at
+    /// build time, see `edge::preinit`; a number of another region compiles
+    /// its own patterns when first parsed (well under a millisecond).
     pub fn warm_up() {
-        let region = PhoneRegion(phonenumber::country::Id::RU);
+        let region = PhoneRegion(rlibphonenumber::Region::RU);
         for sample in ["+7 913 123-45-67", "8 913 123-45-67"] {
             let _ = Phone::parse(sample, region);
         }
@@ -85,7 +84,7 @@ impl Phone {
         if raw.is_empty() || raw.len() > 32 {
             return invalid("must be a phone number");
         }
-        let number = match phonenumber::parse(Some(region.0), raw) {
+        let number = match rlibphonenumber::PhoneNumber::parse(raw, Some(region.0)) {
             Ok(n) => n,
             Err(_) => return invalid("must be a phone number"),
         };
@@ -93,7 +92,9 @@ impl Phone {
             return invalid("is not a valid phone number");
         }
         Ok(Phone(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
+            number
+                .format_as(rlibphonenumber::PhoneNumberFormat::E164)
+                .to_string(),
         ))
     }
 
