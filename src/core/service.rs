@@ -315,20 +315,17 @@ fn caller(principal: &Principal) -> Caller<'_> {
 /// If Redis cannot take them nothing is committed: the answer is 503 and the
 /// request can be retried — an ended session is never accepted by the guard.
 /// (Redis losing them later is covered by the guard's copy-back.)
-fn ending_sessions<S: Store, T: EndsSessions>(
+fn ending_sessions<S: Store, T>(
     config: &Config,
     store: &mut S,
     revocations: &mut impl Revocations,
     blacklisted_jti: Option<&str>,
     work: impl FnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
-    let ttl = u64::from(config.access_ttl_seconds()?);
     store.begin()?;
     let done = work(store).map_err(ApiError::from).and_then(|value| {
-        if value.may_have_ended_sessions() || blacklisted_jti.is_some() {
-            let ended = store.sessions_ended_now()?;
-            revocations.mirror(&ended, blacklisted_jti, ttl)?;
-        }
+        let ended = store.sessions_ended_now()?;
+        tell_redis_first(config, revocations, &ended, blacklisted_jti)?;
         Ok(value)
     });
     match done {
@@ -343,19 +340,18 @@ fn ending_sessions<S: Store, T: EndsSessions>(
     }
 }
 
-/// Whether an outcome may have ended sessions (to be mirrored): to be safe,
-/// yes unless an outcome says otherwise.
-trait EndsSessions {
-    fn may_have_ended_sessions(&self) -> bool {
-        true
-    }
+/// Writes sessions about to end (and `blacklisted_jti`) to Redis, where the
+/// guard looks, for one access-token lifetime: always before PostgreSQL
+/// ends them, so a failure here leaves nothing ended.
+fn tell_redis_first(
+    config: &Config,
+    revocations: &mut impl Revocations,
+    sessions: &[String],
+    blacklisted_jti: Option<&str>,
+) -> Result<(), ApiError> {
+    let ttl = u64::from(config.access_ttl_seconds()?);
+    Ok(revocations.mirror(sessions, blacklisted_jti, ttl)?)
 }
-
-impl EndsSessions for SessionOutcome {}
-impl EndsSessions for Revocation {}
-impl EndsSessions for PasswordChangeOutcome {}
-impl EndsSessions for UserChanged {}
-impl EndsSessions for bool {}
 
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
 /// issued for the same session. Unknown, malformed, expired, revoked and
@@ -391,8 +387,7 @@ pub fn refresh(
             // The session ends: Redis hears first (if it cannot, 503 and
             // nothing ended: the replay is found again on the next try), then
             // PostgreSQL.
-            let ttl = u64::from(config.access_ttl_seconds()?);
-            revocations.mirror(std::slice::from_ref(&session_id), None, ttl)?;
+            tell_redis_first(config, revocations, std::slice::from_ref(&session_id), None)?;
             store.end_reused_session(&session_id, &presented)?;
             eprintln!("refresh token reuse detected: session {session_id} revoked");
             Err(ApiError::InvalidRefreshToken)
@@ -476,9 +471,8 @@ pub fn logout(
             store.logout(&caller(principal), true)
         })?
     } else {
-        let ttl = u64::from(config.access_ttl_seconds()?);
         let session = [principal.session_id().to_string()];
-        revocations.mirror(&session, Some(principal.jti()), ttl)?;
+        tell_redis_first(config, revocations, &session, Some(principal.jti()))?;
         store.logout(&caller(principal), false)?
     };
     if logged_out {
