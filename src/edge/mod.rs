@@ -1,6 +1,9 @@
 //! The Spin edge: the HTTP entry point and the adapters that give the core
 //! PostgreSQL, Redis and variables. Only this module uses `spin_sdk`.
 
+// The served instance's allocator (used by `preinit`); its tests run natively.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod arena;
 mod client;
 // The exported handler only exists in the component; native builds (unit
 // tests) leave it out, as they cannot export `wasi:http/incoming-handler`.
