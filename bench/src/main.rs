@@ -270,8 +270,8 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
         // in two halves, in the order login, phone, phone, login: a machine
         // that slows down or speeds up during the four favours neither.
         let half = logins / 2;
-        let login_first = measure(half, c, client, |cl, i| by_login(cl, i));
-        let phone_first = measure(half, c, client, |cl, i| by_phone(cl, i));
+        let login_first = measure(half, c, client, by_login);
+        let phone_first = measure(half, c, client, by_phone);
         let phone_then = measure(logins - half, c, client, |cl, i| by_phone(cl, half + i));
         let login_then = measure(logins - half, c, client, |cl, i| by_login(cl, half + i));
         print_row(

@@ -94,28 +94,3 @@ fn api_functions_run_as_their_owner_with_a_pinned_search_path() {
         }
     }
 }
-
-/// PostgreSQL keeps no plan for a LANGUAGE sql function that cannot be
-/// inlined (ours pin their search_path, so none can): it is parsed and
-/// planned again in every statement that calls it. PL/pgSQL keeps its plans
-/// for the life of the pooled connection (migration 0021).
-#[test]
-fn every_function_keeps_its_plans_for_the_connection() {
-    let in_sql: Vec<String> = admin_db()
-        .query(
-            "SELECT p.oid::regprocedure::text
-             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-             JOIN pg_language l ON l.oid = p.prolang
-             WHERE n.nspname IN ('accounts', 'auth') AND l.lanname <> 'plpgsql'
-             ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert!(
-        in_sql.is_empty(),
-        "functions that would be planned again on every call: {in_sql:?}"
-    );
-}
