@@ -36,7 +36,12 @@ echo "run: building the component"
 if [ -n "$spin" ]; then
   "$spin" build --from spin.toml >/dev/null
   echo "run: serving with $("$spin" --version)"
-  runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT")
+  # Every variable from memory, not from Spin's environment provider
+  # (tests/support/static-variables.py says why).
+  WORK_DIR=${WORK_DIR:-$(mktemp -d /tmp/auth-service.XXXXXX)}
+  write_spin_variables "$WORK_DIR/runtime-config.toml"
+  runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT"
+    --runtime-config-file "$WORK_DIR/runtime-config.toml")
 else
   ./build.sh
   echo "run: Spin is not installed; serving with the test host (tests/host)"

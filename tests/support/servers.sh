@@ -101,9 +101,18 @@ start_host() {
   serve "$1" --manifest spin.toml
 }
 
-# Real Spin, binary $1; its logs go to the work directory, not to .spin/.
+# Writes to $1 a Spin runtime config that answers every variable from memory
+# (static-variables.py says why), readable by its owner only.
+write_spin_variables() {
+  (umask 077 && python3 "$(dirname "${BASH_SOURCE[0]}")/static-variables.py" spin.toml >"$1")
+}
+
+# Real Spin, binary $1, with the variables as set now; its logs go to the
+# work directory, not to .spin/.
 start_spin() {
-  serve "$1" up --from spin.toml --state-dir "$WORK_DIR/spin-state"
+  write_spin_variables "$WORK_DIR/runtime-config.toml"
+  serve "$1" up --from spin.toml --state-dir "$WORK_DIR/spin-state" \
+    --runtime-config-file "$WORK_DIR/runtime-config.toml"
 }
 
 stop_host() {
