@@ -7,8 +7,11 @@
 # chain), /me, logout, /health and a 404: req/s, p50/p90/p99 latency,
 # errors, server RSS. Then the same after seeding 10,000 users and 100,000
 # ended sessions; the native floor of refresh and /me (their PostgreSQL and
-# Redis calls from a native client); bcrypt natively; and login at bcrypt
-# cost 12 against its ceiling. bcrypt cost 4 unless said otherwise.
+# Redis calls from a native client); Spin's floor (bench/floor: a minimal
+# component making one Redis GET, one PostgreSQL query, both, or nothing);
+# bcrypt natively; and login at bcrypt cost 12 against its ceiling. bcrypt
+# cost 4 unless said otherwise. Spin gets every variable from a static
+# provider (tests/support/static-variables.py says why).
 #
 #   bench/run.sh            the whole run (about 15 minutes)
 #   BENCH_LEVELS="16" bench/run.sh    only the given concurrencies
@@ -92,6 +95,29 @@ echo
 echo "### native floor: the Redis calls of /me and the PostgreSQL calls of refresh (with the clean-up Spin's pool sends), no HTTP, no WebAssembly"
 serve_with spin
 "$bench" floor "$HOST_URL" "$DB_URL" "$REDIS_URL" 16 3000
+stop_host
+
+echo
+echo "### Spin's floor: bench/floor, a minimal component on the same spin-sdk, served by $("$spin" --version | head -n 1): nothing; one Redis GET on a new connection; one PostgreSQL query; both"
+cargo build --quiet --release --target wasm32-wasip2 --manifest-path bench/floor/Cargo.toml --target-dir target/floor
+(umask 077 && cat >"$WORK_DIR/floor.toml" <<TOML
+spin_manifest_version = 2
+[application]
+name = "spin-floor"
+version = "0.1.0"
+[[trigger.http]]
+route = "/..."
+component = "floor"
+[component.floor]
+source = "$PWD/target/floor/wasm32-wasip2/release/spin_floor.wasm"
+allowed_outbound_hosts = ["postgres://127.0.0.1:$PG_PORT", "redis://127.0.0.1:$REDIS_PORT"]
+[component.floor.environment]
+FLOOR_DB_URL = "$DB_URL"
+FLOOR_REDIS_URL = "$REDIS_URL"
+TOML
+)
+serve "$spin" up --from "$WORK_DIR/floor.toml" --state-dir "$WORK_DIR/floor-state"
+"$bench" paths "$HOST_URL" "$HOST_PID" 16 20000 /floor/nothing /floor/redis /floor/postgres /floor/both
 stop_host
 
 echo

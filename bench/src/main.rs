@@ -14,6 +14,9 @@
 //!         which reads the cached answer) and of refresh (the clean-up Spin's
 //!         pool sends, then the rotation) made by a native client (no HTTP, no
 //!         WebAssembly): what the component cannot beat.
+//!     auth-bench paths <base_url> <server_pid> <concurrency> <requests> <path…>
+//!         GET each path (expecting 200): one row each. For the floor
+//!         component (bench/floor), the least any Spin component pays.
 //!
 //! Every request goes to one loopback address; every run is bounded.
 
@@ -486,6 +489,19 @@ fn floor(base: &str, db_url: &str, redis_url: &str, concurrency: usize, requests
     print_row("refresh (floor)", concurrency, &f, 0.0);
 }
 
+fn paths(base: &str, server_pid: u32, concurrency: usize, requests: usize, paths: &[String]) {
+    print_header();
+    for path in paths {
+        let f = measure(
+            requests,
+            concurrency,
+            |_| Client::new(base),
+            |cl, _| cl.get(path, None) == 200,
+        );
+        print_row(path, concurrency, &f, rss_mib(server_pid));
+    }
+}
+
 fn claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
@@ -513,6 +529,13 @@ fn main() {
         }
         Some("login") => login_only(&args[1], number(2, 16), number(3, 64)),
         Some("bcrypt") => bcrypt_native(number(1, 12) as u32, number(2, 10)),
+        Some("paths") if args.len() > 5 => paths(
+            &args[1],
+            args[2].parse().expect("server pid"),
+            number(3, 16),
+            number(4, 20_000),
+            &args[5..],
+        ),
         Some("floor") => floor(&args[1], &args[2], &args[3], number(4, 16), number(5, 3000)),
         _ => {
             eprintln!("usage: see the comment at the top of bench/src/main.rs");
