@@ -8,7 +8,8 @@
 # errors, server RSS. Then the same after seeding 10,000 users and 100,000
 # ended sessions; the native floor of refresh and /me (their PostgreSQL and
 # Redis calls from a native client); Spin's floor (bench/floor: a minimal
-# component making one Redis GET, one PostgreSQL query, both, or nothing);
+# component making one Redis GET, one key-value GET, one PostgreSQL query, a
+# Redis GET and a query, or nothing);
 # bcrypt natively; and login at bcrypt cost 12 against its ceiling. bcrypt
 # cost 4 unless said otherwise. Spin gets every variable from a static
 # provider (tests/support/static-variables.py says why).
@@ -98,7 +99,7 @@ serve_with spin
 stop_host
 
 echo
-echo "### Spin's floor: bench/floor, a minimal component on the same spin-sdk, served by $("$spin" --version | head -n 1): nothing; one Redis GET on a new connection; one PostgreSQL query; both"
+echo "### Spin's floor: bench/floor, a minimal component on the same spin-sdk, served by $("$spin" --version | head -n 1): nothing; one Redis GET on a new connection; one GET through Spin's key-value store (Redis backend, one connection for the app); one PostgreSQL query; a Redis GET and a query"
 cargo build --quiet --release --target wasm32-wasip2 --manifest-path bench/floor/Cargo.toml --target-dir target/floor
 (umask 077 && cat >"$WORK_DIR/floor.toml" <<TOML
 spin_manifest_version = 2
@@ -111,13 +112,16 @@ component = "floor"
 [component.floor]
 source = "$PWD/target/floor/wasm32-wasip2/release/spin_floor.wasm"
 allowed_outbound_hosts = ["postgres://127.0.0.1:$PG_PORT", "redis://127.0.0.1:$REDIS_PORT"]
+key_value_stores = ["default"]
 [component.floor.environment]
 FLOOR_DB_URL = "$DB_URL"
 FLOOR_REDIS_URL = "$REDIS_URL"
 TOML
 )
-serve "$spin" up --from "$WORK_DIR/floor.toml" --state-dir "$WORK_DIR/floor-state"
-"$bench" paths "$HOST_URL" "$HOST_PID" 16 20000 /floor/nothing /floor/redis /floor/postgres /floor/both
+printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$WORK_DIR/floor-runtime-config.toml"
+serve "$spin" up --from "$WORK_DIR/floor.toml" --state-dir "$WORK_DIR/floor-state" \
+  --runtime-config-file "$WORK_DIR/floor-runtime-config.toml"
+"$bench" paths "$HOST_URL" "$HOST_PID" 16 20000 /floor/nothing /floor/redis /floor/kv /floor/postgres /floor/both
 stop_host
 
 echo

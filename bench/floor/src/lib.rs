@@ -6,6 +6,11 @@
 //!     …/redis     one Redis connection and one GET (the guard of /me)
 //!     …/postgres  one PostgreSQL query (the one call of refresh)
 //!     …/both      both (register and login make these and more)
+//!     …/kv        one GET through Spin's key-value store, whose Redis
+//!                 backend keeps one connection for the whole app (the
+//!                 store `default`, pointed at the same Redis by the
+//!                 runtime config): what a guard could cost if it read
+//!                 Redis that way
 //!     anything else: nothing
 
 use spin_sdk::http::{IntoResponse, Request, Response};
@@ -16,6 +21,12 @@ use spin_sdk::redis::Connection as Redis;
 fn redis_get() -> anyhow::Result<()> {
     let redis = Redis::open(&std::env::var("FLOOR_REDIS_URL")?)?;
     redis.get("floor")?;
+    Ok(())
+}
+
+fn key_value_get() -> anyhow::Result<()> {
+    let store = spin_sdk::key_value::Store::open_default()?;
+    store.get("floor")?;
     Ok(())
 }
 
@@ -34,6 +45,9 @@ fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
     }
     if path.ends_with("/postgres") || path.ends_with("/both") {
         postgres_query()?;
+    }
+    if path.ends_with("/kv") {
+        key_value_get()?;
     }
     Ok(Response::builder()
         .status(200)
