@@ -33,12 +33,29 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body for a failure message: tokens replaced by `<redacted>`, so
+    /// a test that got a sign-in where it expected a refusal prints none.
+    pub fn shown(&self) -> String {
+        match serde_json::from_str::<Value>(&self.text) {
+            Ok(Value::Object(mut body)) => {
+                for name in ["access_token", "refresh_token"] {
+                    if let Some(token) = body.get_mut(name) {
+                        *token = json!("<redacted>");
+                    }
+                }
+                Value::Object(body).to_string()
+            }
+            _ => self.text.clone(),
+        }
+    }
+
     /// Asserts an RFC 9457 problem with this status and returns its body.
     pub fn problem(&self, status: u16) -> Value {
         assert_eq!(
-            self.status, status,
+            self.status,
+            status,
             "unexpected status; body: {}",
-            self.text
+            self.shown()
         );
         assert_eq!(
             self.header("content-type"),
@@ -714,3 +731,21 @@ pub const SELF_REGISTRATION: [(&str, &[&str]); 5] = [
     ("head_console", &[]),
     ("staff_console", &[]),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::Reply;
+
+    #[test]
+    fn a_failure_message_shows_no_token() {
+        let reply = Reply {
+            status: 200,
+            headers: vec![],
+            text: r#"{"access_token":"eyJ.secret.sig","refresh_token":"r-secret","token_type":"bearer"}"#
+                .into(),
+        };
+        let shown = reply.shown();
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("bearer"), "{shown}");
+    }
+}
