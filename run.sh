@@ -37,7 +37,7 @@ if [ -n "$spin" ]; then
   "$spin" build --from spin.toml >/dev/null
   echo "run: serving with $("$spin" --version)"
   # Every variable from memory, not from Spin's environment provider
-  # (tests/support/static-variables.py says why).
+  # (./static-variables.py says why).
   WORK_DIR=${WORK_DIR:-$(mktemp -d /tmp/auth-service.XXXXXX)}
   write_spin_variables "$WORK_DIR/runtime-config.toml"
   runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT"

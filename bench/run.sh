@@ -9,10 +9,9 @@
 # ended sessions; the native floor of refresh and /me (their PostgreSQL and
 # Redis calls from a native client); Spin's floor (bench/floor: a minimal
 # component making one Redis GET, one key-value GET, one PostgreSQL query, a
-# Redis GET and a query, or nothing);
-# bcrypt natively; and login at bcrypt cost 12 against its ceiling. bcrypt
-# cost 4 unless said otherwise. Spin gets every variable from a static
-# provider (tests/support/static-variables.py says why).
+# Redis GET and a query, or nothing); bcrypt natively; and login at bcrypt
+# cost 12 against its ceiling. bcrypt cost 4 unless said otherwise. Spin gets
+# every variable from a static provider (./static-variables.py says why).
 #
 #   bench/run.sh            the whole run (about 15 minutes)
 #   BENCH_LEVELS="16" bench/run.sh    only the given concurrencies

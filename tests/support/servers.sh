@@ -102,9 +102,9 @@ start_host() {
 }
 
 # Writes to $1 a Spin runtime config that answers every variable from memory
-# (static-variables.py says why), readable by its owner only.
+# (../../static-variables.py says why), readable by its owner only.
 write_spin_variables() {
-  (umask 077 && python3 "$(dirname "${BASH_SOURCE[0]}")/static-variables.py" spin.toml >"$1")
+  (umask 077 && python3 "$(dirname "${BASH_SOURCE[0]}")/../../static-variables.py" spin.toml >"$1")
 }
 
 # Real Spin, binary $1, with the variables as set now; its logs go to the
