@@ -451,12 +451,12 @@ fn floor(base: &str, db_url: &str, redis_url: &str, concurrency: usize, requests
             };
             // The guard's script, reading the cached answer in the same trip.
             let standing: redis::RedisResult<Vec<redis::Value>> = redis::cmd("EVAL")
-                .arg("if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {1} end return {0, redis.call('GET', KEYS[4])}")
+                .arg("if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {1} end local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') local fence = run .. ':' .. (redis.call('GET', KEYS[4]) or '') .. '\\n' local me = redis.call('GET', KEYS[3]) if me and string.sub(me, 1, #fence) == fence then return {0, string.sub(me, #fence + 1)} end return {2, fence}")
                 .arg(4)
-                .arg("auth:ended-sessions-mirrored")
                 .arg(format!("auth:revoked-jti:{jti}"))
                 .arg(format!("auth:ended-session:{session}"))
-                .arg(format!("auth:me:{user}"))
+                .arg(format!("auth:me:{session}"))
+                .arg(format!("auth:me-fence:{user}"))
                 .query(&mut redis);
             standing.is_ok()
         },

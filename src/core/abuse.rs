@@ -5,7 +5,10 @@
 //! script), *before* any password is checked, so parallel guesses cannot slip
 //! past a limit.
 
+use crate::core::client_address::canonical;
+use ipnet::Ipv6Net;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 /// The limits, from Spin variables (SPEC §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +25,8 @@ pub struct Limits {
     pub login_rate_limit_per_ip: u32,
     pub register_rate_limit_per_ip: u32,
     pub availability_rate_limit_per_ip: u32,
+    /// Users a signed-in grantor may create per window (each costs a hash).
+    pub create_user_rate_limit_per_caller: u32,
 }
 
 /// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
@@ -82,9 +87,20 @@ impl Limited {
 
 const PREFIX: &str = "auth:throttle";
 
-/// The client IP as a key part ("unknown" when the host gave none).
-fn ip_part(ip: Option<&str>) -> &str {
-    ip.filter(|ip| !ip.is_empty()).unwrap_or("unknown")
+/// The client IP as a key part ("unknown" when the host gave none). An IPv6
+/// client is counted by its /64: one subscriber commonly holds a whole /64
+/// and could otherwise take a fresh address for every attempt.
+fn ip_part(ip: Option<&str>) -> String {
+    let Some(ip) = ip.filter(|ip| !ip.is_empty()) else {
+        return "unknown".into();
+    };
+    match ip.parse::<IpAddr>().map(canonical) {
+        Ok(IpAddr::V6(v6)) => Ipv6Net::new(v6, 64)
+            .map(|net| net.trunc().to_string())
+            .unwrap_or_else(|_| ip.to_string()),
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_string(),
+    }
 }
 
 /// Logins are personal data: the keys hold a digest, not the login itself.
@@ -137,6 +153,46 @@ pub fn login_windows(limits: &Limits, login: &str, ip: Option<&str>) -> Vec<Wind
     ]
 }
 
+/// Every window a check of a signed-in user's current password is counted
+/// in: the login lockout of each of their logins (second_login, phone,
+/// emails, as stored), so a stolen access token guesses no faster than
+/// login does, and a pair or login locked by either is locked for both.
+pub fn password_check_windows(limits: &Limits, logins: &[String], ip: Option<&str>) -> Vec<Window> {
+    logins
+        .iter()
+        .flat_map(|login| {
+            let [pair, login, _] = <[Window; 3]>::try_from(login_windows(limits, login, ip))
+                .expect("login_windows gives three windows");
+            [pair, login]
+        })
+        .collect()
+}
+
+/// What a correct current password takes back: as a successful login of
+/// each of the user's logins.
+pub fn password_check_succeeded(logins: &[String], ip: Option<&str>) -> Forgiveness {
+    let mut forgiven = Forgiveness {
+        delete: Vec::new(),
+        decrement: Vec::new(),
+    };
+    for login in logins {
+        let one = login_succeeded(login, ip);
+        forgiven.delete.extend(one.delete);
+        forgiven.decrement.extend(one.decrement);
+    }
+    forgiven
+}
+
+/// Users created by one signed-in caller per window.
+pub fn create_user_window(limits: &Limits, caller_user_id: &str) -> Window {
+    Window {
+        key: format!("{PREFIX}:create-user:{caller_user_id}"),
+        limit: limits.create_user_rate_limit_per_caller,
+        period_seconds: limits.rate_limit_window_seconds,
+        lock_seconds: 0,
+    }
+}
+
 /// What a successful login of `login` from `ip` takes back.
 pub fn login_succeeded(login: &str, ip: Option<&str>) -> Forgiveness {
     let pair = pair_key(login, ip);
@@ -159,6 +215,7 @@ mod tests {
             login_rate_limit_per_ip: 30,
             register_rate_limit_per_ip: 10,
             availability_rate_limit_per_ip: 60,
+            create_user_rate_limit_per_caller: 30,
         }
     }
 
@@ -194,6 +251,40 @@ mod tests {
             vec![windows[0].lock_key(), windows[0].key.clone()]
         );
         assert_eq!(forgiven.decrement, vec![windows[1].key.clone()]);
+    }
+
+    #[test]
+    fn a_password_check_counts_in_the_lockout_of_every_login_of_the_user() {
+        let logins = vec!["ivan".to_string(), "+79123456789".to_string()];
+        let checked = password_check_windows(&limits(), &logins, Some("203.0.113.7"));
+        let ivan = login_windows(&limits(), "ivan", Some("203.0.113.7"));
+        let phone = login_windows(&limits(), "+79123456789", Some("203.0.113.7"));
+        assert_eq!(
+            checked,
+            vec![
+                ivan[0].clone(),
+                ivan[1].clone(),
+                phone[0].clone(),
+                phone[1].clone()
+            ]
+        );
+        let forgiven = password_check_succeeded(&logins, Some("203.0.113.7"));
+        assert_eq!(
+            forgiven.decrement,
+            vec![ivan[1].key.clone(), phone[1].key.clone()]
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        let a = rate_window(&limits(), Limited::Login, Some("2001:db8:1:2:aaaa::1"));
+        let b = rate_window(&limits(), Limited::Login, Some("2001:db8:1:2:bbbb::7"));
+        let other = rate_window(&limits(), Limited::Login, Some("2001:db8:1:3::1"));
+        assert_eq!(a.key, b.key, "one /64, one bucket");
+        assert!(a.key.ends_with(":2001:db8:1:2::/64"), "{}", a.key);
+        assert_ne!(a.key, other.key);
+        let mapped = rate_window(&limits(), Limited::Login, Some("::ffff:198.51.100.1"));
+        assert!(mapped.key.ends_with(":198.51.100.1"), "{}", mapped.key);
     }
 
     #[test]

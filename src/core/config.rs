@@ -2,6 +2,7 @@
 //! missing value is an error that names the variable, never a silent default.
 
 use crate::core::abuse::Limits;
+use crate::core::client_address::TrustedProxies;
 use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
@@ -39,7 +40,7 @@ pub struct Config {
     bcrypt_cost: OnceCell<Result<u32, ConfigError>>,
     max_active_sessions: OnceCell<Result<u32, ConfigError>>,
     default_phone_region: OnceCell<Result<PhoneRegion, ConfigError>>,
-    trusted_proxy: OnceCell<Result<bool, ConfigError>>,
+    trusted_proxy: OnceCell<Result<TrustedProxies, ConfigError>>,
     cookie_mode: OnceCell<Result<bool, ConfigError>>,
     cors_allowed_origins: OnceCell<Result<Vec<String>, ConfigError>>,
     limits: OnceCell<Result<Limits, ConfigError>>,
@@ -240,8 +241,11 @@ impl Config {
         .copied()
     }
 
-    pub fn trusted_proxy(&self) -> Result<bool, ConfigError> {
-        cached(&self.trusted_proxy, || self.flag("trusted_proxy")).copied()
+    pub fn trusted_proxy(&self) -> Result<&TrustedProxies, ConfigError> {
+        cached(&self.trusted_proxy, || {
+            TrustedProxies::parse(&self.optional("trusted_proxy").unwrap_or_default())
+                .map_err(|reason| error("trusted_proxy", reason))
+        })
     }
 
     /// Tokens in cookies for every client, not only those sending `X-Auth-Mode: cookie`.
@@ -300,6 +304,11 @@ impl Config {
                     1,
                     1_000_000_000,
                 )?,
+                create_user_rate_limit_per_caller: self.number(
+                    "create_user_rate_limit_per_caller",
+                    1,
+                    1_000_000_000,
+                )?,
             })
         })
     }
@@ -347,6 +356,7 @@ mod tests {
             ("login_rate_limit_per_ip", "30".to_string()),
             ("register_rate_limit_per_ip", "10".to_string()),
             ("availability_rate_limit_per_ip", "60".to_string()),
+            ("create_user_rate_limit_per_caller", "30".to_string()),
             ("retention_days", "30".to_string()),
             ("outbox_retry_seconds", "30".to_string()),
         ])
@@ -362,7 +372,7 @@ mod tests {
     fn defaults_of_the_manifest_load() {
         let c = load(&good()).unwrap();
         assert_eq!(c.bcrypt_cost(), Ok(12));
-        assert_eq!(c.trusted_proxy(), Ok(false));
+        assert_eq!(c.trusted_proxy(), Ok(&TrustedProxies::None));
     }
 
     #[test]

@@ -1,18 +1,18 @@
 //! The access-token guard of every protected endpoint: a valid JWT, the CSRF
-//! check when the token came from a cookie, then one Redis round trip — the
-//! token not blacklisted at logout and its session not ended. Every session
-//! that ends is mirrored in Redis before its transaction commits (see
-//! `service::ending_sessions`), so checking a token needs no PostgreSQL;
-//! only after Redis lost its data are the recently ended sessions copied
-//! back from PostgreSQL first. Redis unreachable: 503, never open.
-//! (Endpoints that call the database check the session there too.)
+//! check when the token came from a cookie, then one Redis round trip that
+//! refuses a token logged out or a session ended (recorded there before the
+//! end commits, see `service::ending_sessions`). Redis can lose what it
+//! holds, so passing this check proves nothing by itself: every handler
+//! behind it checks the session in PostgreSQL, except `/me` answered from a
+//! cached answer that PostgreSQL confirmed for this very session within the
+//! life of this Redis process (`MeLookup::Fresh`). Redis unreachable: 503,
+//! never open.
 
 use crate::core::config::Config;
-use crate::core::ports::{CacheError, Revocations, Standing, Store};
+use crate::core::ports::{MeCache, MeLookup, Revocations, Standing};
 use crate::core::problem::ApiError;
 use crate::core::tokens::verify_access_token;
 use crate::core::web::BrowserContext;
-use serde_json::Value;
 
 /// Who is calling, from a verified access token. Its fields are private and
 /// `authenticate` is the only way to make one, so a handler cannot act for
@@ -50,9 +50,12 @@ pub fn authenticate(
     config: &Config,
     presented: &Presented<'_>,
     revocations: &mut impl Revocations,
-    store: &mut impl Store,
 ) -> Result<Principal, ApiError> {
-    check(config, presented, revocations, store, false).map(|(principal, _)| principal)
+    let principal = verify(config, presented)?;
+    match revocations.standing(&principal.jti, &principal.session_id)? {
+        Standing::NotKnownRevoked => Ok(principal),
+        Standing::Revoked => Err(ApiError::InvalidToken),
+    }
 }
 
 /// `authenticate`, reading the caller's cached `/me` answer in the same
@@ -60,19 +63,17 @@ pub fn authenticate(
 pub fn authenticate_reading_me(
     config: &Config,
     presented: &Presented<'_>,
-    revocations: &mut impl Revocations,
-    store: &mut impl Store,
-) -> Result<(Principal, Option<Value>), ApiError> {
-    check(config, presented, revocations, store, true)
+    cache: &mut impl MeCache,
+) -> Result<(Principal, MeLookup), ApiError> {
+    let principal = verify(config, presented)?;
+    match cache.standing_with_me(&principal.jti, &principal.session_id, &principal.user_id)? {
+        MeLookup::Revoked => Err(ApiError::InvalidToken),
+        found => Ok((principal, found)),
+    }
 }
 
-fn check(
-    config: &Config,
-    presented: &Presented<'_>,
-    revocations: &mut impl Revocations,
-    store: &mut impl Store,
-    read_me: bool,
-) -> Result<(Principal, Option<Value>), ApiError> {
+/// The token's signature and claims, and the CSRF check of cookie mode.
+fn verify(config: &Config, presented: &Presented<'_>) -> Result<Principal, ApiError> {
     let token = presented.token.ok_or(ApiError::Unauthenticated)?;
     let claims = verify_access_token(
         config.keys()?,
@@ -82,30 +83,9 @@ fn check(
     )
     .map_err(|_| ApiError::InvalidToken)?;
     presented.browser.check_csrf(presented.from_cookie)?;
-    let me_of = read_me.then_some(claims.sub.as_str());
-    let (standing, me) = match revocations.standing(&claims.jti, &claims.sid, me_of)? {
-        (Standing::MirrorMissing, _) => {
-            // Redis restarted empty: copy back every session ended within
-            // one access-token lifetime, then ask again.
-            let ttl = config.access_ttl_seconds()?;
-            let ended = store.recently_ended_sessions(ttl)?;
-            revocations.restore(&ended, u64::from(ttl))?;
-            revocations.standing(&claims.jti, &claims.sid, me_of)?
-        }
-        known => known,
-    };
-    match standing {
-        Standing::Good => Ok((
-            Principal {
-                user_id: claims.sub,
-                session_id: claims.sid,
-                jti: claims.jti,
-            },
-            me,
-        )),
-        Standing::Revoked => Err(ApiError::InvalidToken),
-        Standing::MirrorMissing => {
-            Err(CacheError::Failed("the mirror of ended sessions went missing again".into()).into())
-        }
-    }
+    Ok(Principal {
+        user_id: claims.sub,
+        session_id: claims.sid,
+        jti: claims.jti,
+    })
 }

@@ -284,9 +284,11 @@ pub enum Rotation {
     /// Consumed moments ago (within the grace): another tab's refresh; the
     /// successor is stored all the same.
     Concurrent(RotatedSession),
-    /// Consumed after the grace: a replay. The session is still open: the
-    /// caller tells Redis, then ends it (`Store::end_reused_session`).
-    ReuseDetected { session_id: String },
+    /// Consumed after the grace (a replay), or any token of a session where
+    /// a replay was seen before and not yet ended. The session is marked,
+    /// not ended: the caller tells Redis, then ends it
+    /// (`Store::end_reused_session`).
+    ReuseDetected { session_id: String, user_id: String },
     /// Unknown, expired, or of an ended session.
     Invalid,
 }
@@ -334,8 +336,6 @@ pub trait Store {
     fn rollback(&mut self);
     /// The sessions the current transaction has ended so far.
     fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
-    /// The sessions ended within the last `within_seconds`.
-    fn recently_ended_sessions(&mut self, within_seconds: u32) -> Result<Vec<String>, StoreError>;
     /// Adds a contact after a password check (`checked_password_hash` must
     /// still be the user's).
     fn add_contact(
@@ -412,8 +412,8 @@ pub trait Store {
         successor: &[u8; 32],
         grace_seconds: u32,
     ) -> Result<Rotation, StoreError>;
-    /// Ends the session of a replayed refresh token (the consumed token's
-    /// hash is the proof); whether it was still open.
+    /// Ends a session marked by a replay (the hash of the token presented
+    /// then is the proof); whether it was still open.
     fn end_reused_session(
         &mut self,
         session_id: &str,
@@ -460,49 +460,76 @@ impl std::fmt::Display for CacheError {
     }
 }
 
-/// Where an access token stands, as far as Redis knows.
+/// Where an access token stands, as far as Redis can tell. Redis only ever
+/// refuses: what it holds of ended sessions may be lost (a flush, an
+/// eviction, a restart from an older snapshot), so it never vouches for a
+/// session by the absence of a key. Every handler past the guard checks the
+/// session in PostgreSQL, except `/me` served from a cached answer that
+/// PostgreSQL confirmed (`MeLookup`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
-    /// Neither the token is blacklisted nor its session ended.
-    Good,
+    /// Redis knows of no end of this token or its session.
+    NotKnownRevoked,
+    /// The token was logged out, or its session ended.
     Revoked,
-    /// Redis has lost the mirror (restarted empty): it cannot say until the
-    /// ended sessions are copied back from PostgreSQL.
-    MirrorMissing,
 }
 
-/// The access-token blacklist and the mirror of ended sessions (Redis):
-/// everything checking an access token needs, in one round trip.
+/// Sessions that end together, and the user they belong to.
+pub struct Ending<'a> {
+    pub user_id: &'a str,
+    pub sessions: &'a [String],
+    /// The access token logged out, blacklisted too.
+    pub blacklisted_jti: Option<&'a str>,
+}
+
+/// The access-token blacklist and the record of ended sessions (Redis):
+/// what lets the guard refuse without PostgreSQL.
 pub trait Revocations {
-    /// With `cached_me_of`, also reads that user's cached `/me` answer, in
-    /// the same round trip.
-    fn standing(
+    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError>;
+    /// Records `ending` for `ttl_seconds`: the sessions refused at once,
+    /// their cached `/me` answers gone, and the user's fence moved so that
+    /// no `/me` answer read before now can be cached after it.
+    fn record_ending(&mut self, ending: &Ending<'_>, ttl_seconds: u64) -> Result<(), CacheError>;
+}
+
+/// What a cached `/me` answer must match to be stored: the Redis process
+/// (its run id, new after every restart or failover) and the user's fence
+/// (moved by every change), both as they were before PostgreSQL was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeFence(pub String);
+
+/// What the guard's round trip found for `/me`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MeLookup {
+    Revoked,
+    /// An answer PostgreSQL gave for this session, in this Redis process,
+    /// with no change of the user or end of the session since.
+    Fresh(Value),
+    /// Nothing Redis can vouch for: ask PostgreSQL, then cache with the fence.
+    Missing(MeFence),
+}
+
+/// `/me` answers kept in Redis per session for a short while, so `/me`
+/// needs no PostgreSQL; they can never go back in time (see `MeFence`).
+pub trait MeCache {
+    /// The guard's check and the cached answer, in one round trip.
+    fn standing_with_me(
         &mut self,
         jti: &str,
         session_id: &str,
-        cached_me_of: Option<&str>,
-    ) -> Result<(Standing, Option<Value>), CacheError>;
-    /// Marks the sessions ended (and the token `jti` blacklisted) for
-    /// `ttl_seconds`, one access-token lifetime.
-    fn mirror(
-        &mut self,
-        ended_sessions: &[String],
-        blacklisted_jti: Option<&str>,
-        ttl_seconds: u64,
-    ) -> Result<(), CacheError>;
-    /// Copies back every recently ended session and marks the mirror whole.
-    fn restore(&mut self, ended_sessions: &[String], ttl_seconds: u64) -> Result<(), CacheError>;
-}
-
-/// `/me` answers kept in Redis for a short while, so `/me` needs no
-/// PostgreSQL: forgotten on every change made through the API.
-pub trait MeCache {
+        user_id: &str,
+    ) -> Result<MeLookup, CacheError>;
+    /// Stores `me` unless Redis restarted, the user changed or the session
+    /// ended since `fence` was read; whether it was stored.
     fn remember_me(
         &mut self,
+        session_id: &str,
         user_id: &str,
+        fence: &MeFence,
         me: &Value,
         ttl_seconds: u64,
-    ) -> Result<(), CacheError>;
+    ) -> Result<bool, CacheError>;
+    /// After a change to the user: every cached answer of theirs is stale.
     fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError>;
 }
 

@@ -17,6 +17,23 @@ fn is_catalog_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
+/// `?interface=` of the anonymous `GET /auth/roles`: a name of the catalog's
+/// shape, or a clear 422 (never a value the database cannot even hold, like
+/// one with a NUL).
+pub fn parse_interface(raw: Option<&str>) -> Result<String, Vec<FieldError>> {
+    match raw.map(str::trim) {
+        None | Some("") => Err(vec![FieldError::new(
+            "interface",
+            "is required when not signed in",
+        )]),
+        Some(name) if is_catalog_name(name) => Ok(name.to_string()),
+        Some(_) => Err(vec![FieldError::new(
+            "interface",
+            "is not a known interface",
+        )]),
+    }
+}
+
 /// How long PostgreSQL's text of `value` as `jsonb` is, which its CHECK on
 /// profiles measures: `", "` and `": "` separators, and numbers written out
 /// in full (`1e300` is 301 digits there). For a float this is an upper
@@ -445,7 +462,17 @@ mod tests {
             Some(("2026-11-22T13:05:42.410788+00:00".into(), id.into()))
         );
         assert_eq!(q.limit, 50);
-        for bad in ["bm9wZQ", "!!", &users_cursor("x'; DROP", id)] {
+        for bad in [
+            "bm9wZQ",
+            "!!",
+            &users_cursor("x'; DROP", id),
+            &users_cursor("9999-99-99", id),
+            &users_cursor("2025-02-29T00:00:00+00:00", id),
+            &users_cursor("0000-01-01T00:00:00+00:00", id),
+            &users_cursor("2026-11-22T24:00:00+00:00", id),
+            &users_cursor("2026-11-22T13:05:42.1234567+00:00", id),
+            &users_cursor("", id),
+        ] {
             let e = UsersQuery::parse(&[("cursor".into(), bad.to_string())], ru()).unwrap_err();
             assert_eq!(fields(&e), vec!["cursor"]);
         }
@@ -462,6 +489,23 @@ mod tests {
         assert!(RoleChange::parse(&json!({})).is_err());
         assert!(RoleChange::parse(&json!({"add": ["driver"], "remove": ["driver"]})).is_err());
         assert!(RoleChange::parse(&json!({"add": ["x\0"]})).is_err());
+    }
+
+    #[test]
+    fn an_interface_in_a_query_is_a_catalog_name_or_a_clear_problem() {
+        assert_eq!(parse_interface(Some(" driver_app ")).unwrap(), "driver_app");
+        for bad in [
+            None,
+            Some(""),
+            Some("\0"),
+            Some("\u{d7ff}\0x"),
+            Some("Driver App"),
+        ] {
+            assert_eq!(
+                fields(&parse_interface(bad).unwrap_err()),
+                vec!["interface"]
+            );
+        }
     }
 
     #[test]
@@ -664,6 +708,64 @@ pub struct UsersQuery {
 pub const USERS_PAGE_MAX: u32 = 100;
 const USERS_PAGE_DEFAULT: u32 = 50;
 
+/// Whether `at` is a real instant written as PostgreSQL writes a
+/// `timestamptz` in JSON: `YYYY-MM-DDTHH:MM:SS[.ffffff](+|-)HH:MM` (or `Z`),
+/// a date that exists (month lengths, leap years), year 1 to 9999.
+fn is_timestamp(at: &str) -> bool {
+    fn number(s: &str) -> Option<u32> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    }
+    let parse = || -> Option<()> {
+        let (date, rest) = at.split_once('T')?;
+        let mut parts = date.split('-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let (year, month, day) = (number(y)?, number(m)?, number(d)?);
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if year == 0 || day == 0 || day > days {
+            return None;
+        }
+        let (time, offset) = match rest.strip_suffix('Z') {
+            Some(time) => (time, None),
+            None => {
+                let at = rest.rfind(['+', '-'])?;
+                (&rest[..at], Some(&rest[at + 1..]))
+            }
+        };
+        let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
+        if fraction.len() > 6 || number(fraction).is_none() {
+            return None;
+        }
+        let hms: Vec<&str> = clock.split(':').collect();
+        let [h, mi, sec] = hms.as_slice() else {
+            return None;
+        };
+        let two = |s: &&str| (s.len() == 2).then(|| number(s)).flatten();
+        if two(h)? > 23 || two(mi)? > 59 || two(sec)? > 59 {
+            return None;
+        }
+        if let Some(offset) = offset {
+            let (oh, om) = offset.split_once(':').unwrap_or((offset, "00"));
+            if two(&oh)? > 15 || two(&om)? > 59 {
+                return None;
+            }
+        }
+        Some(())
+    };
+    at.len() <= 40 && parse().is_some()
+}
+
 /// The opaque cursor of the page after the user with this (created_at, id).
 pub fn users_cursor(created_at: &str, id: &str) -> String {
     use base64::Engine;
@@ -704,12 +806,9 @@ impl UsersQuery {
                 .and_then(|d| d.split_once('|'))
                 .and_then(|(at, id)| {
                     let id = uuid::Uuid::try_parse(id).ok()?;
-                    // A timestamp as this service writes them; nothing else.
-                    let plausible = at.len() <= 40
-                        && at
-                            .bytes()
-                            .all(|b| b.is_ascii_digit() || b"-:.+TZ ".contains(&b));
-                    plausible.then(|| (at.to_string(), id.hyphenated().to_string()))
+                    // A timestamp as this service writes them, and one
+                    // PostgreSQL can read: nothing else reaches the database.
+                    is_timestamp(at).then(|| (at.to_string(), id.hyphenated().to_string()))
                 });
             if pair.is_none() {
                 errors.push(FieldError::new(

@@ -4,12 +4,14 @@
 use crate::core::abuse::{self, Limited, Verdict, Window};
 use crate::core::config::Config;
 use crate::core::guard::Principal;
+use crate::core::identity::Password;
 use crate::core::passwords;
 use crate::core::ports::{
-    Caller, ClientInfo, ContactAdded, ContactRemoved, EventMessage, Events, GrantableRoles,
-    InterfaceRoles, MeCache, NewRegistration, NewSession, NewUser, PageAfter,
-    PasswordChangeOutcome, Reachable, RegistrationOutcome, Revocation, Revocations, Role, Rotation,
-    SessionOutcome, Store, StoreError, Throttle, UserChanged, UserCreated, UsersFilter, UsersPage,
+    Caller, ClientInfo, ContactAdded, ContactRemoved, Ending, EventMessage, Events, GrantableRoles,
+    InterfaceRoles, MeCache, MeLookup, NewRegistration, NewSession, NewUser, PageAfter,
+    PasswordChangeOutcome, PasswordCredentials, Reachable, RegistrationOutcome, Revocation,
+    Revocations, Role, Rotation, SessionOutcome, Store, StoreError, Throttle, UserChanged,
+    UserCreated, UsersFilter, UsersPage,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::requests::{
@@ -268,7 +270,7 @@ pub fn login(
     // Redis before it commits.
     let mut outcome = store.sign_in(user_id, checked_hash, &new_session, retention_days, false)?;
     if let SessionOutcome::AtSessionLimit = outcome {
-        outcome = ending_sessions(config, store, cache, None, |store| {
+        outcome = ending_sessions(config, store, cache, user_id, None, |store| {
             store.sign_in(user_id, checked_hash, &new_session, retention_days, true)
         })?;
     }
@@ -310,27 +312,40 @@ fn caller(principal: &Principal) -> Caller<'_> {
     }
 }
 
-/// Runs `work` in one transaction and, before committing, writes the
-/// sessions it ended (and `blacklisted_jti`) to Redis, where the guard looks.
-/// If Redis cannot take them nothing is committed: the answer is 503 and the
-/// request can be retried — an ended session is never accepted by the guard.
-/// (Redis losing them later is covered by the guard's copy-back.)
+/// Runs `work` in one transaction that ends sessions of `user_id` and,
+/// before committing, records them in Redis, where the guard refuses them at
+/// once. If Redis cannot take them nothing is committed: the answer is 503
+/// and the request can be retried. After the commit Redis hears once more,
+/// so that a `/me` answer read from PostgreSQL while the transaction was
+/// still open is not cached after it (see `MeCache`).
 fn ending_sessions<S: Store, T>(
     config: &Config,
     store: &mut S,
     revocations: &mut impl Revocations,
+    user_id: &str,
     blacklisted_jti: Option<&str>,
     work: impl FnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
     store.begin()?;
     let done = work(store).map_err(ApiError::from).and_then(|value| {
-        let ended = store.sessions_ended_now()?;
-        tell_redis_first(config, revocations, &ended, blacklisted_jti)?;
-        Ok(value)
+        let sessions = store.sessions_ended_now()?;
+        let ending = Ending {
+            user_id,
+            sessions: &sessions,
+            blacklisted_jti,
+        };
+        tell_redis(config, revocations, &ending)?;
+        Ok((value, sessions))
     });
     match done {
-        Ok(value) => {
+        Ok((value, sessions)) => {
             store.commit()?;
+            let ending = Ending {
+                user_id,
+                sessions: &sessions,
+                blacklisted_jti,
+            };
+            tell_redis_again(config, revocations, &ending);
             Ok(value)
         }
         Err(e) => {
@@ -340,17 +355,31 @@ fn ending_sessions<S: Store, T>(
     }
 }
 
-/// Writes sessions about to end (and `blacklisted_jti`) to Redis, where the
-/// guard looks, for one access-token lifetime: always before PostgreSQL
-/// ends them, so a failure here leaves nothing ended.
-fn tell_redis_first(
+/// How long Redis refuses an ended session or a logged-out token at once:
+/// as long as an access token issued now can pass (its lifetime and the
+/// leeway of its expiry check). Past that, or if Redis loses the key sooner,
+/// PostgreSQL refuses it: nothing depends on this key for safety.
+fn refusal_seconds(config: &Config) -> Result<u64, ApiError> {
+    Ok(u64::from(config.access_ttl_seconds()?) + tokens::LEEWAY_SECONDS)
+}
+
+/// Records sessions about to end (and a logged-out token) in Redis, always
+/// before PostgreSQL ends them, so a failure here leaves nothing ended.
+fn tell_redis(
     config: &Config,
     revocations: &mut impl Revocations,
-    sessions: &[String],
-    blacklisted_jti: Option<&str>,
+    ending: &Ending<'_>,
 ) -> Result<(), ApiError> {
-    let ttl = u64::from(config.access_ttl_seconds()?);
-    Ok(revocations.mirror(sessions, blacklisted_jti, ttl)?)
+    Ok(revocations.record_ending(ending, refusal_seconds(config)?)?)
+}
+
+/// The same, once the end has committed: moves the user's fence past any
+/// `/me` answer read while it was committing. Best effort: the record made
+/// before the commit already refuses the session.
+fn tell_redis_again(config: &Config, revocations: &mut impl Revocations, ending: &Ending<'_>) {
+    if let Err(e) = tell_redis(config, revocations, ending) {
+        eprintln!("ended sessions not recorded again after the commit: {e:?}");
+    }
 }
 
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
@@ -383,13 +412,34 @@ pub fn refresh(
             };
             token_pair(config, &subject, &successor, session.seconds_left)
         }
-        Rotation::ReuseDetected { session_id } => {
-            // The session ends: Redis hears first (if it cannot, 503 and
-            // nothing ended: the replay is found again on the next try), then
-            // PostgreSQL.
-            tell_redis_first(config, revocations, std::slice::from_ref(&session_id), None)?;
-            store.end_reused_session(&session_id, &presented)?;
-            eprintln!("refresh token reuse detected: session {session_id} revoked");
+        Rotation::ReuseDetected {
+            session_id,
+            user_id,
+        } => {
+            // The session is marked in PostgreSQL and ends now: Redis hears
+            // first, then PostgreSQL ends it. If either fails, the answer is
+            // 503 and the mark stays: every refresh in the session reports the
+            // replay again until its end is written.
+            let sessions = [session_id];
+            let ending = Ending {
+                user_id: &user_id,
+                sessions: &sessions,
+                blacklisted_jti: None,
+            };
+            tell_redis(config, revocations, &ending)?;
+            let ended = store
+                .end_reused_session(&sessions[0], &presented)
+                .or_else(|e| {
+                    eprintln!("ending a replayed session failed, trying once more: {e:?}");
+                    store.end_reused_session(&sessions[0], &presented)
+                })?;
+            tell_redis_again(config, revocations, &ending);
+            if ended {
+                eprintln!(
+                    "refresh token reuse detected: session {} revoked",
+                    sessions[0]
+                );
+            }
             Err(ApiError::InvalidRefreshToken)
         }
         Rotation::Invalid => Err(ApiError::InvalidRefreshToken),
@@ -402,26 +452,37 @@ pub fn refresh(
 /// life, whose roles are as old as the token.
 pub const ME_CACHE_SECONDS: u64 = 60;
 
-/// The signed-in user: from Redis when cached (read along with the guard's
-/// check), else from PostgreSQL, then cached.
+/// The signed-in user: from Redis when a cached answer is fresh (read along
+/// with the guard's check), else from PostgreSQL, which also checks the
+/// session, then cached under the fence read before it was asked.
 pub fn me(
     store: &mut impl Store,
     cache: &mut impl MeCache,
     principal: &Principal,
-    cached: Option<Value>,
+    cached: MeLookup,
 ) -> Result<Value, ApiError> {
-    if let Some(me) = cached {
-        return Ok(me);
-    }
+    let fence = match cached {
+        MeLookup::Fresh(me) => return Ok(me),
+        MeLookup::Missing(fence) => fence,
+        MeLookup::Revoked => return Err(ApiError::InvalidToken),
+    };
     let me = inactive_is_unauthenticated(store.me(&caller(principal))?)?;
-    if let Err(e) = cache.remember_me(principal.user_id(), &me, ME_CACHE_SECONDS) {
+    let remembered = cache.remember_me(
+        principal.session_id(),
+        principal.user_id(),
+        &fence,
+        &me,
+        ME_CACHE_SECONDS,
+    );
+    if let Err(e) = remembered {
         eprintln!("/me not cached: {e}");
     }
     Ok(me)
 }
 
-/// After a change to what `/me` shows: the cached answer goes (if Redis
-/// cannot be told, the answer is at most ME_CACHE_SECONDS old).
+/// After a change to what `/me` shows: every cached answer of the user goes
+/// stale at once (if Redis cannot be told, they are at most
+/// ME_CACHE_SECONDS old).
 fn forget_me(cache: &mut impl MeCache, user_id: &str) {
     if let Err(e) = cache.forget_me(user_id) {
         eprintln!("/me of a changed user not forgotten: {e}");
@@ -444,9 +505,14 @@ pub fn revoke_session(
         return Err(ApiError::NotFound);
     };
     let target = target.hyphenated().to_string();
-    let outcome = ending_sessions(config, store, revocations, None, |store| {
-        store.revoke_session(&caller(principal), &target)
-    })?;
+    let outcome = ending_sessions(
+        config,
+        store,
+        revocations,
+        principal.user_id(),
+        None,
+        |store| store.revoke_session(&caller(principal), &target),
+    )?;
     match outcome {
         Revocation::Revoked => Ok(()),
         Revocation::NotFound => Err(ApiError::NotFound),
@@ -466,14 +532,27 @@ pub fn logout(
     principal: &Principal,
     all: bool,
 ) -> Result<(), ApiError> {
+    let jti = Some(principal.jti());
     let logged_out = if all {
-        ending_sessions(config, store, revocations, Some(principal.jti()), |store| {
-            store.logout(&caller(principal), true)
-        })?
+        ending_sessions(
+            config,
+            store,
+            revocations,
+            principal.user_id(),
+            jti,
+            |store| store.logout(&caller(principal), true),
+        )?
     } else {
-        let session = [principal.session_id().to_string()];
-        tell_redis_first(config, revocations, &session, Some(principal.jti()))?;
-        store.logout(&caller(principal), false)?
+        let sessions = [principal.session_id().to_string()];
+        let ending = Ending {
+            user_id: principal.user_id(),
+            sessions: &sessions,
+            blacklisted_jti: jti,
+        };
+        tell_redis(config, revocations, &ending)?;
+        let logged_out = store.logout(&caller(principal), false)?;
+        tell_redis_again(config, revocations, &ending);
+        logged_out
     };
     if logged_out {
         Ok(())
@@ -482,12 +561,43 @@ pub fn logout(
     }
 }
 
+/// Checks a signed-in user's current password, counted like a login of each
+/// of their logins before bcrypt runs (429 once locked, 503 if Redis cannot
+/// count), so a stolen access token is no faster a password oracle than
+/// login. The stored hash when it matches; a right password forgives as a
+/// successful login does.
+fn check_current_password<'c>(
+    config: &Config,
+    throttle: &mut impl Throttle,
+    credentials: &'c PasswordCredentials,
+    given: &Password,
+    client: &ClientInfo,
+) -> Result<Option<&'c str>, ApiError> {
+    let ip = client.ip.as_deref();
+    let logins = &credentials.identifiers;
+    admit(
+        throttle,
+        &abuse::password_check_windows(config.limits()?, logins, ip),
+    )?;
+    // An account without a password (phone-only) has no current one to give;
+    // it still costs one verification.
+    let stored = credentials.password_hash.as_deref();
+    if !passwords::verify(given, stored, config.bcrypt_cost()?) {
+        return Ok(None);
+    }
+    if let Err(e) = throttle.forgive(&abuse::password_check_succeeded(logins, ip)) {
+        eprintln!("password check counters not cleared: {e}");
+    }
+    Ok(stored)
+}
+
 pub fn change_password(
     config: &Config,
     store: &mut impl Store,
-    revocations: &mut impl Revocations,
+    cache: &mut (impl Revocations + Throttle),
     principal: &Principal,
     request: PasswordChange,
+    client: &ClientInfo,
 ) -> Result<(), ApiError> {
     let not_current = || {
         ApiError::Validation(vec![FieldError::new(
@@ -496,14 +606,10 @@ pub fn change_password(
         )])
     };
     let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
-    let Some(checked_hash) = credentials.password_hash.as_deref() else {
-        // An account without a password (phone-only) has no current one to give.
-        passwords::verify(&request.current, None, config.bcrypt_cost()?);
+    let verified = check_current_password(config, cache, &credentials, &request.current, client)?;
+    let Some(checked_hash) = verified else {
         return Err(not_current());
     };
-    if !passwords::verify(&request.current, Some(checked_hash), config.bcrypt_cost()?) {
-        return Err(not_current());
-    }
     let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
     if request
         .new
@@ -517,7 +623,7 @@ pub fn change_password(
     let hash =
         passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
     // The user's other sessions end: mirrored before the change commits.
-    let outcome = ending_sessions(config, store, revocations, None, |store| {
+    let outcome = ending_sessions(config, store, cache, principal.user_id(), None, |store| {
         store.change_password(&caller(principal), checked_hash, hash.expose())
     })?;
     match outcome {
@@ -619,9 +725,10 @@ pub fn grantable_roles(
 pub fn add_contact(
     config: &Config,
     store: &mut impl Store,
-    cache: &mut impl MeCache,
+    cache: &mut (impl MeCache + Throttle),
     principal: &Principal,
     request: NewContact,
+    client: &ClientInfo,
 ) -> Result<Value, ApiError> {
     let not_current = || {
         ApiError::Validation(vec![FieldError::new(
@@ -630,11 +737,14 @@ pub fn add_contact(
         )])
     };
     let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
-    let stored = credentials.password_hash.as_deref();
-    if !passwords::verify(&request.current_password, stored, config.bcrypt_cost()?) {
-        return Err(not_current());
-    }
-    let checked = stored.ok_or_else(not_current)?;
+    let verified = check_current_password(
+        config,
+        cache,
+        &credentials,
+        &request.current_password,
+        client,
+    )?;
+    let checked = verified.ok_or_else(not_current)?;
     match store.add_contact(&caller(principal), checked, request.kind, &request.value)? {
         ContactAdded::Added { contact } => {
             forget_me(cache, principal.user_id());
@@ -710,10 +820,13 @@ pub fn list_users(
 pub fn create_user(
     config: &Config,
     store: &mut impl Store,
-    events: &mut impl Events,
+    cache: &mut (impl Events + Throttle),
     principal: &Principal,
     request: Registration,
 ) -> Result<Value, ApiError> {
+    // Each creation costs a bcrypt hash: bounded per caller before it runs.
+    let window = abuse::create_user_window(config.limits()?, principal.user_id());
+    admit(cache, &[window])?;
     let password_hash = passwords::hash(&request.password, config.bcrypt_cost()?)
         .map_err(|_| ApiError::Internal)?;
     let outcome = store.create_user(
@@ -733,7 +846,7 @@ pub fn create_user(
             user,
             events: messages,
         } => {
-            announce(store, events, &messages);
+            announce(store, cache, &messages);
             Ok(user)
         }
         UserCreated::RolesNotAllowed { roles } => Err(ApiError::RolesNotAllowed { roles }),
@@ -799,9 +912,14 @@ pub fn set_user_active(
 ) -> Result<Value, ApiError> {
     let target = user_id(target)?;
     // Deactivation ends every session of the user: mirrored before it commits.
-    let now = user_changed(ending_sessions(config, store, cache, None, |store| {
-        store.set_user_active(&caller(principal), &target, active)
-    })?)?;
+    let now = user_changed(ending_sessions(
+        config,
+        store,
+        cache,
+        &target,
+        None,
+        |store| store.set_user_active(&caller(principal), &target, active),
+    )?)?;
     forget_me(cache, &target);
     Ok(now)
 }

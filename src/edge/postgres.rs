@@ -127,15 +127,6 @@ impl Store for PgStore<'_> {
         self.outcome("SELECT auth.sessions_ended_now()", &[])
     }
 
-    fn recently_ended_sessions(&mut self, within_seconds: u32) -> Result<Vec<String>, StoreError> {
-        self.outcome(
-            "SELECT auth.recently_ended_sessions($1)",
-            &[ParameterValue::Int32(
-                within_seconds.min(i32::MAX as u32) as i32
-            )],
-        )
-    }
-
     fn list_users(
         &mut self,
         caller: &Caller<'_>,
@@ -338,9 +329,8 @@ impl Store for PgStore<'_> {
             ParameterValue::Binary(presented.to_vec()),
             ParameterValue::Binary(successor.to_vec()),
             ParameterValue::Int32(grace_seconds as i32),
-            ParameterValue::Boolean(false),
         ];
-        self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3, $4)", &params)
+        self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)
     }
 
     fn end_reused_session(

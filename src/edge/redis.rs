@@ -1,45 +1,75 @@
-//! Redis through Spin's API: the access-token blacklist and the mirror of
-//! ended sessions (all the guard asks, in one round trip), the abuse
-//! counters and event notices. Spin opens a new TCP connection for every
+//! Redis through Spin's API: the access-token blacklist and the record of
+//! ended sessions (all the guard asks, in one round trip), `/me` answers
+//! cached under a fence, the abuse counters and event notices. Spin opens a new TCP connection for every
 //! `Connection::open`, so a request opens at most one, and only when it needs it.
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
 use crate::core::config::Config;
-use crate::core::ports::{CacheError, Events, MeCache, Reachable, Revocations, Standing, Throttle};
+use crate::core::ports::{
+    CacheError, Ending, Events, MeCache, MeFence, MeLookup, Reachable, Revocations, Standing,
+    Throttle,
+};
 use serde_json::Value;
 use spin_sdk::redis::{Connection, Error, RedisParameter, RedisResult};
 
 /// Blacklisted token ids live under this prefix until the token would expire.
 const REVOKED_JTI_PREFIX: &str = "auth:revoked-jti:";
-/// Ended sessions, for one access-token lifetime after they end.
+/// Ended sessions, refused at once for a while after they end. Losing one
+/// only costs a trip to PostgreSQL: nothing is accepted for its absence.
 const ENDED_SESSION_PREFIX: &str = "auth:ended-session:";
-/// Present while the mirror of ended sessions is whole: set when it is
-/// copied back from PostgreSQL, gone when Redis loses its data.
-const MIRROR_WHOLE_KEY: &str = "auth:ended-sessions-mirrored";
-
-/// Cached `/me` answers, for a short while.
+/// A session's cached `/me` answer: "<run id>:<fence>\n<json>".
 const ME_PREFIX: &str = "auth:me:";
+/// A user's fence: a random value replaced by every change of the user and
+/// every end of one of their sessions.
+const FENCE_PREFIX: &str = "auth:me-fence:";
+/// How long a fence lasts unchanged (gone, it is set anew: what was cached
+/// under the old one is simply not served).
+const FENCE_SECONDS: i64 = 86_400;
 
-/// KEYS: the mirror mark, the token's blacklist key, its session's key and,
-/// optionally, a cached `/me` answer to read along. Answers {2} when the
-/// mirror is missing, {1} when revoked, {0, the cached answer or nil} when good.
-const STANDING_SCRIPT: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
-if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {1} end
-if KEYS[4] then return {0, redis.call('GET', KEYS[4])} end
-return {0}
+/// KEYS: the token's blacklist key, its session's key, the session's cached
+/// `/me` and the user's fence. Answers {1} when revoked, {0, the answer}
+/// when a cached answer was stored in this Redis process (its run id, new
+/// after a restart or failover) under the user's current fence, else {2,
+/// the fence a new answer must be stored under}. Reads only.
+const STANDING_WITH_ME_SCRIPT: &str = r#"
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {1} end
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local fence = run .. ':' .. (redis.call('GET', KEYS[4]) or '') .. '\n'
+local me = redis.call('GET', KEYS[3])
+if me and string.sub(me, 1, #fence) == fence then return {0, string.sub(me, #fence + 1)} end
+return {2, fence}
 "#;
 
-/// Sets every KEY to 1 for ARGV[1] seconds; with ARGV[2] = 1 the last KEY is
-/// the mirror mark instead, set for good in the same atomic step.
-const MIRROR_SCRIPT: &str = r#"
-local n = #KEYS
-if ARGV[2] == '1' then
-  redis.call('SET', KEYS[n], '1')
-  n = n - 1
+/// KEYS: the session's ended key, its cached `/me`, the user's fence. ARGV:
+/// the fence read before PostgreSQL was asked, the answer, its TTL, a fresh
+/// fence and the fences' TTL. Stores the answer only if the fence is
+/// unchanged (same Redis process, no change of the user, no end of one of
+/// their sessions since) and the session is not known ended. A missing fence
+/// is set, and nothing stored: the next request caches.
+const REMEMBER_ME_SCRIPT: &str = r#"
+local fence = redis.call('GET', KEYS[3])
+if not fence then
+  redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
+  return 0
 end
-for i = 1, n do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
-return n
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if ARGV[1] ~= run .. ':' .. fence .. '\n' or redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1] .. ARGV[2], 'EX', ARGV[3])
+return 1
+"#;
+
+/// KEYS: per ended session its ended key and its cached `/me`, then the
+/// user's fence, then (optionally) the blacklisted token's key. ARGV: the
+/// number of sessions, the TTL, a fresh fence and the fences' TTL.
+const RECORD_ENDING_SCRIPT: &str = r#"
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  redis.call('SET', KEYS[2 * i - 1], '1', 'EX', ARGV[2])
+  redis.call('DEL', KEYS[2 * i])
+end
+redis.call('SET', KEYS[2 * n + 1], ARGV[3], 'EX', ARGV[4])
+if KEYS[2 * n + 2] then redis.call('SET', KEYS[2 * n + 2], '1', 'EX', ARGV[2]) end
+return 1
 "#;
 
 /// Checks every window, then counts the attempt in each, as one atomic step.
@@ -123,9 +153,19 @@ impl<'a> Redis<'a> {
         keys: &[String],
         argv: &[i64],
     ) -> Result<Vec<RedisResult>, CacheError> {
+        let argv: Vec<RedisParameter> = argv.iter().map(|a| RedisParameter::Int64(*a)).collect();
+        self.eval_with(script, keys, argv)
+    }
+
+    fn eval_with(
+        &mut self,
+        script: &str,
+        keys: &[String],
+        argv: Vec<RedisParameter>,
+    ) -> Result<Vec<RedisResult>, CacheError> {
         let mut args = vec![binary(script), RedisParameter::Int64(keys.len() as i64)];
         args.extend(keys.iter().map(|k| binary(k)));
-        args.extend(argv.iter().map(|a| RedisParameter::Int64(*a)));
+        args.extend(argv);
         self.execute("EVAL", &args)
     }
 }
@@ -161,98 +201,122 @@ impl Reachable for Redis<'_> {
     }
 }
 
-impl Revocations for Redis<'_> {
-    fn standing(
-        &mut self,
-        jti: &str,
-        session_id: &str,
-        cached_me_of: Option<&str>,
-    ) -> Result<(Standing, Option<Value>), CacheError> {
-        let mut keys = vec![
-            MIRROR_WHOLE_KEY.to_string(),
-            format!("{REVOKED_JTI_PREFIX}{jti}"),
-            format!("{ENDED_SESSION_PREFIX}{session_id}"),
-        ];
-        keys.extend(cached_me_of.map(|user_id| format!("{ME_PREFIX}{user_id}")));
-        match self.eval(STANDING_SCRIPT, &keys, &[])?.as_slice() {
-            [RedisResult::Int64(0)] | [RedisResult::Int64(0), RedisResult::Nil] => {
-                Ok((Standing::Good, None))
-            }
-            // A cached answer that does not parse is as good as none.
-            [RedisResult::Int64(0), RedisResult::Binary(me)] => {
-                Ok((Standing::Good, serde_json::from_slice(me).ok()))
-            }
-            [RedisResult::Int64(1), ..] => Ok((Standing::Revoked, None)),
-            [RedisResult::Int64(2), ..] => Ok((Standing::MirrorMissing, None)),
-            other => Err(CacheError::Failed(format!("standing answered {other:?}"))),
-        }
-    }
-
-    fn mirror(
-        &mut self,
-        ended_sessions: &[String],
-        blacklisted_jti: Option<&str>,
-        ttl_seconds: u64,
-    ) -> Result<(), CacheError> {
-        let mut keys: Vec<String> = ended_sessions
-            .iter()
-            .map(|id| format!("{ENDED_SESSION_PREFIX}{id}"))
-            .collect();
-        keys.extend(blacklisted_jti.map(|jti| format!("{REVOKED_JTI_PREFIX}{jti}")));
-        if keys.is_empty() {
-            return Ok(());
-        }
-        self.set_all(keys, ttl_seconds, false)
-    }
-
-    fn restore(&mut self, ended_sessions: &[String], ttl_seconds: u64) -> Result<(), CacheError> {
-        let keys: Vec<String> = ended_sessions
-            .iter()
-            .map(|id| format!("{ENDED_SESSION_PREFIX}{id}"))
-            .collect();
-        self.set_all(keys, ttl_seconds, true)
-    }
+/// A new fence value: 64 random bits.
+fn fresh_fence() -> Result<String, CacheError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| CacheError::Failed(format!("random fence: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-impl Redis<'_> {
-    fn set_all(
-        &mut self,
-        mut keys: Vec<String>,
-        ttl_seconds: u64,
-        whole: bool,
-    ) -> Result<(), CacheError> {
-        let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1);
-        if whole {
-            keys.push(MIRROR_WHOLE_KEY.to_string());
+fn seconds(ttl_seconds: u64) -> i64 {
+    i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1)
+}
+
+impl Revocations for Redis<'_> {
+    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError> {
+        let keys = [
+            binary(&format!("{REVOKED_JTI_PREFIX}{jti}")),
+            binary(&format!("{ENDED_SESSION_PREFIX}{session_id}")),
+        ];
+        match self.execute("EXISTS", &keys)?.as_slice() {
+            [RedisResult::Int64(0)] => Ok(Standing::NotKnownRevoked),
+            [RedisResult::Int64(_)] => Ok(Standing::Revoked),
+            other => Err(CacheError::Failed(format!("EXISTS answered {other:?}"))),
         }
-        self.eval(MIRROR_SCRIPT, &keys, &[ttl, i64::from(whole)])
+    }
+
+    fn record_ending(&mut self, ending: &Ending<'_>, ttl_seconds: u64) -> Result<(), CacheError> {
+        let mut keys: Vec<String> = ending
+            .sessions
+            .iter()
+            .flat_map(|id| {
+                [
+                    format!("{ENDED_SESSION_PREFIX}{id}"),
+                    format!("{ME_PREFIX}{id}"),
+                ]
+            })
+            .collect();
+        keys.push(format!("{FENCE_PREFIX}{}", ending.user_id));
+        keys.extend(
+            ending
+                .blacklisted_jti
+                .map(|jti| format!("{REVOKED_JTI_PREFIX}{jti}")),
+        );
+        let argv = vec![
+            RedisParameter::Int64(ending.sessions.len() as i64),
+            RedisParameter::Int64(seconds(ttl_seconds)),
+            binary(&fresh_fence()?),
+            RedisParameter::Int64(FENCE_SECONDS),
+        ];
+        self.eval_with(RECORD_ENDING_SCRIPT, &keys, argv)
             .map(|_| ())
     }
 }
 
 impl MeCache for Redis<'_> {
+    fn standing_with_me(
+        &mut self,
+        jti: &str,
+        session_id: &str,
+        user_id: &str,
+    ) -> Result<MeLookup, CacheError> {
+        let keys = [
+            format!("{REVOKED_JTI_PREFIX}{jti}"),
+            format!("{ENDED_SESSION_PREFIX}{session_id}"),
+            format!("{ME_PREFIX}{session_id}"),
+            format!("{FENCE_PREFIX}{user_id}"),
+        ];
+        match self.eval(STANDING_WITH_ME_SCRIPT, &keys, &[])?.as_slice() {
+            [RedisResult::Int64(1)] => Ok(MeLookup::Revoked),
+            // A cached answer that does not parse is as good as none; its
+            // fence is unknown, so this request does not cache either.
+            [RedisResult::Int64(0), RedisResult::Binary(me)] => Ok(serde_json::from_slice(me)
+                .map(MeLookup::Fresh)
+                .unwrap_or_else(|_| MeLookup::Missing(MeFence(String::new())))),
+            [RedisResult::Int64(2), RedisResult::Binary(fence)] => Ok(MeLookup::Missing(MeFence(
+                String::from_utf8_lossy(fence).into_owned(),
+            ))),
+            other => Err(CacheError::Failed(format!("standing answered {other:?}"))),
+        }
+    }
+
     fn remember_me(
         &mut self,
+        session_id: &str,
         user_id: &str,
+        fence: &MeFence,
         me: &Value,
         ttl_seconds: u64,
-    ) -> Result<(), CacheError> {
-        let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX).max(1);
-        self.execute(
-            "SET",
-            &[
-                binary(&format!("{ME_PREFIX}{user_id}")),
-                RedisParameter::Binary(me.to_string().into_bytes()),
-                binary("EX"),
-                RedisParameter::Int64(ttl),
-            ],
-        )
-        .map(|_| ())
+    ) -> Result<bool, CacheError> {
+        let keys = [
+            format!("{ENDED_SESSION_PREFIX}{session_id}"),
+            format!("{ME_PREFIX}{session_id}"),
+            format!("{FENCE_PREFIX}{user_id}"),
+        ];
+        let argv = vec![
+            binary(&fence.0),
+            RedisParameter::Binary(me.to_string().into_bytes()),
+            RedisParameter::Int64(seconds(ttl_seconds)),
+            binary(&fresh_fence()?),
+            RedisParameter::Int64(FENCE_SECONDS),
+        ];
+        match self.eval_with(REMEMBER_ME_SCRIPT, &keys, argv)?.as_slice() {
+            [RedisResult::Int64(stored)] => Ok(*stored == 1),
+            other => Err(CacheError::Failed(format!("remember answered {other:?}"))),
+        }
     }
 
     fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError> {
-        self.execute("DEL", &[binary(&format!("{ME_PREFIX}{user_id}"))])
-            .map(|_| ())
+        self.execute(
+            "SET",
+            &[
+                binary(&format!("{FENCE_PREFIX}{user_id}")),
+                binary(&fresh_fence()?),
+                binary("EX"),
+                RedisParameter::Int64(FENCE_SECONDS),
+            ],
+        )
+        .map(|_| ())
     }
 }
 

@@ -51,7 +51,7 @@ pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> 
 
 pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     let clear_cookies = incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
     let body = incoming.optional_json_body()?;
     let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
@@ -67,16 +67,17 @@ pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 
 pub fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let (principal, cached) = incoming.authenticate_reading_me(config, &mut redis, &mut store)?;
+    let (principal, cached) = incoming.authenticate_reading_me(config, &mut redis)?;
     let me = service::me(&mut store, &mut redis, &principal, cached)?;
     Ok(Reply::json(200, &me).no_store())
 }
 
 pub fn change_password(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     let body = incoming.json_body()?;
     let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
-    service::change_password(config, &mut store, &mut redis, &principal, request)?;
+    let client = incoming.client(config)?;
+    service::change_password(config, &mut store, &mut redis, &principal, request, &client)?;
     Ok(Reply::no_content())
 }

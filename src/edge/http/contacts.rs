@@ -13,16 +13,18 @@ use serde_json::json;
 
 pub fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let contact = service::add_contact(config, &mut store, &mut redis, &principal, request)?;
+    let client = incoming.client(config)?;
+    let contact =
+        service::add_contact(config, &mut store, &mut redis, &principal, request, &client)?;
     Ok(Reply::json(201, &json!({"contact": contact})).no_store())
 }
 
 pub fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     service::remove_contact(&mut store, &mut redis, &principal, id)?;
     Ok(Reply::no_content())
 }

@@ -8,10 +8,10 @@
 use crate::core::config::Config;
 use crate::core::guard::{self, Presented, Principal};
 use crate::core::ports::ClientInfo;
+use crate::core::ports::MeLookup;
 use crate::core::problem::ApiError;
 use crate::core::web::{self, BrowserContext};
 use crate::edge::client::client_info;
-use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -22,6 +22,14 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// How much of a too-large body is still read (and dropped) so the answer
 /// is not lost to a reset; past this the connection may be cut.
 const DRAIN_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// The body length the client announced, if it announced one.
+fn declared_length(headers: &[(String, String)]) -> Option<usize> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
 
 pub struct Incoming {
     pub method: String,
@@ -35,7 +43,9 @@ pub struct Incoming {
 
 impl Incoming {
     /// Reads the head and the whole body (refusing more than the limit, not
-    /// trusting Content-Length alone).
+    /// trusting Content-Length alone). A body declared larger than the limit
+    /// is not read at all: the 413 goes out at once, rather than after the
+    /// client sent (or gave up sending) all it announced.
     pub async fn read(request: IncomingRequest) -> Incoming {
         let method = request.method().to_string();
         let target = request.path_with_query().unwrap_or_default();
@@ -46,12 +56,24 @@ impl Incoming {
                 .into_owned()
                 .collect(),
         );
-        let headers = request
+        let headers: Vec<(String, String)> = request
             .headers()
             .entries()
             .into_iter()
             .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
             .collect();
+        let declared_too_large = declared_length(&headers).is_some_and(|len| len > MAX_BODY_BYTES);
+        if declared_too_large {
+            return Incoming {
+                method,
+                path,
+                query,
+                headers,
+                body: Err(ApiError::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                }),
+            };
+        }
         let mut stream = request.into_body_stream();
         let mut body = Vec::new();
         let mut seen = 0usize;
@@ -101,21 +123,10 @@ impl Incoming {
     }
 
     pub fn client(&self, config: &Config) -> Result<ClientInfo, ApiError> {
-        Ok(client_info(
-            |name| self.header(name).map(str::to_string),
-            config.trusted_proxy()?,
-        ))
+        Ok(client_info(&self.headers, config.trusted_proxy()?))
     }
 
     fn body(&self) -> Result<&[u8], ApiError> {
-        let declared = self
-            .header("content-length")
-            .and_then(|l| l.trim().parse::<usize>().ok());
-        if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-            return Err(ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
-        }
         self.body.as_deref().map_err(Clone::clone)
     }
 
@@ -185,14 +196,12 @@ impl Incoming {
     }
 
     /// The access-token guard: the only way a handler gets a `Principal`.
-    /// `store` is only used when Redis lost the mirror of ended sessions.
     pub fn authenticate(
         &self,
         config: &Config,
         redis: &mut Redis<'_>,
-        store: &mut PgStore<'_>,
     ) -> Result<Principal, ApiError> {
-        guard::authenticate(config, &self.presented(), redis, store)
+        guard::authenticate(config, &self.presented(), redis)
     }
 
     /// `authenticate`, reading the caller's cached `/me` answer along.
@@ -200,8 +209,7 @@ impl Incoming {
         &self,
         config: &Config,
         redis: &mut Redis<'_>,
-        store: &mut PgStore<'_>,
-    ) -> Result<(Principal, Option<Value>), ApiError> {
-        guard::authenticate_reading_me(config, &self.presented(), redis, store)
+    ) -> Result<(Principal, MeLookup), ApiError> {
+        guard::authenticate_reading_me(config, &self.presented(), redis)
     }
 }

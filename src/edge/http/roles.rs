@@ -4,7 +4,8 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
-use crate::core::problem::{ApiError, FieldError};
+use crate::core::problem::ApiError;
+use crate::core::requests;
 use crate::core::service;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
@@ -13,22 +14,16 @@ use serde_json::json;
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
     let roles = if incoming.presented().token.is_some() {
-        let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+        let principal = incoming.authenticate(config, &mut Redis::new(config))?;
         service::grantable_roles(&mut store, &principal)?
     } else {
-        let interface = incoming
+        let asked = incoming
             .query
             .iter()
             .find(|(k, _)| k == "interface")
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                ApiError::Validation(vec![FieldError::new(
-                    "interface",
-                    "is required when not signed in",
-                )])
-            })?;
-        service::self_registration_roles(&mut store, interface)?
+            .map(|(_, v)| v.as_str());
+        let interface = requests::parse_interface(asked).map_err(ApiError::Validation)?;
+        service::self_registration_roles(&mut store, &interface)?
     };
     Ok(Reply::json(200, &json!({"roles": roles})).no_store())
 }

@@ -11,14 +11,14 @@ use serde_json::json;
 
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config))?;
     let sessions = service::list_sessions(&mut store, &principal)?;
     Ok(Reply::json(200, &json!({"sessions": sessions})).no_store())
 }
 
 pub fn revoke(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     service::revoke_session(config, &mut store, &mut redis, &principal, id)?;
     Ok(Reply::no_content())
 }

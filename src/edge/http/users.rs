@@ -14,7 +14,7 @@ use serde_json::json;
 
 pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config), &mut store)?;
+    let principal = incoming.authenticate(config, &mut Redis::new(config))?;
     let query = UsersQuery::parse(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let page = service::list_users(&mut store, &principal, &query)?;
@@ -23,7 +23,7 @@ pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 
 pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     let request =
         Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
             .map_err(ApiError::Validation)?;
@@ -33,7 +33,7 @@ pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
 
 pub fn change_roles(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let now = service::change_user_roles(&mut store, &mut redis, &principal, id, &change)?;
     Ok(Reply::json(200, &now).no_store())
@@ -41,7 +41,7 @@ pub fn change_roles(incoming: &Incoming, config: &Config, id: &str) -> Result<Re
 
 pub fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis, &mut store)?;
+    let principal = incoming.authenticate(config, &mut redis)?;
     let active = parse_user_patch(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let now = service::set_user_active(config, &mut store, &mut redis, &principal, id, active)?;
     Ok(Reply::json(200, &now).no_store())

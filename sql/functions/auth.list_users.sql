@@ -1,0 +1,43 @@
+CREATE OR REPLACE FUNCTION auth.list_users(p_user_id uuid, p_session_id uuid, p_limit integer, p_after_created timestamp with time zone, p_after_id uuid, p_role text, p_contact_type text, p_contact_value text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+AS $function$
+DECLARE
+  v_page jsonb;
+BEGIN
+  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
+    RETURN jsonb_build_object('outcome', 'session_inactive');
+  END IF;
+  IF NOT accounts.is_staff(p_user_id) THEN
+    RETURN jsonb_build_object('outcome', 'not_staff');
+  END IF;
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'id', u.id,
+           'second_login', (SELECT value FROM accounts.contacts
+                            WHERE user_id = u.id AND contact_type = 'second_login' AND is_active),
+           'roles', to_jsonb(accounts.user_roles(u.id)),
+           'is_active', u.is_active,
+           'created_at', u.created_at) ORDER BY u.created_at, u.id), '[]'::jsonb)
+  INTO v_page
+  FROM (SELECT * FROM accounts.users u
+        WHERE (p_after_id IS NULL OR (u.created_at, u.id) > (p_after_created, p_after_id))
+          AND (p_role IS NULL OR EXISTS (SELECT FROM accounts.memberships m
+                                         WHERE m.user_id = u.id AND m.group_name = p_role))
+          AND (p_contact_type IS NULL OR EXISTS (
+                 SELECT FROM accounts.contacts c
+                 WHERE c.user_id = u.id AND c.contact_type = p_contact_type
+                   AND c.value = p_contact_value AND c.is_active))
+        ORDER BY u.created_at, u.id
+        LIMIT p_limit) u;
+  RETURN jsonb_build_object('outcome', 'users', 'users', v_page);
+END
+$function$;
+
+COMMENT ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text) IS
+  'Staff only: one page of users in (created_at, id) order after the given key (keyset pagination), optionally only those with a role or an active contact (normalized value). Returns {outcome: users, users: [{id, second_login, roles, is_active, created_at}]}, {outcome: not_staff} or {outcome: session_inactive}.';
+
+REVOKE ALL ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text) TO auth_service;

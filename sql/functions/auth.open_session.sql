@@ -1,0 +1,53 @@
+CREATE OR REPLACE FUNCTION auth.open_session(p_user_id uuid, p_refresh_token_hash bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET "TimeZone" TO 'UTC'
+AS $function$
+DECLARE
+  v_session auth.sessions;
+BEGIN
+  IF p_ttl_seconds <= 0 OR p_max_sessions <= 0 THEN
+    -- A configuration bug, not something a client can cause.
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'session lifetime and session limit must be positive';
+  END IF;
+
+  -- One sign-in at a time per user, so the session limit holds under concurrency.
+  PERFORM 1 FROM accounts.users WHERE id = p_user_id AND is_active FOR UPDATE;
+  IF NOT FOUND THEN
+    -- Deactivated (or deleted) between the password check and now.
+    RETURN jsonb_build_object('outcome', 'user_inactive');
+  END IF;
+
+  -- Keep room for the new session: evict the oldest beyond the limit.
+  UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'evicted'
+  WHERE id IN (
+    SELECT id FROM auth.sessions
+    WHERE user_id = p_user_id AND revoked_at IS NULL AND expires_at > now()
+    ORDER BY created_at DESC, id DESC
+    OFFSET p_max_sessions - 1
+  );
+
+  INSERT INTO auth.sessions (user_id, expires_at, user_agent, client_ip)
+  VALUES (p_user_id, now() + make_interval(secs => p_ttl_seconds),
+          left(p_user_agent, 512), nullif(p_client_ip, '')::inet)
+  RETURNING * INTO v_session;
+
+  INSERT INTO auth.refresh_tokens (token_hash, session_id)
+  VALUES (p_refresh_token_hash, v_session.id);
+
+  RETURN jsonb_build_object(
+    'outcome', 'opened',
+    'session_id', v_session.id,
+    'expires_at', v_session.expires_at,
+    'roles', to_jsonb(accounts.user_roles(p_user_id))
+  );
+END
+$function$;
+
+COMMENT ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text) IS
+  'Opens a session with its first refresh token (SHA-256 given), evicting the oldest sessions beyond p_max_sessions. Returns {outcome: opened, session_id, expires_at, roles} or {outcome: user_inactive}.';
+
+REVOKE ALL ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text) FROM PUBLIC;

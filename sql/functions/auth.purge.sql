@@ -1,0 +1,41 @@
+CREATE OR REPLACE FUNCTION auth.purge(p_retention_days integer DEFAULT 30, p_batch integer DEFAULT 10000, p_keep_consumed_per_session integer DEFAULT 100)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+  v_sessions integer;
+  v_tokens   integer;
+BEGIN
+  IF p_retention_days < 1 OR p_batch < 1 OR p_keep_consumed_per_session < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'retention, batch and kept tokens must be positive';
+  END IF;
+
+  DELETE FROM auth.sessions
+  WHERE id IN (SELECT id FROM auth.sessions
+               WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => p_retention_days)
+               LIMIT p_batch
+               FOR UPDATE SKIP LOCKED);
+  GET DIAGNOSTICS v_sessions = ROW_COUNT;
+
+  DELETE FROM auth.refresh_tokens
+  WHERE token_hash IN (
+    SELECT token_hash FROM (
+      SELECT token_hash, consumed_at,
+             row_number() OVER (PARTITION BY session_id ORDER BY consumed_at DESC) AS newer
+      FROM auth.refresh_tokens WHERE consumed_at IS NOT NULL) ranked
+    WHERE newer > p_keep_consumed_per_session
+       OR consumed_at < now() - make_interval(days => p_retention_days)
+    LIMIT p_batch);
+  GET DIAGNOSTICS v_tokens = ROW_COUNT;
+
+  RETURN jsonb_build_object('sessions_deleted', v_sessions, 'refresh_tokens_deleted', v_tokens);
+END
+$function$;
+
+COMMENT ON FUNCTION auth.purge(integer,integer,integer) IS
+  'Operator retention job (README, "Retention"): deletes at most p_batch sessions ended more than p_retention_days ago (their tokens go with them) and at most p_batch consumed refresh tokens that are older than that or beyond the newest p_keep_consumed_per_session of their session. Returns {sessions_deleted, refresh_tokens_deleted}; call it until both are 0.';
+
+REVOKE ALL ON FUNCTION auth.purge(integer,integer,integer) FROM PUBLIC;

@@ -1,0 +1,40 @@
+CREATE OR REPLACE FUNCTION auth.sign_in(p_user_id uuid, p_checked_password_hash text, p_refresh_token_hash bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_retention_days integer, p_may_evict boolean)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+  v_current text;
+  v_opened  jsonb;
+BEGIN
+  -- The same lock a password change takes: one or the other goes first.
+  SELECT password_hash INTO v_current FROM accounts.users
+  WHERE id = p_user_id AND is_active FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'user_inactive');
+  END IF;
+  IF v_current IS DISTINCT FROM p_checked_password_hash THEN
+    RETURN jsonb_build_object('outcome', 'credentials_changed');
+  END IF;
+  PERFORM auth.purge_user(p_user_id, p_retention_days);
+  IF NOT p_may_evict AND (SELECT count(*) FROM auth.sessions
+                          WHERE user_id = p_user_id AND revoked_at IS NULL
+                            AND expires_at > now()) >= p_max_sessions THEN
+    RETURN jsonb_build_object('outcome', 'at_session_limit');
+  END IF;
+  v_opened := auth.open_session(p_user_id, p_refresh_token_hash, p_ttl_seconds, p_max_sessions,
+                                p_user_agent, p_client_ip);
+  IF v_opened->>'outcome' = 'opened' THEN
+    v_opened := v_opened || jsonb_build_object('seconds_left',
+      floor(extract(epoch FROM (v_opened->>'expires_at')::timestamptz - now()))::bigint);
+  END IF;
+  RETURN v_opened;
+END
+$function$;
+
+COMMENT ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) IS
+  'Opens a session after a password check, if the hash checked (p_checked_password_hash, as find_credentials gave it) is still the user''s under the row lock, after the user''s retention (auth.purge_user). Returns open_session''s outcome (opened, with seconds_left until the session''s absolute expiry | user_inactive), {outcome: credentials_changed}, or, when the user already has p_max_sessions active sessions and not p_may_evict, {outcome: at_session_limit} having opened nothing (the caller signs in again, allowing the eviction, in a transaction that tells Redis before it commits).';
+
+REVOKE ALL ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) TO auth_service;
