@@ -15,6 +15,8 @@ tests/support/install.sh
 # shellcheck source=tests/support/servers.sh
 source tests/support/servers.sh
 PORT=${PORT:-3000}
+# Only directories made here are deleted on exit, never one named from outside.
+unset WORK_DIR OWN_WORK_DIR
 
 if [ -z "${SPIN_VARIABLE_DB_URL:-}" ]; then
   echo "run: starting throwaway PostgreSQL and Redis"
@@ -38,7 +40,7 @@ if [ -n "$spin" ]; then
   echo "run: serving with $("$spin" --version)"
   # Every variable from memory, not from Spin's environment provider
   # (./static-variables.py says why).
-  WORK_DIR=${WORK_DIR:-$(mktemp -d /tmp/auth-service.XXXXXX)}
+  [ -n "${WORK_DIR:-}" ] || make_work_dir
   write_spin_variables "$WORK_DIR/runtime-config.toml"
   runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT"
     --runtime-config-file "$WORK_DIR/runtime-config.toml")

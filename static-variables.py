@@ -11,8 +11,10 @@ first and answers from memory. Measured under Spin 4.1 and 3.6.3 with a
 minimal component reading 5 variables per request: ≈ 1,900/s through the
 environment, ≈ 10,000/s (as fast as reading none) through this file.
 
-Usage: static-variables.py spin.toml > runtime-config.toml
-The output holds the secrets; keep it private (mode 600) and throwaway.
+Usage: static-variables.py spin.toml [runtime-config.toml]
+It writes the file itself (default: runtime-config.toml, which git ignores)
+with mode 600, since it holds the secrets, and refuses to overwrite one that
+exists: remove it first. Nothing is printed but where it went.
 """
 
 import json
@@ -28,15 +30,24 @@ def toml_string(value: str) -> str:
 
 
 def main() -> None:
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: static-variables.py spin.toml [runtime-config.toml]")
+    target = sys.argv[2] if len(sys.argv) == 3 else "runtime-config.toml"
     with open(sys.argv[1], "rb") as manifest:
         variables = tomllib.load(manifest).get("variables", {})
-    print("[[variables_provider]]")
-    print('type = "static"')
-    print("[variables_provider.values]")
+    lines = ["[[variables_provider]]", 'type = "static"', "[variables_provider.values]"]
     for name, spec in variables.items():
         value = os.environ.get("SPIN_VARIABLE_" + name.upper(), spec.get("default"))
         if value is not None:
-            print(f"{name} = {toml_string(value)}")
+            lines.append(f"{name} = {toml_string(value)}")
+    # Created private, never over an existing file (nor through a symlink).
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        sys.exit(f"static-variables.py: {target} exists; remove it first")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print(f"static-variables.py: wrote {target} (mode 600)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -31,14 +31,7 @@ const FENCE_SECONDS: i64 = 86_400;
 /// when a cached answer was stored in this Redis process (its run id, new
 /// after a restart or failover) under the user's current fence, else {2,
 /// the fence a new answer must be stored under}. Reads only.
-const STANDING_WITH_ME_SCRIPT: &str = r#"
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {1} end
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-local fence = run .. ':' .. (redis.call('GET', KEYS[4]) or '') .. '\n'
-local me = redis.call('GET', KEYS[3])
-if me and string.sub(me, 1, #fence) == fence then return {0, string.sub(me, #fence + 1)} end
-return {2, fence}
-"#;
+const STANDING_WITH_ME_SCRIPT: &str = include_str!("redis_scripts/standing_with_me.lua");
 
 /// KEYS: the session's ended key, its cached `/me`, the user's fence. ARGV:
 /// the fence read before PostgreSQL was asked, the answer, its TTL, a fresh
@@ -46,31 +39,12 @@ return {2, fence}
 /// unchanged (same Redis process, no change of the user, no end of one of
 /// their sessions since) and the session is not known ended. A missing fence
 /// is set, and nothing stored: the next request caches.
-const REMEMBER_ME_SCRIPT: &str = r#"
-local fence = redis.call('GET', KEYS[3])
-if not fence then
-  redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
-  return 0
-end
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if ARGV[1] ~= run .. ':' .. fence .. '\n' or redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[2], ARGV[1] .. ARGV[2], 'EX', ARGV[3])
-return 1
-"#;
+const REMEMBER_ME_SCRIPT: &str = include_str!("redis_scripts/remember_me.lua");
 
 /// KEYS: per ended session its ended key and its cached `/me`, then the
 /// user's fence, then (optionally) the blacklisted token's key. ARGV: the
 /// number of sessions, the TTL, a fresh fence and the fences' TTL.
-const RECORD_ENDING_SCRIPT: &str = r#"
-local n = tonumber(ARGV[1])
-for i = 1, n do
-  redis.call('SET', KEYS[2 * i - 1], '1', 'EX', ARGV[2])
-  redis.call('DEL', KEYS[2 * i])
-end
-redis.call('SET', KEYS[2 * n + 1], ARGV[3], 'EX', ARGV[4])
-if KEYS[2 * n + 2] then redis.call('SET', KEYS[2 * n + 2], '1', 'EX', ARGV[2]) end
-return 1
-"#;
+const RECORD_ENDING_SCRIPT: &str = include_str!("redis_scripts/record_ending.lua");
 
 /// Checks every window, then counts the attempt in each, as one atomic step.
 /// KEYS: per window its counter and its lock. ARGV: the number of windows,

@@ -24,8 +24,14 @@ random_secret() {
   head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32
 }
 
-start_servers() {
+# A throwaway directory of our own: the only WORK_DIR stop_servers deletes.
+make_work_dir() {
   WORK_DIR=$(mktemp -d /tmp/auth-service.XXXXXX)
+  OWN_WORK_DIR=$WORK_DIR
+}
+
+start_servers() {
+  make_work_dir
   chmod 755 "$WORK_DIR"
   mkdir -p "$WORK_DIR/pg"
   [ "$(id -u)" -ne 0 ] || chown postgres: "$WORK_DIR/pg"
@@ -104,7 +110,8 @@ start_host() {
 # Writes to $1 a Spin runtime config that answers every variable from memory
 # (../../static-variables.py says why), readable by its owner only.
 write_spin_variables() {
-  (umask 077 && python3 "$(dirname "${BASH_SOURCE[0]}")/../../static-variables.py" spin.toml >"$1")
+  rm -f "$1"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../../static-variables.py" spin.toml "$1" 2>/dev/null
 }
 
 # Real Spin, binary $1, with the variables as set now; its logs go to the
@@ -153,5 +160,8 @@ stop_servers() {
   if [ -d "$WORK_DIR/pg/data" ]; then
     as_postgres "$PG_BIN/pg_ctl" -D "$WORK_DIR/pg/data" -m immediate -s stop 2>/dev/null || true
   fi
-  rm -rf "$WORK_DIR"
+  # Never a directory this script did not make (a WORK_DIR from outside).
+  if [ "$WORK_DIR" = "${OWN_WORK_DIR:-}" ]; then
+    rm -rf "$WORK_DIR"
+  fi
 }

@@ -396,7 +396,7 @@ impl HostKind {
     }
 }
 
-fn repo_root() -> std::path::PathBuf {
+pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()

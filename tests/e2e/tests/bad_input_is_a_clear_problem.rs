@@ -209,3 +209,28 @@ fn unknown_route_is_404_and_wrong_method_is_405_with_allow() {
     reply.problem(405);
     assert_eq!(reply.header("allow"), Some("GET, HEAD"));
 }
+
+#[test]
+fn a_body_declared_too_large_is_413_at_once() {
+    use std::io::{Read, Write};
+    // 50 MB announced, one byte sent: the answer must not wait for the rest.
+    let base = e2e::env("AUTH_BASE_URL");
+    let address = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: 50000000\r\n\r\n{{"
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let mut head = [0u8; 64];
+    let read = stream
+        .read(&mut head)
+        .expect("an answer within 10 s, not a wait for 50 MB");
+    let head = String::from_utf8_lossy(&head[..read]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+}

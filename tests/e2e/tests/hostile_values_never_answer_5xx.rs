@@ -338,3 +338,45 @@ fn contacts_users_and_query_strings() {
         }
     }
 }
+
+#[test]
+fn anonymous_roles_and_forged_cursors_are_a_4xx() {
+    use base64::Engine;
+    let api = Api::new();
+    let mut values = hostile()
+        .into_iter()
+        .map(|raw| serde_json::from_str::<String>(&raw).unwrap_or(raw))
+        .collect::<Vec<_>>();
+    values.extend(["\u{0}".to_string(), "\u{d7ff}\u{0}x".to_string()]);
+    for value in &values {
+        let query = format!("/api/v1/auth/roles?interface={}", percent_encode(value));
+        let reply = api.get(&query);
+        assert_no_5xx("anonymous interface", value, &reply);
+        assert!(reply.status >= 400, "{value:?} answered {}", reply.status);
+    }
+
+    // Cursors this service never gave: a timestamp PostgreSQL cannot read,
+    // none at all; asked by someone who is not staff and by staff.
+    let customer = sign_up(&api);
+    let staff = sign_up(&api);
+    e2e::set_roles(&staff.user_id, &["superadmin"]);
+    let id = "00000000-0000-0000-0000-000000000000";
+    for forged in [
+        format!("9999-99-99|{id}"),
+        format!("|{id}"),
+        format!("2025-02-29T10:00:00+00:00|{id}"),
+        format!("0000-01-01T00:00:00+00:00|{id}"),
+    ] {
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&forged);
+        for token in [&customer.access_token, &staff.access_token] {
+            let reply = api.bearer(
+                "GET",
+                &format!("/api/v1/users?cursor={cursor}"),
+                token,
+                None,
+            );
+            assert_no_5xx("cursor", &forged, &reply);
+            assert!(reply.status >= 400, "{forged} answered {}", reply.status);
+        }
+    }
+}
