@@ -609,6 +609,38 @@ pub fn start_redis(port: u16) -> std::process::Child {
     child
 }
 
+/// A Redis of a test's own on `port` that saves its snapshot (on `SAVE`) in
+/// `dir` and loads it when it starts: for restarts from an older snapshot.
+/// The caller kills it.
+pub fn start_redis_saving_in(port: u16, dir: &std::path::Path) -> std::process::Child {
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--dbfilename", "dump.rdb"])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server runs");
+    // Answering PING, not only listening: the snapshot is loaded by then.
+    let started = std::time::Instant::now();
+    while redis::Client::open(format!("redis://127.0.0.1:{port}"))
+        .and_then(|c| c.get_connection())
+        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+        .is_err()
+    {
+        assert!(started.elapsed().as_secs() < 10, "redis did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
 /// The variables that point a host at a Redis on `port`.
 pub fn redis_variables(port: u16) -> [(&'static str, String); 2] {
     [

@@ -150,31 +150,12 @@ fn nothing_cached_before_a_restart_is_served_after_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = e2e::free_port();
     let start = || {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
+        let child = e2e::start_redis_saving_in(port, &dir);
+        let c = redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            .unwrap()
+            .get_connection()
             .unwrap();
-        loop {
-            if let Ok(mut c) = redis::Client::open(format!("redis://127.0.0.1:{port}"))
-                .unwrap()
-                .get_connection()
-            {
-                if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                    return (child, c);
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        (child, c)
     };
     let (mut first, mut c) = start();
     let k = keys(e2e::unique_number());

@@ -55,6 +55,8 @@ fn a_database_that_stops_and_comes_back_is_used_again() {
         ),
     ]);
     let user = sign_up(&host.api);
+    // The first /me sets the user's fence, the second caches the answer.
+    assert_eq!(host.api.me(&user.access_token).status, 200);
     assert_eq!(host.api.me(&user.access_token).status, 200);
 
     switch.cut();
@@ -66,7 +68,7 @@ fn a_database_that_stops_and_comes_back_is_used_again() {
         problem["detail"].as_str().unwrap().contains("database"),
         "{problem}"
     );
-    // /me was cached in Redis by the call above, and the guard needs no
+    // /me was cached in Redis by the calls above, and the guard needs no
     // database: it goes on answering.
     assert_eq!(host.api.me(&user.access_token).status, 200);
     host.api

@@ -37,10 +37,11 @@ fn register(
     .map(|row| row.get(0))
 }
 
-/// `auth.sign_in` as the service calls it after checking `checked_hash`.
+/// `auth.sign_in` as the service calls it after checking `checked_hash`,
+/// allowed to evict the oldest session at the limit.
 fn sign_in(db: &mut Client, user_id: &str, checked_hash: &str, max_sessions: i32) -> Value {
     db.query_one(
-        "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, $4, NULL, NULL, 30)",
+        "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, $4, NULL, NULL, 30, true)",
         &[&user_id, &checked_hash, &token_hash(), &max_sessions],
     )
     .unwrap()
@@ -246,8 +247,9 @@ fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
         "not consumed yet: no replay"
     );
 
-    // Rotated, then presented again after the grace (0 s): only reported.
-    let rotate = "SELECT auth.rotate_refresh_token($1, $2, 0, false)";
+    // Rotated, then presented again after the grace (0 s): marked and
+    // reported, not ended.
+    let rotate = "SELECT auth.rotate_refresh_token($1, $2, 0)";
     let rotated: Value = db
         .query_one(rotate, &[&first, &token_hash()])
         .unwrap()
@@ -257,9 +259,10 @@ fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
         .query_one(rotate, &[&first, &token_hash()])
         .unwrap()
         .get(0);
+    let user_id = user["user_id"].as_str().unwrap();
     assert_eq!(
         replay,
-        json!({"outcome": "reuse_detected", "session_id": session})
+        json!({"outcome": "reuse_detected", "session_id": session, "user_id": user_id})
     );
     let open = |id: &str| -> bool {
         admin_db()
@@ -271,6 +274,20 @@ fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
             .get(0)
     };
     assert!(open(&session), "reported, not ended");
+    // Until it ends, any token of the session reports the replay again: the
+    // successor does not rotate.
+    let successor: Vec<u8> = admin_db()
+        .query_one(
+            "SELECT replaced_by FROM auth.refresh_tokens WHERE token_hash = $1",
+            &[&first],
+        )
+        .unwrap()
+        .get(0);
+    let again: Value = db
+        .query_one(rotate, &[&successor, &token_hash()])
+        .unwrap()
+        .get(0);
+    assert_eq!(again["outcome"], "reuse_detected");
 
     let other_session = other["session_id"].as_str().unwrap();
     assert!(
