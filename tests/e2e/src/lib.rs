@@ -625,7 +625,10 @@ pub fn start_redis_saving_in(port: u16, dir: &std::path::Path) -> std::process::
         .args(["--appendonly", "no", "--dbfilename", "dump.rdb"])
         .arg("--dir")
         .arg(dir)
+        // Nothing inherited: a server left behind by a failed test must not
+        // hold the test run's output open.
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("redis-server runs");
     // Answering PING, not only listening: the snapshot is loaded by then.
