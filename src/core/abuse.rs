@@ -158,29 +158,22 @@ pub fn login_windows(limits: &Limits, login: &str, ip: Option<&str>) -> Vec<Wind
 /// emails, as stored), so a stolen access token guesses no faster than
 /// login does, and a pair or login locked by either is locked for both.
 pub fn password_check_windows(limits: &Limits, logins: &[String], ip: Option<&str>) -> Vec<Window> {
+    // Each login's pair and login windows; not the per-IP rate of the login
+    // form, which counts requests to it.
     logins
         .iter()
-        .flat_map(|login| {
-            let [pair, login, _] = <[Window; 3]>::try_from(login_windows(limits, login, ip))
-                .expect("login_windows gives three windows");
-            [pair, login]
-        })
+        .flat_map(|login| login_windows(limits, login, ip).into_iter().take(2))
         .collect()
 }
 
 /// What a correct current password takes back: as a successful login of
 /// each of the user's logins.
 pub fn password_check_succeeded(logins: &[String], ip: Option<&str>) -> Forgiveness {
-    let mut forgiven = Forgiveness {
-        delete: Vec::new(),
-        decrement: Vec::new(),
-    };
-    for login in logins {
-        let one = login_succeeded(login, ip);
-        forgiven.delete.extend(one.delete);
-        forgiven.decrement.extend(one.decrement);
+    let each: Vec<Forgiveness> = logins.iter().map(|l| login_succeeded(l, ip)).collect();
+    Forgiveness {
+        delete: each.iter().flat_map(|f| f.delete.clone()).collect(),
+        decrement: each.into_iter().flat_map(|f| f.decrement).collect(),
     }
-    forgiven
 }
 
 /// Users created by one signed-in caller per window.

@@ -477,7 +477,7 @@ pub enum Standing {
 /// Sessions that end together, and the user they belong to.
 pub struct Ending<'a> {
     pub user_id: &'a str,
-    pub sessions: &'a [String],
+    pub sessions: Vec<String>,
     /// The access token logged out, blacklisted too.
     pub blacklisted_jti: Option<&'a str>,
 }

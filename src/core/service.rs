@@ -327,32 +327,40 @@ fn ending_sessions<S: Store, T>(
     work: impl FnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
     store.begin()?;
-    let done = work(store).map_err(ApiError::from).and_then(|value| {
-        let sessions = store.sessions_ended_now()?;
+    let recorded = work(store).map_err(ApiError::from).and_then(|value| {
         let ending = Ending {
             user_id,
-            sessions: &sessions,
+            sessions: store.sessions_ended_now()?,
             blacklisted_jti,
         };
         tell_redis(config, revocations, &ending)?;
-        Ok((value, sessions))
+        Ok((value, ending))
     });
-    match done {
-        Ok((value, sessions)) => {
-            store.commit()?;
-            let ending = Ending {
-                user_id,
-                sessions: &sessions,
-                blacklisted_jti,
-            };
-            tell_redis_again(config, revocations, &ending);
-            Ok(value)
-        }
+    let (value, ending) = match recorded {
+        Ok(recorded) => recorded,
         Err(e) => {
             store.rollback();
-            Err(e)
+            return Err(e);
         }
-    }
+    };
+    store.commit()?;
+    tell_redis_again(config, revocations, &ending);
+    Ok(value)
+}
+
+/// Ends sessions known beforehand with one statement, `work`: Redis hears
+/// first (if it cannot, 503 and nothing ended), and once more after.
+fn ending_known_sessions<S: Store, T>(
+    config: &Config,
+    store: &mut S,
+    revocations: &mut impl Revocations,
+    ending: &Ending<'_>,
+    work: impl FnOnce(&mut S) -> Result<T, StoreError>,
+) -> Result<T, ApiError> {
+    tell_redis(config, revocations, ending)?;
+    let value = work(store)?;
+    tell_redis_again(config, revocations, ending);
+    Ok(value)
 }
 
 /// How long Redis refuses an ended session or a logged-out token at once:
@@ -365,11 +373,15 @@ fn refusal_seconds(config: &Config) -> Result<u64, ApiError> {
 
 /// Records sessions about to end (and a logged-out token) in Redis, always
 /// before PostgreSQL ends them, so a failure here leaves nothing ended.
+/// Nothing to record (a transaction that ended no session), nothing sent.
 fn tell_redis(
     config: &Config,
     revocations: &mut impl Revocations,
     ending: &Ending<'_>,
 ) -> Result<(), ApiError> {
+    if ending.sessions.is_empty() && ending.blacklisted_jti.is_none() {
+        return Ok(());
+    }
     Ok(revocations.record_ending(ending, refusal_seconds(config)?)?)
 }
 
@@ -417,28 +429,24 @@ pub fn refresh(
             user_id,
         } => {
             // The session is marked in PostgreSQL and ends now: Redis hears
-            // first, then PostgreSQL ends it. If either fails, the answer is
-            // 503 and the mark stays: every refresh in the session reports the
-            // replay again until its end is written.
-            let sessions = [session_id];
+            // first, then PostgreSQL ends it (tried twice). If either fails,
+            // the answer is 503 and the mark stays: every refresh in the
+            // session reports the replay again until its end is written.
             let ending = Ending {
                 user_id: &user_id,
-                sessions: &sessions,
+                sessions: vec![session_id.clone()],
                 blacklisted_jti: None,
             };
-            tell_redis(config, revocations, &ending)?;
-            let ended = store
-                .end_reused_session(&sessions[0], &presented)
-                .or_else(|e| {
-                    eprintln!("ending a replayed session failed, trying once more: {e:?}");
-                    store.end_reused_session(&sessions[0], &presented)
-                })?;
-            tell_redis_again(config, revocations, &ending);
+            let ended = ending_known_sessions(config, store, revocations, &ending, |store| {
+                store
+                    .end_reused_session(&session_id, &presented)
+                    .or_else(|e| {
+                        eprintln!("ending a replayed session failed, trying once more: {e:?}");
+                        store.end_reused_session(&session_id, &presented)
+                    })
+            })?;
             if ended {
-                eprintln!(
-                    "refresh token reuse detected: session {} revoked",
-                    sessions[0]
-                );
+                eprintln!("refresh token reuse detected: session {session_id} revoked");
             }
             Err(ApiError::InvalidRefreshToken)
         }
@@ -543,16 +551,14 @@ pub fn logout(
             |store| store.logout(&caller(principal), true),
         )?
     } else {
-        let sessions = [principal.session_id().to_string()];
         let ending = Ending {
             user_id: principal.user_id(),
-            sessions: &sessions,
+            sessions: vec![principal.session_id().to_string()],
             blacklisted_jti: jti,
         };
-        tell_redis(config, revocations, &ending)?;
-        let logged_out = store.logout(&caller(principal), false)?;
-        tell_redis_again(config, revocations, &ending);
-        logged_out
+        ending_known_sessions(config, store, revocations, &ending, |store| {
+            store.logout(&caller(principal), false)
+        })?
     };
     if logged_out {
         Ok(())
@@ -586,7 +592,7 @@ fn check_current_password<'c>(
         return Ok(None);
     }
     if let Err(e) = throttle.forgive(&abuse::password_check_succeeded(logins, ip)) {
-        eprintln!("password check counters not cleared: {e}");
+        eprintln!("credential check counters not cleared (Redis): {e}");
     }
     Ok(stored)
 }
