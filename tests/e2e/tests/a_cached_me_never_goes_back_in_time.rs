@@ -1,11 +1,117 @@
 //! A `/me` answer read from PostgreSQL before a change committed is never
 //! cached after the change: it is stored only under the fence read before
 //! PostgreSQL was asked, and every change, every end of a session and every
-//! Redis restart moves the fence. The interleavings a request cannot be made
-//! to hit on demand are played here step by step, with the component's own
-//! Redis scripts (src/edge/redis_scripts) on a real Redis.
+//! Redis restart moves the fence. The first test makes the race happen
+//! through the API (a proxy holds the component's write of the answer while
+//! the change commits); the others play each interleaving step by step with
+//! the component's own Redis scripts (src/edge/redis_scripts).
 
-use e2e::OwnRedis;
+use e2e::{sign_up, OwnHost, OwnRedis};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A path to Redis that, while `hold` is on, holds every write of a cached
+/// `/me` answer (a command naming an `auth:me:` key and SET) for a while.
+fn holding_proxy(redis_port: u16, hold: Arc<AtomicBool>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let server = TcpStream::connect(("127.0.0.1", redis_port)).unwrap();
+            let (mut from_client, mut to_server) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let hold = hold.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 65536];
+                while let Ok(n) = from_client.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    let chunk = String::from_utf8_lossy(&buffer[..n]);
+                    if hold.load(Ordering::SeqCst)
+                        && chunk.contains("auth:me:")
+                        && chunk.contains("SET")
+                    {
+                        std::thread::sleep(Duration::from_millis(1500));
+                    }
+                    if to_server.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (mut from_server, mut to_client) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_server, &mut to_client);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_me_read_before_a_role_change_is_not_cached_after_it() {
+    let redis = OwnRedis::start();
+    let hold = Arc::new(AtomicBool::new(false));
+    let proxy = holding_proxy(redis.port, hold.clone());
+    let host = OwnHost::start(&e2e::redis_variables(proxy));
+    let admin = sign_up(&host.api);
+    e2e::set_roles(&admin.user_id, &["superadmin"]);
+    let user = sign_up(&host.api);
+    assert_eq!(
+        host.api.me(&user.access_token).status,
+        200,
+        "sets the fence"
+    );
+    // Whatever that cached goes: the next /me reads PostgreSQL.
+    let mut direct = redis::Client::open(format!("redis://127.0.0.1:{}", redis.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let cached: Vec<String> = redis::cmd("KEYS")
+        .arg("auth:me:*")
+        .query(&mut direct)
+        .unwrap();
+    for key in cached {
+        let _: i64 = redis::cmd("DEL").arg(key).query(&mut direct).unwrap();
+    }
+
+    // /me reads the user from PostgreSQL; its write to the cache is held.
+    hold.store(true, Ordering::SeqCst);
+    let reading = {
+        let (base, token) = (host.base.clone(), user.access_token.clone());
+        std::thread::spawn(move || e2e::Api::at(&base).me(&token).json())
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // Meanwhile the user's roles change, and the change commits.
+    let grant = serde_json::json!({"add": ["courier"]});
+    let changed = host.api.bearer(
+        "POST",
+        &format!("/api/v1/users/{}/roles", user.user_id),
+        &admin.access_token,
+        Some(&grant),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let read_before = reading.join().unwrap();
+    assert_eq!(
+        read_before["roles"],
+        serde_json::json!(["customer"]),
+        "the race happened"
+    );
+    hold.store(false, Ordering::SeqCst);
+
+    // The answer read before the change was not cached after it.
+    for _ in 0..3 {
+        let me = host.api.me(&user.access_token).json();
+        assert_eq!(
+            me["roles"],
+            serde_json::json!(["courier", "customer"]),
+            "{me}"
+        );
+    }
+}
 
 fn script(name: &str) -> String {
     let path = e2e::repo_root().join("src/edge/redis_scripts").join(name);

@@ -184,10 +184,10 @@ fn a_restart_from_an_older_snapshot_revives_nothing() {
     redis.wait().unwrap();
     let mut redis = e2e::start_redis_saving_in(port, &dir);
     let restored: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("auth:me:{}", session_of(&out.access_token)))
+        .arg("auth:me:*")
         .query(&mut redis_at(port))
         .unwrap();
-    assert_eq!(restored.len(), 1, "the old cached answer is back");
+    assert!(!restored.is_empty(), "the old cached answers are back");
     refused_everywhere(&host.api, &out.access_token, "older snapshot, logged out");
     refused_everywhere(&host.api, &off.access_token, "older snapshot, deactivated");
     assert_eq!(host.api.me(&live.access_token).status, 200);
