@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Builds the component Spin serves (`spin build` runs this):
-#   1. compiles it for wasm32-wasip2 (profile `component`: release, smallest code);
-#   2. pre-initializes it with tests/host's auth-preinit (Wizer): the phone
-#      metadata is loaded once here, not in every request's fresh instance.
-# The result is target/auth-service.wasm, the `source` in spin.toml.
+# Builds the two components Spin serves (`spin build` runs this):
+#   target/auth-service.wasm     WASIp2 (spin-sdk 5.2): every Spin host,
+#                                served by spin.toml;
+#   target/auth-service-p3.wasm  WASIp3 (spin-sdk 7): Spin ≥ 4.1, which
+#                                reuses its instances; served by
+#                                target/spin-p3.toml, written here from
+#                                spin.toml (only the source differs).
+# Each is compiled for wasm32-wasip2 (profile `component`: release, smallest
+# code), then pre-initialized by tools/preinit (Wizer): the phone metadata is
+# loaded once here, not in every fresh instance.
 # The first run also compiles Wasmtime for auth-preinit (several minutes).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-cargo build --quiet --target wasm32-wasip2 --profile component
 # The whole workspace, as the test command builds it: one feature set, so
 # nothing is compiled twice.
 cargo build --quiet --workspace --bins
-target/debug/auth-preinit target/wasm32-wasip2/component/auth_service.wasm target/auth-service.wasm
+out=target/wasm32-wasip2/component/auth_service.wasm
+cargo build --quiet --target wasm32-wasip2 --profile component
+target/debug/auth-preinit "$out" target/auth-service.wasm
+cargo build --quiet --target wasm32-wasip2 --profile component --no-default-features --features p3
+target/debug/auth-preinit "$out" target/auth-service-p3.wasm
+sed -e 's|^source = "target/auth-service.wasm"|source = "auth-service-p3.wasm"|' \
+  -e '/^\[component.auth.build\]/,$d' spin.toml >target/spin-p3.toml
+grep -q '^source = "auth-service-p3.wasm"' target/spin-p3.toml

@@ -8,6 +8,9 @@
 #   SPIN_VARIABLE_DB_HOST, SPIN_VARIABLE_REDIS_URL, SPIN_VARIABLE_REDIS_HOST
 # Serves with `spin up`: Spin from PATH, else the build kept in ../shared/spin;
 # with neither, with the test host (tests/host).
+#
+# BUILD=p3 serves the WASIp3 build instead (Spin ≥ 4.1; target/spin-p3.toml),
+# with the instance settings below (README, "Serving the WASIp3 build").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -15,6 +18,12 @@ tests/support/install.sh
 # shellcheck source=tests/support/servers.sh
 source tests/support/servers.sh
 PORT=${PORT:-3000}
+BUILD=${BUILD:-p2}
+# One request at a time per instance (a bcrypt hash cannot be interrupted,
+# so a second request in the same instance would wait for it); each
+# instance serves up to 1,000 requests on the connections it keeps; a
+# request that takes longer than 10 s (a hung Redis or PostgreSQL) is ended.
+P3_SPIN_FLAGS=(--max-instance-concurrent-reuse-count 1 --max-instance-reuse-count 1000 --request-timeout 10s)
 # Only directories made here are deleted on exit, never one named from outside.
 unset WORK_DIR OWN_WORK_DIR
 
@@ -42,10 +51,16 @@ if [ -n "$spin" ]; then
   # (./static-variables.py says why).
   [ -n "${WORK_DIR:-}" ] || make_work_dir
   write_spin_variables "$WORK_DIR/runtime-config.toml"
-  runner=("$spin" up --from spin.toml --listen "127.0.0.1:$PORT"
+  runner=("$spin" up --listen "127.0.0.1:$PORT"
     --runtime-config-file "$WORK_DIR/runtime-config.toml")
+  if [ "$BUILD" = p3 ]; then
+    runner+=(--from target/spin-p3.toml "${P3_SPIN_FLAGS[@]}")
+  else
+    runner+=(--from spin.toml)
+  fi
 else
   ./build.sh
+  [ "$BUILD" = p2 ] || { echo "run: the p3 build needs Spin ≥ 4.1; the test host serves p2 only" >&2; exit 1; }
   echo "run: Spin is not installed; serving with the test host (tests/host)"
   runner=(target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$PORT")
 fi

@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# The benchmark (not part of the test command). On throwaway PostgreSQL and
-# Redis it serves the pre-initialized component (./build.sh) with real Spin
-# (`spin` on PATH, else ../shared/spin's 4.x) and with a release build of the
-# test host, and prints, for each: one table at concurrency 1, 16 and 64 —
-# register, login, login by phone, refresh (each client its own rotation
-# chain), /me, logout, /health and a 404: req/s, p50/p90/p99 latency,
-# errors, server RSS. Then the same after seeding 10,000 users and 100,000
-# ended sessions; the native floor of refresh and /me (their PostgreSQL and
-# Redis calls from a native client); Spin's floor (bench/floor: a minimal
-# component making one Redis GET, one key-value GET, one PostgreSQL query, a
-# Redis GET and a query, or nothing); bcrypt natively; and login at bcrypt
-# cost 12 against its ceiling. bcrypt cost 4 unless said otherwise. Spin gets
-# every variable from a static provider (./static-variables.py says why).
+# The benchmark (not part of the test command): writes docs/benchmarks.md.
 #
-#   bench/run.sh            the whole run (about 15 minutes)
-#   BENCH_LEVELS="16" bench/run.sh    only the given concurrencies
+# On throwaway PostgreSQL and Redis, in one run, with one load generator
+# (auth-bench, bcrypt cost 4, concurrency 16):
+#   - the Python service this one replaces (../shared/reference, as its
+#     owners run it: uvicorn, one worker, its own database on the same
+#     PostgreSQL, Redis DB 1), the WASIp2 build and the WASIp3 build, both
+#     served by real Spin (`spin` on PATH, else ../shared/spin's 4.x):
+#     register, login, refresh (each client its own rotation chain), /me
+#     and logout — req/s, p50/p99, errors, PostgreSQL CPU per request;
+#   - Spin's floors: minimal p2 and p3 components (bench/floor,
+#     bench/floor-p3) doing nothing, one Redis GET, one query, both;
+#   - /me p99 alone and beside logins at bcrypt cost 12, for both builds;
+#   - login at cost 12 against its ceiling (cores / the cost of one hash
+#     inside Spin).
+# Spin gets every variable from a static provider (./static-variables.py
+# says why); the p3 build gets the settings ./run.sh gives it
+# (P3_SPIN_FLAGS below).
+#
+#   bench/run.sh                    the comparison (about 6 minutes)
+#   BENCH_TABLES=1 bench/run.sh     also the detailed tables of each build
+#                                   at c1/c16/c64, fresh and seeded (+15 min)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-LEVELS=${BENCH_LEVELS:-1 16 64}
+C=${BENCH_CONCURRENCY:-16}
 # The hosts run as in production. A RUST_BACKTRACE inherited from a
 # developer's shell makes Spin capture a backtrace for every error value it
-# builds, some on every request (measured: /me 1,540 -> 1,890 req/s at c16
-# once unset).
+# builds, some on every request.
 unset RUST_BACKTRACE RUST_LIB_BACKTRACE
+# shellcheck source=../run.sh
+P3_SPIN_FLAGS=$(sed -n 's/^P3_SPIN_FLAGS=(\(.*\))$/\1/p' run.sh)
 
 tests/support/install.sh
 # shellcheck source=../tests/support/servers.sh
@@ -35,33 +42,145 @@ spin=$(default_spin)
 [ -n "$spin" ] || { echo "bench: no Spin (neither on PATH nor in ../shared/spin)" >&2; exit 1; }
 bench=target/release/auth-bench
 host=target/release/spin-test-host
+reference=../shared/reference/python-auth-service
+if [ ! -x target/reference-venv/bin/python ]; then
+  echo "bench: installing the reference service's packages (target/reference-venv)"
+  python3 -m venv target/reference-venv
+  target/reference-venv/bin/pip install -q -r "$reference/requirements.lock.txt"
+fi
 
 start_servers
 DB_URL=$(create_database auth_bench "$(random_secret)")
 ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_bench?}
 use_servers "$DB_URL" 4
+POSTMASTER=$(head -n 1 "$WORK_DIR/pg/data/postmaster.pid")
 # Every client calls from 127.0.0.1: lift the per-IP limits, or the
 # benchmark measures 429s.
 export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000000
 export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000000
 export SPIN_VARIABLE_AVAILABILITY_RATE_LIMIT_PER_IP=1000000000
+RESULTS=$WORK_DIR/results
+mkdir -p "$RESULTS"
 
-echo "# auth-service benchmark"
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with local changes)'); $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, servers and host on the same machine"
-echo "$("$spin" --version | head -n 1); test host: wasmtime $(grep -A1 '^name = "wasmtime"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
-echo "component: target/auth-service.wasm, $(stat -c %s target/auth-service.wasm) bytes (pre-initialized; $(stat -c %s target/wasm32-wasip2/component/auth_service.wasm) before)"
-echo "PostgreSQL $(psql "$PG_ADMIN_URL" -XtAc 'SHOW server_version'), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2)"
+{
+  echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with local changes)'); $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, servers and hosts on the same machine"
+  echo "$("$spin" --version | head -n 1); PostgreSQL $(psql "$PG_ADMIN_URL" -XtAc 'SHOW server_version'), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2); p3 served with: $P3_SPIN_FLAGS"
+  echo "components: p2 $(stat -c %s target/auth-service.wasm) bytes, p3 $(stat -c %s target/auth-service-p3.wasm) bytes (pre-initialized)"
+} >"$RESULTS/about"
+cat "$RESULTS/about"
 
-serve_with() {
-  if [ "$1" = spin ]; then start_spin "$spin"; else start_host "$host"; fi
+# Serves build $1 (p2 or p3) with real Spin; extra Spin flags follow.
+serve_build() {
+  local build=$1
+  shift
+  if [ "$build" = p3 ]; then
+    # shellcheck disable=SC2086
+    AUTH_MANIFEST=target/spin-p3.toml start_spin_with "$spin" $P3_SPIN_FLAGS "$@"
+  else
+    start_spin_with "$spin" "$@"
+  fi
 }
 
+start_spin_with() {
+  local bin=$1
+  shift
+  write_spin_variables "$WORK_DIR/runtime-config.toml"
+  serve "$bin" up --from "${AUTH_MANIFEST:-spin.toml}" --state-dir "$WORK_DIR/spin-state" \
+    --runtime-config-file "$WORK_DIR/runtime-config.toml" "$@"
+}
+
+echo
+echo "== the reference service (Python), c$C, bcrypt cost 4"
+REF_PORT=$(free_port)
+REF_PYTHON=$PWD/target/reference-venv/bin/python
+PG_SUPERUSER_PASSWORD=$(sed -n 's|^postgres://postgres:\([^@]*\)@.*|\1|p' <<<"$PG_ADMIN_URL")
+(
+  cd "$reference"
+  export PGPASSWORD=$PG_SUPERUSER_PASSWORD POSTGRES_PASSWORD=$PG_SUPERUSER_PASSWORD
+  export POSTGRES_PORT=$PG_PORT POSTGRES_DB=ref REDIS_PORT=$REDIS_PORT REDIS_DB=1
+  ./setup_db.sh >/dev/null
+  PYTHON=$REF_PYTHON BCRYPT_ROUNDS=4 PORT=$REF_PORT \
+    setsid ./run.sh >"$WORK_DIR/reference.log" 2>&1 &
+  echo $! >"$WORK_DIR/reference.pid"
+)
+REF_PID=$(cat "$WORK_DIR/reference.pid")
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$REF_PORT/docs" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+"$bench" compare "http://127.0.0.1:$REF_PORT" "$REF_PID" "$POSTMASTER" "$C" | tee "$RESULTS/reference"
+kill -TERM -- "-$REF_PID" 2>/dev/null || kill "$REF_PID" 2>/dev/null || true
+
+for build in p2 p3; do
+  echo
+  echo "== the $build build, $("$spin" --version | head -n 1), c$C, bcrypt cost 4"
+  serve_build "$build"
+  "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" | tee "$RESULTS/$build"
+  stop_host
+done
+
+echo
+echo "== /me alone and beside logins at bcrypt cost 12 (8 clients reading /me, 2 signing in)"
+for build in p2 p3; do
+  SPIN_VARIABLE_BCRYPT_COST=12 serve_build "$build"
+  "$bench" mixed "$HOST_URL" 8 2 10 | tee "$RESULTS/mixed-$build"
+  stop_host
+done
+
+echo
+echo "== login at bcrypt cost 12 against its ceiling"
+"$bench" bcrypt 12 8 | tee "$RESULTS/bcrypt12"
+for build in p2 p3; do
+  SPIN_VARIABLE_BCRYPT_COST=12 serve_build "$build"
+  "$bench" login "$HOST_URL" 16 96 | tee "$RESULTS/login12-$build"
+  stop_host
+done
+
+echo
+echo "== Spin's floors: minimal components, $("$spin" --version | head -n 1), c$C"
+cargo build --quiet --release --target wasm32-wasip2 --manifest-path bench/floor/Cargo.toml --target-dir target/floor
+cargo build --quiet --release --target wasm32-wasip2 --manifest-path bench/floor-p3/Cargo.toml --target-dir target/floor-p3
+floor_manifest() {
+  (umask 077 && cat >"$WORK_DIR/floor-$1.toml" <<TOML
+spin_manifest_version = 2
+[application]
+name = "spin-floor"
+version = "0.1.0"
+[[trigger.http]]
+route = "/..."
+component = "floor"
+[component.floor]
+source = "$2"
+allowed_outbound_hosts = ["postgres://127.0.0.1:$PG_PORT", "redis://127.0.0.1:$REDIS_PORT"]
+[component.floor.environment]
+FLOOR_DB_URL = "$DB_URL"
+FLOOR_REDIS_URL = "$REDIS_URL"
+TOML
+  )
+}
+floor_manifest p2 "$PWD/target/floor/wasm32-wasip2/release/spin_floor.wasm"
+floor_manifest p3 "$PWD/target/floor-p3/wasm32-wasip2/release/spin_floor_p3.wasm"
+serve "$spin" up --from "$WORK_DIR/floor-p2.toml" --state-dir "$WORK_DIR/floor-state"
+"$bench" paths "$HOST_URL" "$HOST_PID" "$C" 20000 /floor/nothing /floor/redis /floor/postgres /floor/both | tee "$RESULTS/floor-p2"
+stop_host
+# shellcheck disable=SC2086
+serve "$spin" up --from "$WORK_DIR/floor-p3.toml" --state-dir "$WORK_DIR/floor-state" $P3_SPIN_FLAGS
+"$bench" paths "$HOST_URL" "$HOST_PID" "$C" 20000 /floor/nothing /floor/redis-fresh /floor/redis /floor/postgres-fresh /floor/postgres /floor/both | tee "$RESULTS/floor-p3"
+stop_host
+
+bench/report.py "$RESULTS" docs/benchmarks.md
+echo
+echo "bench: wrote docs/benchmarks.md"
+
+[ "${BENCH_TABLES:-0}" = 1 ] || exit 0
+
+LEVELS=${BENCH_LEVELS:-1 16 64}
 tables() {
-  for kind in spin test-host; do
+  for build in p2 p3; do
     echo
-    echo "### $1, served by $([ "$kind" = spin ] && "$spin" --version | head -n 1 || echo 'the test host (release)'), bcrypt cost 4"
-    serve_with "$kind"
+    echo "### $1, build $build served by $("$spin" --version | head -n 1), bcrypt cost 4"
+    serve_build "$build"
     # shellcheck disable=SC2086
     "$bench" table "$HOST_URL" "$HOST_PID" $LEVELS
     stop_host
@@ -91,44 +210,3 @@ SQL
 echo "$(psql "$ADMIN_URL" -XtAc 'SELECT count(*) FROM accounts.users') users, $(psql "$ADMIN_URL" -XtAc 'SELECT count(*) FROM auth.sessions WHERE revoked_at IS NOT NULL') ended sessions"
 tables "10,000 users and 100,000 ended sessions"
 
-echo
-echo "### native floor: the Redis calls of /me and the PostgreSQL calls of refresh (with the clean-up Spin's pool sends), no HTTP, no WebAssembly"
-serve_with spin
-"$bench" floor "$HOST_URL" "$DB_URL" "$REDIS_URL" 16 3000
-stop_host
-
-echo
-echo "### Spin's floor: bench/floor, a minimal component on the same spin-sdk, served by $("$spin" --version | head -n 1): nothing; one Redis GET on a new connection; one GET through Spin's key-value store (Redis backend, one connection for the app); one PostgreSQL query; a Redis GET and a query"
-cargo build --quiet --release --target wasm32-wasip2 --manifest-path bench/floor/Cargo.toml --target-dir target/floor
-(umask 077 && cat >"$WORK_DIR/floor.toml" <<TOML
-spin_manifest_version = 2
-[application]
-name = "spin-floor"
-version = "0.1.0"
-[[trigger.http]]
-route = "/..."
-component = "floor"
-[component.floor]
-source = "$PWD/target/floor/wasm32-wasip2/release/spin_floor.wasm"
-allowed_outbound_hosts = ["postgres://127.0.0.1:$PG_PORT", "redis://127.0.0.1:$REDIS_PORT"]
-key_value_stores = ["default"]
-[component.floor.environment]
-FLOOR_DB_URL = "$DB_URL"
-FLOOR_REDIS_URL = "$REDIS_URL"
-TOML
-)
-printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$WORK_DIR/floor-runtime-config.toml"
-serve "$spin" up --from "$WORK_DIR/floor.toml" --state-dir "$WORK_DIR/floor-state" \
-  --runtime-config-file "$WORK_DIR/floor-runtime-config.toml"
-"$bench" paths "$HOST_URL" "$HOST_PID" 16 20000 /floor/nothing /floor/redis /floor/kv /floor/postgres /floor/both
-stop_host
-
-echo
-echo "### bcrypt"
-"$bench" bcrypt 4 200
-"$bench" bcrypt 12 8
-echo
-echo "### login at bcrypt cost 12, served by $("$spin" --version | head -n 1)"
-SPIN_VARIABLE_BCRYPT_COST=12 serve_with spin
-"$bench" login "$HOST_URL" 16 96
-stop_host

@@ -7,3 +7,7 @@
 
 pub mod core;
 mod edge;
+
+// The p3 build's SDK under the name its macros expect.
+#[cfg(feature = "p3")]
+extern crate spin_sdk_p3 as spin_sdk;

@@ -4,7 +4,9 @@
 # migrations, builds the component (.wasm) and the test host, runs the unit
 # and host tests, then the whole end-to-end suite once under the test host
 # and once under each real Spin it finds (`spin` on PATH, else the builds in
-# ../shared/spin), and cleans up, whatever the outcome.
+# ../shared/spin) — the WASIp2 build under each, and the WASIp3 build once
+# more under each Spin ≥ 4.1, with the settings ./run.sh gives it — and
+# cleans up, whatever the outcome.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,7 +17,7 @@ source tests/support/servers.sh
 trap stop_servers EXIT
 
 mapfile -t spins < <(spin_binaries)
-echo "== build: component (wasm32-wasip2) and test host"
+echo "== build: the p2 and p3 components (wasm32-wasip2) and the test host"
 if [ ${#spins[@]} -gt 0 ]; then
   # `spin build` runs the manifest's build command: what is built is what Spin serves.
   "${spins[0]}" build --from spin.toml >/dev/null
@@ -80,8 +82,20 @@ for spin in "${spins[@]}"; do
   export AUTH_HOST=spin AUTH_SPIN_BIN=$spin
   start_spin "$spin"
   export AUTH_BASE_URL=$HOST_URL
-  end_to_end "$("$spin" --version | head -n 1)"
+  end_to_end "$("$spin" --version | head -n 1), p2 build"
   stop_host
+done
+# The p3 build: Spin ≥ 4.1 only (spin-sdk 7).
+P3_SPIN_FLAGS=$(sed -n 's/^P3_SPIN_FLAGS=(\(.*\))$/\1/p' run.sh)
+for spin in "${spins[@]}"; do
+  spin_serves_p3 "$spin" || continue
+  export AUTH_HOST=spin AUTH_SPIN_BIN=$spin AUTH_MANIFEST=target/spin-p3.toml AUTH_SPIN_FLAGS=$P3_SPIN_FLAGS
+  # shellcheck disable=SC2086
+  start_spin "$spin" $P3_SPIN_FLAGS
+  export AUTH_BASE_URL=$HOST_URL
+  end_to_end "$("$spin" --version | head -n 1), p3 build"
+  stop_host
+  unset AUTH_MANIFEST AUTH_SPIN_FLAGS
 done
 
 echo "== summary"

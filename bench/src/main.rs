@@ -14,6 +14,14 @@
 //!         which reads the cached answer) and of refresh (the clean-up Spin's
 //!         pool sends, then the rotation) made by a native client (no HTTP, no
 //!         WebAssembly): what the component cannot beat.
+//!     auth-bench compare <base_url> <server_pid> <postmaster_pid> <concurrency>
+//!         register, login, refresh, /me and logout, each counted a success
+//!         on any 2xx, so that the reference service (which answers 200
+//!         where this one answers 201 or 204) runs the same load: one line
+//!         each, `scenario req/s p50 p99 errors pg_cpu_ms_per_request`.
+//!     auth-bench mixed <base_url> <me_concurrency> <login_concurrency> <seconds>
+//!         /me p50/p99 alone, then with logins running beside it (the
+//!         server's bcrypt cost decides what a login costs).
 //!     auth-bench paths <base_url> <server_pid> <concurrency> <requests> <path…>
 //!         GET each path (expecting 200): one row each. For the floor
 //!         component (bench/floor), the least any Spin component pays.
@@ -355,6 +363,244 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
     }
 }
 
+/// CPU seconds PostgreSQL has used so far: every live process of the
+/// server, plus what the postmaster collected from the backends that ended.
+fn postgres_cpu_seconds(postmaster: u32) -> f64 {
+    let ticks_per_second = 100.0; // USER_HZ on Linux
+    let fields = |pid: &str| -> Option<Vec<u64>> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (_, rest) = stat.rsplit_once(')')?;
+        Some(
+            rest.split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect(),
+        )
+    };
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let pid = name.to_string_lossy();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() != "postgres" {
+            continue;
+        }
+        if let Some(f) = fields(&pid) {
+            // After ')': state is field 0, utime 11, stime 12, cutime 13, cstime 14.
+            ticks += f[11] + f[12];
+            if pid == postmaster.to_string() {
+                ticks += f[13] + f[14];
+            }
+        }
+    }
+    ticks as f64 / ticks_per_second
+}
+
+fn ok(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 100_000;
+    let client = |_: usize| Client::new(base);
+    let report = |name: &str, f: &Figures, cpu_before: f64| {
+        let cpu = postgres_cpu_seconds(postmaster) - cpu_before;
+        println!(
+            "{name} {:.1} {:.2} {:.2} {} {:.3} {:.0}",
+            f.rate(),
+            f.percentile(0.50),
+            f.percentile(0.99),
+            f.errors,
+            cpu * 1000.0 / f.requests as f64,
+            rss_mib(server_pid)
+        );
+    };
+    let users = 600.max(c * 20);
+    let cpu = postgres_cpu_seconds(postmaster);
+    let f = measure(users, c, client, |cl, n| {
+        let body = json!({
+            "second_login": login_of(run, n),
+            "phone": phone_of(run, n),
+            "password": PASSWORD,
+            "group_names": ["customer"],
+            "interface": "customer_app",
+        });
+        ok(cl.post("/api/v1/auth/register", &body, None).0)
+    });
+    report("register", &f, cpu);
+
+    let login = |cl: &Client, i: usize| {
+        let body = json!({"login": login_of(run, i % users), "password": PASSWORD});
+        cl.post("/api/v1/auth/login", &body, None)
+    };
+    let cpu = postgres_cpu_seconds(postmaster);
+    let f = measure(users, c, client, |cl, i| ok(login(cl, i).0));
+    report("login", &f, cpu);
+
+    // Each client signs in once, then rotates its own chain.
+    let signed_in = |t: usize| {
+        let cl = Client::new(base);
+        let (status, pair) = login(&cl, t);
+        assert!(ok(status), "login for the chain: {pair}");
+        let access = pair["access_token"].as_str().unwrap().to_string();
+        let refresh = pair["refresh_token"].as_str().unwrap().to_string();
+        (cl, access, refresh)
+    };
+    let cpu = postgres_cpu_seconds(postmaster);
+    let f = measure(3000, c, signed_in, |(cl, _, refresh), _| {
+        let (status, pair) = cl.post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh}),
+            None,
+        );
+        match pair["refresh_token"].as_str() {
+            Some(next) if ok(status) => {
+                *refresh = next.to_string();
+                true
+            }
+            _ => false,
+        }
+    });
+    report("refresh", &f, cpu);
+
+    let cpu = postgres_cpu_seconds(postmaster);
+    let f = measure(5000, c, signed_in, |(cl, access, _), _| {
+        ok(cl.get("/api/v1/auth/me", Some(access)))
+    });
+    report("me", &f, cpu);
+
+    // Logout: every request ends a session opened for it beforehand.
+    let sessions: Vec<String> = {
+        let opened = Mutex::new(Vec::new());
+        measure(users, c, client, |cl, i| {
+            let (status, pair) = login(cl, i);
+            if let Some(token) = pair["access_token"].as_str() {
+                opened.lock().unwrap().push(token.to_string());
+            }
+            ok(status)
+        });
+        opened.into_inner().unwrap()
+    };
+    let cpu = postgres_cpu_seconds(postmaster);
+    let f = measure(sessions.len(), c, client, |cl, i| {
+        ok(cl
+            .post("/api/v1/auth/logout", &json!({}), Some(&sessions[i]))
+            .0)
+    });
+    report("logout", &f, cpu);
+}
+
+/// /me latency alone, then while logins run beside it.
+fn mixed(base: &str, me_concurrency: usize, login_concurrency: usize, seconds: u64) {
+    let run_id = std::process::id() as usize;
+    let register = |name: String, phone: String| {
+        let cl = Client::new(base);
+        let body = json!({
+            "second_login": name,
+            "phone": phone,
+            "password": PASSWORD,
+            "group_names": ["customer"],
+            "interface": "customer_app",
+        });
+        let (status, reply) = cl.post("/api/v1/auth/register", &body, None);
+        assert!(ok(status), "register: {reply}");
+        reply
+    };
+    let reader = register(
+        format!("bench{run_id}reader"),
+        format!("+7916{:07}", run_id % 10_000_000),
+    );
+    let access = reader["access_token"].as_str().unwrap().to_string();
+    let logins: Vec<String> = (0..login_concurrency)
+        .map(|t| {
+            let login = format!("bench{run_id}mixed{t}");
+            register(
+                login.clone(),
+                format!("+7917{:07}", (run_id * 101 + t) % 10_000_000),
+            );
+            login
+        })
+        .collect();
+    let me_for = |stop: &std::sync::atomic::AtomicBool| {
+        let latencies = Mutex::new(Vec::new());
+        let errors = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..me_concurrency {
+                scope.spawn(|| {
+                    let cl = Client::new(base);
+                    let mut mine = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let t = Instant::now();
+                        if !ok(cl.get("/api/v1/auth/me", Some(&access))) {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        mine.push(t.elapsed());
+                    }
+                    latencies.lock().unwrap().extend(mine);
+                });
+            }
+        });
+        let mut latencies = latencies.into_inner().unwrap();
+        latencies.sort();
+        let n = latencies.len();
+        Figures {
+            requests: n,
+            errors: errors.into_inner(),
+            wall: Duration::from_secs(seconds),
+            latencies,
+        }
+    };
+    use std::sync::atomic::AtomicBool;
+    let stop = AtomicBool::new(false);
+    let alone = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_secs(seconds));
+            stop.store(true, Ordering::Relaxed);
+        });
+        me_for(&stop)
+    });
+    let stop = AtomicBool::new(false);
+    let logins_done = AtomicUsize::new(0);
+    let beside = std::thread::scope(|scope| {
+        for login in &logins {
+            let (stop, logins_done) = (&stop, &logins_done);
+            scope.spawn(move || {
+                let cl = Client::new(base);
+                while !stop.load(Ordering::Relaxed) {
+                    let body = json!({"login": login, "password": PASSWORD});
+                    if ok(cl.post("/api/v1/auth/login", &body, None).0) {
+                        logins_done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_secs(seconds));
+            stop.store(true, Ordering::Relaxed);
+        });
+        me_for(&stop)
+    });
+    for (name, f) in [("alone", &alone), ("beside-logins", &beside)] {
+        println!(
+            "me-{name} {:.1} {:.2} {:.2} {}",
+            f.rate(),
+            f.percentile(0.50),
+            f.percentile(0.99),
+            f.errors
+        );
+    }
+    println!(
+        "logins-beside {:.1}",
+        logins_done.into_inner() as f64 / seconds as f64
+    );
+}
+
 fn login_only(base: &str, concurrency: usize, requests: usize) {
     // One user per client: concurrent attempts on one login from one IP
     // would trip its lockout (attempts are counted before the hash).
@@ -527,6 +773,13 @@ fn main() {
             };
             table(&args[1], args[2].parse().expect("server pid"), &levels)
         }
+        Some("compare") => compare(
+            &args[1],
+            args[2].parse().expect("server pid"),
+            args[3].parse().expect("postmaster pid"),
+            number(4, 16),
+        ),
+        Some("mixed") => mixed(&args[1], number(2, 8), number(3, 2), number(4, 10) as u64),
         Some("login") => login_only(&args[1], number(2, 16), number(3, 64)),
         Some("bcrypt") => bcrypt_native(number(1, 12) as u32, number(2, 10)),
         Some("paths") if args.len() > 5 => paths(

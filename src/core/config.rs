@@ -27,6 +27,40 @@ impl fmt::Display for ConfigError {
 /// host tens of microseconds, so `/health` reads none and `/me` only what
 /// checking a token needs. A getter answers the parsed value or the error
 /// that names its variable.
+/// Every variable the settings are read from. The p3 build reads them all at
+/// an instance's first request and keeps them (reading one is an async host
+/// call there); a test checks this list against what `Config` reads and
+/// against `spin.toml`.
+pub const VARIABLES: &[&str] = &[
+    "db_url",
+    "redis_url",
+    "jwt_secret",
+    "jwt_algorithm",
+    "jwt_private_key",
+    "jwt_retiring_public_key",
+    "jwt_issuer",
+    "jwt_audience",
+    "access_ttl_seconds",
+    "refresh_ttl_seconds",
+    "refresh_reuse_grace_seconds",
+    "bcrypt_cost",
+    "max_active_sessions",
+    "default_phone_region",
+    "trusted_proxy",
+    "cookie_mode",
+    "cors_allowed_origins",
+    "login_max_failures",
+    "login_lock_seconds",
+    "login_max_failures_per_hour",
+    "rate_limit_window_seconds",
+    "login_rate_limit_per_ip",
+    "register_rate_limit_per_ip",
+    "availability_rate_limit_per_ip",
+    "create_user_rate_limit_per_caller",
+    "retention_days",
+    "outbox_retry_seconds",
+];
+
 pub struct Config {
     lookup: Box<dyn Fn(&'static str) -> Option<String>>,
     db_url: OnceCell<Result<Secret<String>, ConfigError>>,
@@ -360,6 +394,53 @@ mod tests {
             ("retention_days", "30".to_string()),
             ("outbox_retry_seconds", "30".to_string()),
         ])
+    }
+
+    #[test]
+    fn every_variable_read_is_listed_and_declared_in_the_manifest() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let read = Rc::new(RefCell::new(Vec::new()));
+        use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let mut vars = good();
+        vars.insert("jwt_algorithm", "EdDSA".into());
+        vars.insert(
+            "jwt_private_key",
+            key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
+        );
+        let seen = read.clone();
+        let config = Config::new(move |name| {
+            seen.borrow_mut().push(name);
+            vars.get(name).cloned()
+        });
+        let _ = config.check_all();
+        let _ = config.keys();
+        let mut read = read.borrow().clone();
+        read.sort();
+        read.dedup();
+        for name in &read {
+            assert!(
+                VARIABLES.contains(name),
+                "{name} is read but not in VARIABLES"
+            );
+        }
+        let manifest = include_str!("../../spin.toml");
+        let section = manifest
+            .split("[variables]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .expect("spin.toml has [variables]");
+        for name in VARIABLES {
+            assert!(
+                section.lines().any(|l| l.starts_with(&format!("{name} ="))),
+                "{name} is not declared in spin.toml"
+            );
+        }
+        // Every listed name is one `Config` reads (EdDSA reads the keys).
+        for name in VARIABLES {
+            assert!(read.contains(name), "{name} is listed but never read");
+        }
     }
 
     fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {

@@ -46,13 +46,16 @@ pub struct Presented<'a> {
     pub browser: BrowserContext<'a>,
 }
 
-pub fn authenticate(
+pub async fn authenticate(
     config: &Config,
     presented: &Presented<'_>,
     revocations: &mut impl Revocations,
 ) -> Result<Principal, ApiError> {
     let principal = verify(config, presented)?;
-    match revocations.standing(&principal.jti, &principal.session_id)? {
+    match revocations
+        .standing(&principal.jti, &principal.session_id)
+        .await?
+    {
         Standing::NotKnownRevoked => Ok(principal),
         Standing::Revoked => Err(ApiError::InvalidToken),
     }
@@ -60,13 +63,16 @@ pub fn authenticate(
 
 /// `authenticate`, reading the caller's cached `/me` answer in the same
 /// Redis round trip.
-pub fn authenticate_reading_me(
+pub async fn authenticate_reading_me(
     config: &Config,
     presented: &Presented<'_>,
     cache: &mut impl MeCache,
 ) -> Result<(Principal, MeLookup), ApiError> {
     let principal = verify(config, presented)?;
-    match cache.standing_with_me(&principal.jti, &principal.session_id, &principal.user_id)? {
+    match cache
+        .standing_with_me(&principal.jti, &principal.session_id, &principal.user_id)
+        .await?
+    {
         MeLookup::Revoked => Err(ApiError::InvalidToken),
         found => Ok((principal, found)),
     }

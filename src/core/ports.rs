@@ -327,67 +327,75 @@ pub struct Caller<'a> {
     pub session_id: &'a str,
 }
 
+#[allow(async_fn_in_trait)]
 pub trait Store {
     /// Starts a transaction on this store's connection: what follows commits
     /// together or not at all.
-    fn begin(&mut self) -> Result<(), StoreError>;
-    fn commit(&mut self) -> Result<(), StoreError>;
+    async fn begin(&mut self) -> Result<(), StoreError>;
+    async fn commit(&mut self) -> Result<(), StoreError>;
     /// Best effort: a transaction that is not committed leaves nothing.
-    fn rollback(&mut self);
+    async fn rollback(&mut self);
     /// The sessions the current transaction has ended so far.
-    fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
+    async fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
     /// Adds a contact after a password check (`checked_password_hash` must
     /// still be the user's).
-    fn add_contact(
+    async fn add_contact(
         &mut self,
         caller: &Caller<'_>,
         checked_password_hash: &str,
         kind: ContactKind,
         value: &str,
     ) -> Result<ContactAdded, StoreError>;
-    fn remove_contact(
+    async fn remove_contact(
         &mut self,
         caller: &Caller<'_>,
         id: &str,
     ) -> Result<ContactRemoved, StoreError>;
-    fn list_users(
+    async fn list_users(
         &mut self,
         caller: &Caller<'_>,
         filter: &UsersFilter<'_>,
     ) -> Result<UsersPage, StoreError>;
-    fn create_user(
+    async fn create_user(
         &mut self,
         caller: &Caller<'_>,
         user: &NewUser<'_>,
     ) -> Result<UserCreated, StoreError>;
-    fn change_user_roles(
+    async fn change_user_roles(
         &mut self,
         caller: &Caller<'_>,
         target: &str,
         add: &[String],
         remove: &[String],
     ) -> Result<UserChanged, StoreError>;
-    fn set_user_active(
+    async fn set_user_active(
         &mut self,
         caller: &Caller<'_>,
         target: &str,
         active: bool,
     ) -> Result<UserChanged, StoreError>;
     /// Whether the database answers (readiness).
-    fn ping(&mut self) -> Result<(), StoreError>;
+    async fn ping(&mut self) -> Result<(), StoreError>;
     /// Whether no active contact of `kind` holds `value` (normalized).
-    fn contact_available(&mut self, kind: ContactKind, value: &str) -> Result<bool, StoreError>;
-    fn self_registration_roles(&mut self, interface: &str) -> Result<InterfaceRoles, StoreError>;
+    async fn contact_available(
+        &mut self,
+        kind: ContactKind,
+        value: &str,
+    ) -> Result<bool, StoreError>;
+    async fn self_registration_roles(
+        &mut self,
+        interface: &str,
+    ) -> Result<InterfaceRoles, StoreError>;
     /// The roles the caller may grant, from their current memberships.
-    fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError>;
+    async fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError>;
     /// One transaction: user, contacts, memberships, session, refresh token, event.
-    fn register(
+    async fn register(
         &mut self,
         registration: &NewRegistration<'_>,
     ) -> Result<RegistrationOutcome, StoreError>;
     /// Marks events announced on Redis.
-    fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError>;
-    fn find_credentials(
+    async fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError>;
+    async fn find_credentials(
         &mut self,
         contact_type: &str,
         value: &str,
@@ -396,7 +404,7 @@ pub trait Store {
     /// is still the user's (under the user's row lock); runs the user's
     /// retention first. Without `may_evict`, a user at the session limit
     /// gets `AtSessionLimit` and nothing changes.
-    fn sign_in(
+    async fn sign_in(
         &mut self,
         user_id: &str,
         checked_password_hash: &str,
@@ -406,7 +414,7 @@ pub trait Store {
     ) -> Result<SessionOutcome, StoreError>;
     /// Atomically consumes a refresh token and stores its successor; a
     /// replay is only reported.
-    fn rotate_refresh_token(
+    async fn rotate_refresh_token(
         &mut self,
         presented: &[u8; 32],
         successor: &[u8; 32],
@@ -414,24 +422,24 @@ pub trait Store {
     ) -> Result<Rotation, StoreError>;
     /// Ends a session marked by a replay (the hash of the token presented
     /// then is the proof); whether it was still open.
-    fn end_reused_session(
+    async fn end_reused_session(
         &mut self,
         session_id: &str,
         replayed: &[u8; 32],
     ) -> Result<bool, StoreError>;
-    fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
-    fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
-    fn revoke_session(
+    async fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
+    async fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError>;
+    async fn revoke_session(
         &mut self,
         caller: &Caller<'_>,
         target: &str,
     ) -> Result<Revocation, StoreError>;
-    fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError>;
-    fn password_credentials(
+    async fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError>;
+    async fn password_credentials(
         &mut self,
         caller: &Caller<'_>,
     ) -> Result<Option<PasswordCredentials>, StoreError>;
-    fn change_password(
+    async fn change_password(
         &mut self,
         caller: &Caller<'_>,
         checked_password_hash: &str,
@@ -484,12 +492,17 @@ pub struct Ending<'a> {
 
 /// The access-token blacklist and the record of ended sessions (Redis):
 /// what lets the guard refuse without PostgreSQL.
+#[allow(async_fn_in_trait)]
 pub trait Revocations {
-    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError>;
+    async fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError>;
     /// Records `ending` for `ttl_seconds`: the sessions refused at once,
     /// their cached `/me` answers gone, and the user's fence moved so that
     /// no `/me` answer read before now can be cached after it.
-    fn record_ending(&mut self, ending: &Ending<'_>, ttl_seconds: u64) -> Result<(), CacheError>;
+    async fn record_ending(
+        &mut self,
+        ending: &Ending<'_>,
+        ttl_seconds: u64,
+    ) -> Result<(), CacheError>;
 }
 
 /// What a cached `/me` answer must match to be stored: the Redis process
@@ -511,9 +524,10 @@ pub enum MeLookup {
 
 /// `/me` answers kept in Redis per session for a short while, so `/me`
 /// needs no PostgreSQL; they can never go back in time (see `MeFence`).
+#[allow(async_fn_in_trait)]
 pub trait MeCache {
     /// The guard's check and the cached answer, in one round trip.
-    fn standing_with_me(
+    async fn standing_with_me(
         &mut self,
         jti: &str,
         session_id: &str,
@@ -521,7 +535,7 @@ pub trait MeCache {
     ) -> Result<MeLookup, CacheError>;
     /// Stores `me` unless Redis restarted, the user changed or the session
     /// ended since `fence` was read; whether it was stored.
-    fn remember_me(
+    async fn remember_me(
         &mut self,
         session_id: &str,
         user_id: &str,
@@ -530,24 +544,27 @@ pub trait MeCache {
         ttl_seconds: u64,
     ) -> Result<bool, CacheError>;
     /// After a change to the user: every cached answer of theirs is stale.
-    fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError>;
+    async fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError>;
 }
 
 /// Where events are announced once they are committed.
+#[allow(async_fn_in_trait)]
 pub trait Events {
-    fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), CacheError>;
+    async fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), CacheError>;
 }
 
 /// Whether Redis answers (readiness).
+#[allow(async_fn_in_trait)]
 pub trait Reachable {
-    fn ping(&mut self) -> Result<(), CacheError>;
+    async fn ping(&mut self) -> Result<(), CacheError>;
 }
 
 /// The counters of `core::abuse` (Redis).
+#[allow(async_fn_in_trait)]
 pub trait Throttle {
     /// Checks every window and, unless one refuses, counts the attempt in
     /// all of them — atomically, so concurrent attempts cannot slip past.
-    fn hit(&mut self, windows: &[Window]) -> Result<Verdict, CacheError>;
+    async fn hit(&mut self, windows: &[Window]) -> Result<Verdict, CacheError>;
     /// Takes back what a successful login was counted for.
-    fn forgive(&mut self, forgiveness: &Forgiveness) -> Result<(), CacheError>;
+    async fn forgive(&mut self, forgiveness: &Forgiveness) -> Result<(), CacheError>;
 }

@@ -96,10 +96,13 @@ fn access_lifetime(access_ttl_seconds: u32, session_seconds_left: i64) -> u32 {
 }
 
 /// Publishes committed events on Redis and marks those that went out.
-fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventMessage]) {
+async fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventMessage]) {
     let mut published = Vec::new();
     for message in messages {
-        match events.publish(EVENTS_CHANNEL, message.to_json().to_string().as_bytes()) {
+        match events
+            .publish(EVENTS_CHANNEL, message.to_json().to_string().as_bytes())
+            .await
+        {
             Ok(()) => published.push(message.event_id.clone()),
             Err(e) => {
                 eprintln!(
@@ -111,7 +114,7 @@ fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventM
         }
     }
     if !published.is_empty() {
-        if let Err(e) = store.mark_published(&published) {
+        if let Err(e) = store.mark_published(&published).await {
             // Announced but not marked: it may be announced again, same id.
             eprintln!("announced events not marked published: {e:?}");
         }
@@ -120,8 +123,8 @@ fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventM
 
 /// Counts an attempt in `windows` before any work is done for it: 429 when
 /// a limit refuses it, 503 when Redis cannot count (fail closed).
-fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), ApiError> {
-    match throttle.hit(windows)? {
+async fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), ApiError> {
+    match throttle.hit(windows).await? {
         Verdict::Allowed => Ok(()),
         Verdict::Refused {
             retry_after_seconds,
@@ -135,13 +138,13 @@ fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), ApiErro
 /// even parsed. Unlike login it fails open: registration needs no Redis
 /// otherwise (the event waits in the outbox), and a signup outage is worse
 /// than a few unthrottled signups while Redis is down.
-pub fn admit_registration(
+pub async fn admit_registration(
     config: &Config,
     throttle: &mut impl Throttle,
     client: &ClientInfo,
 ) -> Result<(), ApiError> {
     let window = abuse::rate_window(config.limits()?, Limited::Register, client.ip.as_deref());
-    match admit(throttle, &[window]) {
+    match admit(throttle, &[window]).await {
         Err(ApiError::Unavailable { .. }) => {
             eprintln!("registration rate limit not applied: Redis unavailable");
             Ok(())
@@ -150,7 +153,7 @@ pub fn admit_registration(
     }
 }
 
-pub fn register(
+pub async fn register(
     config: &Config,
     store: &mut impl Store,
     events: &mut impl Events,
@@ -160,22 +163,24 @@ pub fn register(
     let password_hash: Secret<String> = passwords::hash(&request.password, config.bcrypt_cost()?)
         .map_err(|_| ApiError::Internal)?;
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
-    let outcome = store.register(&NewRegistration {
-        second_login: request.second_login.as_str(),
-        phone: request.phone.as_str(),
-        email: request.email.as_ref().map(|e| e.as_str()),
-        password_hash: password_hash.expose(),
-        profile: &request.profile,
-        group_names: &request.group_names,
-        interface: &request.interface,
-        session: NewSession {
-            refresh_token_hash: &refresh.hash,
-            ttl_seconds: config.refresh_ttl_seconds()?,
-            max_sessions: config.max_active_sessions()?,
-            client,
-        },
-        outbox_retry_seconds: config.outbox_retry_seconds()?,
-    })?;
+    let outcome = store
+        .register(&NewRegistration {
+            second_login: request.second_login.as_str(),
+            phone: request.phone.as_str(),
+            email: request.email.as_ref().map(|e| e.as_str()),
+            password_hash: password_hash.expose(),
+            profile: &request.profile,
+            group_names: &request.group_names,
+            interface: &request.interface,
+            session: NewSession {
+                refresh_token_hash: &refresh.hash,
+                ttl_seconds: config.refresh_ttl_seconds()?,
+                max_sessions: config.max_active_sessions()?,
+                client,
+            },
+            outbox_retry_seconds: config.outbox_retry_seconds()?,
+        })
+        .await?;
     let registered = match outcome {
         RegistrationOutcome::Registered(registered) => registered,
         RegistrationOutcome::Taken { field } => {
@@ -198,7 +203,7 @@ pub fn register(
     // path. What cannot be announced now stays unpublished and goes out with
     // a later registration or the operator command: never lost, and a repeat
     // carries the same event_id.
-    announce(store, events, &registered.events);
+    announce(store, events, &registered.events).await;
 
     let subject = Subject {
         user_id: &registered.user_id,
@@ -226,7 +231,7 @@ pub fn register(
 /// for the (login, IP) pair, the login from every IP and the client IP, so a
 /// locked pair is refused even with the right password and parallel guesses
 /// cannot slip past. A success takes the count back.
-pub fn login(
+pub async fn login(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl Throttle + Revocations),
@@ -237,12 +242,13 @@ pub fn login(
     admit(
         cache,
         &abuse::login_windows(config.limits()?, &request.attempted, ip),
-    )?;
+    )
+    .await?;
 
     let credentials = match &request.login {
         Some(login) => {
             let (contact_type, value) = login.contact();
-            store.find_credentials(contact_type, value)?
+            store.find_credentials(contact_type, value).await?
         }
         None => None,
     };
@@ -268,11 +274,16 @@ pub fn login(
     // One statement, committed on its own, unless the user is at the session
     // limit: then again in a transaction that ends the oldest and tells
     // Redis before it commits.
-    let mut outcome = store.sign_in(user_id, checked_hash, &new_session, retention_days, false)?;
+    let mut outcome = store
+        .sign_in(user_id, checked_hash, &new_session, retention_days, false)
+        .await?;
     if let SessionOutcome::AtSessionLimit = outcome {
-        outcome = ending_sessions(config, store, cache, user_id, None, |store| {
-            store.sign_in(user_id, checked_hash, &new_session, retention_days, true)
-        })?;
+        outcome = ending_sessions(config, store, cache, user_id, None, async |store| {
+            store
+                .sign_in(user_id, checked_hash, &new_session, retention_days, true)
+                .await
+        })
+        .await?;
     }
     let session = match outcome {
         SessionOutcome::Opened(session) => session,
@@ -288,7 +299,10 @@ pub fn login(
             )))
         }
     };
-    if let Err(e) = cache.forgive(&abuse::login_succeeded(&request.attempted, ip)) {
+    if let Err(e) = cache
+        .forgive(&abuse::login_succeeded(&request.attempted, ip))
+        .await
+    {
         // The sign-in stands; the counters expire by themselves.
         eprintln!("login counters not cleared: {e}");
     }
@@ -318,48 +332,50 @@ fn caller(principal: &Principal) -> Caller<'_> {
 /// and the request can be retried. After the commit Redis hears once more,
 /// so that a `/me` answer read from PostgreSQL while the transaction was
 /// still open is not cached after it (see `MeCache`).
-fn ending_sessions<S: Store, T>(
+async fn ending_sessions<S: Store, T>(
     config: &Config,
     store: &mut S,
     revocations: &mut impl Revocations,
     user_id: &str,
     blacklisted_jti: Option<&str>,
-    work: impl FnOnce(&mut S) -> Result<T, StoreError>,
+    work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
-    store.begin()?;
-    let recorded = work(store).map_err(ApiError::from).and_then(|value| {
+    store.begin().await?;
+    let recorded: Result<(T, Ending<'_>), ApiError> = async {
+        let value = work(store).await?;
         let ending = Ending {
             user_id,
-            sessions: store.sessions_ended_now()?,
+            sessions: store.sessions_ended_now().await?,
             blacklisted_jti,
         };
-        tell_redis(config, revocations, &ending)?;
+        tell_redis(config, revocations, &ending).await?;
         Ok((value, ending))
-    });
+    }
+    .await;
     let (value, ending) = match recorded {
         Ok(recorded) => recorded,
         Err(e) => {
-            store.rollback();
+            store.rollback().await;
             return Err(e);
         }
     };
-    store.commit()?;
-    tell_redis_again(config, revocations, &ending);
+    store.commit().await?;
+    tell_redis_again(config, revocations, &ending).await;
     Ok(value)
 }
 
 /// Ends sessions known beforehand with one statement, `work`: Redis hears
 /// first (if it cannot, 503 and nothing ended), and once more after.
-fn ending_known_sessions<S: Store, T>(
+async fn ending_known_sessions<S: Store, T>(
     config: &Config,
     store: &mut S,
     revocations: &mut impl Revocations,
     ending: &Ending<'_>,
-    work: impl FnOnce(&mut S) -> Result<T, StoreError>,
+    work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
-    tell_redis(config, revocations, ending)?;
-    let value = work(store)?;
-    tell_redis_again(config, revocations, ending);
+    tell_redis(config, revocations, ending).await?;
+    let value = work(store).await?;
+    tell_redis_again(config, revocations, ending).await;
     Ok(value)
 }
 
@@ -374,7 +390,7 @@ fn refusal_seconds(config: &Config) -> Result<u64, ApiError> {
 /// Records sessions about to end (and a logged-out token) in Redis, always
 /// before PostgreSQL ends them, so a failure here leaves nothing ended.
 /// Nothing to record (a transaction that ended no session), nothing sent.
-fn tell_redis(
+async fn tell_redis(
     config: &Config,
     revocations: &mut impl Revocations,
     ending: &Ending<'_>,
@@ -382,14 +398,20 @@ fn tell_redis(
     if ending.sessions.is_empty() && ending.blacklisted_jti.is_none() {
         return Ok(());
     }
-    Ok(revocations.record_ending(ending, refusal_seconds(config)?)?)
+    Ok(revocations
+        .record_ending(ending, refusal_seconds(config)?)
+        .await?)
 }
 
 /// The same, once the end has committed: moves the user's fence past any
 /// `/me` answer read while it was committing. Best effort: the record made
 /// before the commit already refuses the session.
-fn tell_redis_again(config: &Config, revocations: &mut impl Revocations, ending: &Ending<'_>) {
-    if let Err(e) = tell_redis(config, revocations, ending) {
+async fn tell_redis_again(
+    config: &Config,
+    revocations: &mut impl Revocations,
+    ending: &Ending<'_>,
+) {
+    if let Err(e) = tell_redis(config, revocations, ending).await {
         eprintln!("ended sessions not recorded again after the commit: {e:?}");
     }
 }
@@ -397,7 +419,7 @@ fn tell_redis_again(config: &Config, revocations: &mut impl Revocations, ending:
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
 /// issued for the same session. Unknown, malformed, expired, revoked and
 /// replayed tokens all get the same 401.
-pub fn refresh(
+pub async fn refresh(
     config: &Config,
     store: &mut impl Store,
     revocations: &mut impl Revocations,
@@ -415,7 +437,10 @@ pub fn refresh(
     let grace = config.refresh_reuse_grace_seconds()?;
     let presented = tokens::hash_refresh_token(presented);
     // One statement, committed on its own; a replay is only reported.
-    match store.rotate_refresh_token(&presented, &successor.hash, grace)? {
+    match store
+        .rotate_refresh_token(&presented, &successor.hash, grace)
+        .await?
+    {
         Rotation::Rotated(session) | Rotation::Concurrent(session) => {
             let subject = Subject {
                 user_id: &session.user_id,
@@ -437,14 +462,21 @@ pub fn refresh(
                 sessions: vec![session_id.clone()],
                 blacklisted_jti: None,
             };
-            let ended = ending_known_sessions(config, store, revocations, &ending, |store| {
-                store
-                    .end_reused_session(&session_id, &presented)
-                    .or_else(|e| {
-                        eprintln!("ending a replayed session failed, trying once more: {e:?}");
-                        store.end_reused_session(&session_id, &presented)
-                    })
-            })?;
+            let ended =
+                ending_known_sessions(
+                    config,
+                    store,
+                    revocations,
+                    &ending,
+                    async |store| match store.end_reused_session(&session_id, &presented).await {
+                        Ok(ended) => Ok(ended),
+                        Err(e) => {
+                            eprintln!("ending a replayed session failed, trying once more: {e:?}");
+                            store.end_reused_session(&session_id, &presented).await
+                        }
+                    },
+                )
+                .await?;
             if ended {
                 eprintln!("refresh token reuse detected: session {session_id} revoked");
             }
@@ -463,7 +495,7 @@ pub const ME_CACHE_SECONDS: u64 = 60;
 /// The signed-in user: from Redis when a cached answer is fresh (read along
 /// with the guard's check), else from PostgreSQL, which also checks the
 /// session, then cached under the fence read before it was asked.
-pub fn me(
+pub async fn me(
     store: &mut impl Store,
     cache: &mut impl MeCache,
     principal: &Principal,
@@ -474,14 +506,16 @@ pub fn me(
         MeLookup::Missing(fence) => fence,
         MeLookup::Revoked => return Err(ApiError::InvalidToken),
     };
-    let me = inactive_is_unauthenticated(store.me(&caller(principal))?)?;
-    let remembered = cache.remember_me(
-        principal.session_id(),
-        principal.user_id(),
-        &fence,
-        &me,
-        ME_CACHE_SECONDS,
-    );
+    let me = inactive_is_unauthenticated(store.me(&caller(principal)).await?)?;
+    let remembered = cache
+        .remember_me(
+            principal.session_id(),
+            principal.user_id(),
+            &fence,
+            &me,
+            ME_CACHE_SECONDS,
+        )
+        .await;
     if let Err(e) = remembered {
         eprintln!("/me not cached: {e}");
     }
@@ -491,17 +525,20 @@ pub fn me(
 /// After a change to what `/me` shows: every cached answer of the user goes
 /// stale at once (if Redis cannot be told, they are at most
 /// ME_CACHE_SECONDS old).
-fn forget_me(cache: &mut impl MeCache, user_id: &str) {
-    if let Err(e) = cache.forget_me(user_id) {
+async fn forget_me(cache: &mut impl MeCache, user_id: &str) {
+    if let Err(e) = cache.forget_me(user_id).await {
         eprintln!("/me of a changed user not forgotten: {e}");
     }
 }
 
-pub fn list_sessions(store: &mut impl Store, principal: &Principal) -> Result<Value, ApiError> {
-    inactive_is_unauthenticated(store.list_sessions(&caller(principal))?)
+pub async fn list_sessions(
+    store: &mut impl Store,
+    principal: &Principal,
+) -> Result<Value, ApiError> {
+    inactive_is_unauthenticated(store.list_sessions(&caller(principal)).await?)
 }
 
-pub fn revoke_session(
+pub async fn revoke_session(
     config: &Config,
     store: &mut impl Store,
     revocations: &mut impl Revocations,
@@ -519,8 +556,9 @@ pub fn revoke_session(
         revocations,
         principal.user_id(),
         None,
-        |store| store.revoke_session(&caller(principal), &target),
-    )?;
+        async |store| store.revoke_session(&caller(principal), &target).await,
+    )
+    .await?;
     match outcome {
         Revocation::Revoked => Ok(()),
         Revocation::NotFound => Err(ApiError::NotFound),
@@ -533,7 +571,7 @@ pub fn revoke_session(
 /// changes and the answer is 503. One session is known beforehand, so Redis
 /// hears first and one statement ends it; all of them are listed by the
 /// transaction that ends them, before it commits.
-pub fn logout(
+pub async fn logout(
     config: &Config,
     store: &mut impl Store,
     revocations: &mut impl Revocations,
@@ -548,17 +586,19 @@ pub fn logout(
             revocations,
             principal.user_id(),
             jti,
-            |store| store.logout(&caller(principal), true),
-        )?
+            async |store| store.logout(&caller(principal), true).await,
+        )
+        .await?
     } else {
         let ending = Ending {
             user_id: principal.user_id(),
             sessions: vec![principal.session_id().to_string()],
             blacklisted_jti: jti,
         };
-        ending_known_sessions(config, store, revocations, &ending, |store| {
-            store.logout(&caller(principal), false)
-        })?
+        ending_known_sessions(config, store, revocations, &ending, async |store| {
+            store.logout(&caller(principal), false).await
+        })
+        .await?
     };
     if logged_out {
         Ok(())
@@ -572,7 +612,7 @@ pub fn logout(
 /// count), so a stolen access token is no faster a password oracle than
 /// login. The stored hash when it matches; a right password forgives as a
 /// successful login does.
-fn check_current_password<'c>(
+async fn check_current_password<'c>(
     config: &Config,
     throttle: &mut impl Throttle,
     credentials: &'c PasswordCredentials,
@@ -584,20 +624,24 @@ fn check_current_password<'c>(
     admit(
         throttle,
         &abuse::password_check_windows(config.limits()?, logins, ip),
-    )?;
+    )
+    .await?;
     // An account without a password (phone-only) has no current one to give;
     // it still costs one verification.
     let stored = credentials.password_hash.as_deref();
     if !passwords::verify(given, stored, config.bcrypt_cost()?) {
         return Ok(None);
     }
-    if let Err(e) = throttle.forgive(&abuse::password_check_succeeded(logins, ip)) {
+    if let Err(e) = throttle
+        .forgive(&abuse::password_check_succeeded(logins, ip))
+        .await
+    {
         eprintln!("credential check counters not cleared (Redis): {e}");
     }
     Ok(stored)
 }
 
-pub fn change_password(
+pub async fn change_password(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl Revocations + Throttle),
@@ -611,8 +655,10 @@ pub fn change_password(
             "is not your current password",
         )])
     };
-    let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
-    let verified = check_current_password(config, cache, &credentials, &request.current, client)?;
+    let credentials =
+        inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
+    let verified =
+        check_current_password(config, cache, &credentials, &request.current, client).await?;
     let Some(checked_hash) = verified else {
         return Err(not_current());
     };
@@ -629,9 +675,19 @@ pub fn change_password(
     let hash =
         passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
     // The user's other sessions end: mirrored before the change commits.
-    let outcome = ending_sessions(config, store, cache, principal.user_id(), None, |store| {
-        store.change_password(&caller(principal), checked_hash, hash.expose())
-    })?;
+    let outcome = ending_sessions(
+        config,
+        store,
+        cache,
+        principal.user_id(),
+        None,
+        async |store| {
+            store
+                .change_password(&caller(principal), checked_hash, hash.expose())
+                .await
+        },
+    )
+    .await?;
     match outcome {
         PasswordChangeOutcome::Changed => Ok(()),
         PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
@@ -658,17 +714,17 @@ impl Readiness {
     }
 }
 
-pub fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Readiness {
+pub async fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Readiness {
     let mut checks = Map::new();
     checks.insert("configuration".into(), json!("ok"));
-    let postgresql = match store.ping() {
+    let postgresql = match store.ping().await {
         Ok(()) => "ok",
         Err(e) => {
             eprintln!("readiness: PostgreSQL: {e:?}");
             "unavailable"
         }
     };
-    let redis = match cache.ping() {
+    let redis = match cache.ping().await {
         Ok(()) => "ok",
         Err(e) => {
             eprintln!("readiness: {e}");
@@ -685,7 +741,7 @@ pub fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Readines
 
 /// Whether a login, phone or email is free, rate-limited per client IP like
 /// login so it is no cheaper an enumeration oracle than registration.
-pub fn availability(
+pub async fn availability(
     config: &Config,
     store: &mut impl Store,
     throttle: &mut impl Throttle,
@@ -697,16 +753,16 @@ pub fn availability(
         Limited::Availability,
         client.ip.as_deref(),
     );
-    admit(throttle, &[window])?;
-    Ok(store.contact_available(query.kind, &query.value)?)
+    admit(throttle, &[window]).await?;
+    Ok(store.contact_available(query.kind, &query.value).await?)
 }
 
 /// The roles a person may self-register into through `interface`.
-pub fn self_registration_roles(
+pub async fn self_registration_roles(
     store: &mut impl Store,
     interface: &str,
 ) -> Result<Vec<Role>, ApiError> {
-    match store.self_registration_roles(interface)? {
+    match store.self_registration_roles(interface).await? {
         InterfaceRoles::Roles { roles } => Ok(roles),
         InterfaceRoles::UnknownInterface => Err(ApiError::Validation(vec![FieldError::new(
             "interface",
@@ -717,18 +773,18 @@ pub fn self_registration_roles(
 
 /// The roles the signed-in caller may grant, as the database has their
 /// memberships now.
-pub fn grantable_roles(
+pub async fn grantable_roles(
     store: &mut impl Store,
     principal: &Principal,
 ) -> Result<Vec<Role>, ApiError> {
-    match store.grantable_roles(&caller(principal))? {
+    match store.grantable_roles(&caller(principal)).await? {
         GrantableRoles::Roles { roles } => Ok(roles),
         GrantableRoles::SessionInactive => Err(ApiError::InvalidToken),
     }
 }
 
 /// Adds a contact for the signed-in user, after checking their password.
-pub fn add_contact(
+pub async fn add_contact(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl MeCache + Throttle),
@@ -742,18 +798,23 @@ pub fn add_contact(
             "is not your current password",
         )])
     };
-    let credentials = inactive_is_unauthenticated(store.password_credentials(&caller(principal))?)?;
+    let credentials =
+        inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
     let verified = check_current_password(
         config,
         cache,
         &credentials,
         &request.current_password,
         client,
-    )?;
+    )
+    .await?;
     let checked = verified.ok_or_else(not_current)?;
-    match store.add_contact(&caller(principal), checked, request.kind, &request.value)? {
+    match store
+        .add_contact(&caller(principal), checked, request.kind, &request.value)
+        .await?
+    {
         ContactAdded::Added { contact } => {
-            forget_me(cache, principal.user_id());
+            forget_me(cache, principal.user_id()).await;
             Ok(contact)
         }
         ContactAdded::Taken { field } => Err(ApiError::Conflict {
@@ -765,7 +826,7 @@ pub fn add_contact(
 }
 
 /// Deactivates one of the signed-in user's contacts (kept as history).
-pub fn remove_contact(
+pub async fn remove_contact(
     store: &mut impl Store,
     cache: &mut impl MeCache,
     principal: &Principal,
@@ -774,9 +835,12 @@ pub fn remove_contact(
     let Ok(id) = uuid::Uuid::try_parse(id) else {
         return Err(ApiError::NotFound);
     };
-    match store.remove_contact(&caller(principal), &id.hyphenated().to_string())? {
+    match store
+        .remove_contact(&caller(principal), &id.hyphenated().to_string())
+        .await?
+    {
         ContactRemoved::Removed => {
-            forget_me(cache, principal.user_id());
+            forget_me(cache, principal.user_id()).await;
             Ok(())
         }
         ContactRemoved::NotFound => Err(ApiError::NotFound),
@@ -789,7 +853,7 @@ pub fn remove_contact(
 
 /// One page of users for staff, with the cursor of the next page (none on
 /// the last one).
-pub fn list_users(
+pub async fn list_users(
     store: &mut impl Store,
     principal: &Principal,
     query: &UsersQuery,
@@ -803,7 +867,7 @@ pub fn list_users(
         role: query.role.as_deref(),
         contact: query.contact.as_ref().map(|c| (c.kind, c.value.as_str())),
     };
-    match store.list_users(&caller(principal), &filter)? {
+    match store.list_users(&caller(principal), &filter).await? {
         UsersPage::Users { users } => {
             let next = match users.last() {
                 Some(last) if users.len() as u32 == query.limit => {
@@ -823,7 +887,7 @@ pub fn list_users(
 }
 
 /// A grantor creates a user with roles they may grant; no tokens are issued.
-pub fn create_user(
+pub async fn create_user(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl Events + Throttle),
@@ -832,27 +896,29 @@ pub fn create_user(
 ) -> Result<Value, ApiError> {
     // Each creation costs a bcrypt hash: bounded per caller before it runs.
     let window = abuse::create_user_window(config.limits()?, principal.user_id());
-    admit(cache, &[window])?;
+    admit(cache, &[window]).await?;
     let password_hash = passwords::hash(&request.password, config.bcrypt_cost()?)
         .map_err(|_| ApiError::Internal)?;
-    let outcome = store.create_user(
-        &caller(principal),
-        &NewUser {
-            second_login: request.second_login.as_str(),
-            phone: request.phone.as_str(),
-            email: request.email.as_ref().map(|e| e.as_str()),
-            password_hash: password_hash.expose(),
-            profile: &request.profile,
-            group_names: &request.group_names,
-            outbox_retry_seconds: config.outbox_retry_seconds()?,
-        },
-    )?;
+    let outcome = store
+        .create_user(
+            &caller(principal),
+            &NewUser {
+                second_login: request.second_login.as_str(),
+                phone: request.phone.as_str(),
+                email: request.email.as_ref().map(|e| e.as_str()),
+                password_hash: password_hash.expose(),
+                profile: &request.profile,
+                group_names: &request.group_names,
+                outbox_retry_seconds: config.outbox_retry_seconds()?,
+            },
+        )
+        .await?;
     match outcome {
         UserCreated::Created {
             user,
             events: messages,
         } => {
-            announce(store, cache, &messages);
+            announce(store, cache, &messages).await;
             Ok(user)
         }
         UserCreated::RolesNotAllowed { roles } => Err(ApiError::RolesNotAllowed { roles }),
@@ -890,7 +956,7 @@ fn user_id(raw: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::NotFound)
 }
 
-pub fn change_user_roles(
+pub async fn change_user_roles(
     store: &mut impl Store,
     cache: &mut impl MeCache,
     principal: &Principal,
@@ -898,17 +964,16 @@ pub fn change_user_roles(
     change: &RoleChange,
 ) -> Result<Value, ApiError> {
     let target = user_id(target)?;
-    let now = user_changed(store.change_user_roles(
-        &caller(principal),
-        &target,
-        &change.add,
-        &change.remove,
-    )?)?;
-    forget_me(cache, &target);
+    let now = user_changed(
+        store
+            .change_user_roles(&caller(principal), &target, &change.add, &change.remove)
+            .await?,
+    )?;
+    forget_me(cache, &target).await;
     Ok(now)
 }
 
-pub fn set_user_active(
+pub async fn set_user_active(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl Revocations + MeCache),
@@ -918,15 +983,15 @@ pub fn set_user_active(
 ) -> Result<Value, ApiError> {
     let target = user_id(target)?;
     // Deactivation ends every session of the user: mirrored before it commits.
-    let now = user_changed(ending_sessions(
-        config,
-        store,
-        cache,
-        &target,
-        None,
-        |store| store.set_user_active(&caller(principal), &target, active),
-    )?)?;
-    forget_me(cache, &target);
+    let now = user_changed(
+        ending_sessions(config, store, cache, &target, None, async |store| {
+            store
+                .set_user_active(&caller(principal), &target, active)
+                .await
+        })
+        .await?,
+    )?;
+    forget_me(cache, &target).await;
     Ok(now)
 }
 

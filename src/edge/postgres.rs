@@ -1,6 +1,8 @@
 //! The store over PostgreSQL stored functions, through Spin's
-//! `spin:postgres/postgres@4.0.0`. One connection per request, opened on first
-//! use; each request makes as few calls as its flow allows (register: one).
+//! `spin:postgres/postgres@4.x`. A request uses one connection, opened on
+//! first use or kept from an earlier request of the same instance
+//! (`edge::kept`); each request makes as few calls as its flow allows
+//! (register: one).
 //! Every outcome a client can cause comes back from a function as a jsonb
 //! value tagged `outcome`, read into the core's enums: under Spin, an error a
 //! function raises reaches us only as text (see `store_error`).
@@ -12,57 +14,97 @@ use crate::core::ports::{
     RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError, UserChanged,
     UserCreated, UsersFilter, UsersPage,
 };
+use crate::edge::host::{DbValue, ParameterValue, PgError, PgLink, QueryError};
+use crate::edge::kept;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
 
 pub struct PgStore<'a> {
     config: &'a Config,
-    connection: Option<Connection>,
+    link: Option<Link>,
+}
+
+/// The connection a store uses, and what it has seen.
+struct Link {
+    connection: PgLink,
+    /// Kept from an earlier request, and not yet used by this one: it may
+    /// have been closed by the server while it waited.
+    from_earlier_request: bool,
+    in_transaction: bool,
+    failed: bool,
 }
 
 impl<'a> PgStore<'a> {
     /// Connects (and reads `db_url`) only when first asked a question.
     pub fn new(config: &'a Config) -> Self {
-        PgStore {
-            config,
-            connection: None,
-        }
+        PgStore { config, link: None }
     }
 
-    fn connection(&mut self) -> Result<&Connection, StoreError> {
-        if self.connection.is_none() {
-            let url = self.config.db_url().map_err(StoreError::Misconfigured)?;
-            let c = Connection::open(url.expose()).map_err(|e| {
-                eprintln!("database connection failed: {}", describe(&e));
-                StoreError::Unavailable
-            })?;
-            self.connection = Some(c);
+    async fn link(&mut self) -> Result<&mut Link, StoreError> {
+        if self.link.is_none() {
+            let link = match kept::take_pg() {
+                Some(connection) => Link::new(connection, true),
+                None => Link::new(self.open().await?, false),
+            };
+            self.link = Some(link);
         }
-        Ok(self.connection.as_ref().expect("opened above"))
+        Ok(self.link.as_mut().expect("set above"))
+    }
+
+    async fn open(&self) -> Result<PgLink, StoreError> {
+        let url = self.config.db_url().map_err(StoreError::Misconfigured)?;
+        PgLink::open(url.expose()).await.map_err(|e| {
+            eprintln!("database connection failed: {}", describe(&e));
+            StoreError::Unavailable
+        })
+    }
+
+    /// Runs one statement. A kept connection the server closed while it
+    /// waited fails before the statement reaches the server: then the
+    /// statement runs once more, on a new connection.
+    async fn rows(
+        &mut self,
+        statement: &str,
+        params: &[ParameterValue],
+    ) -> Result<Vec<Vec<DbValue>>, StoreError> {
+        let link = self.link().await?;
+        let reused = std::mem::replace(&mut link.from_earlier_request, false);
+        match link.connection.query(statement, params).await {
+            Ok(rows) => Ok(rows),
+            Err(e) if reused && is_connection_lost(&e) => {
+                self.link = Some(Link::new(self.open().await?, false));
+                let link = self.link.as_mut().expect("set above");
+                link.connection.query(statement, params).await.map_err(|e| {
+                    link.failed = true;
+                    store_error(statement, e)
+                })
+            }
+            Err(e) => {
+                link.failed = true;
+                Err(store_error(statement, e))
+            }
+        }
     }
 
     /// Calls a function that always answers one jsonb value (an outcome).
-    fn outcome<T: DeserializeOwned>(
+    async fn outcome<T: DeserializeOwned>(
         &mut self,
         sql: &str,
         params: &[ParameterValue],
     ) -> Result<T, StoreError> {
-        self.call(sql, params)?
+        self.call(sql, params)
+            .await?
             .ok_or_else(|| StoreError::Failed(format!("{sql} answered NULL")))
     }
 
     /// Calls a function that returns one jsonb value (or NULL).
-    fn call<T: DeserializeOwned>(
+    async fn call<T: DeserializeOwned>(
         &mut self,
         sql: &str,
         params: &[ParameterValue],
     ) -> Result<Option<T>, StoreError> {
-        let rows = self
-            .connection()?
-            .query(sql, params)
-            .map_err(|e| store_error(sql, e))?;
-        let Some(value) = rows.rows.first().and_then(|r| r.first()) else {
+        let rows = self.rows(sql, params).await?;
+        let Some(value) = rows.first().and_then(|r| r.first()) else {
             return Ok(None);
         };
         match value {
@@ -71,6 +113,38 @@ impl<'a> PgStore<'a> {
                 .map(Some)
                 .map_err(|e| StoreError::Failed(format!("unexpected result shape: {e}"))),
             other => Err(StoreError::Failed(format!("expected jsonb, got {other:?}"))),
+        }
+    }
+
+    /// BEGIN, COMMIT or ROLLBACK.
+    async fn run(&mut self, statement: &str) -> Result<(), StoreError> {
+        let link = self.link().await?;
+        link.from_earlier_request = false;
+        link.connection.execute(statement).await.map_err(|e| {
+            link.failed = true;
+            store_error(statement, e)
+        })
+    }
+}
+
+impl Link {
+    fn new(connection: PgLink, from_earlier_request: bool) -> Link {
+        Link {
+            connection,
+            from_earlier_request,
+            in_transaction: false,
+            failed: false,
+        }
+    }
+}
+
+/// A connection in a known clean state waits for the next request.
+impl Drop for PgStore<'_> {
+    fn drop(&mut self) {
+        if let Some(link) = self.link.take() {
+            if !link.failed && !link.in_transaction {
+                kept::keep_pg(link.connection);
+            }
         }
     }
 }
@@ -97,37 +171,33 @@ fn text_array(items: &[String]) -> ParameterValue {
     ParameterValue::ArrayStr(items.iter().map(|i| Some(i.clone())).collect())
 }
 
-impl PgStore<'_> {
-    fn run(&mut self, statement: &str) -> Result<(), StoreError> {
-        self.connection()?
-            .execute(statement, &[])
-            .map(|_| ())
-            .map_err(|e| store_error(statement, e))
-    }
-}
-
 impl Store for PgStore<'_> {
-    fn begin(&mut self) -> Result<(), StoreError> {
-        self.run("BEGIN")
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        self.run("BEGIN").await?;
+        self.link().await?.in_transaction = true;
+        Ok(())
     }
 
-    fn commit(&mut self) -> Result<(), StoreError> {
-        self.run("COMMIT")
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        self.run("COMMIT").await?;
+        self.link().await?.in_transaction = false;
+        Ok(())
     }
 
-    fn rollback(&mut self) {
-        if self.connection.is_some() {
-            if let Err(e) = self.run("ROLLBACK") {
-                eprintln!("rollback failed: {e:?}");
+    async fn rollback(&mut self) {
+        if self.link.is_some() {
+            match self.run("ROLLBACK").await {
+                Ok(()) => self.link().await.expect("open").in_transaction = false,
+                Err(e) => eprintln!("rollback failed: {e:?}"),
             }
         }
     }
 
-    fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError> {
-        self.outcome("SELECT auth.sessions_ended_now()", &[])
+    async fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError> {
+        self.outcome("SELECT auth.sessions_ended_now()", &[]).await
     }
 
-    fn list_users(
+    async fn list_users(
         &mut self,
         caller: &Caller<'_>,
         filter: &UsersFilter<'_>,
@@ -147,9 +217,10 @@ impl Store for PgStore<'_> {
             "SELECT auth.list_users($1, $2, $3, $4::text::timestamptz, $5::text::uuid, $6, $7, $8)",
             &params,
         )
+        .await
     }
 
-    fn create_user(
+    async fn create_user(
         &mut self,
         caller: &Caller<'_>,
         u: &NewUser<'_>,
@@ -172,9 +243,10 @@ impl Store for PgStore<'_> {
             "SELECT auth.create_user($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &params,
         )
+        .await
     }
 
-    fn change_user_roles(
+    async fn change_user_roles(
         &mut self,
         caller: &Caller<'_>,
         target: &str,
@@ -190,9 +262,10 @@ impl Store for PgStore<'_> {
             text_array(remove),
         ];
         self.outcome("SELECT auth.change_user_roles($1, $2, $3, $4, $5)", &params)
+            .await
     }
 
-    fn set_user_active(
+    async fn set_user_active(
         &mut self,
         caller: &Caller<'_>,
         target: &str,
@@ -206,9 +279,10 @@ impl Store for PgStore<'_> {
             ParameterValue::Boolean(active),
         ];
         self.outcome("SELECT auth.set_user_active($1, $2, $3, $4)", &params)
+            .await
     }
 
-    fn add_contact(
+    async fn add_contact(
         &mut self,
         caller: &Caller<'_>,
         checked_password_hash: &str,
@@ -224,9 +298,10 @@ impl Store for PgStore<'_> {
             text(value),
         ];
         self.outcome("SELECT auth.add_contact($1, $2, $3, $4, $5)", &params)
+            .await
     }
 
-    fn remove_contact(
+    async fn remove_contact(
         &mut self,
         caller: &Caller<'_>,
         id: &str,
@@ -234,34 +309,48 @@ impl Store for PgStore<'_> {
         let [user, session] = caller_params(caller);
         let params = [user, session, ParameterValue::Uuid(id.to_string())];
         self.outcome("SELECT auth.remove_contact($1, $2, $3)", &params)
+            .await
     }
 
-    fn ping(&mut self) -> Result<(), StoreError> {
-        self.call_bool("SELECT auth.ping()", &[]).map(|_| ())
+    async fn ping(&mut self) -> Result<(), StoreError> {
+        self.call_bool("SELECT auth.ping()", &[]).await.map(|_| ())
     }
 
-    fn contact_available(&mut self, kind: ContactKind, value: &str) -> Result<bool, StoreError> {
+    async fn contact_available(
+        &mut self,
+        kind: ContactKind,
+        value: &str,
+    ) -> Result<bool, StoreError> {
         self.call_bool(
             "SELECT auth.contact_available($1, $2)",
             &[text(kind.as_str()), text(value)],
         )
+        .await
     }
 
-    fn self_registration_roles(&mut self, interface: &str) -> Result<InterfaceRoles, StoreError> {
+    async fn self_registration_roles(
+        &mut self,
+        interface: &str,
+    ) -> Result<InterfaceRoles, StoreError> {
         self.outcome(
             "SELECT auth.self_registration_roles($1)",
             &[text(interface)],
         )
+        .await
     }
 
-    fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError> {
+    async fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError> {
         self.outcome(
             "SELECT auth.grantable_roles($1, $2)",
             &caller_params(caller),
         )
+        .await
     }
 
-    fn register(&mut self, r: &NewRegistration<'_>) -> Result<RegistrationOutcome, StoreError> {
+    async fn register(
+        &mut self,
+        r: &NewRegistration<'_>,
+    ) -> Result<RegistrationOutcome, StoreError> {
         let profile =
             serde_json::to_vec(r.profile).map_err(|e| StoreError::Failed(e.to_string()))?;
         let mut params = vec![
@@ -279,15 +368,17 @@ impl Store for PgStore<'_> {
             "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &params,
         )
+        .await
     }
 
-    fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
+    async fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
         let ids = ParameterValue::ArrayStr(event_ids.iter().map(|id| Some(id.clone())).collect());
         self.scalar_int("SELECT auth.mark_published($1::text[]::uuid[])", &[ids])
+            .await
             .map(|_| ())
     }
 
-    fn find_credentials(
+    async fn find_credentials(
         &mut self,
         contact_type: &str,
         value: &str,
@@ -296,9 +387,10 @@ impl Store for PgStore<'_> {
             "SELECT auth.find_credentials($1, $2)",
             &[text(contact_type), text(value)],
         )
+        .await
     }
 
-    fn sign_in(
+    async fn sign_in(
         &mut self,
         user_id: &str,
         checked_password_hash: &str,
@@ -317,9 +409,10 @@ impl Store for PgStore<'_> {
             "SELECT auth.sign_in($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &params,
         )
+        .await
     }
 
-    fn rotate_refresh_token(
+    async fn rotate_refresh_token(
         &mut self,
         presented: &[u8; 32],
         successor: &[u8; 32],
@@ -331,9 +424,10 @@ impl Store for PgStore<'_> {
             ParameterValue::Int32(grace_seconds as i32),
         ];
         self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)
+            .await
     }
 
-    fn end_reused_session(
+    async fn end_reused_session(
         &mut self,
         session_id: &str,
         replayed: &[u8; 32],
@@ -343,17 +437,20 @@ impl Store for PgStore<'_> {
             ParameterValue::Binary(replayed.to_vec()),
         ];
         self.call_bool("SELECT auth.end_reused_session($1, $2)", &params)
+            .await
     }
 
-    fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
+    async fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
         self.call("SELECT auth.me($1, $2)", &caller_params(caller))
+            .await
     }
 
-    fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
+    async fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
         self.call("SELECT auth.list_sessions($1, $2)", &caller_params(caller))
+            .await
     }
 
-    fn revoke_session(
+    async fn revoke_session(
         &mut self,
         caller: &Caller<'_>,
         target: &str,
@@ -361,17 +458,19 @@ impl Store for PgStore<'_> {
         let [user, session] = caller_params(caller);
         let params = [user, session, ParameterValue::Uuid(target.to_string())];
         self.outcome("SELECT auth.revoke_session($1, $2, $3)", &params)
+            .await
     }
 
-    fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {
+    async fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {
         let [user, session] = caller_params(caller);
         self.call_bool(
             "SELECT auth.logout($1, $2, $3)",
             &[user, session, ParameterValue::Boolean(all)],
         )
+        .await
     }
 
-    fn password_credentials(
+    async fn password_credentials(
         &mut self,
         caller: &Caller<'_>,
     ) -> Result<Option<PasswordCredentials>, StoreError> {
@@ -379,9 +478,10 @@ impl Store for PgStore<'_> {
             "SELECT auth.password_credentials($1, $2)",
             &caller_params(caller),
         )
+        .await
     }
 
-    fn change_password(
+    async fn change_password(
         &mut self,
         caller: &Caller<'_>,
         checked_password_hash: &str,
@@ -395,6 +495,7 @@ impl Store for PgStore<'_> {
             text(new_password_hash),
         ];
         self.outcome("SELECT auth.change_password($1, $2, $3, $4)", &params)
+            .await
     }
 }
 
@@ -407,12 +508,13 @@ fn caller_params(caller: &Caller<'_>) -> [ParameterValue; 2] {
 
 impl PgStore<'_> {
     /// The single integer a function returns.
-    fn scalar_int(&mut self, sql: &str, params: &[ParameterValue]) -> Result<i32, StoreError> {
-        let rows = self
-            .connection()?
-            .query(sql, params)
-            .map_err(|e| store_error(sql, e))?;
-        match rows.rows.first().and_then(|r| r.first()) {
+    async fn scalar_int(
+        &mut self,
+        sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<i32, StoreError> {
+        let rows = self.rows(sql, params).await?;
+        match rows.first().and_then(|r| r.first()) {
             Some(DbValue::Int32(n)) => Ok(*n),
             other => Err(StoreError::Failed(format!(
                 "expected integer, got {other:?}"
@@ -421,12 +523,13 @@ impl PgStore<'_> {
     }
 
     /// The single boolean a function returns.
-    fn call_bool(&mut self, sql: &str, params: &[ParameterValue]) -> Result<bool, StoreError> {
-        let rows = self
-            .connection()?
-            .query(sql, params)
-            .map_err(|e| store_error(sql, e))?;
-        match rows.rows.first().and_then(|r| r.first()) {
+    async fn call_bool(
+        &mut self,
+        sql: &str,
+        params: &[ParameterValue],
+    ) -> Result<bool, StoreError> {
+        let rows = self.rows(sql, params).await?;
+        match rows.first().and_then(|r| r.first()) {
             Some(DbValue::Boolean(b)) => Ok(*b),
             other => Err(StoreError::Failed(format!(
                 "expected boolean, got {other:?}"
@@ -470,6 +573,19 @@ fn store_error(statement: &str, e: PgError) -> StoreError {
 
 /// SQLSTATEs that mean "not reachable now, try again": connection exceptions
 /// (class 08), the server shutting down or starting, too many connections.
+/// The connection itself is gone (not a failure of the statement).
+fn is_connection_lost(e: &PgError) -> bool {
+    match e {
+        PgError::ConnectionFailed(_) => true,
+        PgError::QueryFailed(QueryError::DbError(db)) => is_unavailable(&db.code),
+        PgError::QueryFailed(QueryError::Text(text)) => {
+            // tokio-postgres' `Closed`, as Spin renders it.
+            text.contains("Closed") || text.contains("connection closed")
+        }
+        _ => false,
+    }
+}
+
 fn is_unavailable(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }

@@ -1,7 +1,9 @@
 //! Redis through Spin's API: the access-token blacklist and the record of
 //! ended sessions (all the guard asks, in one round trip), `/me` answers
-//! cached under a fence, the abuse counters and event notices. Spin opens a new TCP connection for every
-//! `Connection::open`, so a request opens at most one, and only when it needs it.
+//! cached under a fence, the abuse counters and event notices. Spin opens a
+//! new TCP connection for every `Connection::open`, so a request opens at
+//! most one, only when it needs it, or uses one its instance kept from an
+//! earlier request (`edge::kept`).
 
 use crate::core::abuse::{Forgiveness, Verdict, Window};
 use crate::core::config::Config;
@@ -9,8 +11,9 @@ use crate::core::ports::{
     CacheError, Ending, Events, MeCache, MeFence, MeLookup, Reachable, Revocations, Standing,
     Throttle,
 };
+use crate::edge::host::{RedisError, RedisLink, RedisParameter, RedisResult};
+use crate::edge::kept;
 use serde_json::Value;
-use spin_sdk::redis::{Connection, Error, RedisParameter, RedisResult};
 
 /// Blacklisted token ids live under this prefix until the token would expire.
 const REVOKED_JTI_PREFIX: &str = "auth:revoked-jti:";
@@ -89,49 +92,90 @@ return 1
 
 pub struct Redis<'a> {
     config: &'a Config,
-    connection: Option<Connection>,
+    link: Option<Link>,
+}
+
+struct Link {
+    connection: RedisLink,
+    /// Kept from an earlier request and not yet used by this one.
+    from_earlier_request: bool,
+    failed: bool,
 }
 
 impl<'a> Redis<'a> {
     /// Connects (and reads `redis_url`) only when first asked something.
     pub fn new(config: &'a Config) -> Self {
-        Redis {
-            config,
-            connection: None,
-        }
+        Redis { config, link: None }
     }
 
-    fn connection(&mut self) -> Result<&Connection, CacheError> {
-        if self.connection.is_none() {
-            let url = self.config.redis_url().map_err(CacheError::Misconfigured)?;
-            let c = Connection::open(url.expose())
-                .map_err(|e| CacheError::Unreachable(describe(&e)))?;
-            self.connection = Some(c);
+    async fn link(&mut self) -> Result<&mut Link, CacheError> {
+        if self.link.is_none() {
+            let link = match kept::take_redis() {
+                Some(connection) => Link {
+                    connection,
+                    from_earlier_request: true,
+                    failed: false,
+                },
+                None => Link {
+                    connection: self.open().await?,
+                    from_earlier_request: false,
+                    failed: false,
+                },
+            };
+            self.link = Some(link);
         }
-        Ok(self.connection.as_ref().expect("opened above"))
+        Ok(self.link.as_mut().expect("set above"))
     }
 
-    fn execute(
+    async fn open(&self) -> Result<RedisLink, CacheError> {
+        let url = self.config.redis_url().map_err(CacheError::Misconfigured)?;
+        RedisLink::open(url.expose())
+            .await
+            .map_err(|e| CacheError::Unreachable(describe(&e)))
+    }
+
+    /// One command. A kept connection that fails at its first use in this
+    /// request (Redis restarted or closed it while it waited) is replaced
+    /// by a new one and the command sent once more.
+    async fn execute(
         &mut self,
         command: &str,
         args: &[RedisParameter],
     ) -> Result<Vec<RedisResult>, CacheError> {
-        self.connection()?
-            .execute(command, args)
-            .map_err(|e| CacheError::Failed(format!("{command}: {}", describe(&e))))
+        let link = self.link().await?;
+        let reused = std::mem::replace(&mut link.from_earlier_request, false);
+        let first = link.connection.execute(command, args).await;
+        let answer = match first {
+            Err(RedisError::Other(_)) if reused => {
+                let connection = self.open().await?;
+                let link = self.link.insert(Link {
+                    connection,
+                    from_earlier_request: false,
+                    failed: false,
+                });
+                link.connection.execute(command, args).await
+            }
+            other => other,
+        };
+        answer.map_err(|e| {
+            if let Some(link) = self.link.as_mut() {
+                link.failed = true;
+            }
+            CacheError::Failed(format!("{command}: {}", describe(&e)))
+        })
     }
 
-    fn eval(
+    async fn eval(
         &mut self,
         script: &str,
         keys: &[String],
         argv: &[i64],
     ) -> Result<Vec<RedisResult>, CacheError> {
         let argv: Vec<RedisParameter> = argv.iter().map(|a| RedisParameter::Int64(*a)).collect();
-        self.eval_with(script, keys, argv)
+        self.eval_with(script, keys, argv).await
     }
 
-    fn eval_with(
+    async fn eval_with(
         &mut self,
         script: &str,
         keys: &[String],
@@ -140,17 +184,28 @@ impl<'a> Redis<'a> {
         let mut args = vec![binary(script), RedisParameter::Int64(keys.len() as i64)];
         args.extend(keys.iter().map(|k| binary(k)));
         args.extend(argv);
-        self.execute("EVAL", &args)
+        self.execute("EVAL", &args).await
     }
 }
 
 /// A log line for a Redis error that leaves out the URL.
-fn describe(e: &Error) -> String {
+fn describe(e: &RedisError) -> String {
     match e {
-        Error::InvalidAddress => "address invalid or not allowed".into(),
-        Error::TooManyConnections => "too many connections".into(),
-        Error::TypeError => "wrong type".into(),
-        Error::Other(m) => m.clone(),
+        RedisError::InvalidAddress => "address invalid or not allowed".into(),
+        RedisError::TooManyConnections => "too many connections".into(),
+        RedisError::TypeError => "wrong type".into(),
+        RedisError::Other(m) => m.clone(),
+    }
+}
+
+/// A connection that saw no error waits for the next request.
+impl Drop for Redis<'_> {
+    fn drop(&mut self) {
+        if let Some(link) = self.link.take() {
+            if !link.failed {
+                kept::keep_redis(link.connection);
+            }
+        }
     }
 }
 
@@ -159,16 +214,20 @@ fn binary(s: &str) -> RedisParameter {
 }
 
 impl Events for Redis<'_> {
-    fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), CacheError> {
-        self.connection()?
-            .publish(channel, payload)
-            .map_err(|e| CacheError::Failed(format!("PUBLISH: {}", describe(&e))))
+    async fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), CacheError> {
+        let link = self.link().await?;
+        link.from_earlier_request = false;
+        let sent = link.connection.publish(channel, payload).await;
+        sent.map_err(|e| {
+            link.failed = true;
+            CacheError::Failed(format!("PUBLISH: {}", describe(&e)))
+        })
     }
 }
 
 impl Reachable for Redis<'_> {
-    fn ping(&mut self) -> Result<(), CacheError> {
-        match self.execute("PING", &[])?.first() {
+    async fn ping(&mut self) -> Result<(), CacheError> {
+        match self.execute("PING", &[]).await?.first() {
             Some(RedisResult::Status(s)) if s == "PONG" => Ok(()),
             other => Err(CacheError::Failed(format!("PING answered {other:?}"))),
         }
@@ -187,19 +246,23 @@ fn seconds(ttl_seconds: u64) -> i64 {
 }
 
 impl Revocations for Redis<'_> {
-    fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError> {
+    async fn standing(&mut self, jti: &str, session_id: &str) -> Result<Standing, CacheError> {
         let keys = [
             binary(&format!("{REVOKED_JTI_PREFIX}{jti}")),
             binary(&format!("{ENDED_SESSION_PREFIX}{session_id}")),
         ];
-        match self.execute("EXISTS", &keys)?.as_slice() {
+        match self.execute("EXISTS", &keys).await?.as_slice() {
             [RedisResult::Int64(0)] => Ok(Standing::NotKnownRevoked),
             [RedisResult::Int64(_)] => Ok(Standing::Revoked),
             other => Err(CacheError::Failed(format!("EXISTS answered {other:?}"))),
         }
     }
 
-    fn record_ending(&mut self, ending: &Ending<'_>, ttl_seconds: u64) -> Result<(), CacheError> {
+    async fn record_ending(
+        &mut self,
+        ending: &Ending<'_>,
+        ttl_seconds: u64,
+    ) -> Result<(), CacheError> {
         let mut keys: Vec<String> = ending
             .sessions
             .iter()
@@ -223,12 +286,13 @@ impl Revocations for Redis<'_> {
             RedisParameter::Int64(FENCE_SECONDS),
         ];
         self.eval_with(RECORD_ENDING_SCRIPT, &keys, argv)
+            .await
             .map(|_| ())
     }
 }
 
 impl MeCache for Redis<'_> {
-    fn standing_with_me(
+    async fn standing_with_me(
         &mut self,
         jti: &str,
         session_id: &str,
@@ -240,7 +304,11 @@ impl MeCache for Redis<'_> {
             format!("{ME_PREFIX}{session_id}"),
             format!("{FENCE_PREFIX}{user_id}"),
         ];
-        match self.eval(STANDING_WITH_ME_SCRIPT, &keys, &[])?.as_slice() {
+        match self
+            .eval(STANDING_WITH_ME_SCRIPT, &keys, &[])
+            .await?
+            .as_slice()
+        {
             [RedisResult::Int64(1)] => Ok(MeLookup::Revoked),
             // A cached answer that does not parse is as good as none; its
             // fence is unknown, so this request does not cache either.
@@ -254,7 +322,7 @@ impl MeCache for Redis<'_> {
         }
     }
 
-    fn remember_me(
+    async fn remember_me(
         &mut self,
         session_id: &str,
         user_id: &str,
@@ -274,13 +342,17 @@ impl MeCache for Redis<'_> {
             binary(&fresh_fence()?),
             RedisParameter::Int64(FENCE_SECONDS),
         ];
-        match self.eval_with(REMEMBER_ME_SCRIPT, &keys, argv)?.as_slice() {
+        match self
+            .eval_with(REMEMBER_ME_SCRIPT, &keys, argv)
+            .await?
+            .as_slice()
+        {
             [RedisResult::Int64(stored)] => Ok(*stored == 1),
             other => Err(CacheError::Failed(format!("remember answered {other:?}"))),
         }
     }
 
-    fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError> {
+    async fn forget_me(&mut self, user_id: &str) -> Result<(), CacheError> {
         self.execute(
             "SET",
             &[
@@ -290,12 +362,13 @@ impl MeCache for Redis<'_> {
                 RedisParameter::Int64(FENCE_SECONDS),
             ],
         )
+        .await
         .map(|_| ())
     }
 }
 
 impl Throttle for Redis<'_> {
-    fn hit(&mut self, windows: &[Window]) -> Result<Verdict, CacheError> {
+    async fn hit(&mut self, windows: &[Window]) -> Result<Verdict, CacheError> {
         let keys: Vec<String> = windows
             .iter()
             .flat_map(|w| [w.key.clone(), w.lock_key()])
@@ -308,7 +381,7 @@ impl Throttle for Redis<'_> {
                 i64::from(w.lock_seconds),
             ]);
         }
-        match self.eval(HIT_SCRIPT, &keys, &argv)?.as_slice() {
+        match self.eval(HIT_SCRIPT, &keys, &argv).await?.as_slice() {
             [RedisResult::Int64(1), RedisResult::Int64(_)] => Ok(Verdict::Allowed),
             [RedisResult::Int64(0), RedisResult::Int64(wait)] => Ok(Verdict::Refused {
                 retry_after_seconds: u32::try_from(*wait).unwrap_or(u32::MAX).max(1),
@@ -317,7 +390,7 @@ impl Throttle for Redis<'_> {
         }
     }
 
-    fn forgive(&mut self, forgiveness: &Forgiveness) -> Result<(), CacheError> {
+    async fn forgive(&mut self, forgiveness: &Forgiveness) -> Result<(), CacheError> {
         let keys: Vec<String> = forgiveness
             .delete
             .iter()
@@ -325,6 +398,7 @@ impl Throttle for Redis<'_> {
             .cloned()
             .collect();
         self.eval(FORGIVE_SCRIPT, &keys, &[forgiveness.delete.len() as i64])
+            .await
             .map(|_| ())
     }
 }

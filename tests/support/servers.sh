@@ -116,10 +116,19 @@ write_spin_variables() {
 
 # Real Spin, binary $1, with the variables as set now; its logs go to the
 # work directory, not to .spin/.
+# The manifest is $AUTH_MANIFEST (default spin.toml); arguments after $1 go
+# to `spin up`.
 start_spin() {
   write_spin_variables "$WORK_DIR/runtime-config.toml"
-  serve "$1" up --from spin.toml --state-dir "$WORK_DIR/spin-state" \
-    --runtime-config-file "$WORK_DIR/runtime-config.toml"
+  serve "$1" up --from "${AUTH_MANIFEST:-spin.toml}" --state-dir "$WORK_DIR/spin-state" \
+    --runtime-config-file "$WORK_DIR/runtime-config.toml" "${@:2}"
+}
+
+# Whether Spin binary $1 serves WASIp3 components built on spin-sdk 7 (≥ 4.1).
+spin_serves_p3() {
+  local version
+  version=$("$1" --version | awk '{print $2}')
+  [ "$(printf '%s\n4.1.0-0\n' "$version" | sort -V | head -n 1)" = "4.1.0-0" ]
 }
 
 stop_host() {

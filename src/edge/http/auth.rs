@@ -11,32 +11,32 @@ use crate::core::web;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 
-pub fn register(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn register(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let client = incoming.client(config)?;
     let by_cookie = incoming.browser(config)?.wants_cookies;
     let mut redis = Redis::new(config);
-    service::admit_registration(config, &mut redis, &client)?;
+    service::admit_registration(config, &mut redis, &client).await?;
     let body = incoming.json_body()?;
     let request =
         Registration::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let mut store = PgStore::new(config);
-    let registered = service::register(config, &mut store, &mut redis, request, &client)?;
+    let registered = service::register(config, &mut store, &mut redis, request, &client).await?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
     Reply::tokens(config, 201, registered.tokens, Some(user), by_cookie)
 }
 
-pub fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let client = incoming.client(config)?;
     let by_cookie = incoming.browser(config)?.wants_cookies;
     let body = incoming.json_body()?;
     let request =
         LoginRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let tokens = service::login(config, &mut store, &mut redis, request, &client)?;
+    let tokens = service::login(config, &mut store, &mut redis, request, &client).await?;
     Reply::tokens(config, 200, tokens, None, by_cookie)
 }
 
-pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let in_body = match incoming.optional_json_body()? {
         Some(body) => Some(requests::parse_refresh(&body).map_err(ApiError::Validation)?),
         None => None,
@@ -45,17 +45,17 @@ pub fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> 
         .browser(config)?
         .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let tokens = service::refresh(config, &mut store, &mut redis, &presented.token)?;
+    let tokens = service::refresh(config, &mut store, &mut redis, &presented.token).await?;
     Reply::tokens(config, 200, tokens, None, presented.answer_by_cookie)
 }
 
-pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
     let clear_cookies = incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
     let body = incoming.optional_json_body()?;
     let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
-    service::logout(config, &mut store, &mut redis, &principal, all)?;
+    service::logout(config, &mut store, &mut redis, &principal, all).await?;
     let mut reply = Reply::no_content();
     if clear_cookies {
         for cookie in web::cleared_cookies() {
@@ -65,19 +65,19 @@ pub fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     Ok(reply)
 }
 
-pub fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let (principal, cached) = incoming.authenticate_reading_me(config, &mut redis)?;
-    let me = service::me(&mut store, &mut redis, &principal, cached)?;
+    let (principal, cached) = incoming.authenticate_reading_me(config, &mut redis).await?;
+    let me = service::me(&mut store, &mut redis, &principal, cached).await?;
     Ok(Reply::json(200, &me).no_store())
 }
 
-pub fn change_password(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn change_password(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
     let body = incoming.json_body()?;
     let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
-    service::change_password(config, &mut store, &mut redis, &principal, request, &client)?;
+    service::change_password(config, &mut store, &mut redis, &principal, request, &client).await?;
     Ok(Reply::no_content())
 }

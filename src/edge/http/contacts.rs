@@ -11,20 +11,20 @@ use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
 
-pub fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
     let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
     let contact =
-        service::add_contact(config, &mut store, &mut redis, &principal, request, &client)?;
+        service::add_contact(config, &mut store, &mut redis, &principal, request, &client).await?;
     Ok(Reply::json(201, &json!({"contact": contact})).no_store())
 }
 
-pub fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+pub async fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
-    service::remove_contact(&mut store, &mut redis, &principal, id)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
+    service::remove_contact(&mut store, &mut redis, &principal, id).await?;
     Ok(Reply::no_content())
 }

@@ -13,9 +13,8 @@ use crate::core::problem::ApiError;
 use crate::core::web::{self, BrowserContext};
 use crate::edge::client::client_info;
 use crate::edge::redis::Redis;
-use futures::TryStreamExt;
+use futures::{Stream, StreamExt};
 use serde_json::Value;
-use spin_sdk::http::IncomingRequest;
 
 /// Larger bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -42,73 +41,69 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Reads the head and the whole body (refusing more than the limit, not
-    /// trusting Content-Length alone). A body declared larger than the limit
-    /// is not read at all: the 413 goes out at once, rather than after the
-    /// client sent (or gave up sending) all it announced.
-    pub async fn read(request: IncomingRequest) -> Incoming {
-        let method = request.method().to_string();
-        let target = request.path_with_query().unwrap_or_default();
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let (path, query) = (
-            path.to_string(),
-            form_urlencoded::parse(query.as_bytes())
+    /// The request's head; its body is read by `read_body`, unless the
+    /// declared length is already too large: then the 413 goes out at once,
+    /// rather than after the client sent (or gave up sending) all it
+    /// announced.
+    pub fn head(method: String, target: &str, headers: Vec<(String, String)>) -> Incoming {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let declared_too_large = declared_length(&headers).is_some_and(|len| len > MAX_BODY_BYTES);
+        Incoming {
+            method,
+            path: path.to_string(),
+            query: form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect(),
-        );
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .entries()
-            .into_iter()
-            .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
-            .collect();
-        let declared_too_large = declared_length(&headers).is_some_and(|len| len > MAX_BODY_BYTES);
-        if declared_too_large {
-            return Incoming {
-                method,
-                path,
-                query,
-                headers,
-                body: Err(ApiError::PayloadTooLarge {
+            headers,
+            body: if declared_too_large {
+                Err(ApiError::PayloadTooLarge {
                     limit: MAX_BODY_BYTES,
-                }),
-            };
+                })
+            } else {
+                Ok(Vec::new())
+            },
         }
-        let mut stream = request.into_body_stream();
+    }
+
+    /// Whether the body is still to be read.
+    pub fn wants_body(&self) -> bool {
+        self.body.is_ok()
+    }
+
+    /// Reads the whole body, refusing more than the limit (not trusting
+    /// Content-Length alone).
+    pub async fn read_body<C: AsRef<[u8]>, E>(
+        &mut self,
+        mut stream: impl Stream<Item = Result<C, E>> + Unpin,
+    ) {
         let mut body = Vec::new();
         let mut seen = 0usize;
         let mut failed = None;
         loop {
-            match stream.try_next().await {
-                Ok(Some(chunk)) => {
+            match stream.next().await {
+                Some(Ok(chunk)) => {
+                    let chunk = chunk.as_ref();
                     seen += chunk.len();
                     if seen <= MAX_BODY_BYTES {
-                        body.extend_from_slice(&chunk);
+                        body.extend_from_slice(chunk);
                     } else if seen > DRAIN_LIMIT_BYTES {
                         break;
                     }
                 }
-                Ok(None) => break,
-                Err(_) => {
+                None => break,
+                Some(Err(_)) => {
                     failed = Some(ApiError::MalformedJson);
                     break;
                 }
             }
         }
-        let body = match failed {
+        self.body = match failed {
             Some(e) => Err(e),
             None if seen > MAX_BODY_BYTES => Err(ApiError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,
             }),
             None => Ok(body),
         };
-        Incoming {
-            method,
-            path,
-            query,
-            headers,
-            body,
-        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -196,20 +191,20 @@ impl Incoming {
     }
 
     /// The access-token guard: the only way a handler gets a `Principal`.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         config: &Config,
         redis: &mut Redis<'_>,
     ) -> Result<Principal, ApiError> {
-        guard::authenticate(config, &self.presented(), redis)
+        guard::authenticate(config, &self.presented(), redis).await
     }
 
     /// `authenticate`, reading the caller's cached `/me` answer along.
-    pub fn authenticate_reading_me(
+    pub async fn authenticate_reading_me(
         &self,
         config: &Config,
         redis: &mut Redis<'_>,
     ) -> Result<(Principal, MeLookup), ApiError> {
-        guard::authenticate_reading_me(config, &self.presented(), redis)
+        guard::authenticate_reading_me(config, &self.presented(), redis).await
     }
 }

@@ -17,27 +17,23 @@ mod users;
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
 use crate::core::web;
-use crate::edge::variables;
-use futures::SinkExt;
-use incoming::Incoming;
-use reply::Reply;
+pub use incoming::Incoming;
+pub use reply::Reply;
 use routes::Route;
-use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
-use spin_sdk::http_component;
 
-#[http_component]
-async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-    let incoming = Incoming::read(request).await;
+/// The answer to a request, whichever build received it.
+pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
     let (method, path) = (incoming.method.clone(), incoming.path.clone());
     let origin = incoming.header("origin").map(str::to_string);
-
-    let config = variables::config();
-    let mut reply = answer(&incoming, &path, &config).unwrap_or_else(|e| {
-        if let ApiError::Misconfigured(e) = &e {
-            eprintln!("configuration error: {e}");
+    let mut reply = match answer(&incoming, &path, config).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            if let ApiError::Misconfigured(e) = &e {
+                eprintln!("configuration error: {e}");
+            }
+            Reply::problem(&e)
         }
-        Reply::problem(&e)
-    });
+    };
     if reply.status >= 500 {
         eprintln!("{method} {path}: answered {}", reply.status);
     }
@@ -52,16 +48,12 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
             }
         }
     }
-    send(
-        reply.header("x-content-type-options", "nosniff"),
-        response_out,
-    )
-    .await;
+    reply.header("x-content-type-options", "nosniff")
 }
 
 /// Route, method, handler — each only when the step before allows it. No
 /// setting is read before a handler (or a CORS preflight) needs it.
-fn answer(incoming: &Incoming, path: &str, config: &Config) -> Result<Reply, ApiError> {
+async fn answer(incoming: &Incoming, path: &str, config: &Config) -> Result<Reply, ApiError> {
     let route = Route::find(path)?;
     let allowed = route.allowed_methods();
     if incoming.method == "OPTIONS" {
@@ -74,7 +66,7 @@ fn answer(incoming: &Incoming, path: &str, config: &Config) -> Result<Reply, Api
     if !allowed.contains(&incoming.method.as_str()) {
         return Err(ApiError::MethodNotAllowed { allow: allowed });
     }
-    route.handle(incoming, config)
+    route.handle(incoming, config).await
 }
 
 /// `OPTIONS`: the methods of the path (RFC 9110 §9.3.7), and a CORS
@@ -89,30 +81,4 @@ fn options(allowed: &[&str], listed_origin: bool) -> Reply {
         }
     }
     reply
-}
-
-/// Hands the answer to the host. Its length is declared and the body is
-/// written before the response is handed over, so the host can send head and
-/// body at once: a head sent alone can wait ≈ 40 ms for the client's delayed
-/// ACK before the body follows (seen under Spin: p90 of login at 48 ms).
-async fn send(reply: Reply, response_out: ResponseOutparam) {
-    let mut entries: Vec<(String, Vec<u8>)> = reply
-        .headers
-        .into_iter()
-        .map(|(k, v)| (k, v.into_bytes()))
-        .collect();
-    if !reply.body.is_empty() {
-        entries.push((
-            "content-length".into(),
-            reply.body.len().to_string().into_bytes(),
-        ));
-    }
-    let headers = Fields::from_list(&entries).unwrap_or_else(|_| Fields::new());
-    let response = OutgoingResponse::new(headers);
-    let _ = response.set_status_code(reply.status);
-    let mut body = response.take_body();
-    if !reply.body.is_empty() {
-        let _ = body.send(reply.body).await;
-    }
-    response_out.set(response);
 }

@@ -11,15 +11,15 @@ use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
 
-pub fn health() -> Result<Reply, ApiError> {
+pub async fn health() -> Result<Reply, ApiError> {
     Ok(Reply::json(200, &json!({"status": "ok"})))
 }
 
 /// 200 when the configuration, PostgreSQL and Redis are all usable, else 503
 /// naming what is not (never an address or a secret).
-pub fn ready(config: &Config) -> Result<Reply, ApiError> {
+pub async fn ready(config: &Config) -> Result<Reply, ApiError> {
     let readiness = match config.check_all() {
-        Ok(()) => service::readiness(&mut PgStore::new(config), &mut Redis::new(config)),
+        Ok(()) => service::readiness(&mut PgStore::new(config), &mut Redis::new(config)).await,
         Err(e) => Readiness::misconfigured(e.to_string()),
     };
     let status = if readiness.ready { 200 } else { 503 };
@@ -30,7 +30,7 @@ pub fn ready(config: &Config) -> Result<Reply, ApiError> {
     Ok(Reply::json(status, &body).no_store())
 }
 
-pub fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let query = parse_availability(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let available = service::availability(
@@ -39,6 +39,7 @@ pub fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
         &mut Redis::new(config),
         &query,
         &incoming.client(config)?,
-    )?;
+    )
+    .await?;
     Ok(Reply::json(200, &json!({"available": available})).no_store())
 }

@@ -11,11 +11,13 @@ use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
 
-pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
     let roles = if incoming.presented().token.is_some() {
-        let principal = incoming.authenticate(config, &mut Redis::new(config))?;
-        service::grantable_roles(&mut store, &principal)?
+        let principal = incoming
+            .authenticate(config, &mut Redis::new(config))
+            .await?;
+        service::grantable_roles(&mut store, &principal).await?
     } else {
         let asked = incoming
             .query
@@ -23,7 +25,7 @@ pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
             .find(|(k, _)| k == "interface")
             .map(|(_, v)| v.as_str());
         let interface = requests::parse_interface(asked).map_err(ApiError::Validation)?;
-        service::self_registration_roles(&mut store, &interface)?
+        service::self_registration_roles(&mut store, &interface).await?
     };
     Ok(Reply::json(200, &json!({"roles": roles})).no_store())
 }

@@ -96,27 +96,27 @@ impl Route {
 
     /// The handler's answer. Each reads the settings it needs, when it needs
     /// them: liveness none, readiness all (and reports a bad one itself).
-    pub fn handle(self, incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    pub async fn handle(self, incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
         match self {
-            Route::Health => probes::health(),
-            Route::Ready => probes::ready(config),
-            Route::Availability => probes::availability(incoming, config),
-            Route::Roles => roles::list(incoming, config),
-            Route::Jwks => keys::jwks(config),
-            Route::Register => auth::register(incoming, config),
-            Route::Login => auth::login(incoming, config),
-            Route::Refresh => auth::refresh(incoming, config),
-            Route::Logout => auth::logout(incoming, config),
-            Route::Me => auth::me(incoming, config),
-            Route::Password => auth::change_password(incoming, config),
-            Route::Sessions => sessions::list(incoming, config),
-            Route::Session(id) => sessions::revoke(incoming, config, &id),
-            Route::Contacts => contacts::add(incoming, config),
-            Route::Contact(id) => contacts::remove(incoming, config, &id),
-            Route::Users if incoming.method == "POST" => users::create(incoming, config),
-            Route::Users => users::list(incoming, config),
-            Route::User(id) => users::patch(incoming, config, &id),
-            Route::UserRoles(id) => users::change_roles(incoming, config, &id),
+            Route::Health => probes::health().await,
+            Route::Ready => probes::ready(config).await,
+            Route::Availability => probes::availability(incoming, config).await,
+            Route::Roles => roles::list(incoming, config).await,
+            Route::Jwks => keys::jwks(config).await,
+            Route::Register => auth::register(incoming, config).await,
+            Route::Login => auth::login(incoming, config).await,
+            Route::Refresh => auth::refresh(incoming, config).await,
+            Route::Logout => auth::logout(incoming, config).await,
+            Route::Me => auth::me(incoming, config).await,
+            Route::Password => auth::change_password(incoming, config).await,
+            Route::Sessions => sessions::list(incoming, config).await,
+            Route::Session(id) => sessions::revoke(incoming, config, &id).await,
+            Route::Contacts => contacts::add(incoming, config).await,
+            Route::Contact(id) => contacts::remove(incoming, config, &id).await,
+            Route::Users if incoming.method == "POST" => users::create(incoming, config).await,
+            Route::Users => users::list(incoming, config).await,
+            Route::User(id) => users::patch(incoming, config, &id).await,
+            Route::UserRoles(id) => users::change_roles(incoming, config, &id).await,
         }
     }
 }

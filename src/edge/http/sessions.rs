@@ -9,16 +9,18 @@ use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
 
-pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config))?;
-    let sessions = service::list_sessions(&mut store, &principal)?;
+    let principal = incoming
+        .authenticate(config, &mut Redis::new(config))
+        .await?;
+    let sessions = service::list_sessions(&mut store, &principal).await?;
     Ok(Reply::json(200, &json!({"sessions": sessions})).no_store())
 }
 
-pub fn revoke(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+pub async fn revoke(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
-    service::revoke_session(config, &mut store, &mut redis, &principal, id)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
+    service::revoke_session(config, &mut store, &mut redis, &principal, id).await?;
     Ok(Reply::no_content())
 }

@@ -12,37 +12,44 @@ use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
 
-pub fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
-    let principal = incoming.authenticate(config, &mut Redis::new(config))?;
+    let principal = incoming
+        .authenticate(config, &mut Redis::new(config))
+        .await?;
     let query = UsersQuery::parse(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let page = service::list_users(&mut store, &principal, &query)?;
+    let page = service::list_users(&mut store, &principal, &query).await?;
     Ok(Reply::json(200, &page).no_store())
 }
 
-pub fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
     let request =
         Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
             .map_err(ApiError::Validation)?;
-    let user = service::create_user(config, &mut store, &mut redis, &principal, request)?;
+    let user = service::create_user(config, &mut store, &mut redis, &principal, request).await?;
     Ok(Reply::json(201, &json!({"user": user})).no_store())
 }
 
-pub fn change_roles(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+pub async fn change_roles(
+    incoming: &Incoming,
+    config: &Config,
+    id: &str,
+) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
     let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
-    let now = service::change_user_roles(&mut store, &mut redis, &principal, id, &change)?;
+    let now = service::change_user_roles(&mut store, &mut redis, &principal, id, &change).await?;
     Ok(Reply::json(200, &now).no_store())
 }
 
-pub fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
+pub async fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis)?;
+    let principal = incoming.authenticate(config, &mut redis).await?;
     let active = parse_user_patch(&incoming.json_body()?).map_err(ApiError::Validation)?;
-    let now = service::set_user_active(config, &mut store, &mut redis, &principal, id, active)?;
+    let now =
+        service::set_user_active(config, &mut store, &mut redis, &principal, id, active).await?;
     Ok(Reply::json(200, &now).no_store())
 }

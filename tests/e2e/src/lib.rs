@@ -396,6 +396,20 @@ impl HostKind {
     }
 }
 
+/// The manifest this run serves: `AUTH_MANIFEST` (the test command passes
+/// `target/spin-p3.toml` for the WASIp3 build), else `spin.toml` (WASIp2).
+pub fn manifest() -> std::path::PathBuf {
+    match std::env::var("AUTH_MANIFEST") {
+        Ok(path) if !path.is_empty() => repo_root().join(path),
+        _ => repo_root().join("spin.toml"),
+    }
+}
+
+/// Whether this run serves the WASIp3 build (instances reused by Spin).
+pub fn serves_p3() -> bool {
+    manifest().ends_with("spin-p3.toml")
+}
+
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -436,7 +450,7 @@ impl OwnHost {
     }
 
     fn try_start(overrides: &[(&str, String)], variables: &[(&str, &str)]) -> Option<OwnHost> {
-        let manifest = repo_root().join("spin.toml");
+        let manifest = manifest();
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let state_dir = std::env::temp_dir().join(format!("auth-e2e-host-{port}"));
@@ -459,6 +473,9 @@ impl OwnHost {
                     // Keeps Spin's logs out of the work tree.
                     .arg("--state-dir")
                     .arg(&state_dir);
+                // The instance settings the p3 build is served with.
+                let flags = std::env::var("AUTH_SPIN_FLAGS").unwrap_or_default();
+                c.args(flags.split_whitespace());
                 c
             }
         };

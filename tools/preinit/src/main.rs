@@ -36,8 +36,7 @@ async fn main() -> Result<()> {
     };
     let wasm = std::fs::read(&input).with_context(|| format!("reading {input}"))?;
 
-    let config = Config::new();
-    let engine = Engine::new(&config)?;
+    let engine = Engine::new(&engine_config())?;
     let mut store = Store::new(&engine, ());
     let (snapshot, _) = Wizer::new()
         // Wizer 48 drops the core export but not the component's use of it
@@ -61,6 +60,13 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
+/// Both builds: the WASIp3 one uses the component model's async ABI.
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model_async(true);
+    config
+}
+
 /// Every import traps but `insecure-seed`, which answers a constant.
 fn linker_for(engine: &Engine, component: &Component) -> wasmtime::Result<Linker<()>> {
     let mut linker = Linker::new(engine);
@@ -76,7 +82,7 @@ fn linker_for(engine: &Engine, component: &Component) -> wasmtime::Result<Linker
 }
 
 async fn time_warm_up(path: &str, instances: usize) -> Result<()> {
-    let engine = Engine::new(&Config::new())?;
+    let engine = Engine::new(&engine_config())?;
     let component = Component::from_file(&engine, path).map_err(anyhow::Error::from)?;
     let pre = linker_for(&engine, &component)
         .and_then(|l| l.instantiate_pre(&component))

@@ -1,0 +1,144 @@
+//! The WASIp3 build on spin-sdk 7 (Spin ≥ 4.1). Spin reuses an instance for
+//! many requests, so what is worth keeping stays here between them: the
+//! settings, read once and parsed once, and (in `edge::kept`) the
+//! PostgreSQL and Redis connections.
+
+use crate::core::config::{Config, VARIABLES};
+use crate::edge::http::{self, Incoming};
+use spin_sdk::http::body::IncomingBodyExt;
+use spin_sdk::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use spin_sdk::http_service;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub use spin_sdk::pg::{DbValue, ParameterValue, PgError, QueryError};
+pub use spin_sdk::redis::{Error as RedisError, RedisParameter, RedisResult};
+
+type Body = http_body_util::Full<bytes::Bytes>;
+
+#[http_service]
+async fn handle(request: Request) -> spin_sdk::http::Response<Body> {
+    let (head, body) = request.into_parts();
+    let target = head
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| head.uri.path().to_string());
+    let headers: Vec<(String, String)> = head
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let method = head.method.as_str().to_string();
+    let mut incoming = Incoming::head(method.clone(), &target, headers);
+    if incoming.wants_body() {
+        incoming.read_body(body.stream()).await;
+    }
+    let settings = settings().await;
+    let reply = http::respond(incoming, &settings).await;
+    let (status, headers, body) = reply.into_parts(&method);
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    let mut response = spin_sdk::http::Response::new(Body::new(body.into()));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.headers_mut() = map;
+    response
+}
+
+thread_local! {
+    static SETTINGS: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+/// The settings, read from Spin variables by the instance's first request
+/// and kept for the rest: Spin's variables do not change while it runs,
+/// and what each one parses to is cached in the `Config` itself.
+pub async fn settings() -> Rc<Config> {
+    if let Some(config) = SETTINGS.with(|s| s.borrow().clone()) {
+        return config;
+    }
+    let mut values = HashMap::new();
+    for name in VARIABLES {
+        if let Ok(value) = spin_sdk::variables::get(name).await {
+            values.insert(*name, value);
+        }
+    }
+    let config = Rc::new(Config::new(move |name| values.get(name).cloned()));
+    SETTINGS.with(|s| s.borrow_mut().get_or_insert(config).clone())
+}
+
+/// One PostgreSQL connection (one pooled client of Spin's, for its lifetime).
+pub struct PgLink(spin_sdk::pg::Connection);
+
+impl PgLink {
+    pub async fn open(url: &str) -> Result<PgLink, PgError> {
+        spin_sdk::pg::Connection::open(url)
+            .await
+            .map(PgLink)
+            .map_err(pg_error)
+    }
+
+    pub async fn query(
+        &self,
+        statement: &str,
+        params: &[ParameterValue],
+    ) -> Result<Vec<Vec<DbValue>>, PgError> {
+        let result = self
+            .0
+            .query(statement, params.to_vec())
+            .await
+            .map_err(pg_error)?;
+        let (_columns, mut rows, outcome) = result.into_inner();
+        let mut all = Vec::new();
+        while let Some(row) = rows.next().await {
+            all.push(row);
+        }
+        // An error while the rows were read arrives here, after them.
+        outcome.await?;
+        Ok(all)
+    }
+
+    pub async fn execute(&self, statement: &str) -> Result<(), PgError> {
+        self.0
+            .execute(statement, Vec::new())
+            .await
+            .map(|_| ())
+            .map_err(pg_error)
+    }
+}
+
+fn pg_error(e: spin_sdk::pg::Error) -> PgError {
+    match e {
+        spin_sdk::pg::Error::PgError(e) => e,
+        spin_sdk::pg::Error::Decode(m) => PgError::ValueConversionFailed(m),
+    }
+}
+
+/// One Redis connection (Spin opens a TCP connection for each).
+pub struct RedisLink(spin_sdk::redis::Connection);
+
+impl RedisLink {
+    pub async fn open(url: &str) -> Result<RedisLink, RedisError> {
+        spin_sdk::redis::Connection::open(url).await.map(RedisLink)
+    }
+
+    pub async fn execute(
+        &self,
+        command: &str,
+        args: &[RedisParameter],
+    ) -> Result<Vec<RedisResult>, RedisError> {
+        self.0.execute(command, args.to_vec()).await
+    }
+
+    pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), RedisError> {
+        self.0.publish(channel, payload).await
+    }
+}
