@@ -221,9 +221,11 @@ fn print_row(name: &str, concurrency: usize, f: &Figures, rss: f64) {
     );
 }
 
-/// A user of the benchmark: its login, phone and a run-unique number.
+/// A user of the benchmark: its login, phone and a run-unique number. The
+/// login's first digit is 1: the reference service takes a login whose
+/// digits start with 7 or 8 for a phone number.
 fn login_of(run: u64, i: usize) -> String {
-    format!("bench{run}u{i}")
+    format!("bench1r{run}u{i}")
 }
 
 fn phone_of(run: u64, i: usize) -> String {
@@ -363,19 +365,67 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
     }
 }
 
+const TICKS_PER_SECOND: f64 = 100.0; // USER_HZ on Linux
+
+/// A process's /proc stat fields after its name: state is 0, utime 11,
+/// stime 12, cutime 13, cstime 14.
+fn stat_fields(pid: &str) -> Option<Vec<u64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(
+        rest.split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect(),
+    )
+}
+
+/// CPU seconds of a process and everything it waited for (own threads,
+/// children it reaped), and of its live children.
+fn tree_cpu_seconds(pid: u32) -> f64 {
+    fn tree(pid: u32, out: &mut Vec<u32>) {
+        out.push(pid);
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let children =
+                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                    tree(child, out);
+                }
+            }
+        }
+    }
+    let mut pids = Vec::new();
+    tree(pid, &mut pids);
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|p| stat_fields(&p.to_string()))
+        .map(|f| f[11] + f[12] + f[13] + f[14])
+        .sum();
+    ticks as f64 / TICKS_PER_SECOND
+}
+
+/// CPU seconds of every process named `comm`.
+fn named_cpu_seconds(comm: &str) -> f64 {
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().to_string();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if name.trim() == comm {
+            if let Some(f) = stat_fields(&pid) {
+                ticks += f[11] + f[12];
+            }
+        }
+    }
+    ticks as f64 / TICKS_PER_SECOND
+}
+
 /// CPU seconds PostgreSQL has used so far: every live process of the
 /// server, plus what the postmaster collected from the backends that ended.
 fn postgres_cpu_seconds(postmaster: u32) -> f64 {
-    let ticks_per_second = 100.0; // USER_HZ on Linux
-    let fields = |pid: &str| -> Option<Vec<u64>> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let (_, rest) = stat.rsplit_once(')')?;
-        Some(
-            rest.split_whitespace()
-                .map(|f| f.parse().unwrap_or(0))
-                .collect(),
-        )
-    };
+    let fields = stat_fields;
     let mut ticks = 0u64;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let name = entry.file_name();
@@ -395,7 +445,27 @@ fn postgres_cpu_seconds(postmaster: u32) -> f64 {
             }
         }
     }
-    ticks as f64 / ticks_per_second
+    ticks as f64 / TICKS_PER_SECOND
+}
+
+/// Where a scenario's CPU went, in seconds so far.
+#[derive(Clone, Copy)]
+struct CpuUse {
+    postgres: f64,
+    server: f64,
+    redis: f64,
+    load_generator: f64,
+}
+
+impl CpuUse {
+    fn now(server_pid: u32, postmaster: u32) -> CpuUse {
+        CpuUse {
+            postgres: postgres_cpu_seconds(postmaster),
+            server: tree_cpu_seconds(server_pid),
+            redis: named_cpu_seconds("redis-server"),
+            load_generator: tree_cpu_seconds(std::process::id()),
+        }
+    }
 }
 
 fn ok(status: u16) -> bool {
@@ -409,20 +479,29 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         .as_secs()
         % 100_000;
     let client = |_: usize| Client::new(base);
-    let report = |name: &str, f: &Figures, cpu_before: f64| {
-        let cpu = postgres_cpu_seconds(postmaster) - cpu_before;
+    let report = |name: &str, f: &Figures, before: CpuUse| {
+        let after = CpuUse::now(server_pid, postmaster);
+        let per_request = |s: f64| s * 1000.0 / f.requests as f64;
         println!(
             "{name} {:.1} {:.2} {:.2} {} {:.3} {:.0}",
             f.rate(),
             f.percentile(0.50),
             f.percentile(0.99),
             f.errors,
-            cpu * 1000.0 / f.requests as f64,
+            per_request(after.postgres - before.postgres),
             rss_mib(server_pid)
+        );
+        eprintln!(
+            "  {name}: CPU ms per request: server {:.3}, PostgreSQL {:.3}, Redis {:.3}, load generator {:.3}; wall {:.3} ms of 2 cores",
+            per_request(after.server - before.server),
+            per_request(after.postgres - before.postgres),
+            per_request(after.redis - before.redis),
+            per_request(after.load_generator - before.load_generator),
+            2000.0 / f.rate(),
         );
     };
     let users = 600.max(c * 20);
-    let cpu = postgres_cpu_seconds(postmaster);
+    let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(users, c, client, |cl, n| {
         let body = json!({
             "second_login": login_of(run, n),
@@ -439,7 +518,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         let body = json!({"login": login_of(run, i % users), "password": PASSWORD});
         cl.post("/api/v1/auth/login", &body, None)
     };
-    let cpu = postgres_cpu_seconds(postmaster);
+    let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(users, c, client, |cl, i| ok(login(cl, i).0));
     report("login", &f, cpu);
 
@@ -452,7 +531,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         let refresh = pair["refresh_token"].as_str().unwrap().to_string();
         (cl, access, refresh)
     };
-    let cpu = postgres_cpu_seconds(postmaster);
+    let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(3000, c, signed_in, |(cl, _, refresh), _| {
         let (status, pair) = cl.post(
             "/api/v1/auth/refresh",
@@ -469,7 +548,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     });
     report("refresh", &f, cpu);
 
-    let cpu = postgres_cpu_seconds(postmaster);
+    let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(5000, c, signed_in, |(cl, access, _), _| {
         ok(cl.get("/api/v1/auth/me", Some(access)))
     });
@@ -487,7 +566,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         });
         opened.into_inner().unwrap()
     };
-    let cpu = postgres_cpu_seconds(postmaster);
+    let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(sessions.len(), c, client, |cl, i| {
         ok(cl
             .post("/api/v1/auth/logout", &json!({}), Some(&sessions[i]))

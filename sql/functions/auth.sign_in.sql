@@ -5,11 +5,12 @@ CREATE OR REPLACE FUNCTION auth.sign_in(p_user_id uuid, p_checked_password_hash 
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE
-  v_current text;
-  v_opened  jsonb;
+  v_current      text;
+  v_retention_at timestamptz;
+  v_opened       jsonb;
 BEGIN
   -- The same lock a password change takes: one or the other goes first.
-  SELECT password_hash INTO v_current FROM accounts.users
+  SELECT password_hash, retention_run_at INTO v_current, v_retention_at FROM accounts.users
   WHERE id = p_user_id AND is_active FOR UPDATE;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('outcome', 'user_inactive');
@@ -17,7 +18,12 @@ BEGIN
   IF v_current IS DISTINCT FROM p_checked_password_hash THEN
     RETURN jsonb_build_object('outcome', 'credentials_changed');
   END IF;
-  PERFORM auth.purge_user(p_user_id, p_retention_days);
+  -- Retention at most once a day per user: off the hot path of a user who
+  -- signs in often (auth.purge covers everyone).
+  IF v_retention_at IS NULL OR v_retention_at < now() - interval '1 day' THEN
+    PERFORM auth.purge_user(p_user_id, p_retention_days);
+    UPDATE accounts.users SET retention_run_at = now() WHERE id = p_user_id;
+  END IF;
   IF NOT p_may_evict AND (SELECT count(*) FROM auth.sessions
                           WHERE user_id = p_user_id AND revoked_at IS NULL
                             AND expires_at > now()) >= p_max_sessions THEN
@@ -34,7 +40,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) IS
-  'Opens a session after a password check, if the hash checked (p_checked_password_hash, as find_credentials gave it) is still the user''s under the row lock, after the user''s retention (auth.purge_user). Returns open_session''s outcome (opened, with seconds_left until the session''s absolute expiry | user_inactive), {outcome: credentials_changed}, or, when the user already has p_max_sessions active sessions and not p_may_evict, {outcome: at_session_limit} having opened nothing (the caller signs in again, allowing the eviction, in a transaction that tells Redis before it commits).';
+  'Opens a session after a password check, if the hash checked (p_checked_password_hash, as find_credentials gave it) is still the user''s under the row lock, after the user''s retention (auth.purge_user) if it has not run for a day. Returns open_session''s outcome (opened, with seconds_left until the session''s absolute expiry | user_inactive), {outcome: credentials_changed}, or, when the user already has p_max_sessions active sessions and not p_may_evict, {outcome: at_session_limit} having opened nothing (the caller signs in again, allowing the eviction, in a transaction that tells Redis before it commits).';
 
 REVOKE ALL ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) TO auth_service;

@@ -45,7 +45,7 @@ fn select_on_every_table_is_refused() {
 #[test]
 fn internal_functions_are_refused_and_api_functions_allowed() {
     assert!(refused(
-        "SELECT accounts.create_user('x', '+79120000000', NULL, NULL, '{}', '{customer}', NULL)"
+        "SELECT accounts.try_create_user('x', '+79120000000', NULL, NULL, '{}', '{customer}', NULL)"
     ));
     assert!(refused("SELECT accounts.user_roles(gen_random_uuid())"));
     let found = service_db()
