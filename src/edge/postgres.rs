@@ -14,7 +14,7 @@ use crate::core::ports::{
     RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError, UserChanged,
     UserCreated, UsersFilter, UsersPage,
 };
-use crate::edge::host::{DbValue, ParameterValue, PgError, PgLink, QueryError};
+use crate::edge::host::{pg_call_timed_out, DbValue, ParameterValue, PgError, PgLink, QueryError};
 use crate::edge::kept;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -22,6 +22,9 @@ use serde_json::Value;
 pub struct PgStore<'a> {
     config: &'a Config,
     link: Option<Link>,
+    /// A call of this request got no answer in time (p3): the rest of the
+    /// request does not wait for the database again.
+    gave_up: bool,
 }
 
 /// The connection a store uses, and what it has seen.
@@ -37,10 +40,17 @@ struct Link {
 impl<'a> PgStore<'a> {
     /// Connects (and reads `db_url`) only when first asked a question.
     pub fn new(config: &'a Config) -> Self {
-        PgStore { config, link: None }
+        PgStore {
+            config,
+            link: None,
+            gave_up: false,
+        }
     }
 
     async fn link(&mut self) -> Result<&mut Link, StoreError> {
+        if self.gave_up {
+            return Err(StoreError::Unavailable);
+        }
         if self.link.is_none() {
             let link = match kept::take_pg() {
                 Some(connection) => Link::new(connection, true),
@@ -51,10 +61,11 @@ impl<'a> PgStore<'a> {
         Ok(self.link.as_mut().expect("set above"))
     }
 
-    async fn open(&self) -> Result<PgLink, StoreError> {
+    async fn open(&mut self) -> Result<PgLink, StoreError> {
         let url = self.config.db_url().map_err(StoreError::Misconfigured)?;
         PgLink::open(url.expose()).await.map_err(|e| {
             eprintln!("database connection failed: {}", describe(&e));
+            self.gave_up |= pg_call_timed_out(&e);
             StoreError::Unavailable
         })
     }
@@ -69,21 +80,25 @@ impl<'a> PgStore<'a> {
     ) -> Result<Vec<Vec<DbValue>>, StoreError> {
         let link = self.link().await?;
         let reused = std::mem::replace(&mut link.from_earlier_request, false);
-        match link.connection.query(statement, params).await {
-            Ok(rows) => Ok(rows),
-            Err(e) if reused && is_connection_lost(&e) => {
+        let mut answer = link.connection.query(statement, params).await;
+        if let Err(e) = &answer {
+            if reused && is_connection_lost(e) && !pg_call_timed_out(e) {
                 self.link = Some(Link::new(self.open().await?, false));
                 let link = self.link.as_mut().expect("set above");
-                link.connection.query(statement, params).await.map_err(|e| {
-                    link.failed = true;
-                    store_error(statement, e)
-                })
-            }
-            Err(e) => {
-                link.failed = true;
-                Err(store_error(statement, e))
+                answer = link.connection.query(statement, params).await;
             }
         }
+        answer.map_err(|e| self.failed(statement, e))
+    }
+
+    /// A statement failed: its connection is not kept, and after a call
+    /// given up on, the request does not wait for the database again.
+    fn failed(&mut self, statement: &str, e: PgError) -> StoreError {
+        if let Some(link) = self.link.as_mut() {
+            link.failed = true;
+        }
+        self.gave_up |= pg_call_timed_out(&e);
+        store_error(statement, e)
     }
 
     /// Calls a function that always answers one jsonb value (an outcome).
@@ -120,10 +135,8 @@ impl<'a> PgStore<'a> {
     async fn run(&mut self, statement: &str) -> Result<(), StoreError> {
         let link = self.link().await?;
         link.from_earlier_request = false;
-        link.connection.execute(statement).await.map_err(|e| {
-            link.failed = true;
-            store_error(statement, e)
-        })
+        let answer = link.connection.execute(statement).await;
+        answer.map_err(|e| self.failed(statement, e))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::core::ports::{
     CacheError, Ending, Events, MeCache, MeFence, MeLookup, Reachable, Revocations, Standing,
     Throttle,
 };
-use crate::edge::host::{RedisError, RedisLink, RedisParameter, RedisResult};
+use crate::edge::host::{redis_call_timed_out, RedisError, RedisLink, RedisParameter, RedisResult};
 use crate::edge::kept;
 use serde_json::Value;
 
@@ -93,6 +93,9 @@ return 1
 pub struct Redis<'a> {
     config: &'a Config,
     link: Option<Link>,
+    /// A call of this request got no answer in time (p3): the rest of the
+    /// request does not wait for Redis again.
+    gave_up: bool,
 }
 
 struct Link {
@@ -105,10 +108,19 @@ struct Link {
 impl<'a> Redis<'a> {
     /// Connects (and reads `redis_url`) only when first asked something.
     pub fn new(config: &'a Config) -> Self {
-        Redis { config, link: None }
+        Redis {
+            config,
+            link: None,
+            gave_up: false,
+        }
     }
 
     async fn link(&mut self) -> Result<&mut Link, CacheError> {
+        if self.gave_up {
+            return Err(CacheError::Unreachable(
+                "no answer earlier in this request".into(),
+            ));
+        }
         if self.link.is_none() {
             let link = match kept::take_redis() {
                 Some(connection) => Link {
@@ -127,11 +139,12 @@ impl<'a> Redis<'a> {
         Ok(self.link.as_mut().expect("set above"))
     }
 
-    async fn open(&self) -> Result<RedisLink, CacheError> {
+    async fn open(&mut self) -> Result<RedisLink, CacheError> {
         let url = self.config.redis_url().map_err(CacheError::Misconfigured)?;
-        RedisLink::open(url.expose())
-            .await
-            .map_err(|e| CacheError::Unreachable(describe(&e)))
+        RedisLink::open(url.expose()).await.map_err(|e| {
+            self.gave_up |= redis_call_timed_out(&e);
+            CacheError::Unreachable(describe(&e))
+        })
     }
 
     /// One command. A kept connection that fails at its first use in this
@@ -146,7 +159,7 @@ impl<'a> Redis<'a> {
         let reused = std::mem::replace(&mut link.from_earlier_request, false);
         let first = link.connection.execute(command, args).await;
         let answer = match first {
-            Err(RedisError::Other(_)) if reused => {
+            Err(e @ RedisError::Other(_)) if reused && !redis_call_timed_out(&e) => {
                 let connection = self.open().await?;
                 let link = self.link.insert(Link {
                     connection,
@@ -161,6 +174,7 @@ impl<'a> Redis<'a> {
             if let Some(link) = self.link.as_mut() {
                 link.failed = true;
             }
+            self.gave_up |= redis_call_timed_out(&e);
             CacheError::Failed(format!("{command}: {}", describe(&e)))
         })
     }
@@ -218,10 +232,11 @@ impl Events for Redis<'_> {
         let link = self.link().await?;
         link.from_earlier_request = false;
         let sent = link.connection.publish(channel, payload).await;
-        sent.map_err(|e| {
+        if let Err(e) = &sent {
             link.failed = true;
-            CacheError::Failed(format!("PUBLISH: {}", describe(&e)))
-        })
+            self.gave_up |= redis_call_timed_out(e);
+        }
+        sent.map_err(|e| CacheError::Failed(format!("PUBLISH: {}", describe(&e))))
     }
 }
 

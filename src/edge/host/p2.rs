@@ -48,6 +48,16 @@ pub async fn settings() -> Rc<Config> {
     Rc::new(Config::new(|name| spin_sdk::variables::get(name).ok()))
 }
 
+/// Spin's p2 calls cannot be given up on: no call times out here (a hung
+/// dependency holds a p2 request until it answers; see the README).
+pub fn pg_call_timed_out(_: &PgError) -> bool {
+    false
+}
+
+pub fn redis_call_timed_out(_: &RedisError) -> bool {
+    false
+}
+
 /// One PostgreSQL connection (one pooled client of Spin's, for its lifetime).
 pub struct PgLink(spin_sdk::pg4::Connection);
 

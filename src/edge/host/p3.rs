@@ -5,17 +5,37 @@
 
 use crate::core::config::{Config, VARIABLES};
 use crate::edge::http::{self, Incoming};
+use futures::future::Either;
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use spin_sdk::http_service;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::rc::Rc;
+use std::time::Duration;
 
 pub use spin_sdk::pg::{DbValue, ParameterValue, PgError, QueryError};
 pub use spin_sdk::redis::{Error as RedisError, RedisParameter, RedisResult};
 
 type Body = http_body_util::Full<bytes::Bytes>;
+
+/// How long one call to PostgreSQL or Redis may take before the request
+/// gives up on it (503): a hung dependency must not hold a request, nor the
+/// instance that serves it, until Spin's `--request-timeout` ends both
+/// with a bare 500. A call given up on leaves its connection unused again
+/// (see `edge::kept`: it counts as failed).
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `call`, unless it takes longer than `CALL_TIMEOUT`.
+async fn within_timeout<T>(call: impl Future<Output = T>) -> Option<T> {
+    let call = std::pin::pin!(call);
+    let timer = std::pin::pin!(spin_sdk::time::sleep(CALL_TIMEOUT));
+    match futures::future::select(call, timer).await {
+        Either::Left((answer, _)) => Some(answer),
+        Either::Right(((), _)) => None,
+    }
+}
 
 #[http_service]
 async fn handle(request: Request) -> spin_sdk::http::Response<Body> {
@@ -80,8 +100,9 @@ pub struct PgLink(spin_sdk::pg::Connection);
 
 impl PgLink {
     pub async fn open(url: &str) -> Result<PgLink, PgError> {
-        spin_sdk::pg::Connection::open(url)
+        within_timeout(spin_sdk::pg::Connection::open(url))
             .await
+            .ok_or_else(pg_timed_out)?
             .map(PgLink)
             .map_err(pg_error)
     }
@@ -91,28 +112,48 @@ impl PgLink {
         statement: &str,
         params: &[ParameterValue],
     ) -> Result<Vec<Vec<DbValue>>, PgError> {
-        let result = self
-            .0
-            .query(statement, params.to_vec())
-            .await
-            .map_err(pg_error)?;
-        let (_columns, mut rows, outcome) = result.into_inner();
-        let mut all = Vec::new();
-        while let Some(row) = rows.next().await {
-            all.push(row);
-        }
-        // An error while the rows were read arrives here, after them.
-        outcome.await?;
-        Ok(all)
+        let query = async {
+            let result = self
+                .0
+                .query(statement, params.to_vec())
+                .await
+                .map_err(pg_error)?;
+            let (_columns, mut rows, outcome) = result.into_inner();
+            let mut all = Vec::new();
+            while let Some(row) = rows.next().await {
+                all.push(row);
+            }
+            // An error while the rows were read arrives here, after them.
+            outcome.await?;
+            Ok(all)
+        };
+        within_timeout(query).await.ok_or_else(pg_timed_out)?
     }
 
     pub async fn execute(&self, statement: &str) -> Result<(), PgError> {
-        self.0
-            .execute(statement, Vec::new())
+        within_timeout(self.0.execute(statement, Vec::new()))
             .await
+            .ok_or_else(pg_timed_out)?
             .map(|_| ())
             .map_err(pg_error)
     }
+}
+
+/// How a call given up on is reported.
+const TIMED_OUT: &str = "no answer within the call timeout";
+
+/// A call given up on counts as a lost connection (503).
+fn pg_timed_out() -> PgError {
+    PgError::ConnectionFailed(TIMED_OUT.into())
+}
+
+/// Whether the call was given up on (then it is not tried again).
+pub fn pg_call_timed_out(e: &PgError) -> bool {
+    matches!(e, PgError::ConnectionFailed(m) if m == TIMED_OUT)
+}
+
+pub fn redis_call_timed_out(e: &RedisError) -> bool {
+    matches!(e, RedisError::Other(m) if m == TIMED_OUT)
 }
 
 fn pg_error(e: spin_sdk::pg::Error) -> PgError {
@@ -127,7 +168,10 @@ pub struct RedisLink(spin_sdk::redis::Connection);
 
 impl RedisLink {
     pub async fn open(url: &str) -> Result<RedisLink, RedisError> {
-        spin_sdk::redis::Connection::open(url).await.map(RedisLink)
+        within_timeout(spin_sdk::redis::Connection::open(url))
+            .await
+            .ok_or_else(redis_timed_out)?
+            .map(RedisLink)
     }
 
     pub async fn execute(
@@ -135,10 +179,18 @@ impl RedisLink {
         command: &str,
         args: &[RedisParameter],
     ) -> Result<Vec<RedisResult>, RedisError> {
-        self.0.execute(command, args.to_vec()).await
+        within_timeout(self.0.execute(command, args.to_vec()))
+            .await
+            .ok_or_else(redis_timed_out)?
     }
 
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), RedisError> {
-        self.0.publish(channel, payload).await
+        within_timeout(self.0.publish(channel, payload))
+            .await
+            .ok_or_else(redis_timed_out)?
     }
+}
+
+fn redis_timed_out() -> RedisError {
+    RedisError::Other(TIMED_OUT.into())
 }

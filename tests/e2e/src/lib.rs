@@ -691,6 +691,25 @@ impl OwnRedis {
     pub fn variables(&self) -> [(&'static str, String); 2] {
         redis_variables(self.port)
     }
+
+    /// Stops the server where it stands (SIGSTOP): connections stay open,
+    /// nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+    }
 }
 
 impl Drop for OwnRedis {
