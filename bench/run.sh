@@ -37,11 +37,10 @@ source tests/support/servers.sh
 trap stop_servers EXIT
 
 ./build.sh
-cargo build --quiet --release -p spin-test-host -p auth-bench
+cargo build --quiet --release -p auth-bench
 spin=$(default_spin)
 [ -n "$spin" ] || { echo "bench: no Spin (neither on PATH nor in ../shared/spin)" >&2; exit 1; }
 bench=target/release/auth-bench
-host=target/release/spin-test-host
 reference=../shared/reference/python-auth-service
 if [ ! -x target/reference-venv/bin/python ]; then
   echo "bench: installing the reference service's packages (target/reference-venv)"

@@ -1,7 +1,7 @@
 //! The access-token guard of every protected endpoint: a valid JWT, the CSRF
 //! check when the token came from a cookie, then one Redis round trip that
 //! refuses a token logged out or a session ended (recorded there before the
-//! end commits, see `service::ending_sessions`). Redis can lose what it
+//! end commits, see `flows::ending_sessions`). Redis can lose what it
 //! holds, so passing this check proves nothing by itself: every handler
 //! behind it checks the session in PostgreSQL, except `/me` answered from a
 //! cached answer that PostgreSQL confirmed for this very session within the

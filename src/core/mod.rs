@@ -4,6 +4,7 @@
 pub mod abuse;
 pub mod client_address;
 pub mod config;
+pub mod flows;
 pub mod guard;
 pub mod identity;
 pub mod jwt_crypto;
@@ -11,8 +12,6 @@ pub mod keys;
 pub mod passwords;
 pub mod ports;
 pub mod problem;
-pub mod requests;
 pub mod secret;
-pub mod service;
 pub mod tokens;
 pub mod web;

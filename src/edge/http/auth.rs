@@ -4,9 +4,10 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
+use crate::core::flows::account::{self, PasswordChange};
+use crate::core::flows::registration::{self, Registration};
+use crate::core::flows::sign_in::{self, LoginRequest};
 use crate::core::problem::ApiError;
-use crate::core::requests::{self, LoginRequest, PasswordChange, Registration};
-use crate::core::service;
 use crate::core::web;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
@@ -15,12 +16,13 @@ pub async fn register(incoming: &Incoming, config: &Config) -> Result<Reply, Api
     let client = incoming.client(config)?;
     let by_cookie = incoming.browser(config)?.wants_cookies;
     let mut redis = Redis::new(config);
-    service::admit_registration(config, &mut redis, &client).await?;
+    registration::admit_registration(config, &mut redis, &client).await?;
     let body = incoming.json_body()?;
     let request =
         Registration::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let mut store = PgStore::new(config);
-    let registered = service::register(config, &mut store, &mut redis, request, &client).await?;
+    let registered =
+        registration::register(config, &mut store, &mut redis, request, &client).await?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
     Reply::tokens(config, 201, registered.tokens, Some(user), by_cookie)
 }
@@ -32,20 +34,20 @@ pub async fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErr
     let request =
         LoginRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let tokens = service::login(config, &mut store, &mut redis, request, &client).await?;
+    let tokens = sign_in::login(config, &mut store, &mut redis, request, &client).await?;
     Reply::tokens(config, 200, tokens, None, by_cookie)
 }
 
 pub async fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let in_body = match incoming.optional_json_body()? {
-        Some(body) => Some(requests::parse_refresh(&body).map_err(ApiError::Validation)?),
+        Some(body) => Some(sign_in::parse_refresh(&body).map_err(ApiError::Validation)?),
         None => None,
     };
     let presented = incoming
         .browser(config)?
         .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let tokens = service::refresh(config, &mut store, &mut redis, &presented.token).await?;
+    let tokens = sign_in::refresh(config, &mut store, &mut redis, &presented.token).await?;
     Reply::tokens(config, 200, tokens, None, presented.answer_by_cookie)
 }
 
@@ -54,8 +56,8 @@ pub async fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
     let principal = incoming.authenticate(config, &mut redis).await?;
     let clear_cookies = incoming.browser(config)?.wants_cookies || incoming.presented().from_cookie;
     let body = incoming.optional_json_body()?;
-    let all = requests::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
-    service::logout(config, &mut store, &mut redis, &principal, all).await?;
+    let all = sign_in::parse_logout(body.as_ref()).map_err(ApiError::Validation)?;
+    sign_in::logout(config, &mut store, &mut redis, &principal, all).await?;
     let mut reply = Reply::no_content();
     if clear_cookies {
         for cookie in web::cleared_cookies() {
@@ -68,7 +70,7 @@ pub async fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
 pub async fn me(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let (principal, cached) = incoming.authenticate_reading_me(config, &mut redis).await?;
-    let me = service::me(&mut store, &mut redis, &principal, cached).await?;
+    let me = account::me(&mut store, &mut redis, &principal, cached).await?;
     Ok(Reply::json(200, &me).no_store())
 }
 
@@ -78,6 +80,6 @@ pub async fn change_password(incoming: &Incoming, config: &Config) -> Result<Rep
     let body = incoming.json_body()?;
     let request = PasswordChange::parse(&body).map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
-    service::change_password(config, &mut store, &mut redis, &principal, request, &client).await?;
+    account::change_password(config, &mut store, &mut redis, &principal, request, &client).await?;
     Ok(Reply::no_content())
 }

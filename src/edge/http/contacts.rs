@@ -4,9 +4,8 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
+use crate::core::flows::account::{self, NewContact};
 use crate::core::problem::ApiError;
-use crate::core::requests::NewContact;
-use crate::core::service;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
@@ -18,13 +17,13 @@ pub async fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError
         .map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
     let contact =
-        service::add_contact(config, &mut store, &mut redis, &principal, request, &client).await?;
+        account::add_contact(config, &mut store, &mut redis, &principal, request, &client).await?;
     Ok(Reply::json(201, &json!({"contact": contact})).no_store())
 }
 
 pub async fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis).await?;
-    service::remove_contact(&mut store, &mut redis, &principal, id).await?;
+    account::remove_contact(&mut store, &mut redis, &principal, id).await?;
     Ok(Reply::no_content())
 }

@@ -4,9 +4,8 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
+use crate::core::flows::probes::{self, Readiness};
 use crate::core::problem::ApiError;
-use crate::core::requests::parse_availability;
-use crate::core::service::{self, Readiness};
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
@@ -19,7 +18,7 @@ pub async fn health() -> Result<Reply, ApiError> {
 /// naming what is not (never an address or a secret).
 pub async fn ready(config: &Config) -> Result<Reply, ApiError> {
     let readiness = match config.check_all() {
-        Ok(()) => service::readiness(&mut PgStore::new(config), &mut Redis::new(config)).await,
+        Ok(()) => probes::readiness(&mut PgStore::new(config), &mut Redis::new(config)).await,
         Err(e) => Readiness::misconfigured(e.to_string()),
     };
     let status = if readiness.ready { 200 } else { 503 };
@@ -31,9 +30,9 @@ pub async fn ready(config: &Config) -> Result<Reply, ApiError> {
 }
 
 pub async fn availability(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let query = parse_availability(&incoming.query, config.default_phone_region()?)
+    let query = probes::parse_availability(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let available = service::availability(
+    let available = probes::availability(
         config,
         &mut PgStore::new(config),
         &mut Redis::new(config),

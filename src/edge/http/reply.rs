@@ -1,8 +1,8 @@
 //! An answer before it is written out. Headers may repeat (`Set-Cookie`).
 
 use crate::core::config::Config;
+use crate::core::flows::TokenPair;
 use crate::core::problem::{ApiError, PROBLEM_CONTENT_TYPE};
-use crate::core::service::TokenPair;
 use crate::core::web;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

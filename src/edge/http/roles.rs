@@ -4,9 +4,8 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
+use crate::core::flows::{administration, probes};
 use crate::core::problem::ApiError;
-use crate::core::requests;
-use crate::core::service;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
@@ -17,15 +16,15 @@ pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErro
         let principal = incoming
             .authenticate(config, &mut Redis::new(config))
             .await?;
-        service::grantable_roles(&mut store, &principal).await?
+        administration::grantable_roles(&mut store, &principal).await?
     } else {
         let asked = incoming
             .query
             .iter()
             .find(|(k, _)| k == "interface")
             .map(|(_, v)| v.as_str());
-        let interface = requests::parse_interface(asked).map_err(ApiError::Validation)?;
-        service::self_registration_roles(&mut store, &interface).await?
+        let interface = probes::parse_interface(asked).map_err(ApiError::Validation)?;
+        probes::self_registration_roles(&mut store, &interface).await?
     };
     Ok(Reply::json(200, &json!({"roles": roles})).no_store())
 }

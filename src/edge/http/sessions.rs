@@ -3,8 +3,8 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
+use crate::core::flows::sessions;
 use crate::core::problem::ApiError;
-use crate::core::service;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
@@ -14,13 +14,13 @@ pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErro
     let principal = incoming
         .authenticate(config, &mut Redis::new(config))
         .await?;
-    let sessions = service::list_sessions(&mut store, &principal).await?;
+    let sessions = sessions::list_sessions(&mut store, &principal).await?;
     Ok(Reply::json(200, &json!({"sessions": sessions})).no_store())
 }
 
 pub async fn revoke(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis).await?;
-    service::revoke_session(config, &mut store, &mut redis, &principal, id).await?;
+    sessions::revoke_session(config, &mut store, &mut redis, &principal, id).await?;
     Ok(Reply::no_content())
 }

@@ -5,9 +5,9 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
+use crate::core::flows::administration::{self, parse_user_patch, RoleChange, UsersQuery};
+use crate::core::flows::registration::Registration;
 use crate::core::problem::ApiError;
-use crate::core::requests::{parse_user_patch, Registration, RoleChange, UsersQuery};
-use crate::core::service;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
@@ -19,7 +19,7 @@ pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErro
         .await?;
     let query = UsersQuery::parse(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
-    let page = service::list_users(&mut store, &principal, &query).await?;
+    let page = administration::list_users(&mut store, &principal, &query).await?;
     Ok(Reply::json(200, &page).no_store())
 }
 
@@ -29,7 +29,8 @@ pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
     let request =
         Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
             .map_err(ApiError::Validation)?;
-    let user = service::create_user(config, &mut store, &mut redis, &principal, request).await?;
+    let user =
+        administration::create_user(config, &mut store, &mut redis, &principal, request).await?;
     Ok(Reply::json(201, &json!({"user": user})).no_store())
 }
 
@@ -41,7 +42,8 @@ pub async fn change_roles(
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis).await?;
     let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
-    let now = service::change_user_roles(&mut store, &mut redis, &principal, id, &change).await?;
+    let now =
+        administration::change_user_roles(&mut store, &mut redis, &principal, id, &change).await?;
     Ok(Reply::json(200, &now).no_store())
 }
 
@@ -50,6 +52,7 @@ pub async fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Rep
     let principal = incoming.authenticate(config, &mut redis).await?;
     let active = parse_user_patch(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let now =
-        service::set_user_active(config, &mut store, &mut redis, &principal, id, active).await?;
+        administration::set_user_active(config, &mut store, &mut redis, &principal, id, active)
+            .await?;
     Ok(Reply::json(200, &now).no_store())
 }

@@ -1,5 +1,6 @@
 //! The built component needs nothing beyond the world in `wit/`, so any host
-//! that provides that world (Spin does) can run it.
+//! that provides that world (Spin does) can run it. The p3 build needs
+//! exactly the spin-sdk 7 interfaces listed below, which Spin ≥ 4.1 provides.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -36,10 +37,13 @@ fn names(resolve: &Resolve, world: WorldId) -> (BTreeSet<String>, BTreeSet<Strin
     )
 }
 
-/// (imports, exports) of the built component, decoded from its binary.
+/// (imports, exports) of the built p2 component, decoded from its binary.
 fn component() -> (BTreeSet<String>, BTreeSet<String>) {
-    let wasm = std::fs::read(repo().join("target/auth-service.wasm"))
-        .expect("the component is built (./build.sh)");
+    decoded("target/auth-service.wasm")
+}
+
+fn decoded(path: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let wasm = std::fs::read(repo().join(path)).expect("the component is built (./build.sh)");
     let DecodedWasm::Component(resolve, world) = wit_component::decode(&wasm).expect("a component")
     else {
         panic!("the .wasm is a WIT package, not a component");
@@ -79,4 +83,39 @@ fn the_component_exports_the_http_handler_of_the_world() {
     let (_, exports) = component();
     assert_eq!(exports, world_exports);
     assert!(exports.contains("wasi:http/incoming-handler@0.2.0"));
+}
+
+/// What the p3 build may import: Spin's PostgreSQL, Redis and variables as
+/// spin-sdk 7 binds them, and the WASI 0.3 (and, for the standard library,
+/// 0.2) interfaces Spin 4.1 provides. Nothing else: no key-value, no
+/// outbound HTTP, no sockets, no filesystem.
+const P3_IMPORTS: &[&str] = &[
+    "spin:postgres/postgres@4.2.0",
+    "spin:redis/redis@3.0.0",
+    "spin:variables/variables@3.0.0",
+];
+
+#[test]
+fn the_p3_build_imports_spin_services_it_uses_and_wasi_only() {
+    let (imports, exports) = decoded("target/auth-service-p3.wasm");
+    let spin: BTreeSet<&str> = imports
+        .iter()
+        .map(String::as_str)
+        .filter(|i| !i.starts_with("wasi:"))
+        .collect();
+    assert_eq!(spin, P3_IMPORTS.iter().copied().collect());
+    for wasi in imports.iter().filter(|i| i.starts_with("wasi:")) {
+        let allowed = [
+            "wasi:cli/",
+            "wasi:clocks/",
+            "wasi:random/",
+            "wasi:io/",
+            "wasi:http/types@",
+        ];
+        assert!(
+            allowed.iter().any(|a| wasi.starts_with(a)),
+            "the p3 build imports {wasi}"
+        );
+    }
+    assert!(exports.contains("wasi:http/handler@0.3.0"), "{exports:?}");
 }

@@ -1,0 +1,283 @@
+//! The signed-in user's own account: `/auth/me`, the password, contacts.
+
+use super::fields::*;
+use super::*;
+use crate::core::config::Config;
+use crate::core::guard::Principal;
+use crate::core::identity::{Email, Password, Phone, PhoneRegion, SecondLogin};
+use crate::core::passwords;
+use crate::core::ports::{
+    ClientInfo, ContactAdded, ContactKind, ContactRemoved, MeCache, MeLookup,
+    PasswordChangeOutcome, Revocations, Store, Throttle,
+};
+use crate::core::problem::{ApiError, FieldError};
+use serde_json::Value;
+
+/// How long a `/me` answer may be served from Redis. Every change made
+/// through the API forgets it at once; one made behind the API's back (an
+/// operator's SQL) shows within this time — well within an access token's
+/// life, whose roles are as old as the token.
+pub const ME_CACHE_SECONDS: u64 = 60;
+
+/// The signed-in user: from Redis when a cached answer is fresh (read along
+/// with the guard's check), else from PostgreSQL, which also checks the
+/// session, then cached under the fence read before it was asked.
+pub async fn me(
+    store: &mut impl Store,
+    cache: &mut impl MeCache,
+    principal: &Principal,
+    cached: MeLookup,
+) -> Result<Value, ApiError> {
+    let fence = match cached {
+        MeLookup::Fresh(me) => return Ok(me),
+        MeLookup::Missing(fence) => fence,
+        MeLookup::Revoked => return Err(ApiError::InvalidToken),
+    };
+    let me = inactive_is_unauthenticated(store.me(&caller(principal)).await?)?;
+    let remembered = cache
+        .remember_me(
+            principal.session_id(),
+            principal.user_id(),
+            &fence,
+            &me,
+            ME_CACHE_SECONDS,
+        )
+        .await;
+    if let Err(e) = remembered {
+        eprintln!("/me not cached: {e}");
+    }
+    Ok(me)
+}
+
+pub async fn change_password(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut (impl Revocations + Throttle),
+    principal: &Principal,
+    request: PasswordChange,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let not_current = || {
+        ApiError::Validation(vec![FieldError::new(
+            "current_password",
+            "is not your current password",
+        )])
+    };
+    let credentials =
+        inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
+    let verified =
+        check_current_password(config, cache, &credentials, &request.current, client).await?;
+    let Some(checked_hash) = verified else {
+        return Err(not_current());
+    };
+    let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
+    if request
+        .new
+        .repeats_identifier(&identifiers, config.default_phone_region()?)
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "new_password",
+            "must not be your login, phone or email",
+        )]));
+    }
+    let hash =
+        passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
+    // The user's other sessions end: mirrored before the change commits.
+    let outcome = ending_sessions(
+        config,
+        store,
+        cache,
+        principal.user_id(),
+        None,
+        async |store| {
+            store
+                .change_password(&caller(principal), checked_hash, hash.expose())
+                .await
+        },
+    )
+    .await?;
+    match outcome {
+        PasswordChangeOutcome::Changed => Ok(()),
+        PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
+        // A racing change won: the password verified above is no longer current.
+        PasswordChangeOutcome::CredentialsChanged => Err(not_current()),
+    }
+}
+
+/// Adds a contact for the signed-in user, after checking their password.
+pub async fn add_contact(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut (impl MeCache + Throttle),
+    principal: &Principal,
+    request: NewContact,
+    client: &ClientInfo,
+) -> Result<Value, ApiError> {
+    let not_current = || {
+        ApiError::Validation(vec![FieldError::new(
+            "current_password",
+            "is not your current password",
+        )])
+    };
+    let credentials =
+        inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
+    let verified = check_current_password(
+        config,
+        cache,
+        &credentials,
+        &request.current_password,
+        client,
+    )
+    .await?;
+    let checked = verified.ok_or_else(not_current)?;
+    match store
+        .add_contact(&caller(principal), checked, request.kind, &request.value)
+        .await?
+    {
+        ContactAdded::Added { contact } => {
+            forget_me(cache, principal.user_id()).await;
+            Ok(contact)
+        }
+        ContactAdded::Taken { field } => Err(ApiError::Conflict {
+            field: field.as_str().to_string(),
+        }),
+        ContactAdded::SessionInactive => Err(ApiError::InvalidToken),
+        ContactAdded::CredentialsChanged => Err(not_current()),
+    }
+}
+
+/// Deactivates one of the signed-in user's contacts (kept as history).
+pub async fn remove_contact(
+    store: &mut impl Store,
+    cache: &mut impl MeCache,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ApiError> {
+    let Ok(id) = uuid::Uuid::try_parse(id) else {
+        return Err(ApiError::NotFound);
+    };
+    match store
+        .remove_contact(&caller(principal), &id.hyphenated().to_string())
+        .await?
+    {
+        ContactRemoved::Removed => {
+            forget_me(cache, principal.user_id()).await;
+            Ok(())
+        }
+        ContactRemoved::NotFound => Err(ApiError::NotFound),
+        ContactRemoved::LastOfItsKind { field } => Err(ApiError::LastContactOfItsKind {
+            field: field.as_str(),
+        }),
+        ContactRemoved::SessionInactive => Err(ApiError::InvalidToken),
+    }
+}
+
+#[derive(Debug)]
+pub struct PasswordChange {
+    pub current: Password,
+    pub new: Password,
+}
+
+impl PasswordChange {
+    pub fn parse(body: &Value) -> Result<PasswordChange, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let raw_current = f.text("current_password");
+        let current = f.parsed("current_password", raw_current, Password::parse_for_login);
+        let raw_new = f.text("new_password");
+        let new = f.parsed("new_password", raw_new, Password::parse);
+        if let (Some(c), Some(n)) = (&current, &new) {
+            if c.secret().expose() == n.secret().expose() {
+                f.fail("new_password", "must differ from the current password");
+            }
+        }
+        let all = (|| {
+            Some(PasswordChange {
+                current: current?,
+                new: new?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+/// `POST /auth/contacts`: `{type, value, current_password}`. The password
+/// proves the person at the keyboard is the account's owner; a phone will
+/// need a `verify_phone` code instead once OTP lands.
+#[derive(Debug)]
+pub struct NewContact {
+    pub kind: ContactKind,
+    /// Normalized as stored.
+    pub value: String,
+    pub current_password: Password,
+}
+
+impl NewContact {
+    pub fn parse(body: &Value, region: PhoneRegion) -> Result<NewContact, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let kind = match f.text("type") {
+            Some("second_login") => Some(ContactKind::SecondLogin),
+            Some("phone") => Some(ContactKind::Phone),
+            Some("email") => Some(ContactKind::Email),
+            Some(_) => {
+                f.fail("type", "must be second_login, phone or email");
+                None
+            }
+            None => None,
+        };
+        let raw = f.text("value");
+        let value = match kind {
+            Some(ContactKind::SecondLogin) => f.parsed("value", raw, |v| {
+                SecondLogin::parse(v).map(|l| l.as_str().to_string())
+            }),
+            Some(ContactKind::Phone) => f.parsed("value", raw, |v| {
+                Phone::parse(v, region).map(|p| p.as_str().to_string())
+            }),
+            Some(ContactKind::Email) => f.parsed("value", raw, |v| {
+                Email::parse(v).map(|e| e.as_str().to_string())
+            }),
+            None => None,
+        };
+        let raw_password = f.text("current_password");
+        let current_password =
+            f.parsed("current_password", raw_password, Password::parse_for_login);
+        let all = (|| {
+            Some(NewContact {
+                kind: kind?,
+                value: value?,
+                current_password: current_password?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::identity::PhoneRegion;
+    use crate::core::problem::FieldError;
+    use serde_json::json;
+
+    fn ru() -> PhoneRegion {
+        "RU".parse().unwrap()
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_new_contact_is_normalized_by_its_type() {
+        let c = NewContact::parse(
+            &json!({"type": "phone", "value": "8 (999) 123-45-67", "current_password": "pw"}),
+            ru(),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.kind, c.value.as_str()),
+            (ContactKind::Phone, "+79991234567")
+        );
+        let e = NewContact::parse(&json!({"type": "fax", "value": "1"}), ru()).unwrap_err();
+        assert_eq!(fields(&e), vec!["type", "current_password"]);
+    }
+}

@@ -1,0 +1,294 @@
+//! The flow of each endpoint, independent of Spin: given the parsed request
+//! and the ports, decide and answer. One file per flow, with its request
+//! parsing and its tests beside it, as `edge/http/` has one per resource:
+//!
+//! - `registration`: `POST /auth/register`;
+//! - `sign_in`: login, refresh, logout;
+//! - `account`: `/auth/me`, the password, contacts;
+//! - `sessions`: the caller's sessions;
+//! - `administration`: roles one may grant, users;
+//! - `probes`: readiness, availability, self-registration roles.
+//!
+//! What several flows share (the token pair, the rate-limit gate, ending
+//! sessions in the right order with Redis) is here; reading a body field by
+//! field is in `fields`.
+
+pub mod account;
+pub mod administration;
+mod fields;
+pub mod probes;
+pub mod registration;
+pub mod sessions;
+pub mod sign_in;
+
+use crate::core::abuse::{self, Verdict, Window};
+use crate::core::config::Config;
+use crate::core::guard::Principal;
+use crate::core::identity::Password;
+use crate::core::passwords;
+use crate::core::ports::{
+    Caller, ClientInfo, Ending, EventMessage, Events, MeCache, PasswordCredentials, Revocations,
+    Store, StoreError, Throttle,
+};
+use crate::core::problem::ApiError;
+use crate::core::tokens::{self, RefreshToken, SigningSettings, Subject};
+use serde::Serialize;
+
+/// The channel on which committed events are announced.
+pub const EVENTS_CHANNEL: &str = "auth.events";
+
+#[derive(Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u32,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenPair([redacted])")
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A new pair for the session. The access token never outlives the session
+/// (`session_seconds_left` until its absolute expiry): the guard asks only
+/// Redis, which knows when a session was ended, not when it expires.
+fn token_pair(
+    config: &Config,
+    subject: &Subject<'_>,
+    refresh: &RefreshToken,
+    session_seconds_left: i64,
+) -> Result<TokenPair, ApiError> {
+    let ttl_seconds = access_lifetime(config.access_ttl_seconds()?, session_seconds_left);
+    let settings = SigningSettings {
+        keys: config.keys()?,
+        issuer: config.jwt_issuer()?,
+        audience: config.jwt_audience()?,
+        ttl_seconds,
+    };
+    let access = tokens::issue_access_token(&settings, subject, now_unix())
+        .map_err(|_| ApiError::Internal)?;
+    Ok(TokenPair {
+        access_token: access.expose().clone(),
+        refresh_token: refresh.token.expose().clone(),
+        token_type: "bearer",
+        expires_in: ttl_seconds,
+    })
+}
+
+/// The configured access lifetime, cut to what is left of the session.
+fn access_lifetime(access_ttl_seconds: u32, session_seconds_left: i64) -> u32 {
+    u32::try_from(session_seconds_left.max(0))
+        .map_or(access_ttl_seconds, |left| access_ttl_seconds.min(left))
+}
+
+/// Publishes committed events on Redis and marks those that went out.
+async fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventMessage]) {
+    let mut published = Vec::new();
+    for message in messages {
+        match events
+            .publish(EVENTS_CHANNEL, message.to_json().to_string().as_bytes())
+            .await
+        {
+            Ok(()) => published.push(message.event_id.clone()),
+            Err(e) => {
+                eprintln!(
+                    "event {} stays in the outbox for later: {e}",
+                    message.event_id
+                );
+                break;
+            }
+        }
+    }
+    if !published.is_empty() {
+        if let Err(e) = store.mark_published(&published).await {
+            // Announced but not marked: it may be announced again, same id.
+            eprintln!("announced events not marked published: {e:?}");
+        }
+    }
+}
+
+/// Counts an attempt in `windows` before any work is done for it: 429 when
+/// a limit refuses it, 503 when Redis cannot count (fail closed).
+async fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), ApiError> {
+    match throttle.hit(windows).await? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Refused {
+            retry_after_seconds,
+        } => Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        }),
+    }
+}
+
+/// A protected call whose session turned out to have ended.
+fn inactive_is_unauthenticated<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or(ApiError::InvalidToken)
+}
+
+fn caller(principal: &Principal) -> Caller<'_> {
+    Caller {
+        user_id: principal.user_id(),
+        session_id: principal.session_id(),
+    }
+}
+
+/// Runs `work` in one transaction that ends sessions of `user_id` and,
+/// before committing, records them in Redis, where the guard refuses them at
+/// once. If Redis cannot take them nothing is committed: the answer is 503
+/// and the request can be retried. After the commit Redis hears once more,
+/// so that a `/me` answer read from PostgreSQL while the transaction was
+/// still open is not cached after it (see `MeCache`).
+async fn ending_sessions<S: Store, T>(
+    config: &Config,
+    store: &mut S,
+    revocations: &mut impl Revocations,
+    user_id: &str,
+    blacklisted_jti: Option<&str>,
+    work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
+) -> Result<T, ApiError> {
+    store.begin().await?;
+    let recorded: Result<(T, Ending<'_>), ApiError> = async {
+        let value = work(store).await?;
+        let ending = Ending {
+            user_id,
+            sessions: store.sessions_ended_now().await?,
+            blacklisted_jti,
+        };
+        tell_redis(config, revocations, &ending).await?;
+        Ok((value, ending))
+    }
+    .await;
+    let (value, ending) = match recorded {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            store.rollback().await;
+            return Err(e);
+        }
+    };
+    store.commit().await?;
+    tell_redis_again(config, revocations, &ending).await;
+    Ok(value)
+}
+
+/// Ends sessions known beforehand with one statement, `work`: Redis hears
+/// first (if it cannot, 503 and nothing ended), and once more after.
+async fn ending_known_sessions<S: Store, T>(
+    config: &Config,
+    store: &mut S,
+    revocations: &mut impl Revocations,
+    ending: &Ending<'_>,
+    work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
+) -> Result<T, ApiError> {
+    tell_redis(config, revocations, ending).await?;
+    let value = work(store).await?;
+    tell_redis_again(config, revocations, ending).await;
+    Ok(value)
+}
+
+/// How long Redis refuses an ended session or a logged-out token at once:
+/// as long as an access token issued now can pass (its lifetime and the
+/// leeway of its expiry check). Past that, or if Redis loses the key sooner,
+/// PostgreSQL refuses it: nothing depends on this key for safety.
+fn refusal_seconds(config: &Config) -> Result<u64, ApiError> {
+    Ok(u64::from(config.access_ttl_seconds()?) + tokens::LEEWAY_SECONDS)
+}
+
+/// Records sessions about to end (and a logged-out token) in Redis, always
+/// before PostgreSQL ends them, so a failure here leaves nothing ended.
+/// Nothing to record (a transaction that ended no session), nothing sent.
+async fn tell_redis(
+    config: &Config,
+    revocations: &mut impl Revocations,
+    ending: &Ending<'_>,
+) -> Result<(), ApiError> {
+    if ending.sessions.is_empty() && ending.blacklisted_jti.is_none() {
+        return Ok(());
+    }
+    Ok(revocations
+        .record_ending(ending, refusal_seconds(config)?)
+        .await?)
+}
+
+/// The same, once the end has committed: moves the user's fence past any
+/// `/me` answer read while it was committing. Best effort: the record made
+/// before the commit already refuses the session.
+async fn tell_redis_again(
+    config: &Config,
+    revocations: &mut impl Revocations,
+    ending: &Ending<'_>,
+) {
+    if let Err(e) = tell_redis(config, revocations, ending).await {
+        eprintln!("ended sessions not recorded again after the commit: {e:?}");
+    }
+}
+
+/// After a change to what `/me` shows: every cached answer of the user goes
+/// stale at once (if Redis cannot be told, they are at most
+/// ME_CACHE_SECONDS old).
+async fn forget_me(cache: &mut impl MeCache, user_id: &str) {
+    if let Err(e) = cache.forget_me(user_id).await {
+        eprintln!("/me of a changed user not forgotten: {e}");
+    }
+}
+
+/// Checks a signed-in user's current password, counted like a login of each
+/// of their logins before bcrypt runs (429 once locked, 503 if Redis cannot
+/// count), so a stolen access token is no faster a password oracle than
+/// login. The stored hash when it matches; a right password forgives as a
+/// successful login does.
+async fn check_current_password<'c>(
+    config: &Config,
+    throttle: &mut impl Throttle,
+    credentials: &'c PasswordCredentials,
+    given: &Password,
+    client: &ClientInfo,
+) -> Result<Option<&'c str>, ApiError> {
+    let ip = client.ip.as_deref();
+    let logins = &credentials.identifiers;
+    admit(
+        throttle,
+        &abuse::password_check_windows(config.limits()?, logins, ip),
+    )
+    .await?;
+    // An account without a password (phone-only) has no current one to give;
+    // it still costs one verification.
+    let stored = credentials.password_hash.as_deref();
+    if !passwords::verify(given, stored, config.bcrypt_cost()?) {
+        return Ok(None);
+    }
+    if let Err(e) = throttle
+        .forgive(&abuse::password_check_succeeded(logins, ip))
+        .await
+    {
+        eprintln!("credential check counters not cleared (Redis): {e}");
+    }
+    Ok(stored)
+}
+
+fn user_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::try_parse(raw)
+        .map(|id| id.hyphenated().to_string())
+        .map_err(|_| ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access_lifetime;
+
+    #[test]
+    fn an_access_token_never_outlives_its_session() {
+        assert_eq!(access_lifetime(1800, 2_592_000), 1800, "a young session");
+        assert_eq!(access_lifetime(1800, 600), 600, "ten minutes left");
+        assert_eq!(access_lifetime(1800, 0), 0, "expiring now");
+        assert_eq!(access_lifetime(1800, -5), 0, "already past");
+    }
+}
