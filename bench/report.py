@@ -79,6 +79,30 @@ for s in scenarios:
                f"| {ref[s][4]:.2f} / {p2[s][4]:.2f} / {p3[s][4]:.2f} "
                f"| {ref[s][5]:.0f} / {p2[s][5]:.0f} / {p3[s][5]:.0f} |")
 
+def cpu(name):
+    """scenario -> (host, PostgreSQL, Redis, load generator) CPU ms per request"""
+    rows = {}
+    for line in read(name + ".cpu").splitlines():
+        m = re.match(r"\s*(\w+): CPU ms per request: server ([0-9.]+), PostgreSQL ([0-9.]+), "
+                     r"Redis ([0-9.]+), load generator ([0-9.]+)", line)
+        if m:
+            rows[m.group(1)] = tuple(float(m.group(i)) for i in range(2, 6))
+    return rows
+
+
+cpus = {name: cpu(name) for name in ["reference", "p2", "p3"]}
+out += ["", "Where the machine's time went, in CPU ms per request (host = the Spin process,",
+        "or uvicorn for the reference). At concurrency 16 both cores are busy, so the sum",
+        "is what a request costs, and its inverse × 2 cores is roughly the rate.", "",
+        "| scenario | host: ref / p2 / p3 | PostgreSQL: ref / p2 / p3 | Redis: ref / p2 / p3 | load generator: ref / p2 / p3 |",
+        "|---|---|---|---|---|"]
+for s in scenarios:
+    if all(s in cpus[n] for n in cpus):
+        cols = []
+        for i in range(4):
+            cols.append(" / ".join(f"{cpus[n][s][i]:.2f}" for n in ["reference", "p2", "p3"]))
+        out.append(f"| {label.get(s, s)} | " + " | ".join(cols) + " |")
+
 out += ["", "## `/me` beside bcrypt cost 12 logins", "",
         "8 clients read `/me` for 10 s alone, then 10 s while 2 clients sign in at",
         "bcrypt cost 12 (≈ 0.3 s of CPU each, which a WebAssembly instance cannot",

@@ -108,14 +108,14 @@ for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$REF_PORT/docs" >/dev/null 2>&1 && break
   sleep 0.2
 done
-"$bench" compare "http://127.0.0.1:$REF_PORT" "$REF_PID" "$POSTMASTER" "$C" | tee "$RESULTS/reference"
+"$bench" compare "http://127.0.0.1:$REF_PORT" "$REF_PID" "$POSTMASTER" "$C" 2>"$RESULTS/reference.cpu" | tee "$RESULTS/reference"
 kill -TERM -- "-$REF_PID" 2>/dev/null || kill "$REF_PID" 2>/dev/null || true
 
 for build in p2 p3; do
   echo
   echo "== the $build build, $("$spin" --version | head -n 1), c$C, bcrypt cost 4"
   serve_build "$build"
-  "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" | tee "$RESULTS/$build"
+  "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" 2>"$RESULTS/$build.cpu" | tee "$RESULTS/$build"
   stop_host
 done
 

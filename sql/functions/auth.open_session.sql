@@ -30,13 +30,8 @@ BEGIN
     OFFSET p_max_sessions - 1
   );
 
-  INSERT INTO auth.sessions (user_id, expires_at, user_agent, client_ip)
-  VALUES (p_user_id, now() + make_interval(secs => p_ttl_seconds),
-          left(p_user_agent, 512), nullif(p_client_ip, '')::inet)
-  RETURNING * INTO v_session;
-
-  INSERT INTO auth.refresh_tokens (token_hash, session_id)
-  VALUES (p_refresh_token_hash, v_session.id);
+  v_session := auth.insert_session(p_user_id, p_refresh_token_hash, p_ttl_seconds,
+                                   p_user_agent, p_client_ip);
 
   RETURN jsonb_build_object(
     'outcome', 'opened',

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.register(p_second_login text, p_phone text, p_email text, p_password_hash text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer)
+CREATE OR REPLACE FUNCTION auth.register(p_second_login text, p_phone text, p_email text, p_password_hash text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -13,7 +13,7 @@ DECLARE
   v_user_id uuid;
   v_created timestamptz;
   v_roles   text[];
-  v_session jsonb;
+  v_session auth.sessions;
 BEGIN
   IF NOT EXISTS (SELECT FROM accounts.interfaces WHERE name = p_interface) THEN
     RETURN jsonb_build_object('outcome', 'unknown_interface');
@@ -34,11 +34,9 @@ BEGIN
   v_user_id := (v_made ->> 'user_id')::uuid;
   SELECT created_at INTO v_created FROM accounts.users WHERE id = v_user_id;
   v_roles := accounts.user_roles(v_user_id);
-  v_session := auth.open_session(v_user_id, p_refresh_token_hash, p_session_ttl_seconds,
-                                 p_max_sessions, p_user_agent, p_client_ip);
-  IF v_session ->> 'outcome' IS DISTINCT FROM 'opened' THEN
-    RAISE EXCEPTION 'a user created in this transaction could not open a session: %', v_session;
-  END IF;
+  -- A new user: no other session to evict, nobody else can hold the user yet.
+  v_session := auth.insert_session(v_user_id, p_refresh_token_hash, p_session_ttl_seconds,
+                                   p_user_agent, p_client_ip);
 
   v_event := auth.write_user_registered(v_user_id, NULL);
 
@@ -47,16 +45,16 @@ BEGIN
     'user_id', v_user_id,
     'created_at', v_created,
     'roles', to_jsonb(v_roles),
-    'session_id', v_session -> 'session_id',
-    'session_expires_at', v_session -> 'expires_at',
+    'session_id', v_session.id,
+    'session_expires_at', v_session.expires_at,
     -- This event to announce, and any an earlier request could not.
     'events', jsonb_build_array(auth.outbox_message(v_event))
               || auth.unpublished_events(p_outbox_retry_seconds, 10));
 END
 $function$;
 
-COMMENT ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,integer,text,text,integer) IS
+COMMENT ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) IS
   'Self-registration through an interface: creates the user, contacts, memberships, a session with its refresh token and the user.registered outbox event in one transaction. Returns one of {outcome: registered, user_id, created_at, roles, session_id, session_expires_at, events} (events: the messages to announce on Redis: this registration''s user.registered, then up to 10 older ones unpublished for p_outbox_retry_seconds), {outcome: taken, field} (field = the contact type already active for someone, also when a concurrent registration won the race), {outcome: unknown_interface}, {outcome: roles_not_allowed, roles} (the refused roles; empty when none were asked for).';
 
-REVOKE ALL ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,integer,text,text,integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,integer,text,text,integer) TO auth_service;
+REVOKE ALL ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) TO auth_service;

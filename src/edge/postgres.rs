@@ -375,10 +375,12 @@ impl Store for PgStore<'_> {
             text_array(r.group_names),
             text(r.interface),
         ];
-        params.extend(session_params(&r.session));
+        // A new user's session: no limit to apply (see auth.register).
+        let [token, ttl, _limit, user_agent, ip] = session_params(&r.session);
+        params.extend([token, ttl, user_agent, ip]);
         params.push(ParameterValue::Int32(r.outbox_retry_seconds as i32));
         self.outcome(
-            "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &params,
         )
         .await

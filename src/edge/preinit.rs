@@ -1,6 +1,6 @@
-//! The component's build-time initializer: `auth-preinit` (tests/host) calls
-//! this export once, snapshots the memory it leaves behind into the served
-//! `.wasm`, and every request's fresh instance starts with the phone metadata
+//! The component's build-time initializer: `auth-preinit` (tools/preinit)
+//! calls this export once, snapshots the memory it leaves behind into the
+//! served `.wasm`, and every fresh instance starts with the phone metadata
 //! already loaded (≈ 1.8 ms of CPU per request otherwise, measured by
 //! `auth-preinit --time` on the component before the snapshot). It calls no host
 //! import but `insecure-seed` (see auth-preinit): nothing from the host,
@@ -13,9 +13,11 @@
 //! instance. So once warmed up, the component allocates from an arena of
 //! fresh pages grown at its first allocation (`edge::arena`): never copied,
 //! its freed blocks used again, and all of it released when the instance
-//! ends (each serves one request). A request needing more than
-//! `ARENA_BYTES` gets the rest from the standard allocator, and keeps it
-//! too. Measured under Spin 4.1: `/health` 3,400 → 4,800 req/s, `/me`
+//! ends (a p2 instance serves one request; a p3 instance up to Spin's
+//! reuse count, one at a time with the settings ./run.sh gives: the free
+//! lists keep its memory at the peak of one request). Requests needing
+//! more than `ARENA_BYTES` at once get the rest from the standard
+//! allocator, and keep it until the instance ends. Measured under Spin 4.1: `/health` 3,400 → 4,800 req/s, `/me`
 //! 1,220 → 1,380 (the component without the snapshot: 6,600 for `/health`).
 
 use super::arena::Arena;

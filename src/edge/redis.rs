@@ -14,6 +14,8 @@ use crate::core::ports::{
 use crate::edge::host::{redis_call_timed_out, RedisError, RedisLink, RedisParameter, RedisResult};
 use crate::edge::kept;
 use serde_json::Value;
+use sha1::{Digest, Sha1};
+use std::sync::OnceLock;
 
 /// Blacklisted token ids live under this prefix until the token would expire.
 const REVOKED_JTI_PREFIX: &str = "auth:revoked-jti:";
@@ -34,7 +36,8 @@ const FENCE_SECONDS: i64 = 86_400;
 /// when a cached answer was stored in this Redis process (its run id, new
 /// after a restart or failover) under the user's current fence, else {2,
 /// the fence a new answer must be stored under}. Reads only.
-const STANDING_WITH_ME_SCRIPT: &str = include_str!("redis_scripts/standing_with_me.lua");
+static STANDING_WITH_ME_SCRIPT: Script =
+    Script::new(include_str!("redis_scripts/standing_with_me.lua"));
 
 /// KEYS: the session's ended key, its cached `/me`, the user's fence. ARGV:
 /// the fence read before PostgreSQL was asked, the answer, its TTL, a fresh
@@ -42,18 +45,19 @@ const STANDING_WITH_ME_SCRIPT: &str = include_str!("redis_scripts/standing_with_
 /// unchanged (same Redis process, no change of the user, no end of one of
 /// their sessions since) and the session is not known ended. A missing fence
 /// is set, and nothing stored: the next request caches.
-const REMEMBER_ME_SCRIPT: &str = include_str!("redis_scripts/remember_me.lua");
+static REMEMBER_ME_SCRIPT: Script = Script::new(include_str!("redis_scripts/remember_me.lua"));
 
 /// KEYS: per ended session its ended key and its cached `/me`, then the
 /// user's fence, then (optionally) the blacklisted token's key. ARGV: the
 /// number of sessions, the TTL, a fresh fence and the fences' TTL.
-const RECORD_ENDING_SCRIPT: &str = include_str!("redis_scripts/record_ending.lua");
+static RECORD_ENDING_SCRIPT: Script = Script::new(include_str!("redis_scripts/record_ending.lua"));
 
 /// Checks every window, then counts the attempt in each, as one atomic step.
 /// KEYS: per window its counter and its lock. ARGV: the number of windows,
 /// then per window its limit, period and lock seconds (0: a rate limit).
 /// Answers {1, 0} when counted, {0, seconds to wait} when refused.
-const HIT_SCRIPT: &str = r#"
+static HIT_SCRIPT: Script = Script::new(
+    r#"
 local n = tonumber(ARGV[1])
 local wait = 0
 for i = 1, n do
@@ -78,17 +82,45 @@ for i = 1, n do
   end
 end
 return {1, 0}
-"#;
+"#,
+);
 
 /// Deletes the first ARGV[1] keys and decrements the others (never below 0).
-const FORGIVE_SCRIPT: &str = r#"
+static FORGIVE_SCRIPT: Script = Script::new(
+    r#"
 local d = tonumber(ARGV[1])
 for i = 1, d do redis.call('DEL', KEYS[i]) end
 for i = d + 1, #KEYS do
   if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
 end
 return 1
-"#;
+"#,
+);
+
+/// A Lua script, sent by its SHA-1 (`EVALSHA`) once Redis has it: only a
+/// Redis that lost its scripts (a restart) gets the body again (`EVAL`).
+struct Script {
+    body: &'static str,
+    sha: OnceLock<String>,
+}
+
+impl Script {
+    const fn new(body: &'static str) -> Script {
+        Script {
+            body,
+            sha: OnceLock::new(),
+        }
+    }
+
+    fn sha(&self) -> &str {
+        self.sha.get_or_init(|| {
+            Sha1::digest(self.body.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
+    }
+}
 
 pub struct Redis<'a> {
     config: &'a Config,
@@ -159,7 +191,7 @@ impl<'a> Redis<'a> {
         let reused = std::mem::replace(&mut link.from_earlier_request, false);
         let first = link.connection.execute(command, args).await;
         let answer = match first {
-            Err(e @ RedisError::Other(_)) if reused && !redis_call_timed_out(&e) => {
+            Err(e) if reused && is_connection_lost(&e) => {
                 let connection = self.open().await?;
                 let link = self.link.insert(Link {
                     connection,
@@ -171,7 +203,8 @@ impl<'a> Redis<'a> {
             other => other,
         };
         answer.map_err(|e| {
-            if let Some(link) = self.link.as_mut() {
+            // A script Redis does not have yet leaves the connection as it was.
+            if let Some(link) = self.link.as_mut().filter(|_| !is_no_script(&e)) {
                 link.failed = true;
             }
             self.gave_up |= redis_call_timed_out(&e);
@@ -181,7 +214,7 @@ impl<'a> Redis<'a> {
 
     async fn eval(
         &mut self,
-        script: &str,
+        script: &Script,
         keys: &[String],
         argv: &[i64],
     ) -> Result<Vec<RedisResult>, CacheError> {
@@ -191,14 +224,50 @@ impl<'a> Redis<'a> {
 
     async fn eval_with(
         &mut self,
-        script: &str,
+        script: &Script,
         keys: &[String],
         argv: Vec<RedisParameter>,
     ) -> Result<Vec<RedisResult>, CacheError> {
-        let mut args = vec![binary(script), RedisParameter::Int64(keys.len() as i64)];
+        let mut args = vec![
+            binary(script.sha()),
+            RedisParameter::Int64(keys.len() as i64),
+        ];
         args.extend(keys.iter().map(|k| binary(k)));
         args.extend(argv);
-        self.execute("EVAL", &args).await
+        match self.execute("EVALSHA", &args).await {
+            Err(CacheError::Failed(m)) if m.contains("NOSCRIPT") => {
+                args[0] = binary(script.body);
+                self.execute("EVAL", &args).await
+            }
+            answer => answer,
+        }
+    }
+}
+
+/// Redis answered that it does not have the script (`EVALSHA`).
+fn is_no_script(e: &RedisError) -> bool {
+    matches!(e, RedisError::Other(m) if m.contains("NOSCRIPT"))
+}
+
+/// The connection failed (not the command): worth a new connection. A
+/// command Redis refused with an error reply is not.
+fn is_connection_lost(e: &RedisError) -> bool {
+    match e {
+        RedisError::Other(m) => {
+            !redis_call_timed_out(e)
+                && [
+                    "broken pipe",
+                    "reset",
+                    "closed",
+                    "refused",
+                    "eof",
+                    "terminated",
+                    "os error",
+                ]
+                .iter()
+                .any(|sign| m.to_ascii_lowercase().contains(sign))
+        }
+        _ => false,
     }
 }
 
@@ -300,7 +369,7 @@ impl Revocations for Redis<'_> {
             binary(&fresh_fence()?),
             RedisParameter::Int64(FENCE_SECONDS),
         ];
-        self.eval_with(RECORD_ENDING_SCRIPT, &keys, argv)
+        self.eval_with(&RECORD_ENDING_SCRIPT, &keys, argv)
             .await
             .map(|_| ())
     }
@@ -320,7 +389,7 @@ impl MeCache for Redis<'_> {
             format!("{FENCE_PREFIX}{user_id}"),
         ];
         match self
-            .eval(STANDING_WITH_ME_SCRIPT, &keys, &[])
+            .eval(&STANDING_WITH_ME_SCRIPT, &keys, &[])
             .await?
             .as_slice()
         {
@@ -358,7 +427,7 @@ impl MeCache for Redis<'_> {
             RedisParameter::Int64(FENCE_SECONDS),
         ];
         match self
-            .eval_with(REMEMBER_ME_SCRIPT, &keys, argv)
+            .eval_with(&REMEMBER_ME_SCRIPT, &keys, argv)
             .await?
             .as_slice()
         {
@@ -396,7 +465,7 @@ impl Throttle for Redis<'_> {
                 i64::from(w.lock_seconds),
             ]);
         }
-        match self.eval(HIT_SCRIPT, &keys, &argv).await?.as_slice() {
+        match self.eval(&HIT_SCRIPT, &keys, &argv).await?.as_slice() {
             [RedisResult::Int64(1), RedisResult::Int64(_)] => Ok(Verdict::Allowed),
             [RedisResult::Int64(0), RedisResult::Int64(wait)] => Ok(Verdict::Refused {
                 retry_after_seconds: u32::try_from(*wait).unwrap_or(u32::MAX).max(1),
@@ -412,7 +481,7 @@ impl Throttle for Redis<'_> {
             .chain(&forgiveness.decrement)
             .cloned()
             .collect();
-        self.eval(FORGIVE_SCRIPT, &keys, &[forgiveness.delete.len() as i64])
+        self.eval(&FORGIVE_SCRIPT, &keys, &[forgiveness.delete.len() as i64])
             .await
             .map(|_| ())
     }

@@ -52,7 +52,7 @@ async fn handle(request: Request) -> spin_sdk::http::Response<Body> {
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
     let method = head.method.as_str().to_string();
-    // A bcrypt hash gives the host its thread back every few milliseconds.
+    // A bcrypt hash gives the host its thread back after every round.
     passwords::pause_with(yield_to_host);
     let mut incoming = Incoming::head(method.clone(), &target, headers);
     if incoming.wants_body() {

@@ -65,9 +65,15 @@ impl Incoming {
         }
     }
 
-    /// Whether the body is still to be read.
+    /// Whether there is a body to read: HTTP/1.1 requests without
+    /// `Content-Length` or `Transfer-Encoding` have none (RFC 9112 §6.3), as
+    /// most GETs do, and reading their empty body would still cost a round
+    /// of calls to the host.
     pub fn wants_body(&self) -> bool {
-        self.body.is_ok()
+        let announced = self.headers.iter().any(|(k, _)| {
+            k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding")
+        });
+        self.body.is_ok() && announced
     }
 
     /// Reads the whole body, refusing more than the limit (not trusting

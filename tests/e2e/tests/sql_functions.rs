@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 /// A bcrypt-shaped hash (the table refuses anything else); no password matches it.
 const HASH: &str = "$2b$04$.....................................................";
-const REGISTER: &str = "SELECT auth.register($1, $2, $3, $8, '{}'::jsonb, $4, $5, $6, 3600, $7, 'sql-test', '127.0.0.1', 30)";
+const REGISTER: &str = "SELECT auth.register($1, $2, $3, $7, '{}'::jsonb, $4, $5, $6, 3600, 'sql-test', '127.0.0.1', 30)";
 
 fn token_hash() -> Vec<u8> {
     e2e::unique_bytes::<32>().to_vec()
@@ -18,7 +18,6 @@ fn register(
     p: &Person,
     groups: &[&str],
     interface: &str,
-    max_sessions: i32,
 ) -> Result<Value, postgres::Error> {
     let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
     db.query_one(
@@ -30,7 +29,6 @@ fn register(
             &groups,
             &interface,
             &token_hash(),
-            &max_sessions,
             &HASH,
         ],
     )
@@ -51,7 +49,7 @@ fn sign_in(db: &mut Client, user_id: &str, checked_hash: &str, max_sessions: i32
 #[test]
 fn sign_in_refuses_a_hash_that_is_no_longer_current() {
     let mut db = service_db();
-    let user = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
+    let user = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
     let user_id = user["user_id"].as_str().unwrap();
     let stale = "$2b$04$/////////////////////////////////////////////////////";
     assert_eq!(
@@ -69,7 +67,7 @@ fn sqlstate(e: &postgres::Error) -> String {
 fn register_stores_the_user_and_returns_its_session() {
     let mut db = service_db();
     let p = Person::new();
-    let result = register(&mut db, &p, &["customer"], "customer_app", 10).unwrap();
+    let result = register(&mut db, &p, &["customer"], "customer_app").unwrap();
     assert_eq!(result["outcome"], "registered");
     assert_eq!(result["roles"], serde_json::json!(["customer"]));
     for key in ["user_id", "session_id", "created_at", "session_expires_at"] {
@@ -98,7 +96,7 @@ fn register_answers_each_outcome_as_a_value() {
     // As values, not raised errors: under Spin a raised error reaches the
     // component only as text.
     let mut db = service_db();
-    let outcome = register(&mut db, &Person::new(), &["customer"], "no_such_app", 10).unwrap();
+    let outcome = register(&mut db, &Person::new(), &["customer"], "no_such_app").unwrap();
     assert_eq!(outcome, json!({"outcome": "unknown_interface"}));
 
     let outcome = register(
@@ -106,21 +104,20 @@ fn register_answers_each_outcome_as_a_value() {
         &Person::new(),
         &["customer", "manager", "driver"],
         "customer_app",
-        10,
     )
     .unwrap();
     assert_eq!(
         outcome,
         json!({"outcome": "roles_not_allowed", "roles": ["driver", "manager"]})
     );
-    let outcome = register(&mut db, &Person::new(), &[], "customer_app", 10).unwrap();
+    let outcome = register(&mut db, &Person::new(), &[], "customer_app").unwrap();
     assert_eq!(
         outcome,
         json!({"outcome": "roles_not_allowed", "roles": []})
     );
 
     let taken = Person::new();
-    register(&mut db, &taken, &["courier"], "courier_app", 10).unwrap();
+    register(&mut db, &taken, &["courier"], "courier_app").unwrap();
     for field in ["second_login", "phone", "email"] {
         let mut p = Person::new();
         match field {
@@ -128,7 +125,7 @@ fn register_answers_each_outcome_as_a_value() {
             "phone" => p.phone = taken.phone.clone(),
             _ => p.email = taken.email.clone(),
         }
-        let outcome = register(&mut db, &p, &["customer"], "customer_app", 10).unwrap();
+        let outcome = register(&mut db, &p, &["customer"], "customer_app").unwrap();
         assert_eq!(outcome, json!({"outcome": "taken", "field": field}));
         // The refused registration left none of its other values behind.
         let left: i64 = admin_db()
@@ -149,7 +146,7 @@ fn register_answers_each_outcome_as_a_value() {
 #[test]
 fn a_deactivated_user_opens_no_session() {
     let mut db = service_db();
-    let user = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
+    let user = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
     let user_id = user["user_id"].as_str().unwrap();
     admin_db()
         .execute(
@@ -166,7 +163,7 @@ fn a_deactivated_user_opens_no_session() {
 #[test]
 fn opening_sessions_past_the_limit_evicts_the_oldest() {
     let mut db = service_db();
-    let first = register(&mut db, &Person::new(), &["customer"], "customer_app", 2).unwrap();
+    let first = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
     let user_id = first["user_id"].as_str().unwrap().to_string();
     let mut sessions = vec![first["session_id"].as_str().unwrap().to_string()];
     for _ in 0..2 {
@@ -194,7 +191,7 @@ fn opening_sessions_past_the_limit_evicts_the_oldest() {
 #[test]
 fn a_sign_in_that_may_not_evict_opens_nothing_at_the_limit() {
     let mut db = service_db();
-    let first = register(&mut db, &Person::new(), &["customer"], "customer_app", 2).unwrap();
+    let first = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
     let user_id = first["user_id"].as_str().unwrap().to_string();
     let sign_in_without_eviction = |db: &mut Client| -> Value {
         db.query_one(
@@ -224,8 +221,8 @@ fn a_sign_in_that_may_not_evict_opens_nothing_at_the_limit() {
 #[test]
 fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
     let mut db = service_db();
-    let user = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
-    let other = register(&mut db, &Person::new(), &["customer"], "customer_app", 10).unwrap();
+    let user = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
+    let other = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
     let session = user["session_id"].as_str().unwrap().to_string();
     let first: Vec<u8> = admin_db()
         .query_one(
@@ -304,7 +301,7 @@ fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
 fn find_credentials_sees_only_active_contacts() {
     let mut db = service_db();
     let p = Person::new();
-    let user = register(&mut db, &p, &["customer"], "customer_app", 10).unwrap();
+    let user = register(&mut db, &p, &["customer"], "customer_app").unwrap();
     let find = |db: &mut Client, kind: &str, value: &str| -> Option<Value> {
         db.query_one("SELECT auth.find_credentials($1, $2)", &[&kind, &value])
             .unwrap()
@@ -331,8 +328,8 @@ fn find_credentials_sees_only_active_contacts() {
 fn one_active_value_per_contact_is_a_database_constraint() {
     let mut db = service_db();
     let (a, b) = (Person::new(), Person::new());
-    let user_a = register(&mut db, &a, &["customer"], "customer_app", 10).unwrap();
-    register(&mut db, &b, &["customer"], "customer_app", 10).unwrap();
+    let user_a = register(&mut db, &a, &["customer"], "customer_app").unwrap();
+    register(&mut db, &b, &["customer"], "customer_app").unwrap();
     let mut admin = admin_db();
     // Even bypassing the functions, b's phone cannot be made a's too...
     let e = admin
