@@ -103,6 +103,15 @@ for s in scenarios:
             cols.append(" / ".join(f"{cpus[n][s][i]:.2f}" for n in ["reference", "p2", "p3"]))
         out.append(f"| {label.get(s, s)} | " + " | ".join(cols) + " |")
 
+for build in ["p3"]:
+    rows = [line.split("\t") for line in read(f"{build}.statements").splitlines() if line.count("\t") == 3]
+    if rows:
+        out += ["", f"PostgreSQL statements of the {build} run, by total time (`pg_stat_statements`,",
+                "nested statements included: top level = the component's call):", "",
+                "| calls | mean ms | top level | statement |", "|---|---|---|---|"]
+        for calls, mean, top, query in rows:
+            out.append(f"| {calls} | {mean} | {'yes' if top == 't' else ''} | `{query.replace('|', '∣')}` |")
+
 out += ["", "## `/me` beside bcrypt cost 12 logins", "",
         "8 clients read `/me` for 10 s alone, then 10 s while 2 clients sign in at",
         "bcrypt cost 12 (≈ 0.3 s of CPU each, which a WebAssembly instance cannot",

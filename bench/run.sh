@@ -49,10 +49,15 @@ if [ ! -x target/reference-venv/bin/python ]; then
 fi
 
 start_servers
+# pg_stat_statements, to show what each stored function costs (docs/benchmarks.md).
+as_postgres "$PG_BIN/pg_ctl" -D "$WORK_DIR/pg/data" -l "$WORK_DIR/pg/log" -w -s \
+  -o "-p $PG_PORT -k $WORK_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" \
+  restart
 DB_URL=$(create_database auth_bench "$(random_secret)")
 ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_bench?}
 use_servers "$DB_URL" 4
 POSTMASTER=$(head -n 1 "$WORK_DIR/pg/data/postmaster.pid")
+psql "$ADMIN_URL" -X -q -c "CREATE EXTENSION pg_stat_statements"
 # Every client calls from 127.0.0.1: lift the per-IP limits, or the
 # benchmark measures 429s.
 export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000000
@@ -115,7 +120,15 @@ for build in p2 p3; do
   echo
   echo "== the $build build, $("$spin" --version | head -n 1), c$C, bcrypt cost 4"
   serve_build "$build"
+  psql "$ADMIN_URL" -X -q -c "SELECT pg_stat_statements_reset()" >/dev/null
   "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" 2>"$RESULTS/$build.cpu" | tee "$RESULTS/$build"
+  # The statements of this run by total time: the component's calls
+  # (top level) and what the functions run inside.
+  psql "$ADMIN_URL" -X -A -t -F $'\t' -c "
+    SELECT calls, round((total_exec_time / calls)::numeric, 3), toplevel,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'auth_bench')
+    ORDER BY total_exec_time DESC LIMIT 15" >"$RESULTS/$build.statements"
   stop_host
 done
 
