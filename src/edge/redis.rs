@@ -235,7 +235,7 @@ impl<'a> Redis<'a> {
         args.extend(keys.iter().map(|k| binary(k)));
         args.extend(argv);
         match self.execute("EVALSHA", &args).await {
-            Err(CacheError::Failed(m)) if m.contains("NOSCRIPT") => {
+            Err(CacheError::Failed(m)) if m.to_ascii_lowercase().contains("noscript") => {
                 args[0] = binary(script.body);
                 self.execute("EVAL", &args).await
             }
@@ -244,9 +244,10 @@ impl<'a> Redis<'a> {
     }
 }
 
-/// Redis answered that it does not have the script (`EVALSHA`).
+/// Redis answered that it does not have the script (`EVALSHA`): its
+/// `NOSCRIPT` reply, which Spin's p2 host words as "NoScriptError".
 fn is_no_script(e: &RedisError) -> bool {
-    matches!(e, RedisError::Other(m) if m.contains("NOSCRIPT"))
+    matches!(e, RedisError::Other(m) if m.to_ascii_lowercase().contains("noscript"))
 }
 
 /// The connection failed (not the command): worth a new connection. A
