@@ -180,7 +180,12 @@ async fn ending_sessions<S: Store, T>(
 }
 
 /// Ends sessions known beforehand with one statement, `work`: Redis hears
-/// first (if it cannot, 503 and nothing ended), and once more after.
+/// first (if it cannot, 503 and nothing ended). Once is enough here: a
+/// `/me` answer is cached only for a session Redis does not know ended
+/// (`MeCache::remember_me`), and these sessions are known ended before
+/// PostgreSQL ends them; what `/me` shows does not depend on the other
+/// sessions. (`ending_sessions` tells Redis again after its commit, since
+/// it learns which sessions end only inside the transaction.)
 async fn ending_known_sessions<S: Store, T>(
     config: &Config,
     store: &mut S,
@@ -189,9 +194,7 @@ async fn ending_known_sessions<S: Store, T>(
     work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
     tell_redis(config, revocations, ending).await?;
-    let value = work(store).await?;
-    tell_redis_again(config, revocations, ending).await;
-    Ok(value)
+    Ok(work(store).await?)
 }
 
 /// How long Redis refuses an ended session or a logged-out token at once:
