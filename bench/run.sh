@@ -18,7 +18,7 @@
 # says why); the p3 build gets the settings ./run.sh gives it
 # (P3_SPIN_FLAGS below).
 #
-#   bench/run.sh                    the comparison (about 6 minutes)
+#   bench/run.sh                    the comparison (about 8 minutes)
 #   BENCH_TABLES=1 bench/run.sh     also the detailed tables of each build
 #                                   at c1/c16/c64, fresh and seeded (+15 min)
 set -euo pipefail
@@ -28,12 +28,10 @@ C=${BENCH_CONCURRENCY:-16}
 # developer's shell makes Spin capture a backtrace for every error value it
 # builds, some on every request.
 unset RUST_BACKTRACE RUST_LIB_BACKTRACE
-# shellcheck source=../run.sh
-P3_SPIN_FLAGS=$(sed -n 's/^P3_SPIN_FLAGS=(\(.*\))$/\1/p' run.sh)
-
 tests/support/install.sh
 # shellcheck source=../tests/support/servers.sh
 source tests/support/servers.sh
+P3_SPIN_FLAGS=$(p3_spin_flags)
 trap stop_servers EXIT
 
 ./build.sh
@@ -80,19 +78,12 @@ serve_build() {
   shift
   if [ "$build" = p3 ]; then
     # shellcheck disable=SC2086
-    AUTH_MANIFEST=target/spin-p3.toml start_spin_with "$spin" $P3_SPIN_FLAGS "$@"
+    AUTH_MANIFEST=target/spin-p3.toml start_spin "$spin" $P3_SPIN_FLAGS "$@"
   else
-    start_spin_with "$spin" "$@"
+    start_spin "$spin" "$@"
   fi
 }
 
-start_spin_with() {
-  local bin=$1
-  shift
-  write_spin_variables "$WORK_DIR/runtime-config.toml"
-  serve "$bin" up --from "${AUTH_MANIFEST:-spin.toml}" --state-dir "$WORK_DIR/spin-state" \
-    --runtime-config-file "$WORK_DIR/runtime-config.toml" "$@"
-}
 
 echo
 echo "== the reference service (Python), c$C, bcrypt cost 4"

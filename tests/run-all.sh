@@ -86,7 +86,7 @@ for spin in "${spins[@]}"; do
   stop_host
 done
 # The p3 build: Spin ≥ 4.1 only (spin-sdk 7).
-P3_SPIN_FLAGS=$(sed -n 's/^P3_SPIN_FLAGS=(\(.*\))$/\1/p' run.sh)
+P3_SPIN_FLAGS=$(p3_spin_flags)
 for spin in "${spins[@]}"; do
   spin_serves_p3 "$spin" || continue
   export AUTH_HOST=spin AUTH_SPIN_BIN=$spin AUTH_MANIFEST=target/spin-p3.toml AUTH_SPIN_FLAGS=$P3_SPIN_FLAGS

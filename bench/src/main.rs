@@ -162,23 +162,28 @@ fn measure<S: Send>(
     }
 }
 
-/// Resident memory of a process and all its descendants, in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    fn tree(pid: u32, out: &mut Vec<u32>) {
+/// A process and all its live descendants.
+fn process_tree(pid: u32) -> Vec<u32> {
+    fn walk(pid: u32, out: &mut Vec<u32>) {
         out.push(pid);
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
             for task in tasks.flatten() {
                 let children =
                     std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
                 for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-                    tree(child, out);
+                    walk(child, out);
                 }
             }
         }
     }
     let mut pids = Vec::new();
-    tree(pid, &mut pids);
-    let kib: u64 = pids
+    walk(pid, &mut pids);
+    pids
+}
+
+/// Resident memory of a process and all its descendants, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let kib: u64 = process_tree(pid)
         .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
         .filter_map(|status| {
@@ -382,21 +387,7 @@ fn stat_fields(pid: &str) -> Option<Vec<u64>> {
 /// CPU seconds of a process and everything it waited for (own threads,
 /// children it reaped), and of its live children.
 fn tree_cpu_seconds(pid: u32) -> f64 {
-    fn tree(pid: u32, out: &mut Vec<u32>) {
-        out.push(pid);
-        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-            for task in tasks.flatten() {
-                let children =
-                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-                for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-                    tree(child, out);
-                }
-            }
-        }
-    }
-    let mut pids = Vec::new();
-    tree(pid, &mut pids);
-    let ticks: u64 = pids
+    let ticks: u64 = process_tree(pid)
         .iter()
         .filter_map(|p| stat_fields(&p.to_string()))
         .map(|f| f[11] + f[12] + f[13] + f[14])
@@ -404,47 +395,42 @@ fn tree_cpu_seconds(pid: u32) -> f64 {
     ticks as f64 / TICKS_PER_SECOND
 }
 
-/// CPU seconds of every process named `comm`.
-fn named_cpu_seconds(comm: &str) -> f64 {
-    let mut ticks = 0u64;
+/// The stat fields of every process named `comm`, with its pid.
+fn processes_named(comm: &str) -> Vec<(u32, Vec<u64>)> {
+    let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let pid = entry.file_name().to_string_lossy().to_string();
-        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
-        }
+        };
         let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         if name.trim() == comm {
-            if let Some(f) = stat_fields(&pid) {
-                ticks += f[11] + f[12];
+            if let Some(fields) = stat_fields(&pid.to_string()) {
+                found.push((pid, fields));
             }
         }
     }
+    found
+}
+
+/// CPU seconds of every process named `comm`.
+fn named_cpu_seconds(comm: &str) -> f64 {
+    let ticks: u64 = processes_named(comm)
+        .iter()
+        .map(|(_, f)| f[11] + f[12])
+        .sum();
     ticks as f64 / TICKS_PER_SECOND
 }
 
 /// CPU seconds PostgreSQL has used so far: every live process of the
 /// server, plus what the postmaster collected from the backends that ended.
 fn postgres_cpu_seconds(postmaster: u32) -> f64 {
-    let fields = stat_fields;
-    let mut ticks = 0u64;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let name = entry.file_name();
-        let pid = name.to_string_lossy();
-        if !pid.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() != "postgres" {
-            continue;
-        }
-        if let Some(f) = fields(&pid) {
-            // After ')': state is field 0, utime 11, stime 12, cutime 13, cstime 14.
-            ticks += f[11] + f[12];
-            if pid == postmaster.to_string() {
-                ticks += f[13] + f[14];
-            }
-        }
-    }
+    let ticks: u64 = processes_named("postgres")
+        .iter()
+        .map(|(pid, f)| {
+            let reaped = if *pid == postmaster { f[13] + f[14] } else { 0 };
+            f[11] + f[12] + reaped
+        })
+        .sum();
     ticks as f64 / TICKS_PER_SECOND
 }
 

@@ -11,6 +11,7 @@
 
 use crate::edge::host::{PgLink, RedisLink};
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 /// More idle connections than this are closed: as many as requests an
 /// instance serves at once is enough.
@@ -22,24 +23,27 @@ thread_local! {
 }
 
 pub fn take_pg() -> Option<PgLink> {
-    IDLE_PG.with(|idle| idle.borrow_mut().pop())
+    take(&IDLE_PG)
 }
 
 pub fn keep_pg(link: PgLink) {
-    IDLE_PG.with(|idle| {
-        let mut idle = idle.borrow_mut();
-        if idle.len() < MAX_IDLE {
-            idle.push(link);
-        }
-    });
+    keep(&IDLE_PG, link)
 }
 
 pub fn take_redis() -> Option<RedisLink> {
-    IDLE_REDIS.with(|idle| idle.borrow_mut().pop())
+    take(&IDLE_REDIS)
 }
 
 pub fn keep_redis(link: RedisLink) {
-    IDLE_REDIS.with(|idle| {
+    keep(&IDLE_REDIS, link)
+}
+
+fn take<T>(idle: &'static LocalKey<RefCell<Vec<T>>>) -> Option<T> {
+    idle.with(|idle| idle.borrow_mut().pop())
+}
+
+fn keep<T>(idle: &'static LocalKey<RefCell<Vec<T>>>, link: T) {
+    idle.with(|idle| {
         let mut idle = idle.borrow_mut();
         if idle.len() < MAX_IDLE {
             idle.push(link);

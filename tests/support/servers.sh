@@ -124,6 +124,11 @@ start_spin() {
     --runtime-config-file "$WORK_DIR/runtime-config.toml" "${@:2}"
 }
 
+# The instance settings ./run.sh serves the p3 build with (its P3_SPIN_FLAGS).
+p3_spin_flags() {
+  sed -n 's/^P3_SPIN_FLAGS=(\(.*\))$/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../../run.sh"
+}
+
 # Whether Spin binary $1 serves WASIp3 components built on spin-sdk 7 (≥ 4.1).
 spin_serves_p3() {
   local version
