@@ -13,11 +13,16 @@ BEGIN
   END IF;
   -- Role changes of one user take turns.
   PERFORM 1 FROM accounts.users WHERE id = p_target_id FOR UPDATE;
-  IF NOT FOUND THEN
+  -- Beyond the caller's reach is as absent (a head reaches the members of
+  -- the organizations it heads).
+  IF NOT FOUND OR (p_target_id <> p_user_id AND NOT accounts.reaches(p_user_id, p_target_id)) THEN
     RETURN jsonb_build_object('outcome', 'not_found');
   END IF;
   v_refused := ARRAY(SELECT unnest(p_add || p_remove)
-                     EXCEPT SELECT unnest(accounts.grantable_roles(p_user_id)) ORDER BY 1);
+                     EXCEPT SELECT unnest(CASE WHEN p_target_id = p_user_id
+                                               THEN accounts.grantable_roles(p_user_id)
+                                               ELSE accounts.grantable_over(p_user_id, p_target_id)
+                                          END) ORDER BY 1);
   IF cardinality(v_refused) > 0 THEN
     RETURN jsonb_build_object('outcome', 'roles_not_allowed', 'roles', to_jsonb(v_refused));
   END IF;
@@ -44,7 +49,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.change_user_roles(uuid,uuid,uuid,text[],text[]) IS
-  'Adds and removes roles of a user, each one the caller may grant now, on a user holding only roles the caller may grant. Returns {outcome: changed, roles}, {outcome: roles_not_allowed, roles}, {outcome: target_out_of_reach}, {outcome: no_role_left}, {outcome: own_last_staff_role}, {outcome: not_found} or {outcome: session_inactive}.';
+  'Adds and removes roles of a user, each one the caller may grant them now (accounts.grantable_over: a head only what it may grant in an organization it heads that the user belongs to), on a user holding only such roles; a user beyond the caller''s reach (accounts.reaches) is not_found. Returns {outcome: changed, roles}, {outcome: roles_not_allowed, roles}, {outcome: target_out_of_reach}, {outcome: no_role_left}, {outcome: own_last_staff_role}, {outcome: not_found} or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.change_user_roles(uuid,uuid,uuid,text[],text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.change_user_roles(uuid,uuid,uuid,text[],text[]) TO auth_service;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.list_users(p_user_id uuid, p_session_id uuid, p_limit integer, p_after_created timestamp with time zone, p_after_id uuid, p_role text, p_contact_type text, p_contact_value text)
+CREATE OR REPLACE FUNCTION auth.list_users(p_user_id uuid, p_session_id uuid, p_limit integer, p_after_created timestamp with time zone, p_after_id uuid, p_role text, p_contact_type text, p_contact_value text, p_organization_id uuid)
  RETURNS jsonb
  LANGUAGE plpgsql
  STABLE SECURITY DEFINER
@@ -6,13 +6,18 @@ CREATE OR REPLACE FUNCTION auth.list_users(p_user_id uuid, p_session_id uuid, p_
  SET "TimeZone" TO 'UTC'
 AS $function$
 DECLARE
-  v_page jsonb;
+  v_page   jsonb;
+  v_headed uuid[];
 BEGIN
   IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
     RETURN jsonb_build_object('outcome', 'session_inactive');
   END IF;
   IF NOT accounts.is_staff(p_user_id) THEN
-    RETURN jsonb_build_object('outcome', 'not_staff');
+    -- A head lists the current members of the organizations it heads.
+    v_headed := accounts.headed_organizations(p_user_id);
+    IF cardinality(v_headed) = 0 THEN
+      RETURN jsonb_build_object('outcome', 'not_staff');
+    END IF;
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', u.id,
@@ -30,14 +35,22 @@ BEGIN
                  SELECT FROM accounts.contacts c
                  WHERE c.user_id = u.id AND c.contact_type = p_contact_type
                    AND c.value = p_contact_value AND c.is_active))
+          AND (v_headed IS NULL OR EXISTS (
+                 SELECT FROM accounts.organization_members om
+                 WHERE om.user_id = u.id AND om.ended_at IS NULL
+                   AND om.organization_id = ANY (v_headed)))
+          AND (p_organization_id IS NULL OR EXISTS (
+                 SELECT FROM accounts.organization_members om
+                 WHERE om.user_id = u.id AND om.ended_at IS NULL
+                   AND om.organization_id = p_organization_id))
         ORDER BY u.created_at, u.id
         LIMIT p_limit) u;
   RETURN jsonb_build_object('outcome', 'users', 'users', v_page);
 END
 $function$;
 
-COMMENT ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text) IS
-  'Staff only: one page of users in (created_at, id) order after the given key (keyset pagination), optionally only those with a role or an active contact (normalized value). Returns {outcome: users, users: [{id, second_login, roles, is_active, created_at}]}, {outcome: not_staff} or {outcome: session_inactive}.';
+COMMENT ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text,uuid) IS
+  'Staff (everyone) or heads (the current members of the organizations they head): one page of users in (created_at, id) order after the given key (keyset pagination), optionally only those with a role, an active contact (normalized value) or a current membership of an organization. Returns {outcome: users, users: [{id, second_login, roles, is_active, created_at}]}, {outcome: not_staff} or {outcome: session_inactive}.';
 
-REVOKE ALL ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text) TO auth_service;
+REVOKE ALL ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text,uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text,uuid) TO auth_service;

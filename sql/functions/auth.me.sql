@@ -17,6 +17,13 @@ BEGIN
                     'verified', c.verified_at IS NOT NULL) ORDER BY c.contact_type, c.created_at)
                   FROM accounts.contacts c WHERE c.user_id = u.id AND c.is_active), '[]'::jsonb),
     'roles', to_jsonb(accounts.user_roles(u.id)),
+    'organizations', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                    'id', o.id, 'kind', o.kind, 'name', o.name,
+                    'is_head', m.head_since IS NOT NULL, 'since', m.started_at)
+                    ORDER BY m.started_at, o.id)
+                  FROM accounts.organization_members m
+                  JOIN accounts.organizations o ON o.id = m.organization_id AND o.is_active
+                  WHERE m.user_id = u.id AND m.ended_at IS NULL), '[]'::jsonb),
     'profile', u.profile,
     'created_at', u.created_at) INTO v_me
   FROM accounts.users u
@@ -26,7 +33,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.me(uuid,uuid) IS
-  'The signed-in user: {id, second_login, contacts, roles, profile, created_at}; NULL if the session is not active.';
+  'The signed-in user: {id, second_login, contacts, roles, organizations (current memberships of active ones: id, kind, name, is_head, since), profile, created_at}; NULL if the session is not active.';
 
 REVOKE ALL ON FUNCTION auth.me(uuid,uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.me(uuid,uuid) TO auth_service;

@@ -7,6 +7,7 @@ CREATE OR REPLACE FUNCTION auth.open_session(p_user_id uuid, p_refresh_token_has
 AS $function$
 DECLARE
   v_session auth.sessions;
+  v_orgs    uuid[];
 BEGIN
   IF p_ttl_seconds <= 0 OR p_max_sessions <= 0 THEN
     -- A configuration bug, not something a client can cause.
@@ -32,17 +33,23 @@ BEGIN
 
   v_session := auth.insert_session(p_user_id, p_refresh_token_hash, p_ttl_seconds,
                                    p_user_agent, p_client_ip);
+  -- Under the user's lock, which ending a membership takes too.
+  v_orgs := accounts.user_organizations(p_user_id);
+  IF cardinality(v_orgs) > 0 THEN
+    UPDATE auth.sessions SET organization_ids = v_orgs WHERE id = v_session.id;
+  END IF;
 
   RETURN jsonb_build_object(
     'outcome', 'opened',
     'session_id', v_session.id,
     'expires_at', v_session.expires_at,
-    'roles', to_jsonb(accounts.user_roles(p_user_id))
+    'roles', to_jsonb(accounts.user_roles(p_user_id)),
+    'organizations', to_jsonb(v_orgs)
   );
 END
 $function$;
 
 COMMENT ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text) IS
-  'Opens a session with its first refresh token (SHA-256 given), evicting the oldest sessions beyond p_max_sessions. Returns {outcome: opened, session_id, expires_at, roles} or {outcome: user_inactive}.';
+  'Opens a session with its first refresh token (SHA-256 given), evicting the oldest sessions beyond p_max_sessions. The session remembers the organizations its tokens name. Returns {outcome: opened, session_id, expires_at, roles, organizations} or {outcome: user_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text) FROM PUBLIC;

@@ -5,6 +5,7 @@ CREATE OR REPLACE FUNCTION auth.rotate_refresh_token(p_token_hash bytea, p_new_t
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 DECLARE
+  v_orgs    uuid[];
   v_token   auth.refresh_tokens;
   v_session auth.sessions;
   v_outcome text;
@@ -46,19 +47,23 @@ BEGIN
   END IF;
 
   INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES (p_new_token_hash, v_session.id);
-  UPDATE auth.sessions SET last_used_at = now() WHERE id = v_session.id;
+  -- Read under the session's lock, which ending a membership takes first:
+  -- a successor never names an organization whose membership has ended.
+  v_orgs := accounts.user_organizations(v_session.user_id);
+  UPDATE auth.sessions SET last_used_at = now(), organization_ids = v_orgs WHERE id = v_session.id;
   RETURN jsonb_build_object(
     'outcome', v_outcome,
     'session_id', v_session.id,
     'user_id', v_session.user_id,
     'roles', to_jsonb(accounts.user_roles(v_session.user_id)),
+    'organizations', to_jsonb(v_orgs),
     'seconds_left', floor(extract(epoch FROM v_session.expires_at - now()))::bigint);
 END
 $function$;
 
 COMMENT ON FUNCTION auth.rotate_refresh_token(bytea,bytea,integer) IS
   'Consumes a refresh token (SHA-256 given) and stores its successor in the same session, atomically. '
-  'Returns {outcome: rotated | concurrent | reuse_detected | invalid, session_id, user_id, roles, '
+  'Returns {outcome: rotated | concurrent | reuse_detected | invalid, session_id, user_id, roles, organizations, '
   'seconds_left (until the session''s absolute expiry: no access token may outlive it)}. A consumed '
   'token within p_grace_seconds is a concurrent refresh (successor issued); after it, a replay: the '
   'session is marked (reuse_detected_at) and reported, and every later refresh in it reports it again '

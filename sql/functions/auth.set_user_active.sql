@@ -12,6 +12,11 @@ BEGIN
   IF NOT FOUND THEN
     RETURN jsonb_build_object('outcome', 'not_found');
   END IF;
+  IF NOT accounts.is_staff(p_user_id) THEN
+    -- Heads end memberships; accounts are staff's. Beyond reach is absent.
+    RETURN jsonb_build_object('outcome',
+      CASE WHEN accounts.reaches(p_user_id, p_target_id) THEN 'staff_only' ELSE 'not_found' END);
+  END IF;
   IF p_target_id = p_user_id THEN
     RETURN jsonb_build_object('outcome', 'target_out_of_reach');
   END IF;
@@ -28,7 +33,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.set_user_active(uuid,uuid,uuid,boolean) IS
-  'Activates or deactivates another user holding only roles the caller may grant; deactivation ends all their sessions at once. Returns {outcome: changed, is_active}, {outcome: target_out_of_reach}, {outcome: not_found} or {outcome: session_inactive}.';
+  'Staff activate or deactivate another user holding only roles they may grant (a head answers staff_only for its members, not_found for anyone else); deactivation ends all their sessions at once. Returns {outcome: changed, is_active}, {outcome: target_out_of_reach}, {outcome: staff_only}, {outcome: not_found} or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.set_user_active(uuid,uuid,uuid,boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.set_user_active(uuid,uuid,uuid,boolean) TO auth_service;

@@ -193,6 +193,10 @@ pub enum UserCreated {
     RolesNotAllowed {
         roles: Vec<String>,
     },
+    /// A head of several organizations named none.
+    OrganizationRequired,
+    /// An organization the caller neither administers nor heads, or inactive.
+    OrganizationOutOfReach,
     Taken {
         field: ContactKind,
     },
@@ -212,6 +216,8 @@ pub enum UserChanged {
     },
     /// The user holds a role the caller could not grant (or is the caller).
     TargetOutOfReach,
+    /// A head tried what only staff do ((de)activating an account).
+    StaffOnly,
     NoRoleLeft,
     OwnLastStaffRole,
     NotFound,
@@ -226,6 +232,8 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub profile: &'a Map<String, Value>,
     pub group_names: &'a [String],
+    /// The organization the user joins in the same transaction.
+    pub organization_id: Option<&'a str>,
     pub outbox_retry_seconds: u32,
 }
 
@@ -240,6 +248,127 @@ pub struct UsersFilter<'a> {
     pub after: Option<PageAfter<'a>>,
     pub role: Option<&'a str>,
     pub contact: Option<(ContactKind, &'a str)>,
+    pub organization_id: Option<&'a str>,
+}
+
+/// What `auth.create_organization` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OrganizationCreated {
+    Created {
+        organization: Value,
+        events: Vec<EventMessage>,
+    },
+    UnknownKind,
+    /// Only staff who may appoint the kind's heads create organizations.
+    NotAllowed,
+    ServiceTypeRequired,
+    ServiceTypeNotApplicable,
+    UnknownServiceType,
+    SessionInactive,
+}
+
+/// What `auth.list_organizations` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OrganizationsPage {
+    /// In (created_at, id) order.
+    Organizations { organizations: Vec<Value> },
+    SessionInactive,
+}
+
+/// What `auth.organization` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OrganizationFound {
+    Found { organization: Value },
+    /// Unknown, or not the caller's to see: the same answer.
+    NotFound,
+    SessionInactive,
+}
+
+/// What `auth.update_organization` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OrganizationChanged {
+    Changed {
+        organization: Value,
+        /// The current members, whose `/me` changed with it.
+        members: Vec<String>,
+    },
+    /// The caller may see it but not change it (a head, support).
+    NotAllowed,
+    NotFound,
+    SessionInactive,
+}
+
+/// What `auth.list_members` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum MembersPage {
+    /// In (since, user_id) order.
+    Members { members: Vec<Value> },
+    NotFound,
+    SessionInactive,
+}
+
+/// What the membership functions answer (`auth.add_member`,
+/// `auth.end_membership`, `auth.appoint_head`, `auth.dismiss_head`; each
+/// only its own success).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum MembershipOutcome {
+    Added {
+        membership: Value,
+        events: Vec<EventMessage>,
+    },
+    AlreadyMember {
+        membership: Value,
+    },
+    Ended {
+        membership: Value,
+        events: Vec<EventMessage>,
+    },
+    Appointed {
+        membership: Value,
+        events: Vec<EventMessage>,
+    },
+    Dismissed {
+        membership: Value,
+    },
+    /// No active user with that id or contact.
+    UserNotFound,
+    /// A user the caller may not bring in or remove (staff, a fellow head).
+    TargetOutOfReach,
+    OrganizationInactive,
+    /// The caller may see the organization but not do this.
+    NotAllowed,
+    /// No such organization or current member, as far as the caller may see.
+    NotFound,
+    SessionInactive,
+}
+
+/// Who is to join an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberRef {
+    Id(String),
+    /// An active contact, normalized.
+    Contact(ContactKind, String),
+}
+
+/// What `auth.create_organization` stores (name trimmed).
+pub struct NewOrganization<'a> {
+    pub kind: &'a str,
+    pub service_type: Option<&'a str>,
+    pub name: &'a str,
+    pub outbox_retry_seconds: u32,
+}
+
+/// The sessions of one user that the current transaction ended.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserSessionsEnded {
+    pub user_id: String,
+    pub sessions: Vec<String>,
 }
 
 /// What `auth.sign_in` answers.
@@ -271,6 +400,8 @@ pub enum PasswordChangeOutcome {
 pub struct OpenedSession {
     pub session_id: String,
     pub roles: Vec<String>,
+    /// The organizations its access tokens name.
+    pub organizations: Vec<String>,
     /// Until the session's absolute expiry.
     pub seconds_left: i64,
 }
@@ -298,6 +429,8 @@ pub struct RotatedSession {
     pub session_id: String,
     pub user_id: String,
     pub roles: Vec<String>,
+    /// The organizations its access tokens name.
+    pub organizations: Vec<String>,
     /// Until the session's absolute expiry.
     pub seconds_left: i64,
 }
@@ -337,6 +470,65 @@ pub trait Store {
     async fn rollback(&mut self);
     /// The sessions the current transaction has ended so far.
     async fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The same, by user, for acts that end sessions of several users.
+    async fn users_ended_now(&mut self) -> Result<Vec<UserSessionsEnded>, StoreError>;
+    async fn create_organization(
+        &mut self,
+        caller: &Caller<'_>,
+        organization: &NewOrganization<'_>,
+    ) -> Result<OrganizationCreated, StoreError>;
+    async fn list_organizations(
+        &mut self,
+        caller: &Caller<'_>,
+        limit: u32,
+        after: Option<&PageAfter<'_>>,
+    ) -> Result<OrganizationsPage, StoreError>;
+    async fn organization(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+    ) -> Result<OrganizationFound, StoreError>;
+    async fn update_organization(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<OrganizationChanged, StoreError>;
+    async fn list_members(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        limit: u32,
+        after: Option<&PageAfter<'_>>,
+    ) -> Result<MembersPage, StoreError>;
+    async fn add_member(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member: &MemberRef,
+        outbox_retry_seconds: u32,
+    ) -> Result<MembershipOutcome, StoreError>;
+    async fn end_membership(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member_id: &str,
+        outbox_retry_seconds: u32,
+    ) -> Result<MembershipOutcome, StoreError>;
+    async fn appoint_head(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member_id: &str,
+        outbox_retry_seconds: u32,
+    ) -> Result<MembershipOutcome, StoreError>;
+    async fn dismiss_head(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member_id: &str,
+    ) -> Result<MembershipOutcome, StoreError>;
     /// Adds a contact after a password check (`checked_password_hash` must
     /// still be the user's).
     async fn add_contact(

@@ -48,6 +48,8 @@ pub enum ApiError {
     LastContactOfItsKind {
         field: &'static str,
     },
+    /// Members join only an active organization.
+    OrganizationInactive,
     InvalidCredentials,
     /// No access token at all.
     Unauthenticated,
@@ -155,6 +157,12 @@ impl ApiError {
                     format!("An account always keeps one {field}: add a new one to replace it."),
                 )
             },
+            ApiError::OrganizationInactive => p(
+                "urn:auth:problem:organization-inactive",
+                "Organization inactive",
+                409,
+                "This organization is deactivated: nobody joins it until it is active again.".into(),
+            ),
             ApiError::RolesNotAllowed { roles } => p(
                 "urn:auth:problem:role-not-allowed",
                 "Role not allowed",

@@ -23,6 +23,12 @@ pub struct AccessClaims {
     pub iat: u64,
     pub exp: u64,
     pub roles: Vec<String>,
+    /// The organizations the user was a current member of when the token was
+    /// issued, for resource services to scope their own data by. Ending a
+    /// membership ends the sessions whose tokens name it. Absent in tokens
+    /// issued before organizations existed.
+    #[serde(default)]
+    pub orgs: Vec<String>,
 }
 
 /// The `typ` header of access tokens (RFC 9068), which refresh tokens never carry.
@@ -42,6 +48,7 @@ pub struct Subject<'a> {
     pub user_id: &'a str,
     pub session_id: &'a str,
     pub roles: &'a [String],
+    pub organizations: &'a [String],
 }
 
 pub fn issue_access_token(
@@ -58,6 +65,7 @@ pub fn issue_access_token(
         iat: now,
         exp: now + u64::from(settings.ttl_seconds),
         roles: subject.roles.to_vec(),
+        orgs: subject.organizations.to_vec(),
     };
     let mut header = Header::new(settings.keys.algorithm);
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
@@ -190,6 +198,7 @@ mod tests {
             user_id: "u1",
             session_id: "s1",
             roles: &roles,
+            organizations: &[],
         };
         let settings = SigningSettings {
             keys,

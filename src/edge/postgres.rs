@@ -10,9 +10,11 @@
 use crate::core::config::Config;
 use crate::core::ports::{
     Caller, ContactAdded, ContactKind, ContactRemoved, Credentials, GrantableRoles, InterfaceRoles,
-    NewRegistration, NewSession, NewUser, PasswordChangeOutcome, PasswordCredentials,
-    RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError, UserChanged,
-    UserCreated, UsersFilter, UsersPage,
+    MemberRef, MembersPage, MembershipOutcome, NewOrganization, NewRegistration, NewSession,
+    NewUser, OrganizationChanged, OrganizationCreated, OrganizationFound, OrganizationsPage,
+    PageAfter, PasswordChangeOutcome, PasswordCredentials, RegistrationOutcome, Revocation,
+    Rotation, SessionOutcome, Store, StoreError, UserChanged, UserCreated, UserSessionsEnded,
+    UsersFilter, UsersPage,
 };
 use crate::edge::host::{pg_call_timed_out, DbValue, ParameterValue, PgError, PgLink, QueryError};
 use crate::edge::kept;
@@ -166,6 +168,11 @@ fn text(s: &str) -> ParameterValue {
     ParameterValue::Str(s.to_string())
 }
 
+/// An id the core has already parsed as a UUID.
+fn uuid(id: &str) -> ParameterValue {
+    ParameterValue::Uuid(id.to_string())
+}
+
 fn optional_text(s: Option<&str>) -> ParameterValue {
     s.map(text).unwrap_or(ParameterValue::DbNull)
 }
@@ -210,6 +217,186 @@ impl Store for PgStore<'_> {
         self.outcome("SELECT auth.sessions_ended_now()", &[]).await
     }
 
+    async fn users_ended_now(&mut self) -> Result<Vec<UserSessionsEnded>, StoreError> {
+        self.outcome("SELECT auth.users_ended_now()", &[]).await
+    }
+
+    async fn create_organization(
+        &mut self,
+        caller: &Caller<'_>,
+        o: &NewOrganization<'_>,
+    ) -> Result<OrganizationCreated, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            text(o.kind),
+            optional_text(o.service_type),
+            text(o.name),
+            ParameterValue::Int32(o.outbox_retry_seconds as i32),
+        ];
+        self.outcome(
+            "SELECT auth.create_organization($1, $2, $3, $4, $5, $6)",
+            &params,
+        )
+        .await
+    }
+
+    async fn list_organizations(
+        &mut self,
+        caller: &Caller<'_>,
+        limit: u32,
+        after: Option<&PageAfter<'_>>,
+    ) -> Result<OrganizationsPage, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            ParameterValue::Int32(limit as i32),
+            optional_text(after.map(|a| a.created_at)),
+            optional_text(after.map(|a| a.id)),
+        ];
+        self.outcome(
+            "SELECT auth.list_organizations($1, $2, $3, $4::text::timestamptz, $5::text::uuid)",
+            &params,
+        )
+        .await
+    }
+
+    async fn organization(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+    ) -> Result<OrganizationFound, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [user, session, uuid(organization_id)];
+        self.outcome("SELECT auth.organization($1, $2, $3)", &params)
+            .await
+    }
+
+    async fn update_organization(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<OrganizationChanged, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            uuid(organization_id),
+            optional_text(name),
+            active.map_or(ParameterValue::DbNull, ParameterValue::Boolean),
+        ];
+        self.outcome(
+            "SELECT auth.update_organization($1, $2, $3, $4, $5::boolean)",
+            &params,
+        )
+        .await
+    }
+
+    async fn list_members(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        limit: u32,
+        after: Option<&PageAfter<'_>>,
+    ) -> Result<MembersPage, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            uuid(organization_id),
+            ParameterValue::Int32(limit as i32),
+            optional_text(after.map(|a| a.created_at)),
+            optional_text(after.map(|a| a.id)),
+        ];
+        self.outcome(
+            "SELECT auth.list_members($1, $2, $3, $4, $5::text::timestamptz, $6::text::uuid)",
+            &params,
+        )
+        .await
+    }
+
+    async fn add_member(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member: &MemberRef,
+        outbox_retry_seconds: u32,
+    ) -> Result<MembershipOutcome, StoreError> {
+        let [user, session] = caller_params(caller);
+        let (id, kind, value) = match member {
+            MemberRef::Id(id) => (Some(id.as_str()), None, None),
+            MemberRef::Contact(kind, value) => (None, Some(kind.as_str()), Some(value.as_str())),
+        };
+        let params = [
+            user,
+            session,
+            uuid(organization_id),
+            optional_text(id),
+            optional_text(kind),
+            optional_text(value),
+            ParameterValue::Int32(outbox_retry_seconds as i32),
+        ];
+        self.outcome(
+            "SELECT auth.add_member($1, $2, $3, $4::text::uuid, $5, $6, $7)",
+            &params,
+        )
+        .await
+    }
+
+    async fn end_membership(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member_id: &str,
+        outbox_retry_seconds: u32,
+    ) -> Result<MembershipOutcome, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            uuid(organization_id),
+            uuid(member_id),
+            ParameterValue::Int32(outbox_retry_seconds as i32),
+        ];
+        self.outcome("SELECT auth.end_membership($1, $2, $3, $4, $5)", &params)
+            .await
+    }
+
+    async fn appoint_head(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member_id: &str,
+        outbox_retry_seconds: u32,
+    ) -> Result<MembershipOutcome, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            uuid(organization_id),
+            uuid(member_id),
+            ParameterValue::Int32(outbox_retry_seconds as i32),
+        ];
+        self.outcome("SELECT auth.appoint_head($1, $2, $3, $4, $5)", &params)
+            .await
+    }
+
+    async fn dismiss_head(
+        &mut self,
+        caller: &Caller<'_>,
+        organization_id: &str,
+        member_id: &str,
+    ) -> Result<MembershipOutcome, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [user, session, uuid(organization_id), uuid(member_id)];
+        self.outcome("SELECT auth.dismiss_head($1, $2, $3, $4)", &params)
+            .await
+    }
+
     async fn list_users(
         &mut self,
         caller: &Caller<'_>,
@@ -225,9 +412,10 @@ impl Store for PgStore<'_> {
             optional_text(filter.role),
             optional_text(filter.contact.map(|(kind, _)| kind.as_str())),
             optional_text(filter.contact.map(|(_, value)| value)),
+            optional_text(filter.organization_id),
         ];
         self.outcome(
-            "SELECT auth.list_users($1, $2, $3, $4::text::timestamptz, $5::text::uuid, $6, $7, $8)",
+            "SELECT auth.list_users($1, $2, $3, $4::text::timestamptz, $5::text::uuid, $6, $7, $8, $9::text::uuid)",
             &params,
         )
         .await
@@ -250,10 +438,11 @@ impl Store for PgStore<'_> {
             text(u.password_hash),
             ParameterValue::Jsonb(profile),
             text_array(u.group_names),
+            optional_text(u.organization_id),
             ParameterValue::Int32(u.outbox_retry_seconds as i32),
         ];
         self.outcome(
-            "SELECT auth.create_user($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "SELECT auth.create_user($1, $2, $3, $4, $5, $6, $7, $8, $9::text::uuid, $10)",
             &params,
         )
         .await

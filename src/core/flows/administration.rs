@@ -44,33 +44,42 @@ pub async fn list_users(
             .map(|(created_at, id)| PageAfter { created_at, id }),
         role: query.role.as_deref(),
         contact: query.contact.as_ref().map(|c| (c.kind, c.value.as_str())),
+        organization_id: query.organization_id.as_deref(),
     };
     match store.list_users(&caller(principal), &filter).await? {
         UsersPage::Users { users } => {
-            let next = match users.last() {
-                Some(last) if users.len() as u32 == query.limit => {
-                    let at = last["created_at"].as_str().unwrap_or_default();
-                    let id = last["id"].as_str().unwrap_or_default();
-                    Value::String(users_cursor(at, id))
-                }
-                _ => Value::Null,
-            };
+            let next = next_cursor(&users, query.limit, "created_at", "id");
             Ok(json!({"users": users, "next_cursor": next}))
         }
         UsersPage::NotStaff => Err(ApiError::Forbidden {
-            reason: "Only staff (superadmin, support, manager) may list users.",
+            reason: "Only staff (superadmin, support, manager) and heads of organizations may list users.",
         }),
         UsersPage::SessionInactive => Err(ApiError::InvalidToken),
     }
 }
 
+/// The cursor of the page after `items` (none when the page was not full):
+/// the position (`at`, `id`) of its last item.
+pub(super) fn next_cursor(items: &[Value], limit: u32, at: &str, id: &str) -> Value {
+    match items.last() {
+        Some(last) if items.len() as u32 == limit => Value::String(users_cursor(
+            last[at].as_str().unwrap_or_default(),
+            last[id].as_str().unwrap_or_default(),
+        )),
+        _ => Value::Null,
+    }
+}
+
 /// A grantor creates a user with roles they may grant; no tokens are issued.
+/// A head's user joins the organization it heads (the one named, or its
+/// only one) in the same transaction.
 pub async fn create_user(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl Events + Throttle),
     principal: &Principal,
     request: Registration,
+    organization_id: Option<&str>,
 ) -> Result<Value, ApiError> {
     // Each creation costs a bcrypt hash: bounded per caller before it runs.
     let window = abuse::create_user_window(config.limits()?, principal.user_id());
@@ -87,6 +96,7 @@ pub async fn create_user(
                 password_hash: password_hash.expose(),
                 profile: &request.profile,
                 group_names: &request.group_names,
+                organization_id,
                 outbox_retry_seconds: config.outbox_retry_seconds()?,
             },
         )
@@ -100,6 +110,14 @@ pub async fn create_user(
             Ok(user)
         }
         UserCreated::RolesNotAllowed { roles } => Err(ApiError::RolesNotAllowed { roles }),
+        UserCreated::OrganizationRequired => Err(ApiError::Validation(vec![FieldError::new(
+            "organization_id",
+            "name the organization the user joins: you head several",
+        )])),
+        UserCreated::OrganizationOutOfReach => Err(ApiError::Validation(vec![FieldError::new(
+            "organization_id",
+            "is not an active organization you administer or head",
+        )])),
         UserCreated::Taken { field } => Err(ApiError::Conflict {
             field: field.as_str().to_string(),
         }),
@@ -114,6 +132,9 @@ fn user_changed(outcome: UserChanged) -> Result<Value, ApiError> {
         UserChanged::RolesNotAllowed { roles } => Err(ApiError::RolesNotAllowed { roles }),
         UserChanged::TargetOutOfReach => Err(ApiError::Forbidden {
             reason: "This user holds a role you may not grant, or is you.",
+        }),
+        UserChanged::StaffOnly => Err(ApiError::Forbidden {
+            reason: "Only staff activate or deactivate accounts; a head ends a membership instead.",
         }),
         UserChanged::NoRoleLeft => Err(ApiError::Validation(vec![FieldError::new(
             "remove",
@@ -213,6 +234,85 @@ pub struct UsersQuery {
     pub after: Option<(String, String)>,
     pub role: Option<String>,
     pub contact: Option<AvailabilityQuery>,
+    pub organization_id: Option<String>,
+}
+
+/// `?limit=&cursor=` of a keyset-paginated list.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageQuery {
+    pub limit: u32,
+    /// After this (instant, id), from the opaque cursor.
+    pub after: Option<(String, String)>,
+}
+
+impl PageQuery {
+    pub fn parse(query: &[(String, String)]) -> Result<PageQuery, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let page = PageQuery::read(query, &mut errors);
+        if errors.is_empty() {
+            Ok(page)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn after(&self) -> Option<PageAfter<'_>> {
+        self.after
+            .as_ref()
+            .map(|(created_at, id)| PageAfter { created_at, id })
+    }
+
+    fn read(query: &[(String, String)], errors: &mut Vec<FieldError>) -> PageQuery {
+        let get = |name: &str| query_value(query, name);
+        let limit = match get("limit").map(str::parse::<u32>) {
+            None => USERS_PAGE_DEFAULT,
+            Some(Ok(n)) if (1..=USERS_PAGE_MAX).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    "must be a whole number from 1 to 100",
+                ));
+                0
+            }
+        };
+        let after = get("cursor").and_then(|c| {
+            use base64::Engine;
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let pair = decoded
+                .as_deref()
+                .and_then(|d| d.split_once('|'))
+                .and_then(|(at, id)| {
+                    let id = uuid::Uuid::try_parse(id).ok()?;
+                    Some((cursor_instant(at)?, id.hyphenated().to_string()))
+                });
+            if pair.is_none() {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor this service gave",
+                ));
+            }
+            pair
+        });
+        PageQuery { limit, after }
+    }
+}
+
+fn query_value<'q>(query: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// An id in a query or body, as the database spells it; `None` if it is no
+/// UUID.
+pub(super) fn parse_uuid(raw: &str) -> Option<String> {
+    uuid::Uuid::try_parse(raw.trim())
+        .ok()
+        .map(|id| id.hyphenated().to_string())
 }
 
 pub const USERS_PAGE_MAX: u32 = 100;
@@ -241,44 +341,15 @@ impl UsersQuery {
         query: &[(String, String)],
         region: PhoneRegion,
     ) -> Result<UsersQuery, Vec<FieldError>> {
-        let get = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| query_value(query, name);
         let mut errors = Vec::new();
-        let limit = match get("limit").map(str::parse::<u32>) {
-            None => USERS_PAGE_DEFAULT,
-            Some(Ok(n)) if (1..=USERS_PAGE_MAX).contains(&n) => n,
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "limit",
-                    "must be a whole number from 1 to 100",
-                ));
-                0
+        let PageQuery { limit, after } = PageQuery::read(query, &mut errors);
+        let organization_id = get("organization_id").map(|raw| {
+            let id = parse_uuid(raw);
+            if id.is_none() {
+                errors.push(FieldError::new("organization_id", "is not an organization id"));
             }
-        };
-        let after = get("cursor").map(|c| {
-            use base64::Engine;
-            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            let pair = decoded
-                .as_deref()
-                .and_then(|d| d.split_once('|'))
-                .and_then(|(at, id)| {
-                    let id = uuid::Uuid::try_parse(id).ok()?;
-                    Some((cursor_instant(at)?, id.hyphenated().to_string()))
-                });
-            if pair.is_none() {
-                errors.push(FieldError::new(
-                    "cursor",
-                    "is not a cursor this service gave",
-                ));
-            }
-            pair
+            id
         });
         let role = get("role").map(|r| r.trim().to_lowercase());
         if role.as_deref().is_some_and(|r| !is_catalog_name(r)) {
@@ -305,9 +376,10 @@ impl UsersQuery {
         }
         Ok(UsersQuery {
             limit,
-            after: after.flatten(),
+            after,
             role,
             contact,
+            organization_id: organization_id.flatten(),
         })
     }
 }

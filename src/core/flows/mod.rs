@@ -7,6 +7,7 @@
 //! - `account`: `/auth/me`, the password, contacts;
 //! - `sessions`: the caller's sessions;
 //! - `administration`: roles one may grant, users;
+//! - `organizations`: fleets and firms, their members and heads;
 //! - `probes`: readiness, availability, self-registration roles.
 //!
 //! What several flows share (the token pair, the rate-limit gate, ending
@@ -16,6 +17,7 @@
 pub mod account;
 pub mod administration;
 mod fields;
+pub mod organizations;
 pub mod probes;
 pub mod registration;
 pub mod sessions;

@@ -107,6 +107,8 @@ pub async fn register(
         user_id: &registered.user_id,
         session_id: &registered.session_id,
         roles: &registered.roles,
+        // A new user belongs to no organization yet.
+        organizations: &[],
     };
     // A new session: all of its lifetime is left.
     let session_seconds = i64::from(config.refresh_ttl_seconds()?);

@@ -99,6 +99,7 @@ pub async fn login(
         user_id,
         session_id: &session.session_id,
         roles: &session.roles,
+        organizations: &session.organizations,
     };
     token_pair(config, &subject, &refresh, session.seconds_left)
 }
@@ -133,6 +134,7 @@ pub async fn refresh(
                 user_id: &session.user_id,
                 session_id: &session.session_id,
                 roles: &session.roles,
+                organizations: &session.organizations,
             };
             token_pair(config, &subject, &successor, session.seconds_left)
         }

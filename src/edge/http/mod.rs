@@ -7,6 +7,7 @@ mod auth;
 mod contacts;
 mod incoming;
 mod keys;
+mod organizations;
 mod probes;
 mod reply;
 mod roles;

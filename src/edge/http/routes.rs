@@ -3,7 +3,7 @@
 
 use super::incoming::Incoming;
 use super::reply::Reply;
-use super::{auth, contacts, keys, probes, roles, sessions, users};
+use super::{auth, contacts, keys, organizations, probes, roles, sessions, users};
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
 
@@ -26,6 +26,16 @@ pub enum Route {
     Users,
     User(String),
     UserRoles(String),
+    Organizations,
+    Organization(String),
+    /// An organization's members.
+    Members(String),
+    /// (organization, user)
+    Member(String, String),
+    /// An organization's heads.
+    Heads(String),
+    /// (organization, user)
+    Head(String, String),
     Password,
     Jwks,
 }
@@ -47,6 +57,7 @@ impl Route {
             "/auth/sessions" => Route::Sessions,
             "/auth/contacts" => Route::Contacts,
             "/users" => Route::Users,
+            "/organizations" => Route::Organizations,
             "/auth/password" => Route::Password,
             "/auth/.well-known/jwks.json" => Route::Jwks,
             _ => {
@@ -67,10 +78,30 @@ impl Route {
                     .filter(|id| !id.is_empty() && !id.contains('/'))
                 {
                     Route::UserRoles(id.to_string())
+                } else if let Some(tail) = rest.strip_prefix("/organizations/") {
+                    Route::in_organization(tail)?
                 } else {
                     return Err(ApiError::NotFound);
                 }
             }
+        })
+    }
+
+    /// `/organizations/{id}`, `…/{id}/members[/{user_id}]`,
+    /// `…/{id}/heads[/{user_id}]`: each segment non-empty.
+    fn in_organization(tail: &str) -> Result<Route, ApiError> {
+        let parts: Vec<&str> = tail.split('/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(ApiError::NotFound);
+        }
+        let owned = |i: usize| parts[i].to_string();
+        Ok(match parts[..] {
+            [_] => Route::Organization(owned(0)),
+            [_, "members"] => Route::Members(owned(0)),
+            [_, "members", _] => Route::Member(owned(0), owned(2)),
+            [_, "heads"] => Route::Heads(owned(0)),
+            [_, "heads", _] => Route::Head(owned(0), owned(2)),
+            _ => return Err(ApiError::NotFound),
         })
     }
 
@@ -86,8 +117,11 @@ impl Route {
             | Route::Jwks => &["GET", "HEAD"],
             Route::Session(_) | Route::Contact(_) => &["DELETE"],
             Route::Contacts | Route::UserRoles(_) => &["POST"],
-            Route::Users => &["GET", "HEAD", "POST"],
+            Route::Users | Route::Organizations | Route::Members(_) => &["GET", "HEAD", "POST"],
             Route::User(_) => &["PATCH"],
+            Route::Organization(_) => &["GET", "HEAD", "PATCH"],
+            Route::Member(..) | Route::Head(..) => &["DELETE"],
+            Route::Heads(_) => &["POST"],
             Route::Register | Route::Login | Route::Refresh | Route::Logout | Route::Password => {
                 &["POST"]
             }
@@ -117,6 +151,23 @@ impl Route {
             Route::Users => users::list(incoming, config).await,
             Route::User(id) => users::patch(incoming, config, &id).await,
             Route::UserRoles(id) => users::change_roles(incoming, config, &id).await,
+            Route::Organizations if incoming.method == "POST" => {
+                organizations::create(incoming, config).await
+            }
+            Route::Organizations => organizations::list(incoming, config).await,
+            Route::Organization(id) if incoming.method == "PATCH" => {
+                organizations::patch(incoming, config, &id).await
+            }
+            Route::Organization(id) => organizations::get(incoming, config, &id).await,
+            Route::Members(id) if incoming.method == "POST" => {
+                organizations::add_member(incoming, config, &id).await
+            }
+            Route::Members(id) => organizations::members(incoming, config, &id).await,
+            Route::Member(id, user) => {
+                organizations::remove_member(incoming, config, &id, &user).await
+            }
+            Route::Heads(id) => organizations::appoint_head(incoming, config, &id).await,
+            Route::Head(id, user) => organizations::dismiss_head(incoming, config, &id, &user).await,
         }
     }
 }

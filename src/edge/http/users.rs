@@ -6,6 +6,7 @@ use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
 use crate::core::flows::administration::{self, parse_user_patch, RoleChange, UsersQuery};
+use crate::core::flows::organizations::parse_organization_field;
 use crate::core::flows::registration::Registration;
 use crate::core::problem::ApiError;
 use crate::edge::postgres::PgStore;
@@ -26,11 +27,26 @@ pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErro
 pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis).await?;
-    let request =
-        Registration::parse_new_user(&incoming.json_body()?, config.default_phone_region()?)
-            .map_err(ApiError::Validation)?;
-    let user =
-        administration::create_user(config, &mut store, &mut redis, &principal, request).await?;
+    let body = incoming.json_body()?;
+    let request = Registration::parse_new_user(&body, config.default_phone_region()?);
+    let organization = parse_organization_field(&body);
+    let (request, organization) = match (request, organization) {
+        (Ok(request), Ok(organization)) => (request, organization),
+        (request, organization) => {
+            let mut errors = request.err().unwrap_or_default();
+            errors.extend(organization.err().unwrap_or_default());
+            return Err(ApiError::Validation(errors));
+        }
+    };
+    let user = administration::create_user(
+        config,
+        &mut store,
+        &mut redis,
+        &principal,
+        request,
+        organization.as_deref(),
+    )
+    .await?;
     Ok(Reply::json(201, &json!({"user": user})).no_store())
 }
 
