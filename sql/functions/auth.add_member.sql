@@ -34,8 +34,15 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'user_not_found');
   END IF;
   IF v_standing = 'heads' THEN
-    -- A head brings in the people its organization is for (a role it may
-    -- grant there), never staff.
+    -- Someone else's member is as absent to a head: it brings in only
+    -- people of no other organization (staff move people between them).
+    IF EXISTS (SELECT FROM accounts.organization_members
+               WHERE user_id = v_target AND ended_at IS NULL
+                 AND organization_id <> p_organization_id) THEN
+      RETURN jsonb_build_object('outcome', 'user_not_found');
+    END IF;
+    -- It brings in the people its organization is for (a role it may grant
+    -- there), never staff.
     v_roles := accounts.user_roles(v_target);
     IF NOT v_roles && accounts.grantable_in(p_user_id, p_organization_id)
        OR EXISTS (SELECT FROM accounts.groups WHERE name = ANY (v_roles) AND side = 'staff') THEN
@@ -63,7 +70,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.add_member(uuid,uuid,uuid,uuid,text,text,integer) IS
-  'Staff who administer an organization, or its head, add an existing active user (by id, or by an active contact: type and normalized value) as a current member, with its membership.started event. A head adds only users holding a role it may grant there and no staff role. Returns {outcome: added, membership, events}, {outcome: already_member, membership}, {outcome: user_not_found}, {outcome: target_out_of_reach}, {outcome: organization_inactive}, {outcome: not_allowed} (other staff), {outcome: not_found} or {outcome: session_inactive}.';
+  'Staff who administer an organization, or its head, add an existing active user (by id, or by an active contact: type and normalized value) as a current member, with its membership.started event. A head adds only users of no other organization (others are user_not_found to it), holding a role it may grant there and no staff role. Returns {outcome: added, membership, events}, {outcome: already_member, membership}, {outcome: user_not_found}, {outcome: target_out_of_reach}, {outcome: organization_inactive}, {outcome: not_allowed} (other staff), {outcome: not_found} or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.add_member(uuid,uuid,uuid,uuid,text,text,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.add_member(uuid,uuid,uuid,uuid,text,text,integer) TO auth_service;

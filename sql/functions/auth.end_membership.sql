@@ -36,7 +36,7 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'target_out_of_reach');
   END IF;
 
-  UPDATE accounts.organization_members SET ended_at = now(), ended_by = p_user_id
+  UPDATE accounts.organization_members SET ended_at = clock_timestamp(), ended_by = p_user_id
   WHERE id = v_membership.id
   RETURNING * INTO v_membership;
   UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'membership_ended'

@@ -48,7 +48,10 @@ CREATE TABLE accounts.organization_members (
   organization_id uuid NOT NULL REFERENCES accounts.organizations (id) ON DELETE CASCADE,
   user_id         uuid NOT NULL REFERENCES accounts.users (id) ON DELETE CASCADE,
   head_since      timestamptz,
-  started_at      timestamptz NOT NULL DEFAULT now(),
+  -- The clock, not the transaction's start: changes of one membership
+  -- take turns under the user's lock, and one that waited its turn must not
+  -- date itself before the change it waited for.
+  started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
   started_by      uuid REFERENCES accounts.users (id) ON DELETE SET NULL,
   ended_at        timestamptz,
   ended_by        uuid REFERENCES accounts.users (id) ON DELETE SET NULL,

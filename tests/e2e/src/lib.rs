@@ -357,6 +357,48 @@ pub fn sign_up(api: &Api) -> SignedIn {
     }
 }
 
+/// Someone signed in holding exactly `roles` (set behind the API's back;
+/// the token comes from a login after, so it names them).
+pub fn signed_in_as(api: &Api, roles: &[&str]) -> SignedIn {
+    let mut user = sign_up(api);
+    set_roles(&user.user_id, roles);
+    sign_in_again(api, &mut user);
+    user
+}
+
+/// A fresh token pair from a login: its claims name the user's roles and
+/// organizations as they are now.
+pub fn sign_in_again(api: &Api, user: &mut SignedIn) {
+    let login = api.login(&user.person.second_login, &user.person.password);
+    assert_eq!(login.status, 200, "{}", login.text);
+    let body = login.json();
+    user.access_token = body["access_token"].as_str().unwrap().to_string();
+    user.refresh_token = body["refresh_token"].as_str().unwrap().to_string();
+}
+
+/// A new organization of `kind` (`fleet`, or `firm` as a grocery store),
+/// created through the API by staff; its id.
+pub fn new_organization(api: &Api, staff: &SignedIn, kind: &str) -> String {
+    let mut body = json!({"kind": kind, "name": format!("Org {}", unique_number())});
+    if kind == "firm" {
+        body["service_type"] = "grocery_store".into();
+    }
+    let reply = api.bearer("POST", "/api/v1/organizations", &staff.access_token, Some(&body));
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.json()["organization"]["id"].as_str().unwrap().to_string()
+}
+
+/// Staff appoint `user` head of the organization, through the API.
+pub fn appoint_head(api: &Api, staff: &SignedIn, organization: &str, user: &str) {
+    let reply = api.bearer(
+        "POST",
+        &format!("/api/v1/organizations/{organization}/heads"),
+        &staff.access_token,
+        Some(&json!({"user_id": user})),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
+
 /// The claims of a JWT, read without verifying it.
 pub fn claims_of(token: &str) -> Value {
     use base64::Engine;

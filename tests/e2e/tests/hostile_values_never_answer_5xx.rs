@@ -380,3 +380,97 @@ fn anonymous_roles_and_forged_cursors_are_a_4xx() {
         }
     }
 }
+
+#[test]
+fn organization_fields_and_paths() {
+    let api = Api::new();
+    let admin = e2e::signed_in_as(&api, &["superadmin"]);
+    let organization = e2e::new_organization(&api, &admin, "fleet");
+    let base = format!("/api/v1/organizations/{organization}");
+    let auth = format!("Bearer {}", admin.access_token);
+    let send = |method: &str, path: &str, body: &Value, raw: &str| {
+        api.send_raw(
+            method,
+            path,
+            &[("authorization", auth.as_bytes())],
+            Some(&with(body, raw)),
+        )
+    };
+    for raw in hostile() {
+        for field in ["kind", "service_type", "name"] {
+            let mut body = json!({"kind": "firm", "service_type": "grocery_store", "name": "Shop"});
+            body[field] = "HOSTILE".into();
+            assert_no_5xx(field, &raw, &send("POST", "/api/v1/organizations", &body, &raw));
+        }
+        for field in ["name", "is_active"] {
+            let body = json!({ field: "HOSTILE" });
+            assert_no_5xx(field, &raw, &send("PATCH", &base, &body, &raw));
+        }
+        // Whatever a valid value did, the organization is active again.
+        let on = json!({"is_active": true});
+        api.bearer("PATCH", &base, &admin.access_token, Some(&on));
+        for field in ["user_id", "second_login", "phone", "email", "new_user"] {
+            let body = json!({ field: "HOSTILE" });
+            let reply = send("POST", &format!("{base}/members"), &body, &raw);
+            assert_no_5xx(field, &raw, &reply);
+        }
+        for field in ["second_login", "phone", "password", "group_names", "profile"] {
+            let mut new_user = Person::new().registration();
+            new_user.as_object_mut().unwrap().remove("interface");
+            new_user["group_names"] = json!(["driver"]);
+            new_user[field] = "HOSTILE".into();
+            let body = json!({ "new_user": new_user });
+            let reply = send("POST", &format!("{base}/members"), &body, &raw);
+            assert_no_5xx(field, &raw, &reply);
+        }
+        let body = json!({"user_id": "HOSTILE"});
+        assert_no_5xx("heads", &raw, &send("POST", &format!("{base}/heads"), &body, &raw));
+        let mut body = Person::new().registration();
+        body.as_object_mut().unwrap().remove("interface");
+        body["organization_id"] = "HOSTILE".into();
+        assert_no_5xx("organization_id", &raw, &send("POST", "/api/v1/users", &body, &raw));
+
+        let text: String = serde_json::from_str::<String>(&raw).unwrap_or_else(|_| raw.clone());
+        let encoded = percent_encode(&text);
+        for query in [
+            format!("/api/v1/organizations?cursor={encoded}"),
+            format!("/api/v1/organizations?limit={encoded}"),
+            format!("{base}/members?cursor={encoded}"),
+            format!("{base}/members?limit={encoded}"),
+            format!("/api/v1/users?organization_id={encoded}"),
+        ] {
+            let reply = api.send_raw("GET", &query, &[("authorization", auth.as_bytes())], None);
+            assert_no_5xx(&query[..query.find('=').unwrap()], &raw, &reply);
+        }
+    }
+    // Ids in the path that are no UUID, or nobody's: 404, never 5xx.
+    let long = "x".repeat(2_000);
+    for id in [
+        "00000000-0000-0000-0000-00000000000g",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        "%00",
+        "'%20OR%20'1'='1",
+        "%ED%A0%80",
+        "%F0%9D%95%9A",
+        long.as_str(),
+    ] {
+        for (method, path) in [
+            ("GET", format!("/api/v1/organizations/{id}")),
+            ("PATCH", format!("/api/v1/organizations/{id}")),
+            ("GET", format!("/api/v1/organizations/{id}/members")),
+            ("POST", format!("/api/v1/organizations/{id}/members")),
+            ("POST", format!("/api/v1/organizations/{id}/heads")),
+            ("DELETE", format!("{base}/members/{id}")),
+            ("DELETE", format!("{base}/heads/{id}")),
+            ("DELETE", format!("/api/v1/organizations/{id}/members/{id}")),
+        ] {
+            let body = match method {
+                "PATCH" => json!({"name": "Renamed"}),
+                _ => json!({"user_id": admin.user_id}),
+            };
+            let reply = api.bearer(method, &path, &admin.access_token, Some(&body));
+            assert_no_5xx(&path, id, &reply);
+            assert_eq!(reply.status, 404, "{method} {path}: {}", reply.text);
+        }
+    }
+}

@@ -5,18 +5,22 @@
 //! them by any spelling of a contact.
 
 use e2e::{
-    admin_db, new_test_role, set_roles, sign_up, spec_grants, Api, Person, Reply, SignedIn, ROLES,
+    admin_db, appoint_head, new_organization, new_test_role, set_roles, sign_up, signed_in_as,
+    spec_grants, Api, Person, Reply, SignedIn, ROLES,
 };
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
-/// Someone signed in holding exactly `roles` (their token names them too).
-fn signed_in_as(api: &Api, roles: &[&str]) -> SignedIn {
-    let mut user = sign_up(api);
-    set_roles(&user.user_id, roles);
-    let login = api.login(&user.person.second_login, &user.person.password);
-    assert_eq!(login.status, 200, "{}", login.text);
-    user.access_token = login.json()["access_token"].as_str().unwrap().to_string();
+/// Someone holding `role`; a head heads an organization of its kind too
+/// (a head creates users only there).
+fn grantor(api: &Api, admin: &SignedIn, role: &str) -> SignedIn {
+    let user = signed_in_as(api, &[role]);
+    let kind = match role {
+        "executor_head" => "fleet",
+        "service_head" => "firm",
+        _ => return user,
+    };
+    appoint_head(api, admin, &new_organization(api, admin, kind), &user.user_id);
     user
 }
 
@@ -30,8 +34,9 @@ fn create(api: &Api, caller: &SignedIn, person: &Person, roles: &[&str]) -> Repl
 #[test]
 fn every_grantor_may_create_exactly_the_roles_spec_grants_it() {
     let api = Api::new();
+    let admin = signed_in_as(&api, &["superadmin"]);
     for caller_role in ROLES {
-        let caller = signed_in_as(&api, &[caller_role]);
+        let caller = grantor(&api, &admin, caller_role);
         for role in ROLES {
             let reply = create(&api, &caller, &Person::new(), &[role]);
             let allowed = spec_grants(caller_role).contains(&role);
@@ -77,7 +82,8 @@ fn grants_are_data_and_a_revoked_role_stops_granting_at_once() {
     let api = Api::new();
     // A role of this test's own, so that other tests' answers stay put.
     let role = new_test_role("executor_head");
-    let head = signed_in_as(&api, &["executor_head"]);
+    let admin = signed_in_as(&api, &["superadmin"]);
+    let head = grantor(&api, &admin, "executor_head");
     // Revoke the grant first (as if it had never been), then add it back.
     let mut db = admin_db();
     db.execute(
@@ -161,7 +167,7 @@ fn roles_change_only_within_ones_grants() {
 #[test]
 fn deactivating_a_user_ends_their_sessions_at_once() {
     let api = Api::new();
-    let head = signed_in_as(&api, &["executor_head"]);
+    let head = signed_in_as(&api, &["manager"]);
     let driver = signed_in_as(&api, &["driver"]);
     assert_eq!(api.me(&driver.access_token).status, 200);
     let path = format!("/api/v1/users/{}", driver.user_id);
