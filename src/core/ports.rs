@@ -273,7 +273,9 @@ pub enum OrganizationCreated {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum OrganizationsPage {
     /// In (created_at, id) order.
-    Organizations { organizations: Vec<Value> },
+    Organizations {
+        organizations: Vec<Value>,
+    },
     SessionInactive,
 }
 
@@ -281,7 +283,9 @@ pub enum OrganizationsPage {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum OrganizationFound {
-    Found { organization: Value },
+    Found {
+        organization: Value,
+    },
     /// Unknown, or not the caller's to see: the same answer.
     NotFound,
     SessionInactive,
@@ -307,7 +311,9 @@ pub enum OrganizationChanged {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MembersPage {
     /// In (since, user_id) order.
-    Members { members: Vec<Value> },
+    Members {
+        members: Vec<Value>,
+    },
     NotFound,
     SessionInactive,
 }

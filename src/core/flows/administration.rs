@@ -347,7 +347,10 @@ impl UsersQuery {
         let organization_id = get("organization_id").map(|raw| {
             let id = parse_uuid(raw);
             if id.is_none() {
-                errors.push(FieldError::new("organization_id", "is not an organization id"));
+                errors.push(FieldError::new(
+                    "organization_id",
+                    "is not an organization id",
+                ));
             }
             id
         });

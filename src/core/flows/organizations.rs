@@ -48,7 +48,8 @@ pub async fn create(
         }
         OrganizationCreated::UnknownKind => Err(invalid("kind", "must be fleet or firm")),
         OrganizationCreated::NotAllowed => Err(ApiError::Forbidden {
-            reason: "Only staff who may appoint its heads (superadmin, manager) create an organization.",
+            reason:
+                "Only staff who may appoint its heads (superadmin, manager) create an organization.",
         }),
         OrganizationCreated::ServiceTypeRequired => Err(invalid(
             "service_type",
@@ -110,7 +111,12 @@ pub async fn update(
     store.begin().await?;
     let done: Result<(OrganizationChanged, Vec<UserSessionsEnded>), ApiError> = async {
         let outcome = store
-            .update_organization(&caller(principal), &id, patch.name.as_deref(), patch.is_active)
+            .update_organization(
+                &caller(principal),
+                &id,
+                patch.name.as_deref(),
+                patch.is_active,
+            )
             .await?;
         let ended = store.users_ended_now().await?;
         for user in &ended {
@@ -151,7 +157,8 @@ pub async fn update(
             Ok(organization)
         }
         OrganizationChanged::NotAllowed => Err(ApiError::Forbidden {
-            reason: "Only staff who may appoint its heads (superadmin, manager) change an organization.",
+            reason:
+                "Only staff who may appoint its heads (superadmin, manager) change an organization.",
         }),
         OrganizationChanged::NotFound => Err(ApiError::NotFound),
         OrganizationChanged::SessionInactive => Err(ApiError::InvalidToken),
@@ -327,10 +334,7 @@ pub async fn dismiss_head(
 ) -> Result<Value, ApiError> {
     let id = user_id(organization_id)?;
     let member = user_id(member_id)?;
-    match store
-        .dismiss_head(&caller(principal), &id, &member)
-        .await?
-    {
+    match store.dismiss_head(&caller(principal), &id, &member).await? {
         MembershipOutcome::Dismissed { membership } => {
             forget_member(cache, &membership).await;
             Ok(membership)
@@ -535,9 +539,12 @@ impl HeadRequest {
 pub fn parse_organization_field(body: &Value) -> Result<Option<String>, Vec<FieldError>> {
     match body.get("organization_id") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(raw)) => parse_uuid(raw)
-            .map(Some)
-            .ok_or_else(|| vec![FieldError::new("organization_id", "is not an organization id")]),
+        Some(Value::String(raw)) => parse_uuid(raw).map(Some).ok_or_else(|| {
+            vec![FieldError::new(
+                "organization_id",
+                "is not an organization id",
+            )]
+        }),
         Some(_) => Err(vec![FieldError::new("organization_id", "must be a string")]),
     }
 }
@@ -557,8 +564,10 @@ mod tests {
 
     #[test]
     fn an_organization_has_a_kind_and_a_trimmed_name() {
-        let r = OrganizationRequest::parse(&json!({"kind": " Firm ", "service_type": "grocery_store", "name": "  Green Grocer  "}))
-            .unwrap();
+        let r = OrganizationRequest::parse(
+            &json!({"kind": " Firm ", "service_type": "grocery_store", "name": "  Green Grocer  "}),
+        )
+        .unwrap();
         assert_eq!(r.kind, "firm");
         assert_eq!(r.service_type.as_deref(), Some("grocery_store"));
         assert_eq!(r.name, "Green Grocer");
@@ -569,7 +578,8 @@ mod tests {
         assert_eq!(fields(&e), vec!["name"]);
         let ok = "я".repeat(200);
         assert!(OrganizationRequest::parse(&json!({"kind": "fleet", "name": ok})).is_ok());
-        let e = OrganizationRequest::parse(&json!({"kind": "fleet", "name": "a\u{7}b"})).unwrap_err();
+        let e =
+            OrganizationRequest::parse(&json!({"kind": "fleet", "name": "a\u{7}b"})).unwrap_err();
         assert_eq!(fields(&e), vec!["name"]);
     }
 
@@ -595,11 +605,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(MemberRequest::parse(&json!({"user_id": id, "phone": "+79991234567"}), ru()).is_err());
+        assert!(
+            MemberRequest::parse(&json!({"user_id": id, "phone": "+79991234567"}), ru()).is_err()
+        );
         assert!(MemberRequest::parse(&json!({}), ru()).is_err());
         assert!(MemberRequest::parse(&json!({"user_id": "not-a-uuid"}), ru()).is_err());
-        let e = MemberRequest::parse(&json!({"new_user": {"second_login": "1x"}}), ru()).unwrap_err();
-        assert!(fields(&e).iter().all(|f| f.starts_with("new_user.")), "{e:?}");
+        let e =
+            MemberRequest::parse(&json!({"new_user": {"second_login": "1x"}}), ru()).unwrap_err();
+        assert!(
+            fields(&e).iter().all(|f| f.starts_with("new_user.")),
+            "{e:?}"
+        );
         assert!(fields(&e).contains(&"new_user.second_login"));
     }
 }

@@ -17,7 +17,8 @@ use serde_json::json;
 pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis).await?;
-    let request = OrganizationRequest::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
+    let request =
+        OrganizationRequest::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let organization =
         organizations::create(config, &mut store, &mut redis, &principal, &request).await?;
     Ok(Reply::json(201, &json!({"organization": organization})).no_store())

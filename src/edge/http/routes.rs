@@ -167,7 +167,9 @@ impl Route {
                 organizations::remove_member(incoming, config, &id, &user).await
             }
             Route::Heads(id) => organizations::appoint_head(incoming, config, &id).await,
-            Route::Head(id, user) => organizations::dismiss_head(incoming, config, &id, &user).await,
+            Route::Head(id, user) => {
+                organizations::dismiss_head(incoming, config, &id, &user).await
+            }
         }
     }
 }

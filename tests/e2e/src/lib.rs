@@ -383,9 +383,17 @@ pub fn new_organization(api: &Api, staff: &SignedIn, kind: &str) -> String {
     if kind == "firm" {
         body["service_type"] = "grocery_store".into();
     }
-    let reply = api.bearer("POST", "/api/v1/organizations", &staff.access_token, Some(&body));
+    let reply = api.bearer(
+        "POST",
+        "/api/v1/organizations",
+        &staff.access_token,
+        Some(&body),
+    );
     assert_eq!(reply.status, 201, "{}", reply.text);
-    reply.json()["organization"]["id"].as_str().unwrap().to_string()
+    reply.json()["organization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Staff appoint `user` head of the organization, through the API.

@@ -5,8 +5,8 @@
 //! its fleet and nobody else's.
 
 use e2e::{
-    admin_db, appoint_head, claims_of, new_organization, sign_in_again, sign_up, signed_in_as,
-    Api, Person, SignedIn,
+    admin_db, appoint_head, claims_of, new_organization, sign_in_again, sign_up, signed_in_as, Api,
+    Person, SignedIn,
 };
 use serde_json::{json, Value};
 
@@ -104,15 +104,30 @@ fn a_head_cannot_see_or_touch_another_fleets_drivers() {
     // Head A lists only its own people, wherever it looks.
     let seen = listed_users(&api, &a.head, "");
     assert!(seen.contains(&driver_a.user_id));
-    assert!(!seen.contains(&driver_b.user_id), "GET /users shows B's driver");
+    assert!(
+        !seen.contains(&driver_b.user_id),
+        "GET /users shows B's driver"
+    );
     assert!(listed_users(&api, &a.head, &format!("&organization_id={}", b.id)).is_empty());
     assert!(listed_users(&api, &a.head, &format!("&phone={}", driver_b.person.phone)).is_empty());
     let head = &a.head.access_token;
-    api.bearer("GET", &format!("/api/v1/organizations/{}", b.id), head, None)
-        .problem(404);
-    api.bearer("GET", &format!("/api/v1/organizations/{}/members", b.id), head, None)
-        .problem(404);
-    let listed = api.bearer("GET", "/api/v1/organizations", head, None).json();
+    api.bearer(
+        "GET",
+        &format!("/api/v1/organizations/{}", b.id),
+        head,
+        None,
+    )
+    .problem(404);
+    api.bearer(
+        "GET",
+        &format!("/api/v1/organizations/{}/members", b.id),
+        head,
+        None,
+    )
+    .problem(404);
+    let listed = api
+        .bearer("GET", "/api/v1/organizations", head, None)
+        .json();
     assert_eq!(listed["organizations"].as_array().unwrap().len(), 1);
     assert_eq!(listed["organizations"][0]["id"], a.id.as_str());
 
@@ -122,14 +137,22 @@ fn a_head_cannot_see_or_touch_another_fleets_drivers() {
     api.bearer("POST", &format!("{b_driver}/roles"), head, Some(&add))
         .problem(404);
     for organization in [&a.id, &b.id] {
-        let path = format!("/api/v1/organizations/{organization}/members/{}", driver_b.user_id);
+        let path = format!(
+            "/api/v1/organizations/{organization}/members/{}",
+            driver_b.user_id
+        );
         api.bearer("DELETE", &path, head, None).problem(404);
     }
     api.bearer("PATCH", &b_driver, head, Some(&json!({"is_active": false})))
         .problem(404);
     let adopt = json!({"phone": driver_b.person.phone_typed});
-    api.bearer("POST", &format!("/api/v1/organizations/{}/members", a.id), head, Some(&adopt))
-        .problem(404);
+    api.bearer(
+        "POST",
+        &format!("/api/v1/organizations/{}/members", a.id),
+        head,
+        Some(&adopt),
+    )
+    .problem(404);
     // A user id that does not exist answers just the same.
     let nobody = "/api/v1/users/7c9e6679-7425-40de-944b-e07fc1f90ae7/roles";
     api.bearer("POST", nobody, head, Some(&add)).problem(404);
@@ -162,13 +185,23 @@ fn a_head_cannot_undo_a_deactivation_made_by_staff() {
     let a = fleet(&api, &admin);
     let driver = driver_of(&api, &a.head);
     let path = format!("/api/v1/users/{}", driver.user_id);
-    let off = api.bearer("PATCH", &path, &admin.access_token, Some(&json!({"is_active": false})));
+    let off = api.bearer(
+        "PATCH",
+        &path,
+        &admin.access_token,
+        Some(&json!({"is_active": false})),
+    );
     assert_eq!(off.status, 200, "{}", off.text);
 
     // Accounts are staff's: the head is refused, whatever it asks.
     for active in [true, false] {
         let refused = api
-            .bearer("PATCH", &path, &a.head.access_token, Some(&json!({"is_active": active})))
+            .bearer(
+                "PATCH",
+                &path,
+                &a.head.access_token,
+                Some(&json!({"is_active": active})),
+            )
             .problem(403);
         assert!(refused["detail"].as_str().unwrap().contains("membership"));
     }
@@ -312,7 +345,10 @@ fn concurrent_adds_and_removals_leave_one_membership_and_a_consistent_history() 
 
     // Twenty adds and removals interleaved, then one more add.
     let mixed = statuses((0..20).map(|i| i % 2 == 0).collect());
-    assert!(mixed.iter().all(|s| [200, 201, 204, 404].contains(s)), "{mixed:?}");
+    assert!(
+        mixed.iter().all(|s| [200, 201, 204, 404].contains(s)),
+        "{mixed:?}"
+    );
     let last = api.bearer("POST", &members, &a.head.access_token, Some(&add));
     assert!([200, 201].contains(&last.status), "{}", last.text);
     assert_eq!(current(), 1, "exactly one current membership");
@@ -364,7 +400,12 @@ fn staff_create_and_deactivate_organizations_and_heads_lose_their_powers_with_th
     let support = signed_in_as(&api, &["support"]);
     let customer = sign_up(&api);
     let create = |who: &SignedIn, body: Value| {
-        api.bearer("POST", "/api/v1/organizations", &who.access_token, Some(&body))
+        api.bearer(
+            "POST",
+            "/api/v1/organizations",
+            &who.access_token,
+            Some(&body),
+        )
     };
 
     // A firm has a service type; a fleet has none; the kinds are data.
@@ -377,16 +418,28 @@ fn staff_create_and_deactivate_organizations_and_heads_lose_their_powers_with_th
     assert_eq!(firm["name"], "Waybills Ltd");
     assert_eq!(firm["service_type"], "waybill_service");
     let field = |reply: e2e::Reply| reply.problem(422)["errors"][0]["field"].clone();
-    assert_eq!(field(create(&manager, json!({"kind": "firm", "name": "X"}))), "service_type");
     assert_eq!(
-        field(create(&manager, json!({"kind": "fleet", "service_type": "grocery_store", "name": "X"}))),
+        field(create(&manager, json!({"kind": "firm", "name": "X"}))),
         "service_type"
     );
     assert_eq!(
-        field(create(&manager, json!({"kind": "firm", "service_type": "bakery", "name": "X"}))),
+        field(create(
+            &manager,
+            json!({"kind": "fleet", "service_type": "grocery_store", "name": "X"})
+        )),
         "service_type"
     );
-    assert_eq!(field(create(&manager, json!({"kind": "guild", "name": "X"}))), "kind");
+    assert_eq!(
+        field(create(
+            &manager,
+            json!({"kind": "firm", "service_type": "bakery", "name": "X"})
+        )),
+        "service_type"
+    );
+    assert_eq!(
+        field(create(&manager, json!({"kind": "guild", "name": "X"}))),
+        "kind"
+    );
     create(&support, json!({"kind": "fleet", "name": "X"})).problem(403);
     create(&customer, json!({"kind": "fleet", "name": "X"})).problem(403);
     let created: i64 = admin_db()
@@ -402,7 +455,10 @@ fn staff_create_and_deactivate_organizations_and_heads_lose_their_powers_with_th
     // Support reads; only those who may appoint heads change it.
     let a = fleet(&api, &admin);
     let path = format!("/api/v1/organizations/{}", a.id);
-    assert_eq!(api.bearer("GET", &path, &support.access_token, None).status, 200);
+    assert_eq!(
+        api.bearer("GET", &path, &support.access_token, None).status,
+        200
+    );
     let rename = json!({"name": "Renamed"});
     api.bearer("PATCH", &path, &support.access_token, Some(&rename))
         .problem(403);
@@ -410,12 +466,22 @@ fn staff_create_and_deactivate_organizations_and_heads_lose_their_powers_with_th
         .problem(403);
     api.bearer("GET", &path, &customer.access_token, None)
         .problem(404);
-    api.bearer("POST", &format!("{path}/heads"), &a.head.access_token, Some(&json!({"user_id": customer.user_id})))
-        .problem(403);
+    api.bearer(
+        "POST",
+        &format!("{path}/heads"),
+        &a.head.access_token,
+        Some(&json!({"user_id": customer.user_id})),
+    )
+    .problem(403);
 
     // Deactivating ends the sessions that name it; its head can do nothing there.
     let driver = driver_of(&api, &a.head);
-    let off = api.bearer("PATCH", &path, &manager.access_token, Some(&json!({"is_active": false})));
+    let off = api.bearer(
+        "PATCH",
+        &path,
+        &manager.access_token,
+        Some(&json!({"is_active": false})),
+    );
     assert_eq!(off.status, 200, "{}", off.text);
     assert_eq!(off.json()["organization"]["is_active"], false);
     api.me(&driver.access_token).problem(401);
@@ -423,7 +489,8 @@ fn staff_create_and_deactivate_organizations_and_heads_lose_their_powers_with_th
     let mut head = a.head;
     sign_in_again(&api, &mut head);
     assert_eq!(claims_of(&head.access_token)["orgs"], json!([]));
-    api.bearer("GET", &path, &head.access_token, None).problem(404);
+    api.bearer("GET", &path, &head.access_token, None)
+        .problem(404);
     api.bearer("GET", "/api/v1/users", &head.access_token, None)
         .problem(403);
     // Staff see it still, and nobody joins it while it is inactive.
@@ -434,7 +501,12 @@ fn staff_create_and_deactivate_organizations_and_heads_lose_their_powers_with_th
         Some(&json!({"user_id": customer.user_id})),
     );
     assert_eq!(joined.status, 409, "{}", joined.text);
-    let on = api.bearer("PATCH", &path, &manager.access_token, Some(&json!({"is_active": true})));
+    let on = api.bearer(
+        "PATCH",
+        &path,
+        &manager.access_token,
+        Some(&json!({"is_active": true})),
+    );
     assert_eq!(on.status, 200, "{}", on.text);
     sign_in_again(&api, &mut head);
     assert_eq!(claims_of(&head.access_token)["orgs"], json!([a.id]));
@@ -460,12 +532,19 @@ fn organizations_and_members_come_in_keyset_pages() {
         }
         match page["next_cursor"].as_str() {
             Some(cursor) => {
-                path = format!("/api/v1/organizations/{}/members?limit=2&cursor={cursor}", a.id)
+                path = format!(
+                    "/api/v1/organizations/{}/members?limit=2&cursor={cursor}",
+                    a.id
+                )
             }
             None => break,
         }
     }
-    assert_eq!(seen.len(), 6, "the head and five drivers, each once: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        6,
+        "the head and five drivers, each once: {seen:?}"
+    );
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();

@@ -400,7 +400,11 @@ fn organization_fields_and_paths() {
         for field in ["kind", "service_type", "name"] {
             let mut body = json!({"kind": "firm", "service_type": "grocery_store", "name": "Shop"});
             body[field] = "HOSTILE".into();
-            assert_no_5xx(field, &raw, &send("POST", "/api/v1/organizations", &body, &raw));
+            assert_no_5xx(
+                field,
+                &raw,
+                &send("POST", "/api/v1/organizations", &body, &raw),
+            );
         }
         for field in ["name", "is_active"] {
             let body = json!({ field: "HOSTILE" });
@@ -414,7 +418,13 @@ fn organization_fields_and_paths() {
             let reply = send("POST", &format!("{base}/members"), &body, &raw);
             assert_no_5xx(field, &raw, &reply);
         }
-        for field in ["second_login", "phone", "password", "group_names", "profile"] {
+        for field in [
+            "second_login",
+            "phone",
+            "password",
+            "group_names",
+            "profile",
+        ] {
             let mut new_user = Person::new().registration();
             new_user.as_object_mut().unwrap().remove("interface");
             new_user["group_names"] = json!(["driver"]);
@@ -424,11 +434,19 @@ fn organization_fields_and_paths() {
             assert_no_5xx(field, &raw, &reply);
         }
         let body = json!({"user_id": "HOSTILE"});
-        assert_no_5xx("heads", &raw, &send("POST", &format!("{base}/heads"), &body, &raw));
+        assert_no_5xx(
+            "heads",
+            &raw,
+            &send("POST", &format!("{base}/heads"), &body, &raw),
+        );
         let mut body = Person::new().registration();
         body.as_object_mut().unwrap().remove("interface");
         body["organization_id"] = "HOSTILE".into();
-        assert_no_5xx("organization_id", &raw, &send("POST", "/api/v1/users", &body, &raw));
+        assert_no_5xx(
+            "organization_id",
+            &raw,
+            &send("POST", "/api/v1/users", &body, &raw),
+        );
 
         let text: String = serde_json::from_str::<String>(&raw).unwrap_or_else(|_| raw.clone());
         let encoded = percent_encode(&text);

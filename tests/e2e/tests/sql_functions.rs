@@ -348,3 +348,144 @@ fn one_active_value_per_contact_is_a_database_constraint() {
         .unwrap_err();
     assert_eq!(sqlstate(&e), "23505");
 }
+
+/// Someone heading a fleet and a firm, holding both heads' roles (set as
+/// the database's owner), and a member of each; their ids.
+fn head_of_a_fleet_and_a_firm() -> (String, String, String, String, String) {
+    let mut owner = admin_db();
+    let mut db = service_db();
+    let mut user = |groups: &[&str]| -> String {
+        let made = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
+        let id = made["user_id"].as_str().unwrap().to_string();
+        for group in groups {
+            owner
+                .execute(
+                    "INSERT INTO accounts.memberships (user_id, group_name) VALUES ($1::text::uuid, $2)",
+                    &[&id, group],
+                )
+                .unwrap();
+        }
+        id
+    };
+    let head = user(&["executor_head", "service_head"]);
+    let (in_fleet, in_firm) = (user(&["driver"]), user(&["service_staff"]));
+    let mut owner = admin_db();
+    let mut organization = |kind: &str, service: Option<&str>| -> String {
+        owner
+            .query_one(
+                "INSERT INTO accounts.organizations (kind, service_type, name)
+                 VALUES ($1, $2, 'SQL test') RETURNING id::text",
+                &[&kind, &service],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let fleet = organization("fleet", None);
+    let firm = organization("firm", Some("order_service"));
+    for (org, member, heads) in [
+        (&fleet, &head, true),
+        (&firm, &head, true),
+        (&fleet, &in_fleet, false),
+        (&firm, &in_firm, false),
+    ] {
+        owner
+            .execute(
+                "INSERT INTO accounts.organization_members (organization_id, user_id, head_since)
+                 VALUES ($1::text::uuid, $2::text::uuid, CASE WHEN $3 THEN now() END)",
+                &[org, member, &heads],
+            )
+            .unwrap();
+    }
+    (head, fleet, firm, in_fleet, in_firm)
+}
+
+#[test]
+fn a_heads_grants_follow_the_kind_of_the_organization() {
+    let (head, fleet, firm, in_fleet, in_firm) = head_of_a_fleet_and_a_firm();
+    let mut owner = admin_db();
+    // Other tests' own roles (test_…) left out.
+    let grantable = |db: &mut Client, function: &str, a: &str, b: &str| -> Vec<String> {
+        let roles: Vec<String> = db
+            .query_one(
+                &format!("SELECT accounts.{function}($1::text::uuid, $2::text::uuid)"),
+                &[&a, &b],
+            )
+            .unwrap()
+            .get(0);
+        roles
+            .into_iter()
+            .filter(|r| !r.starts_with("test_"))
+            .collect()
+    };
+    // In the fleet what an executor_head grants; in the firm what a
+    // service_head grants; never the one in the other.
+    assert_eq!(
+        grantable(&mut owner, "grantable_in", &head, &fleet),
+        ["courier", "driver"]
+    );
+    assert_eq!(
+        grantable(&mut owner, "grantable_in", &head, &firm),
+        ["service_staff"]
+    );
+    assert_eq!(
+        grantable(&mut owner, "grantable_over", &head, &in_fleet),
+        ["courier", "driver"]
+    );
+    assert_eq!(
+        grantable(&mut owner, "grantable_over", &head, &in_firm),
+        ["service_staff"]
+    );
+    // Someone of neither organization is beyond reach, whatever their roles.
+    let stranger = register(&mut service_db(), &Person::new(), &["driver"], "driver_app").unwrap();
+    let stranger = stranger["user_id"].as_str().unwrap();
+    assert!(grantable(&mut owner, "grantable_over", &head, stranger).is_empty());
+    let reaches: bool = owner
+        .query_one(
+            "SELECT accounts.reaches($1::text::uuid, $2::text::uuid)",
+            &[&head, &stranger],
+        )
+        .unwrap()
+        .get(0);
+    assert!(!reaches);
+    // Without the role that heads the kind, the mark alone gives nothing.
+    owner
+        .execute(
+            "DELETE FROM accounts.memberships WHERE user_id = $1::text::uuid AND group_name = 'service_head'",
+            &[&head],
+        )
+        .unwrap();
+    assert!(grantable(&mut owner, "grantable_in", &head, &firm).is_empty());
+    assert_eq!(
+        grantable(&mut owner, "grantable_in", &head, &fleet),
+        ["courier", "driver"]
+    );
+}
+
+#[test]
+fn one_current_membership_per_user_and_organization_is_a_database_constraint() {
+    let (head, fleet, ..) = head_of_a_fleet_and_a_firm();
+    let error = admin_db()
+        .execute(
+            "INSERT INTO accounts.organization_members (organization_id, user_id)
+             VALUES ($1::text::uuid, $2::text::uuid)",
+            &[&fleet, &head],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&error), "23505");
+    // An ended one is history, and a new one may start beside it.
+    let mut owner = admin_db();
+    owner
+        .execute(
+            "UPDATE accounts.organization_members SET ended_at = clock_timestamp()
+             WHERE organization_id = $1::text::uuid AND user_id = $2::text::uuid",
+            &[&fleet, &head],
+        )
+        .unwrap();
+    owner
+        .execute(
+            "INSERT INTO accounts.organization_members (organization_id, user_id)
+             VALUES ($1::text::uuid, $2::text::uuid)",
+            &[&fleet, &head],
+        )
+        .unwrap();
+}

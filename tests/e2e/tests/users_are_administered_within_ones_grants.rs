@@ -20,7 +20,12 @@ fn grantor(api: &Api, admin: &SignedIn, role: &str) -> SignedIn {
         "service_head" => "firm",
         _ => return user,
     };
-    appoint_head(api, admin, &new_organization(api, admin, kind), &user.user_id);
+    appoint_head(
+        api,
+        admin,
+        &new_organization(api, admin, kind),
+        &user.user_id,
+    );
     user
 }
 
@@ -193,7 +198,7 @@ fn deactivating_a_user_ends_their_sessions_at_once() {
             .status,
         200
     );
-    // A customer may deactivate nobody.
+    // A customer may deactivate nobody, and sees nobody to deactivate.
     let customer = sign_up(&api);
     api.bearer(
         "PATCH",
@@ -201,7 +206,7 @@ fn deactivating_a_user_ends_their_sessions_at_once() {
         &customer.access_token,
         Some(&json!({"is_active": false})),
     )
-    .problem(403);
+    .problem(404);
 }
 
 #[test]
