@@ -27,7 +27,7 @@ BEGIN
                         WHERE m.organization_id = p_organization_id AND m.ended_at IS NULL)
     ORDER BY s.id FOR UPDATE;
     UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'organization_deactivated'
-    WHERE revoked_at IS NULL AND p_organization_id = ANY (organization_ids);
+    WHERE revoked_at IS NULL AND organization_ids @> ARRAY[p_organization_id];
   END IF;
   UPDATE accounts.organizations
   SET name = coalesce(p_name, name), is_active = coalesce(p_active, is_active), updated_at = now()

@@ -156,7 +156,7 @@ pub async fn change_user_roles(
     target: &str,
     change: &RoleChange,
 ) -> Result<Value, ApiError> {
-    let target = user_id(target)?;
+    let target = id_in_path(target)?;
     let now = user_changed(
         store
             .change_user_roles(&caller(principal), &target, &change.add, &change.remove)
@@ -174,7 +174,7 @@ pub async fn set_user_active(
     target: &str,
     active: bool,
 ) -> Result<Value, ApiError> {
-    let target = user_id(target)?;
+    let target = id_in_path(target)?;
     // Deactivation ends every session of the user: mirrored before it commits.
     let now = user_changed(
         ending_sessions(config, store, cache, &target, None, async |store| {

@@ -279,7 +279,9 @@ async fn check_current_password<'c>(
     Ok(stored)
 }
 
-fn user_id(raw: &str) -> Result<String, ApiError> {
+/// An id from the path (a user's, an organization's), as the database
+/// spells it; anything that is no UUID names nothing here: 404.
+fn id_in_path(raw: &str) -> Result<String, ApiError> {
     uuid::Uuid::try_parse(raw)
         .map(|id| id.hyphenated().to_string())
         .map_err(|_| ApiError::NotFound)

@@ -87,7 +87,7 @@ pub async fn get(
     principal: &Principal,
     organization_id: &str,
 ) -> Result<Value, ApiError> {
-    let id = user_id(organization_id)?;
+    let id = id_in_path(organization_id)?;
     match store.organization(&caller(principal), &id).await? {
         OrganizationFound::Found { organization } => Ok(organization),
         OrganizationFound::NotFound => Err(ApiError::NotFound),
@@ -107,7 +107,7 @@ pub async fn update(
     organization_id: &str,
     patch: &OrganizationPatch,
 ) -> Result<Value, ApiError> {
-    let id = user_id(organization_id)?;
+    let id = id_in_path(organization_id)?;
     store.begin().await?;
     let done: Result<(OrganizationChanged, Vec<UserSessionsEnded>), ApiError> = async {
         let outcome = store
@@ -171,7 +171,7 @@ pub async fn members(
     organization_id: &str,
     page: &PageQuery,
 ) -> Result<Value, ApiError> {
-    let id = user_id(organization_id)?;
+    let id = id_in_path(organization_id)?;
     match store
         .list_members(&caller(principal), &id, page.limit, page.after().as_ref())
         .await?
@@ -202,7 +202,7 @@ pub async fn add_member(
     organization_id: &str,
     request: MemberRequest,
 ) -> Result<Joined, ApiError> {
-    let id = user_id(organization_id)?;
+    let id = id_in_path(organization_id)?;
     let member = match request {
         MemberRequest::New(registration) => {
             // An organization the caller may not see is as absent here too.
@@ -273,8 +273,8 @@ pub async fn end_membership(
     organization_id: &str,
     member_id: &str,
 ) -> Result<(), ApiError> {
-    let id = user_id(organization_id)?;
-    let member = user_id(member_id)?;
+    let id = id_in_path(organization_id)?;
+    let member = id_in_path(member_id)?;
     let retry = config.outbox_retry_seconds()?;
     let outcome = ending_sessions(config, store, cache, &member, None, async |store| {
         store
@@ -303,7 +303,7 @@ pub async fn appoint_head(
     organization_id: &str,
     request: &HeadRequest,
 ) -> Result<Value, ApiError> {
-    let id = user_id(organization_id)?;
+    let id = id_in_path(organization_id)?;
     let outcome = store
         .appoint_head(
             &caller(principal),
@@ -332,8 +332,8 @@ pub async fn dismiss_head(
     organization_id: &str,
     member_id: &str,
 ) -> Result<Value, ApiError> {
-    let id = user_id(organization_id)?;
-    let member = user_id(member_id)?;
+    let id = id_in_path(organization_id)?;
+    let member = id_in_path(member_id)?;
     match store.dismiss_head(&caller(principal), &id, &member).await? {
         MembershipOutcome::Dismissed { membership } => {
             forget_member(cache, &membership).await;
