@@ -27,6 +27,10 @@ pub struct Limits {
     pub availability_rate_limit_per_ip: u32,
     /// Users a signed-in grantor may create per window (each costs a hash).
     pub create_user_rate_limit_per_caller: u32,
+    /// Code requests (each may cost an SMS) per phone, and per client IP, in
+    /// an hour.
+    pub otp_sms_per_phone_per_hour: u32,
+    pub otp_sms_per_ip_per_hour: u32,
 }
 
 /// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
@@ -186,6 +190,52 @@ pub fn create_user_window(limits: &Limits, caller_user_id: &str) -> Window {
     }
 }
 
+/// Every window a code request is counted in: per phone and per client IP,
+/// each an hour, whether the phone is known or not (SMS costs money).
+pub fn code_request_windows(limits: &Limits, phone: &str, ip: Option<&str>) -> Vec<Window> {
+    vec![
+        Window {
+            key: format!("{PREFIX}:sms-phone:{}", login_part(phone)),
+            limit: limits.otp_sms_per_phone_per_hour,
+            period_seconds: 3600,
+            lock_seconds: 0,
+        },
+        Window {
+            key: format!("{PREFIX}:sms-ip:{}", ip_part(ip)),
+            limit: limits.otp_sms_per_ip_per_hour,
+            period_seconds: 3600,
+            lock_seconds: 0,
+        },
+    ]
+}
+
+/// Every window a code try is counted in: the login lockout's rules (per
+/// phone and client IP, per phone from every IP), on counters of their own,
+/// so code failures and password failures lock apart (SPEC §6).
+pub fn code_try_windows(limits: &Limits, phone: &str, ip: Option<&str>) -> Vec<Window> {
+    let mut windows = login_windows(limits, phone, ip);
+    for window in &mut windows {
+        window.key = window.key.replacen(PREFIX, CODE_PREFIX, 1);
+    }
+    windows
+}
+
+/// What a right code takes back, as a successful login does.
+pub fn code_succeeded(phone: &str, ip: Option<&str>) -> Forgiveness {
+    let login = login_succeeded(phone, ip);
+    let renamed = |keys: Vec<String>| {
+        keys.into_iter()
+            .map(|k| k.replacen(PREFIX, CODE_PREFIX, 1))
+            .collect()
+    };
+    Forgiveness {
+        delete: renamed(login.delete),
+        decrement: renamed(login.decrement),
+    }
+}
+
+const CODE_PREFIX: &str = "auth:throttle-code";
+
 /// What a successful login of `login` from `ip` takes back.
 pub fn login_succeeded(login: &str, ip: Option<&str>) -> Forgiveness {
     let pair = pair_key(login, ip);
@@ -208,6 +258,8 @@ mod tests {
             login_rate_limit_per_ip: 30,
             register_rate_limit_per_ip: 10,
             availability_rate_limit_per_ip: 60,
+            otp_sms_per_phone_per_hour: 5,
+            otp_sms_per_ip_per_hour: 20,
             create_user_rate_limit_per_caller: 30,
         }
     }

@@ -6,6 +6,7 @@ use crate::core::client_address::TrustedProxies;
 use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
+use crate::core::sms::{Gateway, GatewayKind};
 use std::cell::OnceCell;
 use std::fmt;
 
@@ -59,7 +60,37 @@ pub const VARIABLES: &[&str] = &[
     "create_user_rate_limit_per_caller",
     "retention_days",
     "outbox_retry_seconds",
+    "otp_ttl_seconds",
+    "otp_max_attempts",
+    "otp_resend_seconds",
+    "otp_proof_ttl_seconds",
+    "otp_sms_per_phone_per_hour",
+    "otp_sms_per_ip_per_hour",
+    "otp_response_floor_ms",
+    "sms_text_template",
+    "sms_gateway",
+    "sms_gateway_url",
+    "sms_gateway_token",
+    "sms_gateway_account",
+    "sms_sender",
+    "sms_gateway_timeout_ms",
 ];
+
+/// Phone codes (SPEC §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpSettings {
+    pub ttl_seconds: u32,
+    pub max_attempts: u32,
+    pub resend_seconds: u32,
+    /// How long a register or verify_phone proof may wait to be used.
+    pub proof_ttl_seconds: u32,
+    /// Every code request answers no sooner than this after it arrived,
+    /// sent or not: a known phone (an SMS to send) and an unknown one take
+    /// alike. Set it above the gateway's usual answer time.
+    pub response_floor_ms: u32,
+    /// The SMS, with `{code}` and `{minutes}`.
+    pub text_template: String,
+}
 
 pub struct Config {
     lookup: Box<dyn Fn(&'static str) -> Option<String>>,
@@ -80,6 +111,9 @@ pub struct Config {
     limits: OnceCell<Result<Limits, ConfigError>>,
     retention_days: OnceCell<Result<u32, ConfigError>>,
     outbox_retry_seconds: OnceCell<Result<u32, ConfigError>>,
+    otp: OnceCell<Result<OtpSettings, ConfigError>>,
+    sms_gateway: OnceCell<Result<Option<Gateway>, ConfigError>>,
+    otp_key: OnceCell<Result<Secret<Vec<u8>>, ConfigError>>,
 }
 
 impl fmt::Debug for Config {
@@ -128,6 +162,9 @@ impl Config {
             limits: OnceCell::new(),
             retention_days: OnceCell::new(),
             outbox_retry_seconds: OnceCell::new(),
+            otp: OnceCell::new(),
+            sms_gateway: OnceCell::new(),
+            otp_key: OnceCell::new(),
         }
     }
 
@@ -150,6 +187,9 @@ impl Config {
         self.limits()?;
         self.retention_days()?;
         self.outbox_retry_seconds()?;
+        self.otp()?;
+        self.sms_gateway()?;
+        self.otp_key()?;
         Ok(())
     }
 
@@ -343,6 +383,12 @@ impl Config {
                     1,
                     1_000_000_000,
                 )?,
+                otp_sms_per_phone_per_hour: self.number("otp_sms_per_phone_per_hour", 1, 1000)?,
+                otp_sms_per_ip_per_hour: self.number(
+                    "otp_sms_per_ip_per_hour",
+                    1,
+                    1_000_000_000,
+                )?,
             })
         })
     }
@@ -353,6 +399,73 @@ impl Config {
             self.number("retention_days", 1, 3650)
         })
         .copied()
+    }
+
+    pub fn otp(&self) -> Result<&OtpSettings, ConfigError> {
+        cached(&self.otp, || {
+            let text_template = self.text("sms_text_template")?;
+            if !text_template.contains("{code}") {
+                return Err(error("sms_text_template", "must contain {code}"));
+            }
+            Ok(OtpSettings {
+                ttl_seconds: self.number("otp_ttl_seconds", 30, 3600)?,
+                max_attempts: self.number("otp_max_attempts", 1, 20)?,
+                resend_seconds: self.number("otp_resend_seconds", 0, 3600)?,
+                proof_ttl_seconds: self.number("otp_proof_ttl_seconds", 60, 86_400)?,
+                response_floor_ms: self.number("otp_response_floor_ms", 0, 10_000)?,
+                text_template,
+            })
+        })
+    }
+
+    /// The SMS gateway; none (development mode: codes go to the log) when
+    /// `sms_gateway` is empty.
+    pub fn sms_gateway(&self) -> Result<Option<&Gateway>, ConfigError> {
+        cached(&self.sms_gateway, || {
+            let Some(kind) = self.optional("sms_gateway") else {
+                return Ok(None);
+            };
+            let kind = GatewayKind::parse(&kind)
+                .ok_or_else(|| error("sms_gateway", "must be webhook, twilio or smsru"))?;
+            let url = self.text("sms_gateway_url")?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(error("sms_gateway_url", "must be an http(s) URL"));
+            }
+            let account = self.optional("sms_gateway_account").unwrap_or_default();
+            let sender = self.optional("sms_sender").unwrap_or_default();
+            if kind == GatewayKind::Twilio && (account.is_empty() || sender.is_empty()) {
+                let missing = if account.is_empty() {
+                    "sms_gateway_account"
+                } else {
+                    "sms_sender"
+                };
+                return Err(error(missing, "is required for Twilio"));
+            }
+            Ok(Some(Gateway {
+                kind,
+                url,
+                token: Secret::new(self.text("sms_gateway_token")?),
+                account,
+                sender,
+                timeout_ms: self.number("sms_gateway_timeout_ms", 100, 60_000)?,
+            }))
+        })
+        .map(Option::as_ref)
+    }
+
+    /// The key code digests are made with (from `jwt_secret`, which every
+    /// deployment has and keeps secret).
+    pub fn otp_key(&self) -> Result<&Secret<Vec<u8>>, ConfigError> {
+        cached(&self.otp_key, || {
+            let secret = self.text("jwt_secret")?;
+            if secret.len() < JWT_SECRET_MIN_BYTES {
+                return Err(error(
+                    "jwt_secret",
+                    format!("must be at least {JWT_SECRET_MIN_BYTES} bytes"),
+                ));
+            }
+            Ok(Secret::new(secret.into_bytes()))
+        })
     }
 
     /// How long an event may stay unpublished before a registration announces it again.
@@ -393,6 +506,14 @@ mod tests {
             ("create_user_rate_limit_per_caller", "30".to_string()),
             ("retention_days", "30".to_string()),
             ("outbox_retry_seconds", "30".to_string()),
+            ("otp_ttl_seconds", "300".to_string()),
+            ("otp_max_attempts", "5".to_string()),
+            ("otp_resend_seconds", "60".to_string()),
+            ("otp_proof_ttl_seconds", "600".to_string()),
+            ("otp_sms_per_phone_per_hour", "5".to_string()),
+            ("otp_sms_per_ip_per_hour", "20".to_string()),
+            ("otp_response_floor_ms", "800".to_string()),
+            ("sms_text_template", "Код {code}".to_string()),
         ])
     }
 

@@ -44,7 +44,8 @@ pub struct NewRegistration<'a> {
     pub second_login: &'a str,
     pub phone: &'a str,
     pub email: Option<&'a str>,
-    pub password_hash: &'a str,
+    /// None: a phone-only account (registered with a phone proof).
+    pub password_hash: Option<&'a str>,
     pub profile: &'a Map<String, Value>,
     pub group_names: &'a [String],
     pub interface: &'a str,
@@ -83,6 +84,9 @@ pub enum RegistrationOutcome {
     RolesNotAllowed {
         roles: Vec<String>,
     },
+    /// (`auth.register_by_phone` only) no unused register proof of this
+    /// phone.
+    ProofInvalid,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -370,6 +374,87 @@ pub struct NewOrganization<'a> {
     pub outbox_retry_seconds: u32,
 }
 
+/// What `auth.request_otp` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CodeIssued {
+    /// Stored; `deliver`: whether an SMS should go out (the phone is one
+    /// this purpose sends to).
+    Issued { deliver: bool },
+    /// The previous code is younger than the resend delay.
+    TooSoon { retry_after: u32 },
+}
+
+/// What trying a code answers (`auth.sign_in_with_otp`, `auth.prove_phone`;
+/// each only its own success).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CodeTried {
+    /// Signed in (login).
+    Opened(OpenedByCode),
+    /// A one-time proof stored (register, verify_phone).
+    Proven { expires_in: u32 },
+    /// Not the code; counted.
+    Wrong { attempts_left: u32 },
+    /// No usable code (none, used, expired, out of attempts), or nobody to
+    /// sign in.
+    Invalid,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenedByCode {
+    pub user_id: String,
+    #[serde(flatten)]
+    pub session: OpenedSession,
+}
+
+/// What `auth.add_verified_phone` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PhoneProven {
+    Added { contact: Value },
+    Taken { field: ContactKind },
+    ProofInvalid,
+    SessionInactive,
+}
+
+/// A POST to an outside service (an SMS gateway).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundError {
+    /// No answer within the time given.
+    TimedOut,
+    /// Refused by the host (not in `allowed_outbound_hosts`), unreachable,
+    /// or broken off.
+    Failed(String),
+}
+
+/// Outbound HTTP and the clock (Spin's outbound HTTP in production).
+#[allow(async_fn_in_trait)]
+pub trait Outbound {
+    /// POSTs `request`, giving up after `timeout_ms` in all (connecting,
+    /// the answer, its body).
+    async fn post(
+        &mut self,
+        request: &OutboundRequest,
+        timeout_ms: u32,
+    ) -> Result<OutboundResponse, OutboundError>;
+    /// Waits this long without holding anything else up.
+    async fn pause(&mut self, milliseconds: u64);
+}
+
 /// The sessions of one user that the current transaction ended.
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserSessionsEnded {
@@ -476,6 +561,49 @@ pub trait Store {
     async fn rollback(&mut self);
     /// The sessions the current transaction has ended so far.
     async fn sessions_ended_now(&mut self) -> Result<Vec<String>, StoreError>;
+    async fn request_otp(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+        ttl_seconds: u32,
+        resend_seconds: u32,
+    ) -> Result<CodeIssued, StoreError>;
+    /// Deletes a code the gateway did not take.
+    async fn withdraw_otp(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+    ) -> Result<(), StoreError>;
+    async fn sign_in_with_otp(
+        &mut self,
+        phone: &str,
+        code_digest: &[u8; 32],
+        max_attempts: u32,
+        session: &NewSession<'_>,
+    ) -> Result<CodeTried, StoreError>;
+    async fn prove_phone(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+        max_attempts: u32,
+        proof_hash: &[u8; 32],
+        proof_ttl_seconds: u32,
+    ) -> Result<CodeTried, StoreError>;
+    /// `auth.register` without a password, given a register proof.
+    async fn register_by_phone(
+        &mut self,
+        proof_hash: &[u8; 32],
+        registration: &NewRegistration<'_>,
+    ) -> Result<RegistrationOutcome, StoreError>;
+    async fn add_verified_phone(
+        &mut self,
+        caller: &Caller<'_>,
+        proof_hash: &[u8; 32],
+        phone: &str,
+    ) -> Result<PhoneProven, StoreError>;
     /// The same, by user, for acts that end sessions of several users.
     async fn users_ended_now(&mut self) -> Result<Vec<UserSessionsEnded>, StoreError>;
     async fn create_organization(
@@ -640,7 +768,7 @@ pub trait Store {
     async fn change_password(
         &mut self,
         caller: &Caller<'_>,
-        checked_password_hash: &str,
+        checked_password_hash: Option<&str>,
         new_password_hash: &str,
     ) -> Result<PasswordChangeOutcome, StoreError>;
 }

@@ -51,6 +51,9 @@ pub enum ApiError {
     /// Members join only an active organization.
     OrganizationInactive,
     InvalidCredentials,
+    /// A phone code that is wrong, used, expired or out of attempts: one
+    /// answer for all.
+    InvalidCode,
     /// No access token at all.
     Unauthenticated,
     /// An access token was presented, but it is invalid, blacklisted or its
@@ -174,6 +177,12 @@ impl ApiError {
                 "Invalid credentials",
                 401,
                 "The login or the password is wrong.".into(),
+            ),
+            ApiError::InvalidCode => p(
+                "urn:auth:problem:invalid-code",
+                "Invalid code",
+                401,
+                "The code is wrong, used or expired: request a new one.".into(),
             ),
             ApiError::Unauthenticated | ApiError::InvalidToken => p(
                 "urn:auth:problem:unauthenticated",

@@ -15,6 +15,8 @@ mod http;
 #[cfg(target_arch = "wasm32")]
 mod kept;
 #[cfg(target_arch = "wasm32")]
+mod outbound;
+#[cfg(target_arch = "wasm32")]
 mod postgres;
 #[cfg(target_arch = "wasm32")]
 mod preinit;

@@ -9,10 +9,10 @@
 
 use crate::core::config::Config;
 use crate::core::ports::{
-    Caller, ContactAdded, ContactKind, ContactRemoved, Credentials, GrantableRoles, InterfaceRoles,
+    Caller, CodeIssued, CodeTried, ContactAdded, ContactKind, ContactRemoved, Credentials, GrantableRoles, InterfaceRoles,
     MemberRef, MembersPage, MembershipOutcome, NewOrganization, NewRegistration, NewSession,
     NewUser, OrganizationChanged, OrganizationCreated, OrganizationFound, OrganizationsPage,
-    PageAfter, PasswordChangeOutcome, PasswordCredentials, RegistrationOutcome, Revocation,
+    PageAfter, PasswordChangeOutcome, PhoneProven, PasswordCredentials, RegistrationOutcome, Revocation,
     Rotation, SessionOutcome, Store, StoreError, UserChanged, UserCreated, UserSessionsEnded,
     UsersFilter, UsersPage,
 };
@@ -559,7 +559,7 @@ impl Store for PgStore<'_> {
             text(r.second_login),
             text(r.phone),
             optional_text(r.email),
-            text(r.password_hash),
+            optional_text(r.password_hash),
             ParameterValue::Jsonb(profile),
             text_array(r.group_names),
             text(r.interface),
@@ -573,6 +573,125 @@ impl Store for PgStore<'_> {
             &params,
         )
         .await
+    }
+
+    async fn register_by_phone(
+        &mut self,
+        proof_hash: &[u8; 32],
+        r: &NewRegistration<'_>,
+    ) -> Result<RegistrationOutcome, StoreError> {
+        let profile =
+            serde_json::to_vec(r.profile).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let mut params = vec![
+            ParameterValue::Binary(proof_hash.to_vec()),
+            text(r.second_login),
+            text(r.phone),
+            optional_text(r.email),
+            ParameterValue::Jsonb(profile),
+            text_array(r.group_names),
+            text(r.interface),
+        ];
+        let [token, ttl, _limit, user_agent, ip] = session_params(&r.session);
+        params.extend([token, ttl, user_agent, ip]);
+        params.push(ParameterValue::Int32(r.outbox_retry_seconds as i32));
+        self.outcome(
+            "SELECT auth.register_by_phone($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &params,
+        )
+        .await
+    }
+
+    async fn request_otp(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+        ttl_seconds: u32,
+        resend_seconds: u32,
+    ) -> Result<CodeIssued, StoreError> {
+        let params = [
+            text(phone),
+            text(purpose),
+            ParameterValue::Binary(code_digest.to_vec()),
+            ParameterValue::Int32(ttl_seconds as i32),
+            ParameterValue::Int32(resend_seconds as i32),
+        ];
+        self.outcome("SELECT auth.request_otp($1, $2, $3, $4, $5)", &params)
+            .await
+    }
+
+    async fn withdraw_otp(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        let params = [
+            text(phone),
+            text(purpose),
+            ParameterValue::Binary(code_digest.to_vec()),
+        ];
+        self.outcome::<Value>("SELECT auth.withdraw_otp($1, $2, $3)", &params)
+            .await
+            .map(|_| ())
+    }
+
+    async fn sign_in_with_otp(
+        &mut self,
+        phone: &str,
+        code_digest: &[u8; 32],
+        max_attempts: u32,
+        session: &NewSession<'_>,
+    ) -> Result<CodeTried, StoreError> {
+        let mut params = vec![
+            text(phone),
+            ParameterValue::Binary(code_digest.to_vec()),
+            ParameterValue::Int32(max_attempts as i32),
+        ];
+        params.extend(session_params(session));
+        self.outcome(
+            "SELECT auth.sign_in_with_otp($1, $2, $3, $4, $5, $6, $7, $8)",
+            &params,
+        )
+        .await
+    }
+
+    async fn prove_phone(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+        max_attempts: u32,
+        proof_hash: &[u8; 32],
+        proof_ttl_seconds: u32,
+    ) -> Result<CodeTried, StoreError> {
+        let params = [
+            text(phone),
+            text(purpose),
+            ParameterValue::Binary(code_digest.to_vec()),
+            ParameterValue::Int32(max_attempts as i32),
+            ParameterValue::Binary(proof_hash.to_vec()),
+            ParameterValue::Int32(proof_ttl_seconds as i32),
+        ];
+        self.outcome("SELECT auth.prove_phone($1, $2, $3, $4, $5, $6)", &params)
+            .await
+    }
+
+    async fn add_verified_phone(
+        &mut self,
+        caller: &Caller<'_>,
+        proof_hash: &[u8; 32],
+        phone: &str,
+    ) -> Result<PhoneProven, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            ParameterValue::Binary(proof_hash.to_vec()),
+            text(phone),
+        ];
+        self.outcome("SELECT auth.add_verified_phone($1, $2, $3, $4)", &params)
+            .await
     }
 
     async fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
@@ -688,14 +807,14 @@ impl Store for PgStore<'_> {
     async fn change_password(
         &mut self,
         caller: &Caller<'_>,
-        checked_password_hash: &str,
+        checked_password_hash: Option<&str>,
         new_password_hash: &str,
     ) -> Result<PasswordChangeOutcome, StoreError> {
         let [user, session] = caller_params(caller);
         let params = [
             user,
             session,
-            text(checked_password_hash),
+            optional_text(checked_password_hash),
             text(new_password_hash),
         ];
         self.outcome("SELECT auth.change_password($1, $2, $3, $4)", &params)

@@ -8,9 +8,12 @@ use crate::core::identity::{Email, Password, Phone, PhoneRegion, SecondLogin};
 use crate::core::passwords;
 use crate::core::ports::{
     ClientInfo, ContactAdded, ContactKind, ContactRemoved, MeCache, MeLookup,
-    PasswordChangeOutcome, Revocations, Store, Throttle,
+    PasswordChangeOutcome, PhoneProven, Revocations, Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
+use crate::core::secret::Secret;
+use crate::core::tokens;
+use super::registration::is_opaque_token;
 use serde_json::Value;
 
 /// How long a `/me` answer may be served from Redis. Every change made
@@ -65,10 +68,20 @@ pub async fn change_password(
     };
     let credentials =
         inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
-    let verified =
-        check_current_password(config, cache, &credentials, &request.current, client).await?;
-    let Some(checked_hash) = verified else {
-        return Err(not_current());
+    // A phone-only account has no password to give yet: it sets its first.
+    let checked_hash = match (&credentials.password_hash, &request.current) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "current_password",
+                "is required",
+            )]))
+        }
+        (Some(_), Some(current)) => {
+            let verified =
+                check_current_password(config, cache, &credentials, current, client).await?;
+            Some(verified.ok_or_else(not_current)?)
+        }
     };
     let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
     if request
@@ -119,16 +132,33 @@ pub async fn add_contact(
             "is not your current password",
         )])
     };
+    let current_password = match &request.proof {
+        ContactProof::PhoneProof(proof) => {
+            let proof_hash = tokens::hash_refresh_token(proof.expose());
+            return match store
+                .add_verified_phone(&caller(principal), &proof_hash, &request.value)
+                .await?
+            {
+                PhoneProven::Added { contact } => {
+                    forget_me(cache, principal.user_id()).await;
+                    Ok(contact)
+                }
+                PhoneProven::Taken { field } => Err(ApiError::Conflict {
+                    field: field.as_str().to_string(),
+                }),
+                PhoneProven::ProofInvalid => Err(ApiError::Validation(vec![FieldError::new(
+                    "phone_proof",
+                    "is not a valid proof for this phone: request and verify a verify_phone code again",
+                )])),
+                PhoneProven::SessionInactive => Err(ApiError::InvalidToken),
+            };
+        }
+        ContactProof::CurrentPassword(password) => password,
+    };
     let credentials =
         inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
-    let verified = check_current_password(
-        config,
-        cache,
-        &credentials,
-        &request.current_password,
-        client,
-    )
-    .await?;
+    let verified =
+        check_current_password(config, cache, &credentials, current_password, client).await?;
     let checked = verified.ok_or_else(not_current)?;
     match store
         .add_contact(&caller(principal), checked, request.kind, &request.value)
@@ -174,14 +204,15 @@ pub async fn remove_contact(
 
 #[derive(Debug)]
 pub struct PasswordChange {
-    pub current: Password,
+    /// Required unless the account has no password yet (phone-only).
+    pub current: Option<Password>,
     pub new: Password,
 }
 
 impl PasswordChange {
     pub fn parse(body: &Value) -> Result<PasswordChange, Vec<FieldError>> {
         let mut f = Fields::of(body)?;
-        let raw_current = f.text("current_password");
+        let raw_current = f.optional_text("current_password");
         let current = f.parsed("current_password", raw_current, Password::parse_for_login);
         let raw_new = f.text("new_password");
         let new = f.parsed("new_password", raw_new, Password::parse);
@@ -192,7 +223,11 @@ impl PasswordChange {
         }
         let all = (|| {
             Some(PasswordChange {
-                current: current?,
+                current: if raw_current.is_some() {
+                    Some(current?)
+                } else {
+                    None
+                },
                 new: new?,
             })
         })();
@@ -200,15 +235,23 @@ impl PasswordChange {
     }
 }
 
-/// `POST /auth/contacts`: `{type, value, current_password}`. The password
-/// proves the person at the keyboard is the account's owner; a phone will
-/// need a `verify_phone` code instead once OTP lands.
+/// `POST /auth/contacts`: `{type, value, current_password}`, or for a phone
+/// `{type: "phone", value, phone_proof}`. The password proves the person at
+/// the keyboard is the account's owner; a phone is proven by the code it
+/// received (a `verify_phone` proof) instead.
 #[derive(Debug)]
 pub struct NewContact {
     pub kind: ContactKind,
     /// Normalized as stored.
     pub value: String,
-    pub current_password: Password,
+    pub proof: ContactProof,
+}
+
+#[derive(Debug)]
+pub enum ContactProof {
+    CurrentPassword(Password),
+    /// A `verify_phone` proof of this very phone.
+    PhoneProof(Secret<String>),
 }
 
 impl NewContact {
@@ -237,14 +280,23 @@ impl NewContact {
             }),
             None => None,
         };
-        let raw_password = f.text("current_password");
-        let current_password =
-            f.parsed("current_password", raw_password, Password::parse_for_login);
+        let proof = if kind == Some(ContactKind::Phone) {
+            let raw = f.text("phone_proof");
+            if raw.is_some_and(|p| !is_opaque_token(p)) {
+                f.fail("phone_proof", "is not a proof this service gave");
+            }
+            raw.filter(|p| is_opaque_token(p))
+                .map(|p| ContactProof::PhoneProof(Secret::new(p.to_string())))
+        } else {
+            let raw_password = f.text("current_password");
+            f.parsed("current_password", raw_password, Password::parse_for_login)
+                .map(ContactProof::CurrentPassword)
+        };
         let all = (|| {
             Some(NewContact {
                 kind: kind?,
                 value: value?,
-                current_password: current_password?,
+                proof: proof?,
             })
         })();
         f.finish(all)

@@ -8,7 +8,7 @@ use super::*;
 use crate::core::abuse::{self};
 use crate::core::config::Config;
 use crate::core::guard::Principal;
-use crate::core::identity::PhoneRegion;
+use crate::core::identity::{Password, PhoneRegion};
 use crate::core::passwords;
 use crate::core::ports::{
     Events, GrantableRoles, MeCache, NewUser, PageAfter, Revocations, Role, Store, Throttle,
@@ -78,13 +78,13 @@ pub async fn create_user(
     store: &mut impl Store,
     cache: &mut (impl Events + Throttle),
     principal: &Principal,
-    request: Registration,
+    request: Registration<Password>,
     organization_id: Option<&str>,
 ) -> Result<Value, ApiError> {
     // Each creation costs a bcrypt hash: bounded per caller before it runs.
     let window = abuse::create_user_window(config.limits()?, principal.user_id());
     admit(cache, &[window]).await?;
-    let password_hash = passwords::hash(&request.password, config.bcrypt_cost()?)
+    let password_hash = passwords::hash(&request.credential, config.bcrypt_cost()?)
         .map_err(|_| ApiError::Internal)?;
     let outcome = store
         .create_user(

@@ -8,6 +8,7 @@
 //! - `sessions`: the caller's sessions;
 //! - `administration`: roles one may grant, users;
 //! - `organizations`: fleets and firms, their members and heads;
+//! - `phone_codes`: codes by SMS, for signing in and proving a phone;
 //! - `probes`: readiness, availability, self-registration roles.
 //!
 //! What several flows share (the token pair, the rate-limit gate, ending
@@ -18,6 +19,7 @@ pub mod account;
 pub mod administration;
 mod fields;
 pub mod organizations;
+pub mod phone_codes;
 pub mod probes;
 pub mod registration;
 pub mod sessions;

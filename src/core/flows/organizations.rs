@@ -9,7 +9,7 @@ use super::fields::*;
 use super::probes::parse_availability;
 use super::registration::Registration;
 use super::*;
-use crate::core::identity::PhoneRegion;
+use crate::core::identity::{Password, PhoneRegion};
 use crate::core::ports::{
     MemberRef, MembersPage, MembershipOutcome, NewOrganization, OrganizationChanged,
     OrganizationCreated, OrganizationFound, OrganizationsPage, UserSessionsEnded,
@@ -464,7 +464,7 @@ impl OrganizationPatch {
 #[derive(Debug)]
 pub enum MemberRequest {
     Existing(MemberRef),
-    New(Box<Registration>),
+    New(Box<Registration<Password>>),
 }
 
 const MEMBER_FORMS: &str = "give exactly one of user_id, second_login, phone, email or new_user";

@@ -12,7 +12,7 @@ use crate::core::ports::{
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
-use crate::core::tokens::{RefreshToken, Subject};
+use crate::core::tokens::{self, RefreshToken, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -58,15 +58,18 @@ pub async fn register(
     request: Registration,
     client: &ClientInfo,
 ) -> Result<RegistrationResponse, ApiError> {
-    let password_hash: Secret<String> = passwords::hash(&request.password, config.bcrypt_cost()?)
-        .map_err(|_| ApiError::Internal)?;
+    let password_hash: Option<Secret<String>> = match &request.credential {
+        Credential::Password(password) => Some(
+            passwords::hash(password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?,
+        ),
+        Credential::PhoneProof(_) => None,
+    };
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
-    let outcome = store
-        .register(&NewRegistration {
+    let registration = NewRegistration {
             second_login: request.second_login.as_str(),
             phone: request.phone.as_str(),
             email: request.email.as_ref().map(|e| e.as_str()),
-            password_hash: password_hash.expose(),
+            password_hash: password_hash.as_ref().map(|h| h.expose().as_str()),
             profile: &request.profile,
             group_names: &request.group_names,
             interface: &request.interface,
@@ -77,8 +80,14 @@ pub async fn register(
                 client,
             },
             outbox_retry_seconds: config.outbox_retry_seconds()?,
-        })
-        .await?;
+        };
+    let outcome = match &request.credential {
+        Credential::Password(_) => store.register(&registration).await?,
+        Credential::PhoneProof(proof) => {
+            let proof_hash = tokens::hash_refresh_token(proof.expose());
+            store.register_by_phone(&proof_hash, &registration).await?
+        }
+    };
     let registered = match outcome {
         RegistrationOutcome::Registered(registered) => registered,
         RegistrationOutcome::Taken { field } => {
@@ -94,6 +103,12 @@ pub async fn register(
         }
         RegistrationOutcome::RolesNotAllowed { roles } => {
             return Err(ApiError::RolesNotAllowed { roles })
+        }
+        RegistrationOutcome::ProofInvalid => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "phone_proof",
+                "is not a valid proof for this phone: request and verify a register code again",
+            )]))
         }
     };
 
@@ -127,32 +142,66 @@ pub async fn register(
     })
 }
 
+/// How a person registering proves themselves: a password, or the proof a
+/// `register` code bought for their phone (a phone-only account, without a
+/// password until they set one).
 #[derive(Debug)]
-pub struct Registration {
+pub enum Credential {
+    Password(Password),
+    PhoneProof(Secret<String>),
+}
+
+#[derive(Debug)]
+pub struct Registration<C = Credential> {
     pub second_login: SecondLogin,
     pub phone: Phone,
     pub email: Option<Email>,
-    pub password: Password,
+    pub credential: C,
     pub profile: Map<String, Value>,
     pub group_names: Vec<String>,
     pub interface: String,
 }
 
-impl Registration {
-    /// Self-registration: an `interface` is required.
+/// A proof as this service hands them out: 256 bits, base64url.
+pub(super) fn is_opaque_token(raw: &str) -> bool {
+    raw.len() == 43
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Registration<Credential> {
+    /// Self-registration: an `interface` is required, and a `password` or a
+    /// `phone_proof`.
     pub fn parse(body: &Value, region: PhoneRegion) -> Result<Registration, Vec<FieldError>> {
         Registration::parse_fields(body, region, true)
     }
+}
 
-    /// A user created by a grantor (`POST /users`): the same fields, no
-    /// `interface` (left empty).
+impl Registration<Password> {
+    /// A user created by a grantor (`POST /users`): the same fields with a
+    /// password, no `interface` (left empty).
     pub fn parse_new_user(
         body: &Value,
         region: PhoneRegion,
-    ) -> Result<Registration, Vec<FieldError>> {
-        Registration::parse_fields(body, region, false)
+    ) -> Result<Registration<Password>, Vec<FieldError>> {
+        let r = Registration::parse_fields(body, region, false)?;
+        let Credential::Password(password) = r.credential else {
+            return Err(vec![FieldError::new("password", "is required")]);
+        };
+        Ok(Registration {
+            second_login: r.second_login,
+            phone: r.phone,
+            email: r.email,
+            credential: password,
+            profile: r.profile,
+            group_names: r.group_names,
+            interface: r.interface,
+        })
     }
+}
 
+impl Registration<Credential> {
     fn parse_fields(
         body: &Value,
         region: PhoneRegion,
@@ -165,8 +214,32 @@ impl Registration {
         let phone = f.parsed("phone", raw_phone, |s| Phone::parse(s, region));
         let raw_email = f.optional_text("email");
         let email = f.parsed("email", raw_email, Email::parse);
-        let raw_password = f.text("password");
-        let password = f.parsed("password", raw_password, Password::parse);
+        // Self-registration may prove the phone instead of giving a password.
+        let proof = if with_interface {
+            f.optional_text("phone_proof")
+        } else {
+            None
+        };
+        let password_given = f.body.get("password").is_some_and(|v| !v.is_null());
+        let password = if proof.is_some() && !password_given {
+            None
+        } else {
+            let raw_password = f.text("password");
+            f.parsed("password", raw_password, Password::parse)
+        };
+        if proof.is_some() && password_given {
+            f.fail("phone_proof", "give a password or a phone proof, not both");
+        }
+        if proof.is_some_and(|p| !is_opaque_token(p)) {
+            f.fail("phone_proof", "is not a proof this service gave");
+        }
+        let credential = match (proof, password) {
+            (Some(proof), None) if !password_given => {
+                Some(Credential::PhoneProof(Secret::new(proof.to_string())))
+            }
+            (None, Some(password)) => Some(Credential::Password(password)),
+            _ => None,
+        };
         let interface = if with_interface {
             f.text("interface").map(str::trim).map(str::to_string)
         } else {
@@ -234,7 +307,11 @@ impl Registration {
             }
         };
 
-        if let (Some(p), Some(l), Some(ph)) = (&password, &second_login, &phone) {
+        let password = match &credential {
+            Some(Credential::Password(p)) => Some(p),
+            _ => None,
+        };
+        if let (Some(p), Some(l), Some(ph)) = (password, &second_login, &phone) {
             let mut ids = vec![l.as_str(), ph.as_str()];
             if let Some(e) = &email {
                 ids.push(e.as_str());
@@ -253,7 +330,7 @@ impl Registration {
                 } else {
                     None
                 },
-                password: password?,
+                credential: credential?,
                 profile: profile?,
                 group_names: group_names?,
                 interface: interface?,

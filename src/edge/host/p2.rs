@@ -99,3 +99,135 @@ impl RedisLink {
         self.0.publish(channel, payload)
     }
 }
+
+/// POSTs through Spin's outbound HTTP (`wasi:http` 0.2), giving up after
+/// `timeout_ms` in all. An instance serves one request here, so waiting
+/// blocks nothing else.
+pub async fn http_post(
+    request: &crate::core::ports::OutboundRequest,
+    timeout_ms: u32,
+) -> Result<crate::core::ports::OutboundResponse, crate::core::ports::OutboundError> {
+    outbound::post(request, timeout_ms)
+}
+
+/// Waits (blocking: the instance has nothing else to do).
+pub async fn pause(milliseconds: u64) {
+    wasi::clocks::monotonic_clock::subscribe_duration(milliseconds.saturating_mul(1_000_000))
+        .block();
+}
+
+mod outbound {
+    use crate::core::ports::{OutboundError, OutboundRequest, OutboundResponse};
+    use wasi::clocks::monotonic_clock;
+    use wasi::http::outgoing_handler;
+    use wasi::http::types::{
+        ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions,
+        Scheme,
+    };
+    use wasi::io::poll;
+    use wasi::io::streams::StreamError;
+
+    /// An answer's body is read up to this much (gateways answer a few KiB).
+    const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+    fn failed(why: impl std::fmt::Display) -> OutboundError {
+        OutboundError::Failed(why.to_string())
+    }
+
+    fn from_code(code: ErrorCode) -> OutboundError {
+        match code {
+            ErrorCode::ConnectionTimeout
+            | ErrorCode::ConnectionReadTimeout
+            | ErrorCode::ConnectionWriteTimeout
+            | ErrorCode::HttpResponseTimeout => OutboundError::TimedOut,
+            other => failed(format!("{other:?}")),
+        }
+    }
+
+    /// Whether `deadline` passed before `pollable` was ready.
+    fn wait(pollable: &wasi::io::poll::Pollable, deadline: u64) -> bool {
+        let timer = monotonic_clock::subscribe_instant(deadline);
+        let ready = poll::poll(&[pollable, &timer]);
+        !ready.contains(&0)
+    }
+
+    pub fn post(
+        request: &OutboundRequest,
+        timeout_ms: u32,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let uri: ::http::Uri = request.url.parse().map_err(|_| failed("not a URL"))?;
+        let scheme = match uri.scheme_str() {
+            Some("https") => Scheme::Https,
+            Some("http") => Scheme::Http,
+            _ => return Err(failed("not an http(s) URL")),
+        };
+        let entries: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
+            .collect();
+        let headers = Fields::from_list(&entries).map_err(|e| failed(format!("{e:?}")))?;
+        let outgoing = OutgoingRequest::new(headers);
+        let _ = outgoing.set_method(&Method::Post);
+        let _ = outgoing.set_scheme(Some(&scheme));
+        let _ = outgoing.set_authority(uri.authority().map(|a| a.as_str()));
+        let _ = outgoing.set_path_with_query(uri.path_and_query().map(|p| p.as_str()));
+        let body = outgoing.body().map_err(|_| failed("no request body"))?;
+
+        let nanos = u64::from(timeout_ms) * 1_000_000;
+        let deadline = monotonic_clock::now().saturating_add(nanos);
+        let options = RequestOptions::new();
+        let _ = options.set_connect_timeout(Some(nanos));
+        let _ = options.set_first_byte_timeout(Some(nanos));
+        let _ = options.set_between_bytes_timeout(Some(nanos));
+        let future = outgoing_handler::handle(outgoing, Some(options)).map_err(from_code)?;
+        {
+            let stream = body.write().map_err(|_| failed("request body not writable"))?;
+            for chunk in request.body.chunks(4096) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|e| failed(format!("request body not sent: {e:?}")))?;
+            }
+        }
+        OutgoingBody::finish(body, None).map_err(from_code)?;
+
+        let response = loop {
+            if let Some(answer) = future.get() {
+                break answer
+                    .map_err(|_| failed("answer taken twice"))?
+                    .map_err(from_code)?;
+            }
+            if wait(&future.subscribe(), deadline) {
+                return Err(OutboundError::TimedOut);
+            }
+        };
+        let status = response.status();
+        let incoming = response.consume().map_err(|_| failed("no answer body"))?;
+        let mut answer = Vec::new();
+        {
+            let stream = incoming.stream().map_err(|_| failed("no answer stream"))?;
+            loop {
+                match stream.read(16 * 1024) {
+                    Ok(bytes) if bytes.is_empty() => {
+                        if wait(&stream.subscribe(), deadline) {
+                            return Err(OutboundError::TimedOut);
+                        }
+                    }
+                    Ok(bytes) => {
+                        answer.extend_from_slice(&bytes);
+                        if answer.len() > MAX_ANSWER_BYTES {
+                            return Err(failed("answer too long"));
+                        }
+                    }
+                    Err(StreamError::Closed) => break,
+                    Err(e) => return Err(failed(format!("answer not read: {e:?}"))),
+                }
+            }
+        }
+        let _ = IncomingBody::finish(incoming);
+        Ok(OutboundResponse {
+            status,
+            body: answer,
+        })
+    }
+}

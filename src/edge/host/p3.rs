@@ -204,3 +204,49 @@ impl RedisLink {
 fn redis_timed_out() -> RedisError {
     RedisError::Other(TIMED_OUT.into())
 }
+
+/// POSTs through Spin's outbound HTTP (`wasi:http` 0.3), giving up after
+/// `timeout_ms` in all.
+pub async fn http_post(
+    request: &crate::core::ports::OutboundRequest,
+    timeout_ms: u32,
+) -> Result<crate::core::ports::OutboundResponse, crate::core::ports::OutboundError> {
+    use crate::core::ports::{OutboundError, OutboundResponse};
+    let mut builder = ::http::Request::builder()
+        .method("POST")
+        .uri(&request.url);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let outgoing = builder
+        .body(Body::new(request.body.clone().into()))
+        .map_err(|e| OutboundError::Failed(format!("request not built: {e}")))?;
+    let exchange = async {
+        let response = spin_sdk::http::send(outgoing)
+            .await
+            .map_err(|e| OutboundError::Failed(format!("{e:?}")))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .bytes()
+            .await
+            .map_err(|e| OutboundError::Failed(format!("answer not read: {e:?}")))?;
+        Ok(OutboundResponse {
+            status,
+            body: body.to_vec(),
+        })
+    };
+    let exchange = std::pin::pin!(exchange);
+    let timer = std::pin::pin!(spin_sdk::time::sleep(Duration::from_millis(u64::from(
+        timeout_ms
+    ))));
+    match futures::future::select(exchange, timer).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right(((), _)) => Err(OutboundError::TimedOut),
+    }
+}
+
+/// Waits without holding the instance's other requests up.
+pub async fn pause(milliseconds: u64) {
+    spin_sdk::time::sleep(Duration::from_millis(milliseconds)).await
+}

@@ -8,6 +8,7 @@ mod contacts;
 mod incoming;
 mod keys;
 mod organizations;
+mod otp;
 mod probes;
 mod reply;
 mod roles;

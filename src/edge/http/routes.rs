@@ -3,7 +3,7 @@
 
 use super::incoming::Incoming;
 use super::reply::Reply;
-use super::{auth, contacts, keys, organizations, probes, roles, sessions, users};
+use super::{auth, contacts, keys, organizations, otp, probes, roles, sessions, users};
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
 
@@ -16,6 +16,9 @@ pub enum Route {
     Roles,
     Register,
     Login,
+    /// A code by SMS.
+    OtpRequest,
+    OtpVerify,
     Refresh,
     Logout,
     Me,
@@ -51,6 +54,8 @@ impl Route {
             "/auth/roles" => Route::Roles,
             "/auth/register" => Route::Register,
             "/auth/login" => Route::Login,
+            "/auth/otp/request" => Route::OtpRequest,
+            "/auth/otp/verify" => Route::OtpVerify,
             "/auth/refresh" => Route::Refresh,
             "/auth/logout" => Route::Logout,
             "/auth/me" => Route::Me,
@@ -122,9 +127,13 @@ impl Route {
             Route::Organization(_) => &["GET", "HEAD", "PATCH"],
             Route::Member(..) | Route::Head(..) => &["DELETE"],
             Route::Heads(_) => &["POST"],
-            Route::Register | Route::Login | Route::Refresh | Route::Logout | Route::Password => {
-                &["POST"]
-            }
+            Route::Register
+            | Route::Login
+            | Route::OtpRequest
+            | Route::OtpVerify
+            | Route::Refresh
+            | Route::Logout
+            | Route::Password => &["POST"],
         }
     }
 
@@ -139,6 +148,8 @@ impl Route {
             Route::Jwks => keys::jwks(config).await,
             Route::Register => auth::register(incoming, config).await,
             Route::Login => auth::login(incoming, config).await,
+            Route::OtpRequest => otp::request(incoming, config).await,
+            Route::OtpVerify => otp::verify(incoming, config).await,
             Route::Refresh => auth::refresh(incoming, config).await,
             Route::Logout => auth::logout(incoming, config).await,
             Route::Me => auth::me(incoming, config).await,

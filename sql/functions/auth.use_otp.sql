@@ -1,0 +1,35 @@
+CREATE OR REPLACE FUNCTION auth.use_otp(p_phone text, p_purpose text, p_code_digest bytea, p_max_attempts integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+  v_code      auth.otp_codes;
+  v_different integer;
+BEGIN
+  -- The row lock makes parallel tries of one code take turns: exactly one
+  -- right try uses it.
+  SELECT * INTO v_code FROM auth.otp_codes
+  WHERE phone = p_phone AND purpose = p_purpose FOR UPDATE;
+  IF NOT FOUND OR v_code.used_at IS NOT NULL OR v_code.expires_at <= now()
+     OR v_code.attempts >= p_max_attempts OR octet_length(p_code_digest) <> 32 THEN
+    RETURN jsonb_build_object('outcome', 'invalid');
+  END IF;
+  -- Every byte compared, whatever differs first: no timing to learn from.
+  SELECT bit_or(get_byte(v_code.code_digest, i) # get_byte(p_code_digest, i))
+  INTO v_different FROM generate_series(0, 31) AS i;
+  IF v_different <> 0 THEN
+    UPDATE auth.otp_codes SET attempts = attempts + 1
+    WHERE phone = p_phone AND purpose = p_purpose;
+    RETURN jsonb_build_object('outcome', 'wrong',
+                              'attempts_left', greatest(0, p_max_attempts - v_code.attempts - 1));
+  END IF;
+  UPDATE auth.otp_codes SET used_at = now() WHERE phone = p_phone AND purpose = p_purpose;
+  RETURN jsonb_build_object('outcome', 'used');
+END
+$function$;
+
+COMMENT ON FUNCTION auth.use_otp(text,text,bytea,integer) IS
+  'Tries a code (its keyed digest) of a phone and purpose under the row lock, comparing in constant time. Returns {outcome: used} (it is spent), {outcome: wrong, attempts_left} (counted) or {outcome: invalid} (none, used, expired or out of attempts).';
+
+REVOKE ALL ON FUNCTION auth.use_otp(text,text,bytea,integer) FROM PUBLIC;

@@ -1,0 +1,47 @@
+//! `/auth/otp/request` and `/auth/otp/verify`: codes by SMS.
+
+use super::incoming::Incoming;
+use super::reply::Reply;
+use crate::core::config::Config;
+use crate::core::flows::phone_codes::{self, CodeRequest, CodeVerification, Verified};
+use crate::core::problem::ApiError;
+use crate::edge::outbound::HostOutbound;
+use crate::edge::postgres::PgStore;
+use crate::edge::redis::Redis;
+use serde_json::json;
+
+pub async fn request(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let client = incoming.client(config)?;
+    let body = incoming.json_body()?;
+    let request =
+        CodeRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    let sent = phone_codes::request_code(
+        config,
+        &mut store,
+        &mut redis,
+        &mut HostOutbound,
+        &request,
+        &client,
+    )
+    .await?;
+    Ok(Reply::json(202, &sent).no_store())
+}
+
+pub async fn verify(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let client = incoming.client(config)?;
+    let by_cookie = incoming.browser(config)?.wants_cookies;
+    let body = incoming.json_body()?;
+    let request = CodeVerification::parse(&body, config.default_phone_region()?)
+        .map_err(ApiError::Validation)?;
+    let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    match phone_codes::verify_code(config, &mut store, &mut redis, &request, &client).await? {
+        Verified::Tokens(tokens) => Reply::tokens(config, 200, tokens, None, by_cookie),
+        Verified::Proof { proof, expires_in } => Ok(Reply::json(
+            200,
+            &json!({"phone_proof": proof.expose(), "expires_in": expires_in}),
+        )
+        .no_store()
+        .header("pragma", "no-cache")),
+    }
+}
