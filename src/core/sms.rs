@@ -78,7 +78,9 @@ impl Gateway {
                     ("content-type".into(), "application/json".into()),
                     ("authorization".into(), format!("Bearer {token}")),
                 ],
-                body: json!({"to": sms.to, "text": sms.text}).to_string().into_bytes(),
+                body: json!({"to": sms.to, "text": sms.text})
+                    .to_string()
+                    .into_bytes(),
             },
             GatewayKind::Twilio => {
                 let sender = if self.sender.starts_with("MG") {
@@ -184,16 +186,17 @@ mod tests {
         assert_eq!(hook.url, "https://gw.example/");
         let body: Value = serde_json::from_slice(&hook.body).unwrap();
         assert_eq!(body, json!({"to": "+79991234567", "text": "Код: 123456"}));
-        assert!(hook.headers.contains(&("authorization".into(), "Bearer t0k".into())));
+        assert!(hook
+            .headers
+            .contains(&("authorization".into(), "Bearer t0k".into())));
 
         let twilio = gateway(GatewayKind::Twilio, "+15005550006").request(&SMS);
         assert_eq!(
             twilio.url,
             "https://gw.example/2010-04-01/Accounts/AC123/Messages.json"
         );
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(&twilio.body)
-            .into_owned()
-            .collect();
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(&twilio.body).into_owned().collect();
         assert_eq!(
             pairs,
             vec![
@@ -211,9 +214,8 @@ mod tests {
 
         let smsru = gateway(GatewayKind::SmsRu, "").request(&SMS);
         assert_eq!(smsru.url, "https://gw.example/sms/send");
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(&smsru.body)
-            .into_owned()
-            .collect();
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(&smsru.body).into_owned().collect();
         assert!(pairs.contains(&("to".into(), "79991234567".into())));
         assert!(pairs.contains(&("api_id".into(), "t0k".into())));
         assert!(pairs.contains(&("json".into(), "1".into())));
@@ -234,7 +236,8 @@ mod tests {
         // 200, yet refused: for the account, or for the number.
         let refused = r#"{"status":"ERROR","status_code":200,"status_text":"Неправильный api_id"}"#;
         assert!(!smsru.took(&SMS, &answer(200, refused)));
-        let number = r#"{"status":"OK","sms":{"79991234567":{"status":"ERROR","status_code":207}}}"#;
+        let number =
+            r#"{"status":"OK","sms":{"79991234567":{"status":"ERROR","status_code":207}}}"#;
         assert!(!smsru.took(&SMS, &answer(200, number)));
         assert_eq!(GatewayKind::parse(" SMS.ru "), Some(GatewayKind::SmsRu));
         assert_eq!(GatewayKind::parse("carrier-pigeon"), None);

@@ -9,12 +9,12 @@
 
 use crate::core::config::Config;
 use crate::core::ports::{
-    Caller, CodeIssued, CodeTried, ContactAdded, ContactKind, ContactRemoved, Credentials, GrantableRoles, InterfaceRoles,
-    MemberRef, MembersPage, MembershipOutcome, NewOrganization, NewRegistration, NewSession,
-    NewUser, OrganizationChanged, OrganizationCreated, OrganizationFound, OrganizationsPage,
-    PageAfter, PasswordChangeOutcome, PhoneProven, PasswordCredentials, RegistrationOutcome, Revocation,
-    Rotation, SessionOutcome, Store, StoreError, UserChanged, UserCreated, UserSessionsEnded,
-    UsersFilter, UsersPage,
+    Caller, CodeIssued, CodeTried, ContactAdded, ContactKind, ContactRemoved, Credentials,
+    GrantableRoles, InterfaceRoles, MemberRef, MembersPage, MembershipOutcome, NewOrganization,
+    NewRegistration, NewSession, NewUser, OrganizationChanged, OrganizationCreated,
+    OrganizationFound, OrganizationsPage, PageAfter, PasswordChangeOutcome, PasswordCredentials,
+    PhoneProven, RegistrationOutcome, Revocation, Rotation, SessionOutcome, Store, StoreError,
+    UserChanged, UserCreated, UserSessionsEnded, UsersFilter, UsersPage,
 };
 use crate::edge::host::{pg_call_timed_out, DbValue, ParameterValue, PgError, PgLink, QueryError};
 use crate::edge::kept;

@@ -1,6 +1,7 @@
 //! The signed-in user's own account: `/auth/me`, the password, contacts.
 
 use super::fields::*;
+use super::registration::is_opaque_token;
 use super::*;
 use crate::core::config::Config;
 use crate::core::guard::Principal;
@@ -13,7 +14,6 @@ use crate::core::ports::{
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
 use crate::core::tokens;
-use super::registration::is_opaque_token;
 use serde_json::Value;
 
 /// How long a `/me` answer may be served from Redis. Every change made

@@ -32,10 +32,7 @@ pub struct CodeVerification {
     pub code: Code,
 }
 
-fn phone_and_purpose(
-    f: &mut Fields<'_>,
-    region: PhoneRegion,
-) -> (Option<Phone>, Option<Purpose>) {
+fn phone_and_purpose(f: &mut Fields<'_>, region: PhoneRegion) -> (Option<Phone>, Option<Purpose>) {
     let raw_phone = f.text("phone");
     let phone = f.parsed("phone", raw_phone, |s| Phone::parse(s, region));
     let purpose = match f.text("purpose") {
@@ -129,7 +126,10 @@ pub async fn request_code(
     };
     if deliver {
         let text = code_text(&settings.text_template, code.expose(), settings.ttl_seconds);
-        let sms = Sms { to: phone, text: &text };
+        let sms = Sms {
+            to: phone,
+            text: &text,
+        };
         match config.sms_gateway()? {
             Some(gateway) => {
                 let took = match outbound.post(&gateway.request(&sms), gateway.timeout_ms).await {
@@ -190,11 +190,7 @@ pub async fn verify_code(
     let settings = config.otp()?;
     let phone = request.phone.as_str();
     let ip = client.ip.as_deref();
-    admit(
-        cache,
-        &abuse::code_try_windows(config.limits()?, phone, ip),
-    )
-    .await?;
+    admit(cache, &abuse::code_try_windows(config.limits()?, phone, ip)).await?;
     let digest = request
         .code
         .digest(config.otp_key()?.expose(), phone, request.purpose);
@@ -320,10 +316,17 @@ mod tests {
 
     #[test]
     fn a_code_request_names_a_phone_and_a_purpose() {
-        let r = CodeRequest::parse(&json!({"phone": "8 999 123-45-67", "purpose": "login"}), ru())
-            .unwrap();
-        assert_eq!((r.phone.as_str(), r.purpose), ("+79991234567", Purpose::Login));
-        let e = CodeRequest::parse(&json!({"phone": "nope", "purpose": "reset"}), ru()).unwrap_err();
+        let r = CodeRequest::parse(
+            &json!({"phone": "8 999 123-45-67", "purpose": "login"}),
+            ru(),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.phone.as_str(), r.purpose),
+            ("+79991234567", Purpose::Login)
+        );
+        let e =
+            CodeRequest::parse(&json!({"phone": "nope", "purpose": "reset"}), ru()).unwrap_err();
         let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["phone", "purpose"]);
     }

@@ -59,28 +59,28 @@ pub async fn register(
     client: &ClientInfo,
 ) -> Result<RegistrationResponse, ApiError> {
     let password_hash: Option<Secret<String>> = match &request.credential {
-        Credential::Password(password) => Some(
-            passwords::hash(password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?,
-        ),
+        Credential::Password(password) => {
+            Some(passwords::hash(password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?)
+        }
         Credential::PhoneProof(_) => None,
     };
     let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
     let registration = NewRegistration {
-            second_login: request.second_login.as_str(),
-            phone: request.phone.as_str(),
-            email: request.email.as_ref().map(|e| e.as_str()),
-            password_hash: password_hash.as_ref().map(|h| h.expose().as_str()),
-            profile: &request.profile,
-            group_names: &request.group_names,
-            interface: &request.interface,
-            session: NewSession {
-                refresh_token_hash: &refresh.hash,
-                ttl_seconds: config.refresh_ttl_seconds()?,
-                max_sessions: config.max_active_sessions()?,
-                client,
-            },
-            outbox_retry_seconds: config.outbox_retry_seconds()?,
-        };
+        second_login: request.second_login.as_str(),
+        phone: request.phone.as_str(),
+        email: request.email.as_ref().map(|e| e.as_str()),
+        password_hash: password_hash.as_ref().map(|h| h.expose().as_str()),
+        profile: &request.profile,
+        group_names: &request.group_names,
+        interface: &request.interface,
+        session: NewSession {
+            refresh_token_hash: &refresh.hash,
+            ttl_seconds: config.refresh_ttl_seconds()?,
+            max_sessions: config.max_active_sessions()?,
+            client,
+        },
+        outbox_retry_seconds: config.outbox_retry_seconds()?,
+    };
     let outcome = match &request.credential {
         Credential::Password(_) => store.register(&registration).await?,
         Credential::PhoneProof(proof) => {

@@ -161,11 +161,16 @@ mod outbound {
             Some("http") => Scheme::Http,
             _ => return Err(failed("not an http(s) URL")),
         };
-        let entries: Vec<(String, Vec<u8>)> = request
+        // The length declared: some gateways refuse a chunked body.
+        let mut entries: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
             .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
             .collect();
+        entries.push((
+            "content-length".into(),
+            request.body.len().to_string().into_bytes(),
+        ));
         let headers = Fields::from_list(&entries).map_err(|e| failed(format!("{e:?}")))?;
         let outgoing = OutgoingRequest::new(headers);
         let _ = outgoing.set_method(&Method::Post);
@@ -182,7 +187,9 @@ mod outbound {
         let _ = options.set_between_bytes_timeout(Some(nanos));
         let future = outgoing_handler::handle(outgoing, Some(options)).map_err(from_code)?;
         {
-            let stream = body.write().map_err(|_| failed("request body not writable"))?;
+            let stream = body
+                .write()
+                .map_err(|_| failed("request body not writable"))?;
             for chunk in request.body.chunks(4096) {
                 stream
                     .blocking_write_and_flush(chunk)

@@ -212,9 +212,7 @@ pub async fn http_post(
     timeout_ms: u32,
 ) -> Result<crate::core::ports::OutboundResponse, crate::core::ports::OutboundError> {
     use crate::core::ports::{OutboundError, OutboundResponse};
-    let mut builder = ::http::Request::builder()
-        .method("POST")
-        .uri(&request.url);
+    let mut builder = ::http::Request::builder().method("POST").uri(&request.url);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }

@@ -535,9 +535,12 @@ impl OwnHost {
         // A group of its own: `spin up` runs the server as a child process,
         // which must go too when the host is dropped.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        // What the host and the component print, for `log()`.
+        std::fs::create_dir_all(&state_dir).expect("a state directory");
+        let output = std::fs::File::create(state_dir.join("host-output.log")).expect("a log file");
         command
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stdout(output.try_clone().expect("the log file twice"))
+            .stderr(output);
         for (k, v) in overrides {
             command.env(k, v);
         }
@@ -564,6 +567,24 @@ impl OwnHost {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         None
+    }
+}
+
+impl OwnHost {
+    /// Everything the host and the component logged so far (Spin also keeps
+    /// the component's output under its state directory).
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        let mut files = vec![self.state_dir.join("host-output.log")];
+        if let Ok(entries) = std::fs::read_dir(self.state_dir.join("logs")) {
+            files.extend(entries.flatten().map(|e| e.path()));
+        }
+        for file in files {
+            if let Ok(bytes) = std::fs::read(&file) {
+                text.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        text
     }
 }
 
@@ -869,4 +890,235 @@ mod tests {
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("bearer"), "{shown}");
     }
+}
+
+/// How the fake SMS gateway answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayMode {
+    /// Takes every message, as its format says.
+    Takes,
+    /// 500 for everything.
+    Fails,
+    /// Answers nothing until long past any timeout.
+    Hangs,
+    /// SMS.ru's way of refusing: 200 with `"status": "ERROR"`.
+    RefusesWith200,
+}
+
+/// One message the fake gateway received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A real HTTP server on loopback speaking one gateway format (`webhook`,
+/// `twilio` or `smsru`): it records what it receives and answers as its
+/// mode says.
+pub struct FakeGateway {
+    pub kind: &'static str,
+    pub port: u16,
+    mode: std::sync::Arc<std::sync::Mutex<GatewayMode>>,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+pub const GATEWAY_TOKEN: &str = "gateway-test-token";
+pub const TWILIO_ACCOUNT: &str = "AC00000000000000000000000000000000";
+
+impl FakeGateway {
+    pub fn start(kind: &'static str) -> FakeGateway {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mode = std::sync::Arc::new(std::sync::Mutex::new(GatewayMode::Takes));
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mode_in, received_in) = (mode.clone(), received.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (mode, received) = (mode_in.clone(), received_in.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let header = header.trim_end();
+                        if header.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = header.split_once(':') {
+                            headers.push((k.trim().to_lowercase(), v.trim().to_string()));
+                        }
+                    }
+                    let header = |name: &str| {
+                        headers
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.clone())
+                    };
+                    let mut body = Vec::new();
+                    if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+                        loop {
+                            let mut size = String::new();
+                            if reader.read_line(&mut size).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                            let mut chunk = vec![0; size + 2];
+                            if reader.read_exact(&mut chunk).is_err() {
+                                return;
+                            }
+                            if size == 0 {
+                                break;
+                            }
+                            body.extend_from_slice(&chunk[..size]);
+                        }
+                    } else {
+                        let length: usize = header("content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                    }
+                    let message = Received {
+                        path,
+                        headers,
+                        body,
+                    };
+                    let mode = *mode.lock().unwrap();
+                    let (status, answer) = match (mode, kind) {
+                        (GatewayMode::Hangs, _) => {
+                            std::thread::sleep(std::time::Duration::from_secs(30));
+                            return;
+                        }
+                        (GatewayMode::Fails, _) => (500, r#"{"error":"down"}"#.to_string()),
+                        (GatewayMode::RefusesWith200, _) => (
+                            200,
+                            r#"{"status":"ERROR","status_code":201,"status_text":"Не хватает средств"}"#
+                                .to_string(),
+                        ),
+                        (GatewayMode::Takes, "twilio") => {
+                            (201, r#"{"sid":"SM0123","status":"queued"}"#.to_string())
+                        }
+                        (GatewayMode::Takes, "smsru") => {
+                            let to = message.form("to").unwrap_or_default();
+                            (
+                                200,
+                                format!(
+                                    r#"{{"status":"OK","status_code":100,"sms":{{"{to}":{{"status":"OK","status_code":100,"sms_id":"1"}}}}}}"#
+                                ),
+                            )
+                        }
+                        (GatewayMode::Takes, _) => (202, r#"{"queued":true}"#.to_string()),
+                    };
+                    received.lock().unwrap().push(message);
+                    let mut stream = stream;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                });
+            }
+        });
+        FakeGateway {
+            kind,
+            port,
+            mode,
+            received,
+        }
+    }
+
+    pub fn set_mode(&self, mode: GatewayMode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// The last code sent to `phone` (E.164), read from the SMS text.
+    pub fn code_for(&self, phone: &str) -> Option<String> {
+        self.received()
+            .iter()
+            .rev()
+            .filter(|m| m.to().as_deref() == Some(phone))
+            .find_map(|m| {
+                let text = m.text()?;
+                let digits: Vec<char> = text.chars().collect();
+                digits.windows(6).find_map(|w| {
+                    w.iter()
+                        .all(|c| c.is_ascii_digit())
+                        .then(|| w.iter().collect::<String>())
+                })
+            })
+    }
+
+    /// The `SPIN_VARIABLE_*` settings that point a host at this gateway.
+    pub fn variables(&self) -> Vec<(&'static str, String)> {
+        let origin = format!("http://127.0.0.1:{}", self.port);
+        let url = match self.kind {
+            "webhook" => format!("{origin}/send"),
+            _ => origin.clone(),
+        };
+        vec![
+            ("SPIN_VARIABLE_SMS_GATEWAY", self.kind.to_string()),
+            ("SPIN_VARIABLE_SMS_GATEWAY_URL", url),
+            ("SPIN_VARIABLE_SMS_GATEWAY_ORIGIN", origin),
+            ("SPIN_VARIABLE_SMS_GATEWAY_TOKEN", GATEWAY_TOKEN.to_string()),
+            (
+                "SPIN_VARIABLE_SMS_GATEWAY_ACCOUNT",
+                TWILIO_ACCOUNT.to_string(),
+            ),
+            ("SPIN_VARIABLE_SMS_SENDER", "+15005550006".to_string()),
+            ("SPIN_VARIABLE_SMS_GATEWAY_TIMEOUT_MS", "1500".to_string()),
+        ]
+    }
+}
+
+impl Received {
+    fn form(&self, name: &str) -> Option<String> {
+        url_form(&self.body)
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The number the message is for, as E.164.
+    pub fn to(&self) -> Option<String> {
+        if let Ok(json) = serde_json::from_slice::<Value>(&self.body) {
+            return json["to"].as_str().map(str::to_string);
+        }
+        self.form("To")
+            .or_else(|| self.form("to").map(|n| format!("+{n}")))
+    }
+
+    pub fn text(&self) -> Option<String> {
+        if let Ok(json) = serde_json::from_slice::<Value>(&self.body) {
+            return json["text"].as_str().map(str::to_string);
+        }
+        self.form("Body").or_else(|| self.form("msg"))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded.
+fn url_form(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
 }

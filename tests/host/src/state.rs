@@ -3,10 +3,14 @@
 use crate::allowed_hosts::AllowedHosts;
 use crate::postgres::PgPool;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
+    WasiHttpView,
+};
 
 /// Shared by every request: resolved once at start-up.
 pub struct Services {
@@ -21,6 +25,49 @@ pub struct RequestState {
     pub http: WasiHttpCtx,
     pub table: ResourceTable,
     pub services: Arc<Services>,
+    outbound: OutboundHttp,
+}
+
+/// `wasi:http/outgoing-handler` as Spin gives it: only to the hosts
+/// `allowed_outbound_hosts` lists (others are refused, `HttpRequestDenied`),
+/// with the request's timeouts.
+struct OutboundHttp {
+    services: Arc<Services>,
+}
+
+impl WasiHttpHooks for OutboundHttp {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                    ),
+                    HttpError,
+                >,
+            > + Send,
+    > {
+        _ = fut;
+        let uri = request.uri().to_string();
+        let scheme = request.uri().scheme_str().unwrap_or("https").to_string();
+        let allowed = self.services.allowed_hosts.allows(&uri, &scheme);
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            if !allowed {
+                return Err(HttpError::HttpRequestDenied);
+            }
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
 }
 
 impl RequestState {
@@ -30,6 +77,9 @@ impl RequestState {
             wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            outbound: OutboundHttp {
+                services: services.clone(),
+            },
             services,
         }
     }
@@ -49,7 +99,7 @@ impl WasiHttpView for RequestState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.outbound,
         }
     }
 }
