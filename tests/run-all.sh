@@ -67,6 +67,13 @@ end_to_end() {
     echo "== component log ($name)"
     tail -n 50 "$WORK_DIR/host.log"
   fi
+  # Nothing secret in the shared host's log (SPEC §6): no access token (a
+  # JWT) of the hundreds the suite saw. Tests with a host of their own check
+  # its log for their codes, proofs and tokens.
+  if grep -Eq 'eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.' "$WORK_DIR/host.log"; then
+    failed+=("an access token in the log under $name")
+    echo "== the component's log under $name holds an access token"
+  fi
   summary+=("end-to-end under $name: $((SECONDS - started)) s")
 }
 

@@ -116,6 +116,9 @@ pub async fn request_code(
             settings.resend_seconds,
         )
         .await?;
+    if config.sms_gateway()?.is_none() {
+        announce_development_mode();
+    }
     let deliver = match issued {
         CodeIssued::Issued { deliver } => deliver,
         CodeIssued::TooSoon { retry_after } => {
@@ -132,7 +135,10 @@ pub async fn request_code(
         };
         match config.sms_gateway()? {
             Some(gateway) => {
-                let took = match outbound.post(&gateway.request(&sms), gateway.timeout_ms).await {
+                let took = match outbound
+                    .post(&gateway.request(&sms), gateway.timeout_ms)
+                    .await
+                {
                     Ok(response) if gateway.took(&sms, &response) => Ok(()),
                     Ok(response) => Err(format!("answered {}", response.status)),
                     Err(OutboundError::TimedOut) => Err("did not answer in time".to_string()),
@@ -150,9 +156,7 @@ pub async fn request_code(
                     });
                 }
             }
-            None => eprintln!(
-                "development mode (no sms_gateway configured): the SMS to {phone} would read: {text}"
-            ),
+            None => eprintln!("development mode: the SMS to {phone} would read: {text}"),
         }
     }
     let elapsed = started.elapsed().as_millis() as u64;
@@ -164,6 +168,18 @@ pub async fn request_code(
         "expires_in": settings.ttl_seconds,
         "resend_after": settings.resend_seconds,
     }))
+}
+
+/// Says once per instance (every request, for the WASIp2 build) that codes
+/// go to the log: a development mode is never silent (SPEC §6).
+fn announce_development_mode() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static ANNOUNCED: AtomicBool = AtomicBool::new(false);
+    if !ANNOUNCED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "sms_gateway is not configured: development mode, codes are written to this log instead of sent"
+        );
+    }
 }
 
 /// What a right code buys.

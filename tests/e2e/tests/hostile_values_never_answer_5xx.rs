@@ -492,3 +492,70 @@ fn organization_fields_and_paths() {
         }
     }
 }
+
+#[test]
+fn phone_code_fields() {
+    // A host with a gateway of its own, so that no code reaches a log.
+    let gateway = e2e::FakeGateway::start("webhook");
+    let mut settings = gateway.variables();
+    settings.push(("SPIN_VARIABLE_OTP_RESPONSE_FLOOR_MS", "0".to_string()));
+    settings.push(("SPIN_VARIABLE_OTP_RESEND_SECONDS", "0".to_string()));
+    settings.push((
+        "SPIN_VARIABLE_OTP_SMS_PER_PHONE_PER_HOUR",
+        "1000".to_string(),
+    ));
+    let host = e2e::OwnHost::start(&settings);
+    let user = sign_up(&host.api);
+    let auth = format!("Bearer {}", user.access_token);
+    let phone = user.person.phone.clone();
+    for raw in hostile() {
+        for field in ["phone", "purpose"] {
+            let mut body = json!({"phone": phone, "purpose": "login"});
+            body[field] = "HOSTILE".into();
+            let reply = host.api.send_raw(
+                "POST",
+                "/api/v1/auth/otp/request",
+                &[],
+                Some(&with(&body, &raw)),
+            );
+            assert_no_5xx(field, &raw, &reply);
+        }
+        for field in ["phone", "purpose", "code"] {
+            let mut body = json!({"phone": phone, "purpose": "register", "code": "123456"});
+            body[field] = "HOSTILE".into();
+            let reply = host.api.send_raw(
+                "POST",
+                "/api/v1/auth/otp/verify",
+                &[],
+                Some(&with(&body, &raw)),
+            );
+            assert_no_5xx(field, &raw, &reply);
+        }
+        // A proof where one is taken: registration and a new phone.
+        let mut body = Person::new().registration();
+        body.as_object_mut().unwrap().remove("password");
+        body["phone_proof"] = "HOSTILE".into();
+        let reply = host.api.send_raw(
+            "POST",
+            "/api/v1/auth/register",
+            &[],
+            Some(&with(&body, &raw)),
+        );
+        assert_no_5xx("phone_proof", &raw, &reply);
+        let body = json!({"type": "phone", "value": Person::new().phone, "phone_proof": "HOSTILE"});
+        let reply = host.api.send_raw(
+            "POST",
+            "/api/v1/auth/contacts",
+            &[("authorization", auth.as_bytes())],
+            Some(&with(&body, &raw)),
+        );
+        assert_no_5xx("contact phone_proof", &raw, &reply);
+    }
+    // A proof of the right shape that this service never gave: refused.
+    let forged = "A".repeat(43);
+    let mut body = Person::new().registration();
+    body.as_object_mut().unwrap().remove("password");
+    body["phone_proof"] = forged.into();
+    let refused = host.api.register(&body).problem(422);
+    assert_eq!(refused["errors"][0]["field"], "phone_proof");
+}

@@ -1,9 +1,9 @@
 //! The component reaches only the hosts `allowed_outbound_hosts` lists (built
-//! from the `db_host` and `redis_host` variables). A database or Redis URL
+//! from the `db_host`, `redis_host` and `sms_gateway_origin` variables). A database or Redis URL
 //! pointing anywhere else is refused by the host, which the service answers
 //! with 503 naming the dependency — and nothing is written.
 
-use e2e::{admin_db, env, free_port, sign_up, Api, OwnHost, Person};
+use e2e::{admin_db, env, free_port, sign_up, Api, FakeGateway, OwnHost, Person};
 
 #[test]
 fn a_database_outside_the_allowed_hosts_is_refused() {
@@ -44,4 +44,28 @@ fn a_redis_outside_the_allowed_hosts_is_refused() {
         problem["detail"].as_str().unwrap().contains("redis"),
         "{problem}"
     );
+}
+
+#[test]
+fn an_sms_gateway_outside_the_allowed_hosts_is_refused() {
+    let gateway = FakeGateway::start("webhook");
+    let mut settings = gateway.variables();
+    // The gateway's URL stays; only the allowed origin differs.
+    settings.retain(|(name, _)| *name != "SPIN_VARIABLE_SMS_GATEWAY_ORIGIN");
+    settings.push((
+        "SPIN_VARIABLE_SMS_GATEWAY_ORIGIN",
+        format!("http://127.0.0.1:{}", free_port()),
+    ));
+    let host = OwnHost::start(&settings);
+    let phone = sign_up(&host.api).person.phone;
+    let reply = host.api.post_json(
+        "/api/v1/auth/otp/request",
+        &serde_json::json!({"phone": phone, "purpose": "login"}),
+    );
+    let problem = reply.problem(503);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("sms gateway"),
+        "{problem}"
+    );
+    assert!(gateway.received().is_empty(), "the host let it through");
 }
