@@ -408,7 +408,7 @@ impl Config {
                 return Err(error("sms_text_template", "must contain {code}"));
             }
             Ok(OtpSettings {
-                ttl_seconds: self.number("otp_ttl_seconds", 30, 3600)?,
+                ttl_seconds: self.number("otp_ttl_seconds", 1, 3600)?,
                 max_attempts: self.number("otp_max_attempts", 1, 20)?,
                 resend_seconds: self.number("otp_resend_seconds", 0, 3600)?,
                 proof_ttl_seconds: self.number("otp_proof_ttl_seconds", 60, 86_400)?,
@@ -514,6 +514,12 @@ mod tests {
             ("otp_sms_per_ip_per_hour", "20".to_string()),
             ("otp_response_floor_ms", "800".to_string()),
             ("sms_text_template", "Код {code}".to_string()),
+            ("sms_gateway", "twilio".to_string()),
+            ("sms_gateway_url", "https://api.twilio.com".to_string()),
+            ("sms_gateway_token", "t".to_string()),
+            ("sms_gateway_account", "AC1".to_string()),
+            ("sms_sender", "+15005550006".to_string()),
+            ("sms_gateway_timeout_ms", "5000".to_string()),
         ])
     }
 

@@ -320,8 +320,9 @@ mod tests {
 
     #[test]
     fn a_new_contact_is_normalized_by_its_type() {
+        let proof = "p".repeat(43);
         let c = NewContact::parse(
-            &json!({"type": "phone", "value": "8 (999) 123-45-67", "current_password": "pw"}),
+            &json!({"type": "phone", "value": "8 (999) 123-45-67", "phone_proof": proof}),
             ru(),
         )
         .unwrap();
@@ -329,6 +330,20 @@ mod tests {
             (c.kind, c.value.as_str()),
             (ContactKind::Phone, "+79991234567")
         );
+        assert!(matches!(c.proof, ContactProof::PhoneProof(_)));
+        // A phone takes the proof of its code, not the password.
+        let e = NewContact::parse(
+            &json!({"type": "phone", "value": "+79991234567", "current_password": "pw"}),
+            ru(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&e), vec!["phone_proof"]);
+        let c = NewContact::parse(
+            &json!({"type": "email", "value": "A@B.example", "current_password": "pw"}),
+            ru(),
+        )
+        .unwrap();
+        assert!(matches!(c.proof, ContactProof::CurrentPassword(_)));
         let e = NewContact::parse(&json!({"type": "fax", "value": "1"}), ru()).unwrap_err();
         assert_eq!(fields(&e), vec!["type", "current_password"]);
     }

@@ -111,6 +111,8 @@ fn the_p3_build_imports_spin_services_it_uses_and_wasi_only() {
             "wasi:random/",
             "wasi:io/",
             "wasi:http/types@",
+            // Outbound HTTP: the SMS gateway.
+            "wasi:http/client@",
         ];
         assert!(
             allowed.iter().any(|a| wasi.starts_with(a)),
