@@ -113,15 +113,37 @@ fn the_operator_purge_bounds_tokens_and_drops_old_ended_sessions() {
         )
         .unwrap()
         .get(0);
+    // A phone code asked for two days ago (for a phone nobody holds), and
+    // one asked for now.
+    let (stale, fresh) = (e2e::Person::new().phone, e2e::Person::new().phone);
+    for (phone, age) in [(&stale, "2 days"), (&fresh, "0 days")] {
+        db.execute(
+            "INSERT INTO auth.otp_codes (phone, purpose, code_digest, created_at, expires_at)
+             VALUES ($1, 'register', sha256('x'), now() - $2::text::interval,
+                     now() - $2::text::interval + interval '5 minutes')",
+            &[phone, &age],
+        )
+        .unwrap();
+    }
     loop {
         let done: Value = db
             .query_one("SELECT auth.purge(30, 1000)", &[])
             .unwrap()
             .get(0);
-        if done["sessions_deleted"] == 0 && done["refresh_tokens_deleted"] == 0 {
+        if done["sessions_deleted"] == 0
+            && done["refresh_tokens_deleted"] == 0
+            && done["phone_codes_deleted"] == 0
+        {
             break;
         }
     }
+    let codes = |phone: &str| -> i64 {
+        admin_db()
+            .query_one("SELECT count(*) FROM auth.otp_codes WHERE phone = $1", &[&phone])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!((codes(&stale), codes(&fresh)), (0, 1), "the stale code only is gone");
     assert_eq!(tokens_of(&session), (KEPT_PER_SESSION + 1, 1));
     let left: i64 = db
         .query_one(
