@@ -139,11 +139,18 @@ fn the_operator_purge_bounds_tokens_and_drops_old_ended_sessions() {
     }
     let codes = |phone: &str| -> i64 {
         admin_db()
-            .query_one("SELECT count(*) FROM auth.otp_codes WHERE phone = $1", &[&phone])
+            .query_one(
+                "SELECT count(*) FROM auth.otp_codes WHERE phone = $1",
+                &[&phone],
+            )
             .unwrap()
             .get(0)
     };
-    assert_eq!((codes(&stale), codes(&fresh)), (0, 1), "the stale code only is gone");
+    assert_eq!(
+        (codes(&stale), codes(&fresh)),
+        (0, 1),
+        "the stale code only is gone"
+    );
     assert_eq!(tokens_of(&session), (KEPT_PER_SESSION + 1, 1));
     let left: i64 = db
         .query_one(
