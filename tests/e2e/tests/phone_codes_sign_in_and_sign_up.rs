@@ -306,9 +306,10 @@ fn a_failing_gateway_is_503_within_the_timeout_in_every_format_and_recovers() {
                 problem["detail"].as_str().unwrap().contains("sms gateway"),
                 "{kind} {mode:?}: {problem}"
             );
-            // The gateway's timeout is 1.5 s.
+            // Within the gateway's timeout (1.5 s), and a margin for a busy
+            // machine.
             assert!(
-                took < Duration::from_secs(4),
+                took < Duration::from_millis(2500),
                 "{kind} {mode:?} took {took:?}"
             );
         }
