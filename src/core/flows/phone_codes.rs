@@ -147,15 +147,17 @@ pub async fn request_code(
                 if let Err(why) = took {
                     // Not sent: the code is withdrawn, so it neither works
                     // nor delays the next request.
-                    eprintln!("SMS gateway did not take a {purpose} code: {why}");
+                    eprintln!("SMS gateway did not take a {purpose} message: {why}");
                     if let Err(e) = store.withdraw_otp(phone, purpose, &digest).await {
-                        eprintln!("unsent code not withdrawn: {e:?}");
+                        eprintln!("unsent OTP row not withdrawn: {e:?}");
                     }
                     return Err(ApiError::Unavailable {
                         dependency: "sms gateway",
                     });
                 }
             }
+            // SPEC §6: with no gateway the message goes to the log, on
+            // purpose (a development mode, announced above).
             None => eprintln!("development mode: the SMS to {phone} would read: {text}"),
         }
     }
@@ -261,7 +263,7 @@ pub async fn verify_code(
         }
     };
     if let Err(e) = cache.forgive(&abuse::code_succeeded(phone, ip)).await {
-        eprintln!("code counters not cleared (Redis): {e}");
+        eprintln!("OTP try counters not cleared (Redis): {e}");
     }
     Ok(verified)
 }
