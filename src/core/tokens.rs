@@ -151,6 +151,15 @@ impl RefreshToken {
     }
 }
 
+/// Whether `raw` has the shape of a token `RefreshToken::generate` makes
+/// (refresh tokens, phone proofs): 43 characters of base64url.
+pub fn is_opaque_token(raw: &str) -> bool {
+    raw.len() == 43
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 pub fn hash_refresh_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

@@ -1,7 +1,6 @@
 //! The signed-in user's own account: `/auth/me`, the password, contacts.
 
 use super::fields::*;
-use super::registration::is_opaque_token;
 use super::*;
 use crate::core::config::Config;
 use crate::core::guard::Principal;
@@ -282,10 +281,10 @@ impl NewContact {
         };
         let proof = if kind == Some(ContactKind::Phone) {
             let raw = f.text("phone_proof");
-            if raw.is_some_and(|p| !is_opaque_token(p)) {
+            if raw.is_some_and(|p| !tokens::is_opaque_token(p)) {
                 f.fail("phone_proof", "is not a proof this service gave");
             }
-            raw.filter(|p| is_opaque_token(p))
+            raw.filter(|p| tokens::is_opaque_token(p))
                 .map(|p| ContactProof::PhoneProof(Secret::new(p.to_string())))
         } else {
             let raw_password = f.text("current_password");

@@ -32,7 +32,7 @@ use crate::core::identity::Password;
 use crate::core::passwords;
 use crate::core::ports::{
     Caller, ClientInfo, Ending, EventMessage, Events, MeCache, PasswordCredentials, Revocations,
-    Store, StoreError, Throttle,
+    Store, StoreError, Throttle, UserSessionsEnded,
 };
 use crate::core::problem::ApiError;
 use crate::core::tokens::{self, RefreshToken, SigningSettings, Subject};
@@ -183,6 +183,48 @@ async fn ending_sessions<S: Store, T>(
     Ok(value)
 }
 
+/// Runs `work` in one transaction that may end sessions of any user (the
+/// members of a deactivated organization; those a sign-in by code evicts,
+/// whose user only the work finds out) and, before committing, records
+/// them in Redis, user by user. Otherwise as `ending_sessions`: nothing is
+/// committed if Redis cannot take them, and Redis hears again after.
+async fn ending_sessions_of_anyone<S: Store, T>(
+    config: &Config,
+    store: &mut S,
+    revocations: &mut impl Revocations,
+    work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
+) -> Result<T, ApiError> {
+    fn ending(user: &UserSessionsEnded) -> Ending<'_> {
+        Ending {
+            user_id: &user.user_id,
+            sessions: user.sessions.clone(),
+            blacklisted_jti: None,
+        }
+    }
+    store.begin().await?;
+    let recorded: Result<(T, Vec<UserSessionsEnded>), ApiError> = async {
+        let value = work(store).await?;
+        let ended = store.users_ended_now().await?;
+        for user in &ended {
+            tell_redis(config, revocations, &ending(user)).await?;
+        }
+        Ok((value, ended))
+    }
+    .await;
+    let (value, ended) = match recorded {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            store.rollback().await;
+            return Err(e);
+        }
+    };
+    store.commit().await?;
+    for user in &ended {
+        tell_redis_again(config, revocations, &ending(user)).await;
+    }
+    Ok(value)
+}
+
 /// Ends sessions known beforehand with one statement, `work`: Redis hears
 /// first (if it cannot, 503 and nothing ended). Once is enough here: a
 /// `/me` answer is cached only for a session Redis does not know ended
@@ -284,9 +326,7 @@ async fn check_current_password<'c>(
 /// An id from the path (a user's, an organization's), as the database
 /// spells it; anything that is no UUID names nothing here: 404.
 fn id_in_path(raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::try_parse(raw)
-        .map(|id| id.hyphenated().to_string())
-        .map_err(|_| ApiError::NotFound)
+    administration::parse_uuid(raw).ok_or(ApiError::NotFound)
 }
 
 #[cfg(test)]

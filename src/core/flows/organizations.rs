@@ -12,7 +12,7 @@ use super::*;
 use crate::core::identity::{Password, PhoneRegion};
 use crate::core::ports::{
     MemberRef, MembersPage, MembershipOutcome, NewOrganization, OrganizationChanged,
-    OrganizationCreated, OrganizationFound, OrganizationsPage, UserSessionsEnded,
+    OrganizationCreated, OrganizationFound, OrganizationsPage,
 };
 use crate::core::problem::FieldError;
 use serde_json::{json, Value};
@@ -108,44 +108,17 @@ pub async fn update(
     patch: &OrganizationPatch,
 ) -> Result<Value, ApiError> {
     let id = id_in_path(organization_id)?;
-    store.begin().await?;
-    let done: Result<(OrganizationChanged, Vec<UserSessionsEnded>), ApiError> = async {
-        let outcome = store
+    let outcome = ending_sessions_of_anyone(config, store, cache, async |store| {
+        store
             .update_organization(
                 &caller(principal),
                 &id,
                 patch.name.as_deref(),
                 patch.is_active,
             )
-            .await?;
-        let ended = store.users_ended_now().await?;
-        for user in &ended {
-            let ending = Ending {
-                user_id: &user.user_id,
-                sessions: user.sessions.clone(),
-                blacklisted_jti: None,
-            };
-            tell_redis(config, cache, &ending).await?;
-        }
-        Ok((outcome, ended))
-    }
-    .await;
-    let (outcome, ended) = match done {
-        Ok(done) => done,
-        Err(e) => {
-            store.rollback().await;
-            return Err(e);
-        }
-    };
-    store.commit().await?;
-    for user in &ended {
-        let ending = Ending {
-            user_id: &user.user_id,
-            sessions: user.sessions.clone(),
-            blacklisted_jti: None,
-        };
-        tell_redis_again(config, cache, &ending).await;
-    }
+            .await
+    })
+    .await?;
     match outcome {
         OrganizationChanged::Changed {
             organization,

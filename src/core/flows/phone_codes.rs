@@ -281,47 +281,16 @@ async fn sign_in_with_code<S: Store>(
     session: &NewSession<'_>,
 ) -> Result<Option<crate::core::ports::OpenedByCode>, ApiError> {
     let max_attempts = config.otp()?.max_attempts;
-    store.begin().await?;
-    let recorded: Result<(CodeTried, Option<Vec<String>>), ApiError> = async {
-        let tried = store
+    let tried = ending_sessions_of_anyone(config, store, revocations, async |store| {
+        store
             .sign_in_with_otp(phone, digest, max_attempts, session)
-            .await?;
-        let ended = match &tried {
-            CodeTried::Opened(opened) => {
-                let sessions = store.sessions_ended_now().await?;
-                let ending = Ending {
-                    user_id: &opened.user_id,
-                    sessions: sessions.clone(),
-                    blacklisted_jti: None,
-                };
-                tell_redis(config, revocations, &ending).await?;
-                Some(sessions)
-            }
-            _ => None,
-        };
-        Ok((tried, ended))
-    }
-    .await;
-    let (tried, ended) = match recorded {
-        Ok(recorded) => recorded,
-        Err(e) => {
-            store.rollback().await;
-            return Err(e);
-        }
-    };
-    store.commit().await?;
-    match tried {
-        CodeTried::Opened(opened) => {
-            let ending = Ending {
-                user_id: &opened.user_id,
-                sessions: ended.unwrap_or_default(),
-                blacklisted_jti: None,
-            };
-            tell_redis_again(config, revocations, &ending).await;
-            Ok(Some(opened))
-        }
-        CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Proven { .. } => Ok(None),
-    }
+            .await
+    })
+    .await?;
+    Ok(match tried {
+        CodeTried::Opened(opened) => Some(opened),
+        CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Proven { .. } => None,
+    })
 }
 
 #[cfg(test)]

@@ -162,14 +162,6 @@ pub struct Registration<C = Credential> {
     pub interface: String,
 }
 
-/// A proof as this service hands them out: 256 bits, base64url.
-pub(super) fn is_opaque_token(raw: &str) -> bool {
-    raw.len() == 43
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 impl Registration<Credential> {
     /// Self-registration: an `interface` is required, and a `password` or a
     /// `phone_proof`.
@@ -230,7 +222,7 @@ impl Registration<Credential> {
         if proof.is_some() && password_given {
             f.fail("phone_proof", "give a password or a phone proof, not both");
         }
-        if proof.is_some_and(|p| !is_opaque_token(p)) {
+        if proof.is_some_and(|p| !tokens::is_opaque_token(p)) {
             f.fail("phone_proof", "is not a proof this service gave");
         }
         let credential = match (proof, password) {

@@ -114,11 +114,7 @@ pub async fn refresh(
     presented: &str,
 ) -> Result<TokenPair, ApiError> {
     // A token of the wrong shape was never issued: no need to ask the database.
-    let well_formed = presented.len() == 43
-        && presented
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !well_formed {
+    if !tokens::is_opaque_token(presented) {
         return Err(ApiError::InvalidRefreshToken);
     }
     let successor = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
