@@ -2,9 +2,12 @@
 //!
 //! - [`core`] decides: identity values, passwords, tokens, the flows of each
 //!   endpoint and the errors they answer with. It does not use `spin_sdk`.
+//! - [`api`] names the paths and methods the service answers, and builds
+//!   their OpenAPI document.
 //! - `edge` adapts it to Spin: the HTTP entry point, PostgreSQL stored
 //!   functions, Redis and variables.
 
+pub mod api;
 pub mod core;
 mod edge;
 

@@ -56,6 +56,9 @@ echo "== tests: unit (component core) and test host"
 started=$SECONDS
 # --workspace in every cargo call: one feature set, so nothing is rebuilt.
 cargo test --workspace --lib --bins --no-fail-fast -- --test-threads=4 || failed+=("unit and host")
+# The OpenAPI document: built from the wire types, equal to the served
+# docs/openapi.json, and naming exactly the routes of the route table.
+cargo test --lib --features openapi api:: || failed+=("OpenAPI document")
 summary+=("unit and host tests: $((SECONDS - started)) s")
 
 # The end-to-end suite against a served component; $1 names the host.

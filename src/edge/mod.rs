@@ -9,6 +9,8 @@ mod client;
 // The exported handler only exists in the component; native builds (unit
 // tests) leave it out, as they cannot export `wasi:http/incoming-handler`.
 #[cfg(target_arch = "wasm32")]
+mod files;
+#[cfg(target_arch = "wasm32")]
 mod host;
 #[cfg(target_arch = "wasm32")]
 mod http;

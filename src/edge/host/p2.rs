@@ -35,11 +35,14 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(status);
     let mut out = response.take_body();
+    // The head goes out first: the host drains the body only after it has
+    // the response, so a body larger than its buffer (the docs' script,
+    // 1.7 MB) written before would wait for ever.
+    response_out.set(response);
     if !body.is_empty() {
         use futures::SinkExt;
         let _ = out.send(body).await;
     }
-    response_out.set(response);
 }
 
 /// Settings are read from Spin variables when a request first needs each one

@@ -5,6 +5,7 @@
 
 mod auth;
 mod contacts;
+mod contract;
 mod incoming;
 mod keys;
 mod organizations;
@@ -21,7 +22,7 @@ use crate::core::problem::ApiError;
 use crate::core::web;
 pub use incoming::Incoming;
 pub use reply::Reply;
-use routes::Route;
+use crate::api::routes::Route;
 
 /// The answer to a request, whichever build received it.
 pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
@@ -56,7 +57,7 @@ pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
 /// Route, method, handler — each only when the step before allows it. No
 /// setting is read before a handler (or a CORS preflight) needs it.
 async fn answer(incoming: &Incoming, path: &str, config: &Config) -> Result<Reply, ApiError> {
-    let route = Route::find(path)?;
+    let (route, _template) = Route::find(path)?;
     let allowed = route.allowed_methods();
     if incoming.method == "OPTIONS" {
         let listed = match (incoming.header("origin"), config.cors_allowed_origins()) {

@@ -6,6 +6,8 @@
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
+pub mod contract;
+
 pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
@@ -95,7 +97,24 @@ impl Api {
         }
     }
 
-    fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    /// The answer, after checking it against the OpenAPI document.
+    fn reply(
+        method: &str,
+        path: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Reply {
+        let reply = Self::read(result);
+        contract::check(
+            method,
+            path,
+            reply.status,
+            reply.header("content-type"),
+            &reply.text,
+        );
+        reply
+    }
+
+    fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
         let mut response = result.expect("the service did not answer");
         let headers = response
             .headers()
@@ -124,15 +143,15 @@ impl Api {
         if let Some(ct) = content_type {
             request = request.header("content-type", ct);
         }
-        Self::reply(request.send(&body[..]))
+        Self::reply("POST", path, request.send(&body[..]))
     }
 
     pub fn get(&self, path: &str) -> Reply {
-        Self::reply(self.agent.get(format!("{}{path}", self.base)).call())
+        Self::reply("GET", path, self.agent.get(format!("{}{path}", self.base)).call())
     }
 
     pub fn delete(&self, path: &str) -> Reply {
-        Self::reply(self.agent.delete(format!("{}{path}", self.base)).call())
+        Self::reply("DELETE", path, self.agent.delete(format!("{}{path}", self.base)).call())
     }
 
     pub fn register(&self, body: &Value) -> Reply {
@@ -306,7 +325,7 @@ impl Api {
             }
             None => self.agent.run(builder.body(()).unwrap()),
         };
-        Self::reply(result)
+        Self::reply(method, path, result)
     }
 
     pub fn bearer(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {

@@ -114,6 +114,7 @@ async fn main() -> Result<()> {
         variables: app.variables.clone(),
         allowed_hosts: allowed_hosts::AllowedHosts::parse(&app.allowed_outbound_hosts)?,
         pg_pool: Default::default(),
+        files: app.files.clone(),
     });
     let server = Arc::new(server::Server {
         pre,

@@ -46,6 +46,16 @@ struct RawComponent {
     allowed_outbound_hosts: Vec<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
+    #[serde(default)]
+    files: Vec<RawFileMount>,
+}
+
+/// `files = [{ source = "dir", destination = "/dir" }]` (Spin's glob
+/// strings are not supported here).
+#[derive(Deserialize)]
+struct RawFileMount {
+    source: String,
+    destination: String,
 }
 
 /// The component as the host runs it, with every template already resolved.
@@ -57,6 +67,8 @@ pub struct App {
     /// Component variables (name → resolved value), as `variables::get` sees them.
     pub variables: HashMap<String, String>,
     pub allowed_outbound_hosts: Vec<String>,
+    /// Directories mounted read-only: (host path, guest path).
+    pub files: Vec<(PathBuf, String)>,
 }
 
 impl App {
@@ -97,6 +109,11 @@ impl App {
             route: trigger.route.clone(),
             variables,
             allowed_outbound_hosts,
+            files: component
+                .files
+                .iter()
+                .map(|f| (base.join(&f.source), f.destination.clone()))
+                .collect(),
         })
     }
 }

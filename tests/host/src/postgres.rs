@@ -398,6 +398,7 @@ mod tests {
             variables: Default::default(),
             allowed_hosts: AllowedHosts::parse(&[host]).unwrap(),
             pg_pool: Default::default(),
+            files: vec![],
         }))
     }
 

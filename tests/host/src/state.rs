@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
     WasiHttpView,
@@ -18,6 +18,8 @@ pub struct Services {
     pub variables: HashMap<String, String>,
     pub allowed_hosts: AllowedHosts,
     pub pg_pool: PgPool,
+    /// The manifest's `files`: (host directory, guest path), read-only.
+    pub files: Vec<(std::path::PathBuf, String)>,
 }
 
 pub struct RequestState {
@@ -73,8 +75,18 @@ impl WasiHttpHooks for OutboundHttp {
 impl RequestState {
     pub fn new(services: Arc<Services>) -> Self {
         RequestState {
-            // Like Spin: no environment, no preopened files, stdout/stderr to the log.
-            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            // Like Spin: no environment, the manifest's files read-only,
+            // stdout/stderr to the log.
+            wasi: {
+                let mut wasi = WasiCtx::builder();
+                wasi.inherit_stdout().inherit_stderr();
+                for (host, guest) in &services.files {
+                    if let Err(e) = wasi.preopened_dir(host, guest, FsPerms::ReadOnly) {
+                        eprintln!("files: {} not mounted: {e}", host.display());
+                    }
+                }
+                wasi.build()
+            },
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound: OutboundHttp {

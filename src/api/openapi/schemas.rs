@@ -1,0 +1,500 @@
+//! The shapes on the wire, for the OpenAPI document: request bodies as the
+//! parsers in `core::flows` read them, and the answers the handlers and the
+//! stored functions write. The end-to-end suite checks every answer it gets
+//! against these (tests/e2e `Reply`), so they cannot drift from the service.
+#![allow(dead_code)] // Described, never built: only their schemas are used.
+
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A role a person can hold.
+#[derive(ToSchema)]
+pub struct Role {
+    #[schema(example = "driver")]
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(ToSchema)]
+pub struct Roles {
+    pub roles: Vec<Role>,
+}
+
+#[derive(ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// Readiness: each check is `ok`, `unavailable`, or the variable at fault.
+#[derive(ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    #[schema(example = "ready")]
+    pub status: String,
+    #[schema(value_type = Object, example = json!({"configuration": "ok", "postgresql": "ok", "redis": "ok"}))]
+    pub checks: Value,
+}
+
+#[derive(ToSchema)]
+pub struct Availability {
+    pub available: bool,
+}
+
+/// Who may sign in, and where: the app a registration comes through.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Interface {
+    CustomerApp,
+    DriverApp,
+    CourierApp,
+    HeadConsole,
+    StaffConsole,
+}
+
+/// `POST /auth/register`: a password, or a `phone_proof` from a `register`
+/// code instead (a phone-only account).
+#[derive(ToSchema)]
+pub struct Registration {
+    /// 3–64 characters after NFKC and lower-casing.
+    #[schema(example = "ivan")]
+    pub second_login: String,
+    /// Any spelling of a phone number; stored as E.164.
+    #[schema(example = "+79123456789")]
+    pub phone: String,
+    #[schema(example = "ivan@example.com")]
+    pub email: Option<String>,
+    /// 8–72 bytes (UTF-8). Give this or `phone_proof`.
+    #[schema(example = "correct horse battery", format = Password)]
+    pub password: Option<String>,
+    /// From `POST /auth/otp/verify` with purpose `register`, for this phone.
+    pub phone_proof: Option<String>,
+    /// Any JSON object of at most 8 KiB.
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<Value>,
+    #[schema(example = json!(["customer"]))]
+    pub group_names: Vec<String>,
+    pub interface: Interface,
+}
+
+/// `POST /users` and `new_user` of `POST /organizations/{id}/members`.
+#[derive(ToSchema)]
+pub struct NewUser {
+    #[schema(example = "petr")]
+    pub second_login: String,
+    #[schema(example = "+79123450000")]
+    pub phone: String,
+    pub email: Option<String>,
+    #[schema(format = Password)]
+    pub password: String,
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<Value>,
+    #[schema(example = json!(["courier"]))]
+    pub group_names: Vec<String>,
+    /// The organization a head's user joins (a head of several names one).
+    #[schema(format = Uuid)]
+    pub organization_id: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct Login {
+    /// A second_login, a phone (any spelling) or an email.
+    #[schema(example = "ivan")]
+    pub login: String,
+    #[schema(example = "correct horse battery", format = Password)]
+    pub password: String,
+}
+
+/// A token pair. In cookie mode the tokens travel in cookies and the body
+/// carries only `token_type` and `expires_in`.
+#[derive(ToSchema)]
+pub struct Tokens {
+    /// A JWT (`typ` `at+jwt`) for `Authorization: Bearer`.
+    pub access_token: Option<String>,
+    /// Opaque; used once by `POST /auth/refresh`.
+    pub refresh_token: Option<String>,
+    #[schema(example = "bearer")]
+    pub token_type: String,
+    /// Seconds the access token lives.
+    #[schema(example = 1800)]
+    pub expires_in: u32,
+}
+
+/// The user a registration created.
+#[derive(ToSchema)]
+pub struct RegisteredUser {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub second_login: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    #[schema(value_type = Object)]
+    pub profile: Value,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// The token pair of a new account, and the account.
+#[derive(ToSchema)]
+pub struct Registered {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub token_type: String,
+    pub expires_in: u32,
+    pub user: RegisteredUser,
+}
+
+#[derive(ToSchema)]
+pub struct Refresh {
+    /// Optional in cookie mode, where the refresh cookie carries it.
+    pub refresh_token: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct Logout {
+    /// End every session of the user, not only this one.
+    pub all: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum CodePurpose {
+    Login,
+    Register,
+    VerifyPhone,
+}
+
+#[derive(ToSchema)]
+pub struct CodeRequest {
+    #[schema(example = "+79123450003")]
+    pub phone: String,
+    pub purpose: CodePurpose,
+}
+
+/// Sent (or not: the answer is the same whether or not the phone is known).
+#[derive(ToSchema)]
+pub struct CodeSent {
+    /// Seconds the code lives.
+    pub expires_in: u32,
+    /// Seconds before another code may be asked for.
+    pub resend_after: u32,
+}
+
+#[derive(ToSchema)]
+pub struct CodeVerification {
+    pub phone: String,
+    pub purpose: CodePurpose,
+    /// The six digits of the SMS.
+    #[schema(example = "123456")]
+    pub code: String,
+}
+
+/// `login`: a token pair. `register`, `verify_phone`: a one-time proof.
+#[derive(ToSchema)]
+pub struct CodeVerified {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub token_type: Option<String>,
+    pub expires_in: u32,
+    /// One-time; `register` takes it instead of a password, `contacts` to add a phone.
+    pub phone_proof: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ContactType {
+    SecondLogin,
+    Phone,
+    Email,
+}
+
+#[derive(ToSchema)]
+pub struct Contact {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(value_type = ContactType)]
+    pub r#type: String,
+    pub value: String,
+    pub verified: bool,
+    #[schema(format = DateTime)]
+    pub created_at: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct NewContact {
+    #[schema(value_type = ContactType)]
+    pub r#type: String,
+    #[schema(example = "ivan@work.example")]
+    pub value: String,
+    /// For a login or an email (and a phone of an account with a password
+    /// when no proof is given).
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    /// For a phone: from a `verify_phone` code for that phone.
+    pub phone_proof: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct ContactAdded {
+    pub contact: Contact,
+}
+
+/// A membership as `/auth/me` shows it.
+#[derive(ToSchema)]
+pub struct MyOrganization {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub is_head: bool,
+    #[schema(format = DateTime)]
+    pub since: String,
+}
+
+#[derive(ToSchema)]
+pub struct Me {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub second_login: String,
+    /// The active contacts.
+    pub contacts: Vec<Contact>,
+    pub roles: Vec<String>,
+    pub organizations: Vec<MyOrganization>,
+    #[schema(value_type = Object)]
+    pub profile: Value,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(ToSchema)]
+pub struct Session {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub last_used_at: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The session of the token that asked.
+    pub current: bool,
+}
+
+#[derive(ToSchema)]
+pub struct Sessions {
+    pub sessions: Vec<Session>,
+}
+
+#[derive(ToSchema)]
+pub struct PasswordChange {
+    /// Not needed by a phone-only account setting its first password.
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    #[schema(format = Password)]
+    pub new_password: String,
+}
+
+#[derive(ToSchema)]
+pub struct UserSummary {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub second_login: String,
+    pub roles: Vec<String>,
+    pub is_active: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(ToSchema)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct CreatedUser {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub second_login: String,
+    pub roles: Vec<String>,
+    pub is_active: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// The organization the user joined with its creation, if any.
+    #[schema(format = Uuid)]
+    pub organization_id: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct UserCreated {
+    pub user: CreatedUser,
+}
+
+#[derive(ToSchema)]
+pub struct RoleChange {
+    #[schema(example = json!(["driver"]))]
+    pub add: Option<Vec<String>>,
+    pub remove: Option<Vec<String>>,
+}
+
+#[derive(ToSchema)]
+pub struct RolesNow {
+    pub roles: Vec<String>,
+}
+
+#[derive(ToSchema)]
+pub struct UserPatch {
+    pub is_active: bool,
+}
+
+#[derive(ToSchema)]
+pub struct ActiveNow {
+    pub is_active: bool,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrganizationKind {
+    Fleet,
+    Firm,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ServiceType {
+    OrderService,
+    WaybillService,
+    GroceryStore,
+}
+
+#[derive(ToSchema)]
+pub struct OrganizationRequest {
+    pub kind: OrganizationKind,
+    /// A firm's (required for a firm, refused for a fleet).
+    pub service_type: Option<ServiceType>,
+    /// 1–200 characters.
+    #[schema(example = "North Fleet")]
+    pub name: String,
+}
+
+#[derive(ToSchema)]
+pub struct OrganizationPatch {
+    pub name: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(ToSchema)]
+pub struct Head {
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub second_login: String,
+}
+
+#[derive(ToSchema)]
+pub struct Organization {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(value_type = OrganizationKind)]
+    pub kind: String,
+    #[schema(value_type = Option<ServiceType>)]
+    pub service_type: Option<String>,
+    pub name: String,
+    pub is_active: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub heads: Vec<Head>,
+}
+
+#[derive(ToSchema)]
+pub struct OneOrganization {
+    pub organization: Organization,
+}
+
+#[derive(ToSchema)]
+pub struct OrganizationPage {
+    pub organizations: Vec<Organization>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct Membership {
+    #[schema(format = Uuid)]
+    pub organization_id: String,
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub second_login: String,
+    pub roles: Vec<String>,
+    pub is_head: bool,
+    #[schema(format = DateTime)]
+    pub since: String,
+    /// When it ended; null while it lasts.
+    #[schema(format = DateTime)]
+    pub until: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct OneMembership {
+    pub membership: Membership,
+}
+
+#[derive(ToSchema)]
+pub struct MemberPage {
+    pub members: Vec<Membership>,
+    pub next_cursor: Option<String>,
+}
+
+/// Exactly one of: `user_id`, one contact (`second_login`, `phone`,
+/// `email`, any spelling), or `new_user`.
+#[derive(ToSchema)]
+pub struct MemberRequest {
+    #[schema(format = Uuid)]
+    pub user_id: Option<String>,
+    pub second_login: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub new_user: Option<NewUser>,
+}
+
+/// `{membership}` for an existing user, `{user}` for a new one.
+#[derive(ToSchema)]
+pub struct MemberAdded {
+    pub membership: Option<Membership>,
+    pub user: Option<CreatedUser>,
+}
+
+#[derive(ToSchema)]
+pub struct HeadRequest {
+    #[schema(format = Uuid)]
+    pub user_id: String,
+}
+
+/// The public keys that verify access tokens (RFC 7517); empty with HS256.
+#[derive(ToSchema)]
+pub struct Jwks {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Value>,
+}
+
+/// One invalid field.
+#[derive(ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// RFC 9457 problem details: every error answer.
+#[derive(ToSchema)]
+pub struct Problem {
+    /// A URN naming the kind of problem, or `about:blank`.
+    #[schema(example = "urn:auth:problem:validation")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The invalid fields (422), or the taken one (409).
+    pub errors: Option<Vec<FieldError>>,
+}

@@ -1,0 +1,74 @@
+//! `GET /openapi.json`, the API's OpenAPI 3.1 document, and `GET /docs`,
+//! a reference page rendered from it in the browser by Swagger UI. The
+//! document is built from the wire types (`openapi`, a native build) and
+//! kept in `docs/openapi.json`; the viewer is vendored in `static/docs/`
+//! and reaches the component through the files mount in `spin.toml`, so
+//! the `.wasm` stays small and the page fetches nothing from elsewhere.
+
+use super::reply::Reply;
+use crate::core::problem::ApiError;
+use crate::edge::files;
+
+const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
+
+/// Where `spin.toml` mounts `static/docs`.
+const ASSETS: &str = "/static/docs";
+
+pub fn document() -> Reply {
+    Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: DOCUMENT.as_bytes().to_vec(),
+    }
+    .header("cache-control", "public, max-age=300")
+}
+
+/// The page: Swagger UI over the document, with its validator (a call to
+/// another site) switched off.
+pub fn reference_page() -> Reply {
+    const PAGE: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Auth service — API reference</title>
+<link rel="stylesheet" href="docs/swagger-ui.css">
+</head>
+<body>
+<div id="ui"></div>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script>
+SwaggerUIBundle({ url: "openapi.json", dom_id: "#ui", validatorUrl: null,
+  deepLinking: true, tryItOutEnabled: false, withCredentials: true });
+</script>
+</body>
+</html>
+"##;
+    Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+        body: PAGE.as_bytes().to_vec(),
+    }
+    .header("cache-control", "public, max-age=300")
+}
+
+/// One of the viewer's two files; any other name is not found (no path
+/// reaches the file system beyond these).
+pub fn asset(name: &str) -> Result<Reply, ApiError> {
+    let content_type = match name {
+        "swagger-ui-bundle.js" => "text/javascript; charset=utf-8",
+        "swagger-ui.css" => "text/css; charset=utf-8",
+        _ => return Err(ApiError::NotFound),
+    };
+    let body = files::read(&format!("{ASSETS}/{name}")).ok_or_else(|| {
+        eprintln!("docs: {name} not readable: is static/docs mounted (spin.toml files)?");
+        ApiError::NotFound
+    })?;
+    Ok(Reply {
+        status: 200,
+        headers: vec![("content-type".into(), content_type.into())],
+        body,
+    }
+    .header("cache-control", "public, max-age=86400"))
+}
+
