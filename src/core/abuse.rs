@@ -108,6 +108,13 @@ fn ip_part(ip: Option<&str>) -> String {
 }
 
 /// Logins are personal data: the keys hold a digest, not the login itself.
+/// A counter's key without the prefix every counter shares, for logs.
+pub fn counter_name(key: &str) -> &str {
+    key.strip_prefix(PREFIX)
+        .and_then(|k| k.strip_prefix(':'))
+        .unwrap_or(key)
+}
+
 fn login_part(normalized_login: &str) -> String {
     let digest = Sha256::digest(normalized_login.as_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()

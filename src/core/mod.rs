@@ -2,6 +2,7 @@
 //! of each endpoint. Nothing here knows about Spin; `crate::edge` adapts it.
 
 pub mod abuse;
+pub mod audit;
 pub mod client_address;
 pub mod config;
 pub mod flows;

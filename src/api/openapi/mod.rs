@@ -109,6 +109,11 @@ impl Op {
         if self.auth != Auth::Anyone {
             problems.push(401);
         }
+        if problems.contains(&503) {
+            // What broke on our side and is no outage: an answer the
+            // database should never give, say.
+            problems.push(500);
+        }
         problems.sort_unstable();
         problems.dedup();
         let mut op = Operation::builder()
@@ -198,6 +203,7 @@ fn problem_name(status: u16) -> &'static str {
         409 => "Conflict",
         413 => "ContentTooLarge",
         415 => "UnsupportedMediaType",
+        500 => "Internal",
         422 => "Invalid",
         429 => "TooManyRequests",
         503 => "Unavailable",
@@ -216,6 +222,7 @@ fn problem_response(status: u16) -> Response {
         415 => "The body is not `application/json`.",
         422 => "Missing or invalid fields, all listed in `errors`.",
         429 => "Locked out or rate-limited; try again after `Retry-After` seconds.",
+        500 => "Something broke on our side (logged); nothing was half-written.",
         503 => "PostgreSQL, Redis or the SMS gateway is unavailable, or the configuration is broken.",
         _ => unreachable!(),
     };
@@ -311,7 +318,7 @@ fn operations() -> Vec<Op> {
             .summary("Log in", "With a second_login, phone (any spelling) or email and the password. An unknown login and a wrong password answer alike.")
             .body("Login")
             .answers(200, "A token pair in a new session.", Some("Tokens"))
-            .problems(&[429, 503])
+            .problems(&[401, 429, 503])
             .link(200, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"}))),
         Op::new(Post, "/auth/otp/request", "request_code", "sign-in")
             .summary("Ask for a code by SMS", "The same answer (status, body, headers, time) whether or not an SMS went out: `login` sends only to a phone someone signs in with, `register` only to a phone nobody holds, `verify_phone` to any. 429 inside the resend delay or past the hourly caps; 503 when the gateway fails.")
@@ -322,7 +329,7 @@ fn operations() -> Vec<Op> {
             .summary("Use a code", "`login`: a token pair in a new session. `register`, `verify_phone`: a one-time `phone_proof`. A wrong, used or expired code is 401, one answer for all.")
             .body("CodeVerification")
             .answers(200, "A token pair, or a proof.", Some("CodeVerified"))
-            .problems(&[429, 503]),
+            .problems(&[401, 429, 503]),
         Op::new(Post, "/auth/refresh", "refresh", "sign-in")
             .summary("Rotate the refresh token", "The presented token is consumed and a new pair returned for the same session. Presenting a consumed one again ends the session. In cookie mode the refresh cookie may carry it instead of the body.")
             .body("Refresh")
@@ -499,7 +506,7 @@ pub fn document() -> OpenApi {
                 "Cookie mode (browsers): the access token's cookie. Changes also need the `X-CSRF-Token` header equal to the `csrf_token` cookie.",
             ))),
         );
-    for status in [400, 401, 403, 404, 409, 413, 415, 422, 429, 503] {
+    for status in [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503] {
         components = components.response(problem_name(status), problem_response(status));
     }
     macro_rules! schemas {
@@ -511,7 +518,7 @@ pub fn document() -> OpenApi {
         CodeVerification, CodeVerified, ContactType, Contact, NewContact, ContactAdded,
         MyOrganization, Me, Session, Sessions, PasswordChange, UserSummary, UserPage, CreatedUser,
         UserCreated, RoleChange, RolesNow, UserPatch, ActiveNow, OrganizationKind, ServiceType,
-        OrganizationRequest, OrganizationPatch, Head, Organization, OneOrganization,
+        OrganizationRequest, OrganizationPatch, Organization, OneOrganization,
         OrganizationPage, Membership, OneMembership, MemberPage, MemberRequest, MemberAdded,
         HeadRequest, Jwks, FieldError, Problem,
     );

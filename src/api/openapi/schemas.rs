@@ -388,13 +388,6 @@ pub struct OrganizationPatch {
 }
 
 #[derive(ToSchema)]
-pub struct Head {
-    #[schema(format = Uuid)]
-    pub user_id: String,
-    pub second_login: String,
-}
-
-#[derive(ToSchema)]
 pub struct Organization {
     #[schema(format = Uuid)]
     pub id: String,
@@ -406,7 +399,9 @@ pub struct Organization {
     pub is_active: bool,
     #[schema(format = DateTime)]
     pub created_at: String,
-    pub heads: Vec<Head>,
+    /// The user ids of its heads, longest-serving first.
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub heads: Vec<String>,
 }
 
 #[derive(ToSchema)]

@@ -109,7 +109,12 @@ pub async fn change_password(
     )
     .await?;
     match outcome {
-        PasswordChangeOutcome::Changed => Ok(()),
+        PasswordChangeOutcome::Changed => {
+            audit::security(SecurityEvent::PasswordChanged {
+                user_id: principal.user_id(),
+            });
+            Ok(())
+        }
         PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
         // A racing change won: the password verified above is no longer current.
         PasswordChangeOutcome::CredentialsChanged => Err(not_current()),

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod sign_in;
 
 use crate::core::abuse::{self, Verdict, Window};
+use crate::core::audit::{self, SecurityEvent};
 use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::identity::Password;
@@ -127,9 +128,15 @@ async fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), A
         Verdict::Allowed => Ok(()),
         Verdict::Refused {
             retry_after_seconds,
-        } => Err(ApiError::TooManyRequests {
-            retry_after_seconds,
-        }),
+        } => {
+            audit::security(SecurityEvent::Throttled {
+                counters: windows.iter().map(|w| abuse::counter_name(&w.key)).collect(),
+                retry_after_seconds,
+            });
+            Err(ApiError::TooManyRequests {
+                retry_after_seconds,
+            })
+        }
     }
 }
 

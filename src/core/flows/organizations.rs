@@ -220,6 +220,10 @@ pub async fn add_member(
             membership,
             events: messages,
         } => {
+            audit::security(SecurityEvent::MembershipStarted {
+                membership: &membership,
+                by: principal.user_id(),
+            });
             announce(store, cache, &messages).await;
             forget_member(cache, &membership).await;
             Ok(Joined {
@@ -260,6 +264,11 @@ pub async fn end_membership(
             membership,
             events: messages,
         } => {
+            audit::security(SecurityEvent::MembershipEnded {
+                organization_id: &id,
+                user_id: &member,
+                by: principal.user_id(),
+            });
             announce(store, cache, &messages).await;
             forget_member(cache, &membership).await;
             Ok(())
@@ -290,6 +299,10 @@ pub async fn appoint_head(
             membership,
             events: messages,
         } => {
+            audit::security(SecurityEvent::HeadAppointed {
+                membership: &membership,
+                by: principal.user_id(),
+            });
             announce(store, cache, &messages).await;
             forget_member(cache, &membership).await;
             Ok(membership)
@@ -309,6 +322,10 @@ pub async fn dismiss_head(
     let member = id_in_path(member_id)?;
     match store.dismiss_head(&caller(principal), &id, &member).await? {
         MembershipOutcome::Dismissed { membership } => {
+            audit::security(SecurityEvent::HeadDismissed {
+                membership: &membership,
+                by: principal.user_id(),
+            });
             forget_member(cache, &membership).await;
             Ok(membership)
         }

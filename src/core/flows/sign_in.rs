@@ -163,7 +163,10 @@ pub async fn refresh(
                 )
                 .await?;
             if ended {
-                eprintln!("refresh token reuse detected: session {session_id} revoked");
+                audit::security(SecurityEvent::RefreshReplayDetected {
+                    user_id: &user_id,
+                    session_id: &session_id,
+                });
             }
             Err(ApiError::InvalidRefreshToken)
         }
@@ -206,6 +209,11 @@ pub async fn logout(
         .await?
     };
     if logged_out {
+        if all {
+            audit::security(SecurityEvent::LoggedOutEverywhere {
+                user_id: principal.user_id(),
+            });
+        }
         Ok(())
     } else {
         Err(ApiError::InvalidToken)

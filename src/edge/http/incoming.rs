@@ -38,6 +38,9 @@ pub struct Incoming {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     body: Result<Vec<u8>, ApiError>,
+    /// The signed-in caller's user id, once the guard has let it in (for
+    /// the request log).
+    caller: std::cell::RefCell<Option<String>>,
 }
 
 impl Incoming {
@@ -62,7 +65,12 @@ impl Incoming {
             } else {
                 Ok(Vec::new())
             },
+            caller: Default::default(),
         }
+    }
+
+    pub fn caller_id(&self) -> Option<String> {
+        self.caller.borrow().clone()
     }
 
     /// Whether there is a body to read: HTTP/1.1 requests without
@@ -202,7 +210,9 @@ impl Incoming {
         config: &Config,
         redis: &mut Redis<'_>,
     ) -> Result<Principal, ApiError> {
-        guard::authenticate(config, &self.presented(), redis).await
+        let principal = guard::authenticate(config, &self.presented(), redis).await?;
+        *self.caller.borrow_mut() = Some(principal.user_id().to_string());
+        Ok(principal)
     }
 
     /// `authenticate`, reading the caller's cached `/me` answer along.
@@ -211,6 +221,9 @@ impl Incoming {
         config: &Config,
         redis: &mut Redis<'_>,
     ) -> Result<(Principal, MeLookup), ApiError> {
-        guard::authenticate_reading_me(config, &self.presented(), redis).await
+        let (principal, me) =
+            guard::authenticate_reading_me(config, &self.presented(), redis).await?;
+        *self.caller.borrow_mut() = Some(principal.user_id().to_string());
+        Ok((principal, me))
     }
 }

@@ -19,16 +19,23 @@ mod users;
 
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
+use crate::core::audit;
 use crate::core::web;
+use serde_json::json;
 pub use incoming::Incoming;
 pub use reply::Reply;
 use crate::api::routes::Route;
 
-/// The answer to a request, whichever build received it.
+/// The answer to a request, whichever build received it, and its line in
+/// the request log.
 pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
+    let started = std::time::Instant::now();
+    let request_id = request_id(&incoming);
     let (method, path) = (incoming.method.clone(), incoming.path.clone());
     let origin = incoming.header("origin").map(str::to_string);
-    let mut reply = match answer(&incoming, &path, config).await {
+    let found = Route::find(&path);
+    let template = found.as_ref().ok().map(|(_, template)| *template);
+    let mut reply = match answer(&incoming, found, config).await {
         Ok(reply) => reply,
         Err(e) => {
             if let ApiError::Misconfigured(e) = &e {
@@ -37,9 +44,6 @@ pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
             Reply::problem(&e)
         }
     };
-    if reply.status >= 500 {
-        eprintln!("{method} {path}: answered {}", reply.status);
-    }
     if method == "HEAD" {
         reply.body.clear();
     }
@@ -51,13 +55,44 @@ pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
             }
         }
     }
-    reply.header("x-content-type-options", "nosniff")
+    let mut line = serde_json::Map::new();
+    line.insert("kind".into(), json!("request"));
+    line.insert("request_id".into(), json!(request_id));
+    line.insert("method".into(), json!(method));
+    // The template, never the path: paths carry ids, and unknown ones anything.
+    line.insert("route".into(), json!(template));
+    line.insert("status".into(), json!(reply.status));
+    line.insert("duration_ms".into(), json!(started.elapsed().as_secs_f64() * 1000.0));
+    line.insert("user_id".into(), json!(incoming.caller_id()));
+    audit::write(line);
+    reply
+        .header("x-content-type-options", "nosniff")
+        .header("x-request-id", request_id)
+}
+
+/// The caller's `X-Request-Id` when it is a plain token (1–64 letters,
+/// digits, `.`, `_`, `-`), else a new random one.
+fn request_id(incoming: &Incoming) -> String {
+    let given = incoming.header("x-request-id").filter(|id| {
+        (1..=64).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    });
+    if let Some(id) = given {
+        return id.to_string();
+    }
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Route, method, handler — each only when the step before allows it. No
 /// setting is read before a handler (or a CORS preflight) needs it.
-async fn answer(incoming: &Incoming, path: &str, config: &Config) -> Result<Reply, ApiError> {
-    let (route, _template) = Route::find(path)?;
+async fn answer(
+    incoming: &Incoming,
+    found: Result<(Route, &'static str), ApiError>,
+    config: &Config,
+) -> Result<Reply, ApiError> {
+    let (route, _) = found?;
     let allowed = route.allowed_methods();
     if incoming.method == "OPTIONS" {
         let listed = match (incoming.header("origin"), config.cors_allowed_origins()) {

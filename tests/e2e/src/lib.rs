@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
 pub mod contract;
+pub mod secrets;
 
 pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -104,6 +105,7 @@ impl Api {
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Reply {
         let reply = Self::read(result);
+        secrets::from_reply(&reply);
         contract::check(
             method,
             path,
@@ -139,6 +141,7 @@ impl Api {
     }
 
     pub fn post_raw(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+        secrets::from_request(&[], Some(&body));
         let mut request = self.agent.post(format!("{}{path}", self.base));
         if let Some(ct) = content_type {
             request = request.header("content-type", ct);
@@ -310,6 +313,7 @@ impl Api {
         headers: &[(&str, &[u8])],
         json_body: Option<&[u8]>,
     ) -> Reply {
+        secrets::from_request(headers, json_body);
         let url = format!("{}{path}", self.base);
         let mut builder = ureq::http::Request::builder().method(method).uri(url);
         for (k, v) in headers {
@@ -615,6 +619,11 @@ impl Drop for OwnHost {
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Kept for the test command's check that no log holds a secret.
+        if let Ok(dir) = std::env::var("AUTH_OWN_HOST_LOGS") {
+            let name = self.state_dir.file_name().unwrap_or_default().to_string_lossy();
+            let _ = std::fs::write(format!("{dir}/{name}.log"), self.log());
+        }
         let _ = std::fs::remove_dir_all(&self.state_dir);
     }
 }

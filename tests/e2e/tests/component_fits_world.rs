@@ -88,7 +88,8 @@ fn the_component_exports_the_http_handler_of_the_world() {
 /// What the p3 build may import: Spin's PostgreSQL, Redis and variables as
 /// spin-sdk 7 binds them, and the WASI 0.3 (and, for the standard library,
 /// 0.2) interfaces Spin 4.1 provides. Nothing else: no key-value, no
-/// outbound HTTP, no sockets, no filesystem.
+/// sockets; outbound HTTP for the SMS gateway and the filesystem for the
+/// read-only files mount only.
 const P3_IMPORTS: &[&str] = &[
     "spin:postgres/postgres@4.2.0",
     "spin:redis/redis@3.0.0",
@@ -113,6 +114,8 @@ fn the_p3_build_imports_spin_services_it_uses_and_wasi_only() {
             "wasi:http/types@",
             // Outbound HTTP: the SMS gateway.
             "wasi:http/client@",
+            // The files mount (the API reference's viewer).
+            "wasi:filesystem/",
         ];
         assert!(
             allowed.iter().any(|a| wasi.starts_with(a)),

@@ -1,0 +1,127 @@
+//! The service's own log lines: one JSON object per line on stdout, which
+//! Spin keeps in its log directory (and forwards to OpenTelemetry when an
+//! OTLP endpoint is set). Two kinds: `request` (written by the HTTP edge)
+//! and `security` (written here, by the flows). Ids, statuses, addresses
+//! and times only: never a password, token, code, hash or login.
+
+use serde_json::{json, Map, Value};
+
+/// Something a security team wants to see, as it happens.
+pub enum SecurityEvent<'a> {
+    /// A request refused by the lockout or a rate limit: the counters it
+    /// met (logins among them only as a hash, as Redis keeps them).
+    Throttled {
+        counters: Vec<&'a str>,
+        retry_after_seconds: u32,
+    },
+    /// A consumed refresh token came back: its session was ended.
+    RefreshReplayDetected { user_id: &'a str, session_id: &'a str },
+    LoggedOutEverywhere { user_id: &'a str },
+    PasswordChanged { user_id: &'a str },
+    MembershipStarted { membership: &'a Value, by: &'a str },
+    MembershipEnded {
+        organization_id: &'a str,
+        user_id: &'a str,
+        by: &'a str,
+    },
+    HeadAppointed { membership: &'a Value, by: &'a str },
+    HeadDismissed { membership: &'a Value, by: &'a str },
+}
+
+impl SecurityEvent<'_> {
+    fn fields(&self) -> (&'static str, Value) {
+        let member = |m: &Value, by: &str| {
+            json!({"organization_id": m["organization_id"], "user_id": m["user_id"], "by": by})
+        };
+        match self {
+            SecurityEvent::Throttled {
+                counters,
+                retry_after_seconds,
+            } => (
+                "throttled",
+                json!({"counters": counters, "retry_after_seconds": retry_after_seconds}),
+            ),
+            SecurityEvent::RefreshReplayDetected {
+                user_id,
+                session_id,
+            } => (
+                "refresh_replay_detected",
+                json!({"user_id": user_id, "session_id": session_id}),
+            ),
+            SecurityEvent::LoggedOutEverywhere { user_id } => {
+                ("logout_all", json!({"user_id": user_id}))
+            }
+            SecurityEvent::PasswordChanged { user_id } => {
+                ("password_changed", json!({"user_id": user_id}))
+            }
+            SecurityEvent::MembershipStarted { membership, by } => {
+                ("membership_started", member(membership, by))
+            }
+            SecurityEvent::MembershipEnded {
+                organization_id,
+                user_id,
+                by,
+            } => (
+                "membership_ended",
+                json!({"organization_id": organization_id, "user_id": user_id, "by": by}),
+            ),
+            SecurityEvent::HeadAppointed { membership, by } => {
+                ("head_appointed", member(membership, by))
+            }
+            SecurityEvent::HeadDismissed { membership, by } => {
+                ("head_dismissed", member(membership, by))
+            }
+        }
+    }
+}
+
+/// Writes one security event.
+pub fn security(event: SecurityEvent<'_>) {
+    let (name, fields) = event.fields();
+    let mut line = Map::new();
+    line.insert("kind".into(), json!("security"));
+    line.insert("event".into(), json!(name));
+    if let Value::Object(fields) = fields {
+        line.extend(fields);
+    }
+    write(line);
+}
+
+/// Writes one line: `time` (RFC 3339, UTC, milliseconds) and the fields.
+pub fn write(mut fields: Map<String, Value>) {
+    fields.insert("time".into(), json!(now_rfc3339()));
+    println!("{}", Value::Object(fields));
+}
+
+fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_membership_event_names_ids_only() {
+        let membership = json!({"organization_id": "o", "user_id": "u", "second_login": "ivan", "roles": ["driver"]});
+        let (name, fields) = SecurityEvent::HeadAppointed {
+            membership: &membership,
+            by: "b",
+        }
+        .fields();
+        assert_eq!(name, "head_appointed");
+        assert_eq!(fields, json!({"organization_id": "o", "user_id": "u", "by": "b"}));
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc_with_milliseconds() {
+        let time = now_rfc3339();
+        assert_eq!(time.len(), "2026-11-30T01:02:03.456Z".len(), "{time}");
+        assert!(time.ends_with('Z') && time.starts_with("20"), "{time}");
+    }
+}
