@@ -64,7 +64,7 @@ summary+=("unit and host tests: $((SECONDS - started)) s")
 # The end-to-end suite against a served component; $1 names the host.
 pass_number=0
 end_to_end() {
-  local name=$1 started=$SECONDS
+  local name=$1 fuzz=${2:-} started=$SECONDS
   pass_number=$((pass_number + 1))
   echo "== tests: end-to-end under $name"
   # Every secret the suite sends or gets (tests/e2e/src/secrets.rs), and
@@ -76,6 +76,16 @@ end_to_end() {
     failed+=("end-to-end under $name")
     echo "== component log ($name)"
     tail -n 50 "$WORK_DIR/host.log"
+  fi
+  if [ "$fuzz" = fuzz ]; then
+    # Schema-driven fuzzing, a short profile (tests/fuzz/run.sh says how
+    # to run the full one): no 5xx, no answer the document does not
+    # describe.
+    local fuzz_started=$SECONDS
+    if ! FUZZ_EXAMPLES=25 tests/fuzz/run.sh "$AUTH_BASE_URL"; then
+      failed+=("schemathesis under $name")
+    fi
+    summary+=("schemathesis (25 cases per operation and phase) under $name: $((SECONDS - fuzz_started)) s")
   fi
   # Nothing secret in any log of the pass (SPEC §6): the shared host's
   # (Spin keeps the component's output under its state directory) and
@@ -101,7 +111,7 @@ end_to_end() {
 export AUTH_HOST=test-host
 start_host "$AUTH_TEST_HOST_BIN"
 export AUTH_BASE_URL=$HOST_URL
-end_to_end "the test host"
+end_to_end "the test host" fuzz
 stop_host
 
 if [ ${#spins[@]} -eq 0 ]; then
@@ -122,7 +132,7 @@ for spin in "${spins[@]}"; do
   # shellcheck disable=SC2086
   start_spin "$spin" $P3_SPIN_FLAGS
   export AUTH_BASE_URL=$HOST_URL
-  end_to_end "$("$spin" --version | head -n 1), p3 build"
+  end_to_end "$("$spin" --version | head -n 1), p3 build" fuzz
   stop_host
   unset AUTH_MANIFEST AUTH_SPIN_FLAGS
 done

@@ -260,7 +260,14 @@ fn page_query(op: Op) -> Op {
             .maximum(Some(100))
             .into(),
     )
-    .query("cursor", "`next_cursor` of the page before.", String::schema())
+    .query(
+        "cursor",
+        "`next_cursor` of the page before.",
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .into(),
+    )
 }
 
 /// A link whose request body takes values from this response or request.
@@ -303,7 +310,7 @@ fn operations() -> Vec<Op> {
         Op::new(Get, "/auth/roles", "roles", "roles")
             .summary("Roles", "Anonymous with `interface`: the roles that app lets people self-register into. With an access token: the roles the caller may grant now.")
             .auth(Optional)
-            .query("interface", "The app (anonymous callers).", Interface::schema())
+            .query("interface", "The app, for anonymous callers: customer_app, driver_app, courier_app, head_console or staff_console (see `Interface`).", text())
             .answers(200, "The roles.", Some("Roles"))
             .problems(&[422, 503]),
         // Sign-up and sign-in
@@ -520,7 +527,7 @@ pub fn document() -> OpenApi {
         UserCreated, RoleChange, RolesNow, UserPatch, ActiveNow, OrganizationKind, ServiceType,
         OrganizationRequest, OrganizationPatch, Organization, OneOrganization,
         OrganizationPage, Membership, OneMembership, MemberPage, MemberRequest, MemberAdded,
-        HeadRequest, Jwks, FieldError, Problem,
+        HeadRequest, Jwks, FieldError, Problem, RoleName,
     );
     OpenApi::builder()
         .info(

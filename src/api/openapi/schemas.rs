@@ -57,22 +57,23 @@ pub enum Interface {
 #[derive(ToSchema)]
 pub struct Registration {
     /// 3–64 characters after NFKC and lower-casing.
-    #[schema(example = "ivan")]
+    #[schema(example = "ivan", min_length = 3)]
     pub second_login: String,
     /// Any spelling of a phone number; stored as E.164.
-    #[schema(example = "+79123456789")]
+    #[schema(example = "+79123456789", min_length = 1)]
     pub phone: String,
     #[schema(example = "ivan@example.com")]
     pub email: Option<String>,
     /// 8–72 bytes (UTF-8). Give this or `phone_proof`.
-    #[schema(example = "correct horse battery", format = Password)]
+    #[schema(example = "correct horse battery", format = Password, min_length = 8, max_length = 72)]
     pub password: Option<String>,
     /// From `POST /auth/otp/verify` with purpose `register`, for this phone.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     pub phone_proof: Option<String>,
     /// Any JSON object of at most 8 KiB.
     #[schema(value_type = Option<Object>)]
     pub profile: Option<Value>,
-    #[schema(example = json!(["customer"]))]
+    #[schema(example = json!(["customer"]), min_items = 1)]
     pub group_names: Vec<String>,
     pub interface: Interface,
 }
@@ -80,16 +81,16 @@ pub struct Registration {
 /// `POST /users` and `new_user` of `POST /organizations/{id}/members`.
 #[derive(ToSchema)]
 pub struct NewUser {
-    #[schema(example = "petr")]
+    #[schema(example = "petr", min_length = 3)]
     pub second_login: String,
-    #[schema(example = "+79123450000")]
+    #[schema(example = "+79123450000", min_length = 1)]
     pub phone: String,
     pub email: Option<String>,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 72)]
     pub password: String,
     #[schema(value_type = Option<Object>)]
     pub profile: Option<Value>,
-    #[schema(example = json!(["courier"]))]
+    #[schema(example = json!(["courier"]), min_items = 1)]
     pub group_names: Vec<String>,
     /// The organization a head's user joins (a head of several names one).
     #[schema(format = Uuid)]
@@ -99,9 +100,9 @@ pub struct NewUser {
 #[derive(ToSchema)]
 pub struct Login {
     /// A second_login, a phone (any spelling) or an email.
-    #[schema(example = "ivan")]
+    #[schema(example = "ivan", min_length = 1)]
     pub login: String,
-    #[schema(example = "correct horse battery", format = Password)]
+    #[schema(example = "correct horse battery", format = Password, min_length = 1)]
     pub password: String,
 }
 
@@ -148,6 +149,7 @@ pub struct Registered {
 #[derive(ToSchema)]
 pub struct Refresh {
     /// Optional in cookie mode, where the refresh cookie carries it.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     pub refresh_token: Option<String>,
 }
 
@@ -167,7 +169,7 @@ pub enum CodePurpose {
 
 #[derive(ToSchema)]
 pub struct CodeRequest {
-    #[schema(example = "+79123450003")]
+    #[schema(example = "+79123450003", min_length = 1)]
     pub phone: String,
     pub purpose: CodePurpose,
 }
@@ -183,10 +185,11 @@ pub struct CodeSent {
 
 #[derive(ToSchema)]
 pub struct CodeVerification {
+    #[schema(example = "+79123450003", min_length = 1)]
     pub phone: String,
     pub purpose: CodePurpose,
     /// The six digits of the SMS.
-    #[schema(example = "123456")]
+    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
@@ -225,13 +228,14 @@ pub struct Contact {
 pub struct NewContact {
     #[schema(value_type = ContactType)]
     pub r#type: String,
-    #[schema(example = "ivan@work.example")]
+    #[schema(example = "ivan@work.example", min_length = 1)]
     pub value: String,
     /// For a login or an email (and a phone of an account with a password
     /// when no proof is given).
     #[schema(format = Password)]
     pub current_password: Option<String>,
     /// For a phone: from a `verify_phone` code for that phone.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     pub phone_proof: Option<String>,
 }
 
@@ -293,7 +297,7 @@ pub struct PasswordChange {
     /// Not needed by a phone-only account setting its first password.
     #[schema(format = Password)]
     pub current_password: Option<String>,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 72)]
     pub new_password: String,
 }
 
@@ -336,10 +340,16 @@ pub struct UserCreated {
 
 #[derive(ToSchema)]
 pub struct RoleChange {
-    #[schema(example = json!(["driver"]))]
+    #[schema(example = json!(["driver"]), value_type = Option<Vec<RoleName>>)]
     pub add: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<RoleName>>)]
     pub remove: Option<Vec<String>>,
 }
+
+/// A role's name.
+#[derive(ToSchema)]
+#[schema(example = "driver", min_length = 1)]
+pub struct RoleName(String);
 
 #[derive(ToSchema)]
 pub struct RolesNow {
@@ -374,15 +384,17 @@ pub enum ServiceType {
 #[derive(ToSchema)]
 pub struct OrganizationRequest {
     pub kind: OrganizationKind,
-    /// A firm's (required for a firm, refused for a fleet).
+    /// A firm's (required for a firm; leave it out for a fleet).
+    #[schema(nullable = false)]
     pub service_type: Option<ServiceType>,
     /// 1–200 characters.
-    #[schema(example = "North Fleet")]
+    #[schema(example = "North Fleet", min_length = 1, max_length = 200)]
     pub name: String,
 }
 
 #[derive(ToSchema)]
 pub struct OrganizationPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub is_active: Option<bool>,
 }

@@ -259,6 +259,9 @@ impl LoginRequest {
 
 /// `{"all": bool}`, optional: an absent or empty body means this session only.
 pub fn parse_logout(body: Option<&Value>) -> Result<bool, Vec<FieldError>> {
+    if body.is_some_and(|b| !b.is_object()) {
+        return Err(vec![FieldError::new("", "the body must be a JSON object")]);
+    }
     match body.map(|b| b.get("all")) {
         None | Some(None) | Some(Some(Value::Null)) => Ok(false),
         Some(Some(Value::Bool(all))) => Ok(*all),
@@ -286,6 +289,16 @@ mod tests {
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn logout_takes_no_body_an_object_or_all_and_nothing_else() {
+        assert_eq!(parse_logout(None), Ok(false));
+        assert_eq!(parse_logout(Some(&json!({}))), Ok(false));
+        assert_eq!(parse_logout(Some(&json!({"all": true}))), Ok(true));
+        assert!(parse_logout(Some(&json!([null, null]))).is_err());
+        assert!(parse_logout(Some(&json!("all"))).is_err());
+        assert_eq!(fields(&parse_logout(Some(&json!({"all": 1}))).unwrap_err()), ["all"]);
     }
 
     #[test]

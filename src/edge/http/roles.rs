@@ -12,17 +12,21 @@ use serde_json::json;
 
 pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
+    let asked = incoming
+        .query
+        .iter()
+        .find(|(k, _)| k == "interface")
+        .map(|(_, v)| v.as_str());
     let roles = if incoming.presented().token.is_some() {
+        // Not used when signed in, but never a value that means nothing.
+        if asked.is_some() {
+            probes::parse_interface(asked).map_err(ApiError::Validation)?;
+        }
         let principal = incoming
             .authenticate(config, &mut Redis::new(config))
             .await?;
         administration::grantable_roles(&mut store, &principal).await?
     } else {
-        let asked = incoming
-            .query
-            .iter()
-            .find(|(k, _)| k == "interface")
-            .map(|(_, v)| v.as_str());
         let interface = probes::parse_interface(asked).map_err(ApiError::Validation)?;
         probes::self_registration_roles(&mut store, &interface).await?
     };
