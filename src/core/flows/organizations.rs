@@ -406,6 +406,10 @@ impl OrganizationRequest {
         let mut f = Fields::of(body)?;
         let raw_kind = f.text("kind");
         let kind = catalog_name(&mut f, "kind", raw_kind);
+        // A fleet leaves it out; null is no service type's name.
+        if f.body.get("service_type").is_some_and(Value::is_null) {
+            f.fail("service_type", "leave it out, or name a firm's service type");
+        }
         let raw_service = f.optional_text("service_type");
         let service_type = catalog_name(&mut f, "service_type", raw_service);
         let raw_name = f.text("name");
@@ -571,6 +575,9 @@ mod tests {
         let e =
             OrganizationRequest::parse(&json!({"kind": "fleet", "name": "a\u{7}b"})).unwrap_err();
         assert_eq!(fields(&e), vec!["name"]);
+        let null = json!({"kind": "fleet", "name": "North", "service_type": null});
+        let e = OrganizationRequest::parse(&null).unwrap_err();
+        assert_eq!(fields(&e), vec!["service_type"], "a fleet leaves it out");
     }
 
     #[test]
