@@ -32,6 +32,7 @@ if [ -z "${SPIN_VARIABLE_DB_URL:-}" ]; then
   start_servers
   trap stop_servers EXIT
   use_servers "$(create_database auth "$(random_secret)")" "${SPIN_VARIABLE_BCRYPT_COST:-12}"
+  owner_url=${PG_ADMIN_URL/\/postgres\?/\/auth?}
   echo "run: using a random development jwt_secret (tokens die with this process)"
 else
   : "${AUTH_DB_ADMIN_URL:?set AUTH_DB_ADMIN_URL so the migrations can be applied}"
@@ -64,16 +65,35 @@ else
   echo "run: Spin is not installed; serving with the test host (tests/host)"
   runner=(target/debug/spin-test-host --manifest spin.toml --listen "127.0.0.1:$PORT")
 fi
+# What a second terminal needs for the README's walk-through: `source
+# .run-env` (owner only; deleted on exit). The log: Spin keeps the
+# component's in .spin/logs/; the test host's output is copied to a file.
+if [ -n "$spin" ]; then
+  log=$PWD/.spin/logs/auth_stderr.txt
+else
+  [ -n "${WORK_DIR:-}" ] || make_work_dir
+  log=$WORK_DIR/service.log
+fi
+(
+  umask 077
+  {
+    echo "export BASE=http://127.0.0.1:$PORT/api/v1 LOG='$log'"
+    [ -z "${owner_url:-}" ] || echo "export AUTH_DB_ADMIN_URL='$owner_url'"
+  } >.run-env
+)
 
 cat <<MSG
 run: http://127.0.0.1:$PORT/api/v1/auth/health
-run: try
-  curl -s http://127.0.0.1:$PORT/api/v1/auth/register -H 'content-type: application/json' \\
-    -d '{"second_login":"ivan","phone":"+7 912 345-67-89","password":"correct horse battery","group_names":["customer"],"interface":"customer_app"}'
+run: the API reference: http://127.0.0.1:$PORT/api/v1/docs
+run: in another terminal, \`source .run-env\` and follow the README's walk-through
 MSG
-setsid "${runner[@]}" &
+if [ -n "$spin" ]; then
+  setsid "${runner[@]}" &
+else
+  setsid "${runner[@]}" > >(tee "$log") 2>&1 &
+fi
 HOST_PID=$!
 # Ctrl-C or any exit: stop_servers stops the server, then the throwaway databases.
-trap stop_servers EXIT
+trap 'rm -f .run-env; stop_servers' EXIT
 trap 'exit 130' INT TERM
 wait "$HOST_PID"

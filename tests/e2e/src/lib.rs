@@ -492,6 +492,33 @@ pub fn repo_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// A fresh database `{prefix}_{n}` with the migrations applied, for a test
+/// that needs one of its own (a host started with `SPIN_VARIABLE_DB_URL`
+/// set to the service URL uses it): (owner URL, service URL).
+pub fn fresh_database(prefix: &str) -> (String, String) {
+    let server = env("AUTH_PG_SERVER_URL");
+    let name = format!("{prefix}_{}", unique_number());
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let owner = server.replacen("/postgres?", &format!("/{name}?"), 1);
+    let migrated = std::process::Command::new(repo_root().join("sql/migrate"))
+        .arg(&owner)
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    // The service role is the cluster's, with the password the tests gave it.
+    let service = env("AUTH_DB_SERVICE_URL");
+    let (head, tail) = service.rsplit_once('/').unwrap();
+    let query = tail.split_once('?').map(|(_, q)| q).unwrap_or("");
+    (owner, format!("{head}/{name}?{query}"))
+}
+
 /// A host of its own (of this run's kind), for tests that need other
 /// settings (or a Redis or database they may cut) than the shared one.
 /// Killed when dropped.
@@ -594,6 +621,15 @@ impl OwnHost {
 }
 
 impl OwnHost {
+    /// The file the component's standard error goes to (Spin keeps it under
+    /// its state directory; the test host writes it with its own output).
+    pub fn component_log_path(&self) -> std::path::PathBuf {
+        match HostKind::of_this_run() {
+            HostKind::Spin(_) => self.state_dir.join("logs").join("auth_stderr.txt"),
+            HostKind::TestHost(_) => self.state_dir.join("host-output.log"),
+        }
+    }
+
     /// Everything the host and the component logged so far (Spin also keeps
     /// the component's output under its state directory).
     pub fn log(&self) -> String {

@@ -3,38 +3,13 @@
 //! with the password on standard input. It refuses once a superadmin exists.
 //! The superadmin then signs in through the API and may grant every role.
 
-use e2e::{env, OwnHost, Person};
+use e2e::{OwnHost, Person};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A fresh database with the migrations applied: (owner URL, service URL).
-fn fresh_database() -> (String, String) {
-    let server = env("AUTH_PG_SERVER_URL");
-    let name = format!("superadmin_{}", e2e::unique_number());
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let owner = server.replacen("/postgres?", &format!("/{name}?"), 1);
-    let migrated = Command::new(repo().join("sql/migrate"))
-        .arg(&owner)
-        .output()
-        .unwrap();
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
-    // The service role is the cluster's, with the password the tests gave it.
-    let service = env("AUTH_DB_SERVICE_URL");
-    let (head, tail) = service.rsplit_once('/').unwrap();
-    let query = tail.split_once('?').map(|(_, q)| q).unwrap_or("");
-    (owner, format!("{head}/{name}?{query}"))
 }
 
 fn create_superadmin(owner: &str, person: &Person, password: &str) -> Output {
@@ -52,7 +27,7 @@ fn create_superadmin(owner: &str, person: &Person, password: &str) -> Output {
 
 #[test]
 fn the_first_superadmin_is_created_once_and_can_grant_everything() {
-    let (owner, service) = fresh_database();
+    let (owner, service) = e2e::fresh_database("superadmin");
     let admin = Person::new();
     let made = create_superadmin(&owner, &admin, &admin.password);
     assert!(
@@ -102,7 +77,7 @@ fn the_first_superadmin_is_created_once_and_can_grant_everything() {
 
 #[test]
 fn a_short_password_is_refused_before_anything_is_stored() {
-    let (owner, _) = fresh_database();
+    let (owner, _) = e2e::fresh_database("superadmin");
     let out = create_superadmin(&owner, &Person::new(), "short");
     assert!(!out.status.success());
     let users: i64 = postgres::Client::connect(&owner, postgres::NoTls)

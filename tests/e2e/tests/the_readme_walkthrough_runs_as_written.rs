@@ -1,0 +1,77 @@
+//! The README's curl walk-through (the `sh` blocks between
+//! `<!-- walkthrough -->` and `<!-- /walkthrough -->`) runs as written,
+//! top to bottom, against a host of its own on a fresh database — the
+//! first superadmin included — so no example in it can go stale.
+
+/// The walk-through's shell, as a newcomer pastes it.
+fn walkthrough() -> String {
+    let readme = std::fs::read_to_string(e2e::repo_root().join("README.md")).unwrap();
+    let start = readme.find("<!-- walkthrough -->").expect("the walk-through's start");
+    let end = readme.find("<!-- /walkthrough -->").expect("its end");
+    let mut script = String::new();
+    let mut in_block = false;
+    for line in readme[start..end].lines() {
+        match line.trim_end() {
+            "```sh" => in_block = true,
+            "```" => in_block = false,
+            code if in_block => {
+                script.push_str(code);
+                script.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(script.lines().count() > 50, "the walk-through was not found whole");
+    script
+}
+
+/// Output fit to print: every JSON string that is a token (a JWT, or 43
+/// characters of base64url: refresh tokens, proofs) replaced.
+fn shown(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    text.split('"')
+        .map(|part| {
+            let opaque = part.len() == 43
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if part.starts_with("eyJ") || opaque {
+                "<redacted>"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\"")
+}
+
+#[test]
+fn every_example_answers_as_the_readme_says() {
+    let (owner, service) = e2e::fresh_database("readme");
+    let host = e2e::OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service)]);
+    let ran = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &walkthrough()])
+        .current_dir(e2e::repo_root())
+        .env("BASE", format!("{}/api/v1", host.base))
+        .env("LOG", host.component_log_path())
+        .env("AUTH_DB_ADMIN_URL", owner)
+        .output()
+        .expect("bash runs");
+    let (stdout, stderr) = (shown(&ran.stdout), shown(&ran.stderr));
+    assert!(
+        ran.status.success(),
+        "the walk-through stopped ({}):\n{stdout}\n--- stderr:\n{stderr}",
+        ran.status
+    );
+    // A few answers a reader is told to expect.
+    for expected in [
+        r#"{"status":"ok"}"#,
+        r#""available":true"#,
+        r#""token_type":"bearer""#,
+        r#""is_head":true"#,
+        r#""is_active":false"#,
+        "create-superadmin: created admin",
+        "Auth service",
+        "200 text/html",
+    ] {
+        assert!(stdout.contains(expected), "no {expected} in:\n{stdout}");
+    }
+}
