@@ -22,7 +22,7 @@ target/debug/auth-preinit "$out" target/auth-service.wasm
 cargo build --quiet --target wasm32-wasip2 --profile component --no-default-features --features p3
 target/debug/auth-preinit "$out" target/auth-service-p3.wasm
 sed -e 's|^source = "target/auth-service.wasm"|source = "auth-service-p3.wasm"|' \
-  -e 's|source = "static/|source = "../static/|g' \
+  -e 's|source = "static"|source = "../static"|g' \
   -e '/^\[component.auth.build\]/,$d' spin.toml >target/spin-p3.toml
 grep -q '^source = "auth-service-p3.wasm"' target/spin-p3.toml
-grep -q 'source = "../static/docs"' target/spin-p3.toml
+grep -q 'source = "../static"' target/spin-p3.toml

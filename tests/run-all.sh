@@ -64,7 +64,7 @@ summary+=("unit and host tests: $((SECONDS - started)) s")
 # The end-to-end suite against a served component; $1 names the host.
 pass_number=0
 end_to_end() {
-  local name=$1 fuzz=${2:-} started=$SECONDS
+  local name=$1 extras=${2:-} started=$SECONDS
   pass_number=$((pass_number + 1))
   echo "== tests: end-to-end under $name"
   # Every secret the suite sends or gets (tests/e2e/src/secrets.rs), and
@@ -77,7 +77,7 @@ end_to_end() {
     echo "== component log ($name)"
     tail -n 50 "$WORK_DIR/host.log"
   fi
-  if [ "$fuzz" = fuzz ]; then
+  if [ "$extras" = extras ]; then
     # Schema-driven fuzzing, a short profile (tests/fuzz/run.sh says how
     # to run the full one): no 5xx, no answer the document does not
     # describe.
@@ -86,6 +86,14 @@ end_to_end() {
       failed+=("schemathesis under $name")
     fi
     summary+=("schemathesis (25 cases per operation and phase) under $name: $((SECONDS - fuzz_started)) s")
+    # The demo pages in Chromium; codes by SMS are read from the log the
+    # component writes its standard error to.
+    local browser_started=$SECONDS component_log=$WORK_DIR/host.log
+    [ "$AUTH_HOST" = spin ] && component_log=$WORK_DIR/spin-state/logs/auth_stderr.txt
+    if ! tests/browser/run.sh "$AUTH_BASE_URL" "$component_log"; then
+      failed+=("the demo pages in a browser under $name")
+    fi
+    summary+=("demo pages in Chromium under $name: $((SECONDS - browser_started)) s (screenshots: target/browser-screenshots)")
   fi
   # Nothing secret in any log of the pass (SPEC §6): the shared host's
   # (Spin keeps the component's output under its state directory) and
@@ -111,7 +119,7 @@ end_to_end() {
 export AUTH_HOST=test-host
 start_host "$AUTH_TEST_HOST_BIN"
 export AUTH_BASE_URL=$HOST_URL
-end_to_end "the test host" fuzz
+end_to_end "the test host" extras
 stop_host
 
 if [ ${#spins[@]} -eq 0 ]; then
@@ -132,7 +140,7 @@ for spin in "${spins[@]}"; do
   # shellcheck disable=SC2086
   start_spin "$spin" $P3_SPIN_FLAGS
   export AUTH_BASE_URL=$HOST_URL
-  end_to_end "$("$spin" --version | head -n 1), p3 build" fuzz
+  end_to_end "$("$spin" --version | head -n 1), p3 build" extras
   stop_host
   unset AUTH_MANIFEST AUTH_SPIN_FLAGS
 done

@@ -42,6 +42,8 @@ pub enum Route {
     Docs,
     /// The viewer's script and style, from the files mount.
     DocsAsset(String),
+    /// A demo page or its script or style, from the files mount.
+    DemoFile(String),
 }
 
 /// Every path the API answers, as a template (`{…}` is one non-empty
@@ -80,10 +82,25 @@ pub const TABLE: &[(&str, Build)] = &[
     ("/docs/{asset}", |mut p| Route::DocsAsset(p.remove(0))),
 ];
 
+/// The demo pages (static/demo), outside the API: plain HTML and
+/// JavaScript that sign in with cookies, for browsers and the front-end
+/// team. Not in the OpenAPI document.
+pub const PAGES: &[(&str, Build)] = &[
+    ("/", |_| Route::DemoFile("index.html".into())),
+    ("/demo/{file}", |mut p| Route::DemoFile(p.remove(0))),
+];
+
 impl Route {
     /// The route for a path and the template it matched, or 404.
     pub fn find(path: &str) -> Result<(Route, &'static str), ApiError> {
-        let rest = path.strip_prefix(API_PREFIX).ok_or(ApiError::NotFound)?;
+        let Some(rest) = path.strip_prefix(API_PREFIX) else {
+            return PAGES
+                .iter()
+                .find_map(|(template, build)| {
+                    matches(template, path).map(|params| (build(params), *template))
+                })
+                .ok_or(ApiError::NotFound);
+        };
         for (template, build) in TABLE {
             if let Some(params) = matches(template, rest) {
                 return Ok((build(params), template));
@@ -104,7 +121,8 @@ impl Route {
             | Route::Jwks
             | Route::OpenApi
             | Route::Docs
-            | Route::DocsAsset(_) => &["GET", "HEAD"],
+            | Route::DocsAsset(_)
+            | Route::DemoFile(_) => &["GET", "HEAD"],
             Route::Session(_) | Route::Contact(_) => &["DELETE"],
             Route::Contacts | Route::UserRoles(_) => &["POST"],
             Route::Users | Route::Organizations | Route::Members(_) => &["GET", "HEAD", "POST"],
@@ -149,6 +167,9 @@ mod tests {
         assert!(matches!(route, Route::Member(o, u) if o == "o1" && u == "u2"));
         let (route, _) = Route::find("/api/v1/users/u1/roles").unwrap();
         assert!(matches!(route, Route::UserRoles(u) if u == "u1"));
+        let (route, template) = Route::find("/").unwrap();
+        assert!(matches!(route, Route::DemoFile(f) if f == "index.html"));
+        assert_eq!(template, "/");
     }
 
     #[test]
@@ -160,6 +181,8 @@ mod tests {
             "/api/v1/auth/me/",
             "/api/v2/auth/me",
             "/auth/me",
+            "/demo/a/b",
+            "/index.html",
         ] {
             assert!(Route::find(path).is_err(), "{path}");
         }

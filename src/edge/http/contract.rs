@@ -11,8 +11,9 @@ use crate::edge::files;
 
 const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
 
-/// Where `spin.toml` mounts `static/docs`.
+/// Where `spin.toml` mounts `static/`.
 const ASSETS: &str = "/static/docs";
+const DEMO: &str = "/static/demo";
 
 pub fn document() -> Reply {
     Reply {
@@ -72,3 +73,28 @@ pub fn asset(name: &str) -> Result<Reply, ApiError> {
     .header("cache-control", "public, max-age=86400"))
 }
 
+
+/// A file of the demo pages (`static/demo`): only plain names of the kinds
+/// a page needs, so no path reaches further into the file system.
+pub fn demo_file(name: &str) -> Result<Reply, ApiError> {
+    let content_type = match name.rsplit_once('.') {
+        Some((stem, "html")) if is_plain(stem) => "text/html; charset=utf-8",
+        Some((stem, "js")) if is_plain(stem) => "text/javascript; charset=utf-8",
+        Some((stem, "css")) if is_plain(stem) => "text/css; charset=utf-8",
+        _ => return Err(ApiError::NotFound),
+    };
+    let body = files::read(&format!("{DEMO}/{name}")).ok_or(ApiError::NotFound)?;
+    Ok(Reply {
+        status: 200,
+        headers: vec![("content-type".into(), content_type.into())],
+        body,
+    }
+    // The pages hold no data; the API calls they make are no-store.
+    .header("cache-control", "no-cache")
+    .header("content-security-policy", "default-src 'self'; frame-ancestors 'none'")
+    .header("referrer-policy", "no-referrer"))
+}
+
+fn is_plain(stem: &str) -> bool {
+    !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

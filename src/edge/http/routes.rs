@@ -21,6 +21,7 @@ impl Route {
             Route::OpenApi => Ok(contract::document()),
             Route::Docs => Ok(contract::reference_page()),
             Route::DocsAsset(name) => contract::asset(&name),
+            Route::DemoFile(name) => contract::demo_file(&name),
             Route::Register => auth::register(incoming, config).await,
             Route::Login => auth::login(incoming, config).await,
             Route::OtpRequest => otp::request(incoming, config).await,

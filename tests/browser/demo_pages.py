@@ -1,0 +1,219 @@
+"""The demo pages in headless Chromium (tests/browser/run.sh runs this).
+
+Arguments: the service's base URL, the file its component logs to, and the
+directory for screenshots. Every step checks what a person would see; a
+failed check names the step and leaves its screenshot."""
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE, LOG, SHOTS = sys.argv[1], sys.argv[2], sys.argv[3]
+N = str(time.time_ns())[-4:]
+LOGIN, PHONE = f"demo{N}", f"+7912350{N}"
+PASSWORD, NEW_PASSWORD = "a demo passphrase", "a newer demo passphrase"
+# The test command checks that no log holds them.
+if os.environ.get("AUTH_SECRETS_FILE"):
+    with open(os.environ["AUTH_SECRETS_FILE"], "a", encoding="utf-8") as secrets:
+        secrets.write(f"{PASSWORD}\n{NEW_PASSWORD}\n")
+
+
+def browser():
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,1300",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='auth-demo-chromium-')}",
+    ]:
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+driver = browser()
+wait = WebDriverWait(driver, 15)
+
+
+def step(name):
+    driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+    print(f"  ok: {name}")
+
+
+def fill(form, **values):
+    for name, value in values.items():
+        field = driver.find_element(By.CSS_SELECTOR, f"#{form} [name={name}]")
+        field.clear()
+        field.send_keys(value)
+
+
+def submit(form, button=None):
+    selector = f"#{form} button[name={button}]" if button else f"#{form} button[type=submit]"
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+
+
+def visible(selector):
+    return wait.until(seen.visibility_of_element_located((By.CSS_SELECTOR, selector)))
+
+
+def problem_says(*words):
+    box = visible("#problem")
+    wait.until(lambda _: all(w in box.text for w in words))
+    return box.text
+
+
+def signed_in_as(login):
+    visible("#signed-in")
+    wait.until(lambda _: driver.find_element(By.ID, "who").text == login)
+
+
+def sign_out():
+    driver.find_element(By.ID, "sign-out").click()
+    visible("#sign-in")
+
+
+def api_login(login, password):
+    """A session of the same user opened elsewhere (not in this browser)."""
+    request = urllib.request.Request(
+        BASE + "/api/v1/auth/login",
+        data=json.dumps({"login": login, "password": password}).encode(),
+        headers={"content-type": "application/json", "user-agent": "another device"},
+    )
+    urllib.request.urlopen(request).read()
+
+
+def code_from_log(phone):
+    for _ in range(50):
+        with open(LOG, encoding="utf-8", errors="replace") as log:
+            codes = re.findall(re.escape(phone) + r" would read: \D*(\d{6})", log.read())
+        if codes:
+            return codes[-1]
+        time.sleep(0.2)
+    raise AssertionError("no code in the log")
+
+
+try:
+    # Sign up: signed in at once, in cookie mode (no token reaches the page).
+    driver.get(BASE + "/")
+    fill("sign-up", second_login=LOGIN, phone=PHONE, password=PASSWORD)
+    submit("sign-up")
+    signed_in_as(LOGIN)
+    cookies = {c["name"]: c for c in driver.get_cookies()}
+    assert "csrf_token" in cookies, cookies.keys()
+    assert "access_token" not in driver.execute_script("return document.cookie")
+    step("01-signed-up")
+
+    # Sign out; a second sign-up with the same login says it is taken.
+    sign_out()
+    fill("sign-up", second_login=LOGIN, phone=f"+7912351{N}", password=PASSWORD)
+    submit("sign-up")
+    problem_says("Already taken", "second_login")
+    step("02-a-taken-login")
+
+    # A wrong password, then the right one.
+    fill("sign-in", login=LOGIN, password="not the password")
+    submit("sign-in")
+    problem_says("Invalid credentials", "wrong")
+    step("03-a-wrong-password")
+    fill("sign-in", login=LOGIN, password=PASSWORD)
+    submit("sign-in")
+    signed_in_as(LOGIN)
+    assert not driver.find_element(By.ID, "problem").is_displayed()
+
+    # My sessions: this one and one from another device, which I revoke.
+    api_login(LOGIN, PASSWORD)
+    driver.execute_script("window.authDemo.showAccount()")
+    wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#sessions tbody tr")) == 2)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#sessions tr.current")) == 1
+    step("04-two-sessions")
+    driver.find_element(By.CSS_SELECTOR, "#sessions button.revoke").click()
+    wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#sessions tbody tr")) == 1)
+    visible("#notice")
+    step("05-one-revoked")
+
+    # Change the password: a wrong current one is refused, the right one works.
+    fill("change-password", current_password="not it either", new_password=NEW_PASSWORD)
+    submit("change-password")
+    problem_says("current_password")
+    step("06-a-wrong-current-password")
+    fill("change-password", current_password=PASSWORD, new_password=NEW_PASSWORD)
+    submit("change-password")
+    wait.until(lambda _: "password is changed" in driver.find_element(By.ID, "notice").text)
+    step("07-password-changed")
+
+    # Two tabs whose access tokens expire together: one refresh between them,
+    # and both stay signed in (a second refresh with the same token would be
+    # taken for a stolen one and end the session).
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(BASE + "/")
+    signed_in_as(LOGIN)
+    second = driver.current_window_handle
+    # The access cookie's Max-Age runs out in both tabs at once (they share
+    # the cookie jar); as the browser would, drop it.
+    driver.execute_cdp_cmd(
+        "Network.deleteCookies", {"name": "access_token", "url": BASE + "/api/v1/auth/me"}
+    )
+    assert "refresh_token" in {c["name"] for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]}
+    for tab in (first, second):
+        driver.switch_to.window(tab)
+        driver.execute_script("window.authDemo.showAccount()")
+
+    def refreshes():
+        total = 0
+        for tab in (first, second):
+            driver.switch_to.window(tab)
+            total += int(driver.find_element(By.TAG_NAME, "body").get_attribute("data-refreshes") or 0)
+        return total
+
+    deadline = time.time() + 10
+    while refreshes() == 0 and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # time for a second refresh, were there one
+    assert refreshes() == 1, f"{refreshes()} refreshes for two tabs"
+    cookies = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
+    assert "access_token" in {c["name"] for c in cookies}, "no new access cookie"
+    for tab, name in ((first, "a"), (second, "b")):
+        driver.switch_to.window(tab)
+        signed_in_as(LOGIN)
+        assert not driver.find_element(By.ID, "problem").is_displayed()
+        step(f"08-tab-{name}-after-expiry")
+    driver.close()
+    driver.switch_to.window(first)
+
+    # Sign out, then in by a code by SMS (the development log has it).
+    sign_out()
+    fill("sign-in-by-code", phone=PHONE)
+    submit("sign-in-by-code", "send")
+    wait.until(lambda _: "code is on its way" in driver.find_element(By.ID, "notice").text)
+    fill("sign-in-by-code", code="000000")
+    submit("sign-in-by-code", "verify")
+    problem_says("Invalid code")
+    step("09-a-wrong-code")
+    fill("sign-in-by-code", code=code_from_log(PHONE))
+    submit("sign-in-by-code", "verify")
+    signed_in_as(LOGIN)
+    step("10-signed-in-by-code")
+    print("demo pages: every step as expected; screenshots in", SHOTS)
+except Exception:
+    driver.save_screenshot(os.path.join(SHOTS, "failed.png"))
+    raise
+finally:
+    driver.quit()
