@@ -326,7 +326,8 @@ fn operations() -> Vec<Op> {
             .body("Login")
             .answers(200, "A token pair in a new session.", Some("Tokens"))
             .problems(&[401, 429, 503])
-            .link(200, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"}))),
+            .link(200, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"})))
+            .link(200, "logout", link_body("logout", "End this session (with its access token).", json!({"all": false}))),
         Op::new(Post, "/auth/otp/request", "request_code", "sign-in")
             .summary("Ask for a code by SMS", "The same answer (status, body, headers, time) whether or not an SMS went out: `login` sends only to a phone someone signs in with, `register` only to a phone nobody holds, `verify_phone` to any. 429 inside the resend delay or past the hourly caps; 503 when the gateway fails.")
             .body("CodeRequest")
@@ -342,7 +343,8 @@ fn operations() -> Vec<Op> {
             .body("Refresh")
             .answers(200, "A new pair.", Some("Tokens"))
             .problems(&[401, 403, 503])
-            .link(200, "refresh", link_body("refresh", "Rotate again.", json!({"refresh_token": "$response.body#/refresh_token"}))),
+            .link(200, "refresh", link_body("refresh", "Rotate again.", json!({"refresh_token": "$response.body#/refresh_token"})))
+            .link(200, "logout", link_body("logout", "End the session (with the new access token).", json!({"all": false}))),
         Op::new(Post, "/auth/logout", "logout", "sign-in")
             .summary("Log out", "Ends this session (or, with `all`, every session of the user) and blacklists the access token until it expires.")
             .auth(AccessToken)

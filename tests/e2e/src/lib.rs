@@ -492,17 +492,22 @@ pub fn repo_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
-/// A fresh database `{prefix}_{n}` with the migrations applied, for a test
-/// that needs one of its own (a host started with `SPIN_VARIABLE_DB_URL`
-/// set to the service URL uses it): (owner URL, service URL).
-pub fn fresh_database(prefix: &str) -> (String, String) {
+/// A new, empty database `{prefix}_{n}` on the test server: its owner URL.
+pub fn empty_database(prefix: &str) -> String {
     let server = env("AUTH_PG_SERVER_URL");
     let name = format!("{prefix}_{}", unique_number());
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
-    let owner = server.replacen("/postgres?", &format!("/{name}?"), 1);
+    server.replacen("/postgres?", &format!("/{name}?"), 1)
+}
+
+/// A fresh database with the migrations applied, for a test that needs one
+/// of its own (a host started with `SPIN_VARIABLE_DB_URL` set to the
+/// service URL uses it): (owner URL, service URL).
+pub fn fresh_database(prefix: &str) -> (String, String) {
+    let owner = empty_database(prefix);
     let migrated = std::process::Command::new(repo_root().join("sql/migrate"))
         .arg(&owner)
         .output()
@@ -513,6 +518,7 @@ pub fn fresh_database(prefix: &str) -> (String, String) {
         String::from_utf8_lossy(&migrated.stderr)
     );
     // The service role is the cluster's, with the password the tests gave it.
+    let name = owner.rsplit_once('/').unwrap().1.split('?').next().unwrap().to_string();
     let service = env("AUTH_DB_SERVICE_URL");
     let (head, tail) = service.rsplit_once('/').unwrap();
     let query = tail.split_once('?').map(|(_, q)| q).unwrap_or("");

@@ -14,17 +14,6 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// A fresh, empty database on the test server; returns its URL.
-fn fresh_database() -> String {
-    let server = e2e::env("AUTH_PG_SERVER_URL");
-    let name = format!("migrate_{}", e2e::unique_number());
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    server.replacen("/postgres?", &format!("/{name}?"), 1)
-}
-
 fn migrate(sql_dir: &Path, url: &str) -> Output {
     Command::new(sql_dir.join("migrate"))
         .arg(url)
@@ -53,7 +42,7 @@ fn schema_dump(url: &str) -> String {
 
 #[test]
 fn running_twice_changes_nothing() {
-    let url = fresh_database();
+    let url = e2e::empty_database("migrate");
     let first = migrate(&repo().join("sql"), &url);
     assert!(
         first.status.success(),
@@ -108,7 +97,7 @@ fn an_edited_applied_migration_is_refused() {
         )
         .unwrap();
     }
-    let url = fresh_database();
+    let url = e2e::empty_database("migrate");
     assert!(migrate(&copy, &url).status.success());
 
     let edited = copy.join("migrations/0004_seed_groups_grants_interfaces.sql");
