@@ -7,8 +7,9 @@
 // - A 401 is answered by one refresh, then the call is tried once more. The
 //   refresh token rotates, so two tabs must never present the same one: the
 //   refresh runs under a Web Lock shared by every tab of this origin, and a
-//   tab that waited for the lock sees the CSRF cookie changed (every refresh
-//   sets a new one) and does not refresh again. A BroadcastChannel tells the
+//   tab whose refused call went out before another refresh sees the CSRF
+//   cookie changed since (every refresh sets a new one) and does not
+//   refresh again. A BroadcastChannel tells the
 //   other tabs about sign-ins and sign-outs.
 "use strict";
 
@@ -25,8 +26,11 @@ function csrf() {
 const NO_REFRESH = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/otp/request", "/auth/otp/verify"];
 
 async function call(method, path, body, retried = false) {
+  // The tokens this call goes out with: each refresh sets a new CSRF
+  // cookie along with them, so this names them.
+  const sentWith = csrf();
   const headers = { "x-auth-mode": "cookie" };
-  if (method !== "GET") headers["x-csrf-token"] = csrf();
+  if (method !== "GET") headers["x-csrf-token"] = sentWith;
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(API + path, {
     method,
@@ -35,17 +39,19 @@ async function call(method, path, body, retried = false) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401 && !retried && !NO_REFRESH.includes(path)) {
-    if (await refreshOnce()) return call(method, path, body, true);
+    if (await refreshOnce(sentWith)) return call(method, path, body, true);
   }
   return response;
 }
 
-// One refresh for every tab (see the top of this file).
-async function refreshOnce() {
-  const seen = csrf();
+// One refresh for every tab (see the top of this file): `sentWith` is the
+// CSRF cookie the refused call went out with; if it has changed since,
+// another tab (or call) refreshed after that call left, and its tokens are
+// the ones to use.
+async function refreshOnce(sentWith) {
   return navigator.locks.request("auth-demo-refresh", async () => {
     const now = csrf();
-    if (now && now !== seen) return true; // another tab refreshed meanwhile
+    if (now && now !== sentWith) return true;
     const response = await fetch(API + "/auth/refresh", {
       method: "POST",
       headers: { "x-auth-mode": "cookie", "x-csrf-token": now },

@@ -627,11 +627,12 @@ impl OwnHost {
 }
 
 impl OwnHost {
-    /// The file the component's standard error goes to (Spin keeps it under
-    /// its state directory; the test host writes it with its own output).
-    pub fn component_log_path(&self) -> std::path::PathBuf {
+    /// The file the component's `stream` ("stdout" or "stderr") goes to:
+    /// Spin keeps each under its state directory (and echoes both in its
+    /// own output); the test host writes them with its own output.
+    pub fn component_log_path(&self, stream: &str) -> std::path::PathBuf {
         match HostKind::of_this_run() {
-            HostKind::Spin(_) => self.state_dir.join("logs").join("auth_stderr.txt"),
+            HostKind::Spin(_) => self.state_dir.join("logs").join(format!("auth_{stream}.txt")),
             HostKind::TestHost(_) => self.state_dir.join("host-output.log"),
         }
     }
@@ -745,26 +746,42 @@ pub fn eventually(
 /// A Redis server of a test's own on `port` (for one it may stop, or counters
 /// no other test touches). The caller kills it.
 pub fn start_redis(port: u16) -> std::process::Child {
-    let child = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
+    wait_for_redis(spawn_redis(port), port).expect("redis did not start")
+}
+
+/// redis-server on `port`, in memory only.
+fn spawn_redis(port: u16) -> std::process::Child {
+    std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .stdout(std::process::Stdio::null())
         .spawn()
-        .expect("redis-server runs");
+        .expect("redis-server runs")
+}
+
+/// The child once it answers PING on `port`, or None when it exited first
+/// (its port was taken since it was picked: something else may listen
+/// there, so a connection alone proves nothing).
+fn wait_for_redis(mut child: std::process::Child, port: u16) -> Option<std::process::Child> {
+    use std::io::{Read, Write};
     let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed().as_secs() < 10, "redis did not start");
+    while started.elapsed().as_secs() < 10 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return None;
+        }
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let mut answer = [0u8; 7];
+            if stream.write_all(b"PING\r\n").is_ok()
+                && stream.read_exact(&mut answer).is_ok()
+                && &answer == b"+PONG\r\n"
+            {
+                return Some(child);
+            }
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    child
+    let _ = child.kill();
+    None
 }
 
 /// A Redis of a test's own on `port` that saves its snapshot (on `SAVE`) in
@@ -820,12 +837,16 @@ pub struct OwnRedis {
 }
 
 impl OwnRedis {
+    /// On a free port (another, if the one picked is taken before Redis
+    /// binds it).
     pub fn start() -> OwnRedis {
-        let port = free_port();
-        OwnRedis {
-            port,
-            child: start_redis(port),
+        for _ in 0..5 {
+            let port = free_port();
+            if let Some(child) = wait_for_redis(spawn_redis(port), port) {
+                return OwnRedis { port, child };
+            }
         }
+        panic!("no Redis of its own started");
     }
 
     /// The variables that point a host at this Redis.

@@ -25,8 +25,10 @@ fn record(value: &str) {
     if value.len() < 8 || value.contains('\n') {
         return;
     }
+    // One write per line: test processes append to the file at once, and
+    // a line written in two pieces could interleave into an empty one.
     if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(file, "{value}");
+        let _ = file.write_all(format!("{value}\n").as_bytes());
     }
 }
 

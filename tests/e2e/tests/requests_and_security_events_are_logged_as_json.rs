@@ -7,8 +7,10 @@
 use e2e::{sign_up, OwnHost, OwnRedis};
 use serde_json::{json, Value};
 
+/// The JSON lines of the component's standard output.
 fn json_lines(host: &OwnHost) -> Vec<Value> {
-    host.log()
+    std::fs::read_to_string(host.component_log_path("stdout"))
+        .unwrap_or_default()
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|line| line["time"].is_string())

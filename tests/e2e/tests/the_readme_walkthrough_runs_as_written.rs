@@ -51,7 +51,7 @@ fn every_example_answers_as_the_readme_says() {
         .args(["-euo", "pipefail", "-c", &walkthrough()])
         .current_dir(e2e::repo_root())
         .env("BASE", format!("{}/api/v1", host.base))
-        .env("LOG", host.component_log_path())
+        .env("LOG", host.component_log_path("stderr"))
         .env("AUTH_DB_ADMIN_URL", owner)
         .output()
         .expect("bash runs");
