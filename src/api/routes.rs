@@ -72,11 +72,21 @@ pub const TABLE: &[(&str, Build)] = &[
     ("/users/{id}", |mut p| Route::User(p.remove(0))),
     ("/users/{id}/roles", |mut p| Route::UserRoles(p.remove(0))),
     ("/organizations", |_| Route::Organizations),
-    ("/organizations/{id}", |mut p| Route::Organization(p.remove(0))),
-    ("/organizations/{id}/members", |mut p| Route::Members(p.remove(0))),
-    ("/organizations/{id}/members/{user_id}", |mut p| Route::Member(p.remove(0), p.remove(0))),
-    ("/organizations/{id}/heads", |mut p| Route::Heads(p.remove(0))),
-    ("/organizations/{id}/heads/{user_id}", |mut p| Route::Head(p.remove(0), p.remove(0))),
+    ("/organizations/{id}", |mut p| {
+        Route::Organization(p.remove(0))
+    }),
+    ("/organizations/{id}/members", |mut p| {
+        Route::Members(p.remove(0))
+    }),
+    ("/organizations/{id}/members/{user_id}", |mut p| {
+        Route::Member(p.remove(0), p.remove(0))
+    }),
+    ("/organizations/{id}/heads", |mut p| {
+        Route::Heads(p.remove(0))
+    }),
+    ("/organizations/{id}/heads/{user_id}", |mut p| {
+        Route::Head(p.remove(0), p.remove(0))
+    }),
     ("/openapi.json", |_| Route::OpenApi),
     ("/docs", |_| Route::Docs),
     ("/docs/{asset}", |mut p| Route::DocsAsset(p.remove(0))),

@@ -15,24 +15,38 @@ pub enum SecurityEvent<'a> {
         retry_after_seconds: u32,
     },
     /// A consumed refresh token came back: its session was ended.
-    RefreshReplayDetected { user_id: &'a str, session_id: &'a str },
-    LoggedOutEverywhere { user_id: &'a str },
-    PasswordChanged { user_id: &'a str },
-    MembershipStarted { membership: &'a Value, by: &'a str },
+    RefreshReplayDetected {
+        user_id: &'a str,
+        session_id: &'a str,
+    },
+    LoggedOutEverywhere {
+        user_id: &'a str,
+    },
+    PasswordChanged {
+        user_id: &'a str,
+    },
+    MembershipStarted {
+        membership: &'a Value,
+        by: &'a str,
+    },
     MembershipEnded {
         organization_id: &'a str,
         user_id: &'a str,
         by: &'a str,
     },
-    HeadAppointed { membership: &'a Value, by: &'a str },
-    HeadDismissed { membership: &'a Value, by: &'a str },
+    HeadAppointed {
+        membership: &'a Value,
+        by: &'a str,
+    },
+    HeadDismissed {
+        membership: &'a Value,
+        by: &'a str,
+    },
 }
 
 impl SecurityEvent<'_> {
     fn fields(&self) -> (&'static str, Value) {
-        let member = |m: &Value, by: &str| {
-            json!({"organization_id": m["organization_id"], "user_id": m["user_id"], "by": by})
-        };
+        let member = |m: &Value, by: &str| json!({"organization_id": m["organization_id"], "user_id": m["user_id"], "by": by});
         match self {
             SecurityEvent::Throttled {
                 counters,
@@ -75,6 +89,34 @@ impl SecurityEvent<'_> {
     }
 }
 
+/// One request's line: never its path (paths carry ids, and unknown ones
+/// anything), the route's template instead.
+pub struct RequestLine<'a> {
+    pub request_id: &'a str,
+    pub method: &'a str,
+    /// None for a path that names no route.
+    pub route: Option<&'a str>,
+    pub status: u16,
+    pub duration: std::time::Duration,
+    pub user_id: Option<&'a str>,
+}
+
+/// Writes one request's line.
+pub fn request(line: &RequestLine<'_>) {
+    let mut fields = Map::new();
+    fields.insert("kind".into(), json!("request"));
+    fields.insert("request_id".into(), json!(line.request_id));
+    fields.insert("method".into(), json!(line.method));
+    fields.insert("route".into(), json!(line.route));
+    fields.insert("status".into(), json!(line.status));
+    fields.insert(
+        "duration_ms".into(),
+        json!(line.duration.as_secs_f64() * 1000.0),
+    );
+    fields.insert("user_id".into(), json!(line.user_id));
+    write(fields);
+}
+
 /// Writes one security event.
 pub fn security(event: SecurityEvent<'_>) {
     let (name, fields) = event.fields();
@@ -115,7 +157,10 @@ mod tests {
         }
         .fields();
         assert_eq!(name, "head_appointed");
-        assert_eq!(fields, json!({"organization_id": "o", "user_id": "u", "by": "b"}));
+        assert_eq!(
+            fields,
+            json!({"organization_id": "o", "user_id": "u", "by": "b"})
+        );
     }
 
     #[test]

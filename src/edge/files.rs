@@ -13,11 +13,18 @@ use wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 pub fn read(path: &str) -> Option<Vec<u8>> {
     const PIECE: u64 = 64 * 1024;
     let (directory, relative) = get_directories().into_iter().find_map(|(dir, mount)| {
-        let rest = path.strip_prefix(mount.trim_end_matches('/'))?.strip_prefix('/')?;
+        let rest = path
+            .strip_prefix(mount.trim_end_matches('/'))?
+            .strip_prefix('/')?;
         Some((dir, rest.to_string()))
     })?;
     let file = directory
-        .open_at(PathFlags::empty(), &relative, OpenFlags::empty(), DescriptorFlags::READ)
+        .open_at(
+            PathFlags::empty(),
+            &relative,
+            OpenFlags::empty(),
+            DescriptorFlags::READ,
+        )
         .ok()?;
     let mut body = Vec::with_capacity(file.stat().ok()?.size as usize);
     loop {

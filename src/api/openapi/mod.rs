@@ -12,7 +12,9 @@ use utoipa::openapi::link::Link;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::Response;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{
     Components, Content, Header, Info, OpenApi, Paths, Ref, RefOr, Required, Schema, Server, Tag,
 };
@@ -87,7 +89,12 @@ impl Op {
         self.body = Some(schema);
         self
     }
-    fn answers(mut self, status: u16, description: &'static str, schema: Option<&'static str>) -> Op {
+    fn answers(
+        mut self,
+        status: u16,
+        description: &'static str,
+        schema: Option<&'static str>,
+    ) -> Op {
         self.answers.push((status, description, schema));
         self
     }
@@ -148,14 +155,20 @@ impl Op {
                     } else {
                         Required::True
                     }))
-                    .content("application/json", Content::new(Some(Ref::from_schema_name(body))))
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name(body))),
+                    )
                     .build(),
             ));
         }
         for (status, description, schema) in &self.answers {
             let mut response = Response::builder().description(*description);
             if let Some(schema) = schema {
-                response = response.content("application/json", Content::new(Some(Ref::from_schema_name(*schema))));
+                response = response.content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name(*schema))),
+                );
             }
             for (at, name, link) in &self.links {
                 if at == status {
@@ -165,7 +178,10 @@ impl Op {
             op = op.response(status.to_string(), response.build());
         }
         for status in problems {
-            op = op.response(status.to_string(), Ref::from_response_name(problem_name(status)));
+            op = op.response(
+                status.to_string(),
+                Ref::from_response_name(problem_name(status)),
+            );
         }
         match self.auth {
             Auth::Anyone => {}
@@ -226,9 +242,10 @@ fn problem_response(status: u16) -> Response {
         503 => "PostgreSQL, Redis or the SMS gateway is unavailable, or the configuration is broken.",
         _ => unreachable!(),
     };
-    let mut response = Response::builder()
-        .description(description)
-        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))));
+    let mut response = Response::builder().description(description).content(
+        "application/problem+json",
+        Content::new(Some(Ref::from_schema_name("Problem"))),
+    );
     if status == 401 {
         response = response.header(
             "WWW-Authenticate",
@@ -280,7 +297,9 @@ fn link_body(operation: &str, description: &str, body: serde_json::Value) -> Lin
 }
 
 fn link_params(operation: &str, description: &str, params: &[(&str, &str)]) -> Link {
-    let mut link = Link::builder().operation_id(operation).description(description);
+    let mut link = Link::builder()
+        .operation_id(operation)
+        .description(description);
     for (name, value) in params {
         link = link.parameter(*name, *value);
     }
@@ -522,14 +541,59 @@ pub fn document() -> OpenApi {
         ($($t:ty),* $(,)?) => { $( components = components.schema(<$t>::name(), <$t>::schema()); )* };
     }
     schemas!(
-        Role, Roles, Health, Readiness, Availability, Interface, Registration, NewUser, Login, Tokens,
-        RegisteredUser, Registered, Refresh, Logout, CodePurpose, CodeRequest, CodeSent,
-        CodeVerification, CodeVerified, ContactType, Contact, NewContact, ContactAdded,
-        MyOrganization, Me, Session, Sessions, PasswordChange, UserSummary, UserPage, CreatedUser,
-        UserCreated, RoleChange, RolesNow, UserPatch, ActiveNow, OrganizationKind, ServiceType,
-        OrganizationRequest, OrganizationPatch, Organization, OneOrganization,
-        OrganizationPage, Membership, OneMembership, MemberPage, MemberRequest, MemberAdded,
-        HeadRequest, Jwks, FieldError, Problem, RoleName,
+        Role,
+        Roles,
+        Health,
+        Readiness,
+        Availability,
+        Interface,
+        Registration,
+        NewUser,
+        Login,
+        Tokens,
+        RegisteredUser,
+        Registered,
+        Refresh,
+        Logout,
+        CodePurpose,
+        CodeRequest,
+        CodeSent,
+        CodeVerification,
+        CodeVerified,
+        ContactType,
+        Contact,
+        NewContact,
+        ContactAdded,
+        MyOrganization,
+        Me,
+        Session,
+        Sessions,
+        PasswordChange,
+        UserSummary,
+        UserPage,
+        CreatedUser,
+        UserCreated,
+        RoleChange,
+        RolesNow,
+        UserPatch,
+        ActiveNow,
+        OrganizationKind,
+        ServiceType,
+        OrganizationRequest,
+        OrganizationPatch,
+        Organization,
+        OneOrganization,
+        OrganizationPage,
+        Membership,
+        OneMembership,
+        MemberPage,
+        MemberRequest,
+        MemberAdded,
+        HeadRequest,
+        Jwks,
+        FieldError,
+        Problem,
+        RoleName,
     );
     OpenApi::builder()
         .info(
@@ -546,10 +610,16 @@ pub fn document() -> OpenApi {
         .servers(Some([Server::new("/api/v1")]))
         .tags(Some(
             [
-                ("sign-in", "Register, log in, codes by SMS, refresh, log out."),
+                (
+                    "sign-in",
+                    "Register, log in, codes by SMS, refresh, log out.",
+                ),
                 ("account", "The signed-in user's own account."),
                 ("users", "Administering users within one's grants."),
-                ("organizations", "Fleets and firms, their members and heads."),
+                (
+                    "organizations",
+                    "Fleets and firms, their members and heads.",
+                ),
                 ("roles", "Roles one may register into or grant."),
                 ("probes", "Liveness, readiness, availability."),
                 ("documentation", "This document and its reference page."),
@@ -601,7 +671,10 @@ mod tests {
         let document = document();
         let documented: BTreeSet<&str> = document.paths.paths.keys().map(String::as_str).collect();
         let routed: BTreeSet<&str> = TABLE.iter().map(|(template, _)| *template).collect();
-        assert_eq!(documented, routed, "paths in the document against the route table");
+        assert_eq!(
+            documented, routed,
+            "paths in the document against the route table"
+        );
         for (template, item) in &document.paths.paths {
             let mut methods: Vec<&str> = [
                 ("GET", item.get.is_some()),
@@ -616,7 +689,10 @@ mod tests {
             if methods.contains(&"GET") {
                 methods.push("HEAD");
             }
-            let sample = format!("/api/v1{}", template.replace("{id}", "i").replace("{user_id}", "u"));
+            let sample = format!(
+                "/api/v1{}",
+                template.replace("{id}", "i").replace("{user_id}", "u")
+            );
             let (route, matched) = Route::find(&sample).unwrap();
             assert_eq!(matched, template);
             let mut allowed = route.allowed_methods().to_vec();
@@ -633,7 +709,10 @@ mod tests {
         let defined = document["components"]["schemas"].as_object().unwrap();
         for reference in text.split("\"#/components/schemas/").skip(1) {
             let name = &reference[..reference.find('"').unwrap()];
-            assert!(defined.contains_key(name), "{name} is named but not defined");
+            assert!(
+                defined.contains_key(name),
+                "{name} is named but not defined"
+            );
         }
         assert_eq!(document["openapi"], "3.1.0");
     }

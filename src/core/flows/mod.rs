@@ -130,7 +130,10 @@ async fn admit(throttle: &mut impl Throttle, windows: &[Window]) -> Result<(), A
             retry_after_seconds,
         } => {
             audit::security(SecurityEvent::Throttled {
-                counters: windows.iter().map(|w| abuse::counter_name(&w.key)).collect(),
+                counters: windows
+                    .iter()
+                    .map(|w| abuse::counter_name(&w.key))
+                    .collect(),
                 retry_after_seconds,
             });
             Err(ApiError::TooManyRequests {

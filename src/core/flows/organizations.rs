@@ -408,7 +408,10 @@ impl OrganizationRequest {
         let kind = catalog_name(&mut f, "kind", raw_kind);
         // A fleet leaves it out; null is no service type's name.
         if f.body.get("service_type").is_some_and(Value::is_null) {
-            f.fail("service_type", "leave it out, or name a firm's service type");
+            f.fail(
+                "service_type",
+                "leave it out, or name a firm's service type",
+            );
         }
         let raw_service = f.optional_text("service_type");
         let service_type = catalog_name(&mut f, "service_type", raw_service);

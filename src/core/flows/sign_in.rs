@@ -298,7 +298,10 @@ mod tests {
         assert_eq!(parse_logout(Some(&json!({"all": true}))), Ok(true));
         assert!(parse_logout(Some(&json!([null, null]))).is_err());
         assert!(parse_logout(Some(&json!("all"))).is_err());
-        assert_eq!(fields(&parse_logout(Some(&json!({"all": 1}))).unwrap_err()), ["all"]);
+        assert_eq!(
+            fields(&parse_logout(Some(&json!({"all": 1}))).unwrap_err()),
+            ["all"]
+        );
     }
 
     #[test]

@@ -73,7 +73,6 @@ pub fn asset(name: &str) -> Result<Reply, ApiError> {
     .header("cache-control", "public, max-age=86400"))
 }
 
-
 /// A file of the demo pages (`static/demo`): only plain names of the kinds
 /// a page needs, so no path reaches further into the file system.
 pub fn demo_file(name: &str) -> Result<Reply, ApiError> {
@@ -91,10 +90,16 @@ pub fn demo_file(name: &str) -> Result<Reply, ApiError> {
     }
     // The pages hold no data; the API calls they make are no-store.
     .header("cache-control", "no-cache")
-    .header("content-security-policy", "default-src 'self'; frame-ancestors 'none'")
+    .header(
+        "content-security-policy",
+        "default-src 'self'; frame-ancestors 'none'",
+    )
     .header("referrer-policy", "no-referrer"))
 }
 
 fn is_plain(stem: &str) -> bool {
-    !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !stem.is_empty()
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -17,14 +17,13 @@ mod routes;
 mod sessions;
 mod users;
 
+use crate::api::routes::Route;
+use crate::core::audit;
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
-use crate::core::audit;
 use crate::core::web;
-use serde_json::json;
 pub use incoming::Incoming;
 pub use reply::Reply;
-use crate::api::routes::Route;
 
 /// The answer to a request, whichever build received it, and its line in
 /// the request log.
@@ -55,16 +54,14 @@ pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
             }
         }
     }
-    let mut line = serde_json::Map::new();
-    line.insert("kind".into(), json!("request"));
-    line.insert("request_id".into(), json!(request_id));
-    line.insert("method".into(), json!(method));
-    // The template, never the path: paths carry ids, and unknown ones anything.
-    line.insert("route".into(), json!(template));
-    line.insert("status".into(), json!(reply.status));
-    line.insert("duration_ms".into(), json!(started.elapsed().as_secs_f64() * 1000.0));
-    line.insert("user_id".into(), json!(incoming.caller_id()));
-    audit::write(line);
+    audit::request(&audit::RequestLine {
+        request_id: &request_id,
+        method: &method,
+        route: template,
+        status: reply.status,
+        duration: started.elapsed(),
+        user_id: incoming.caller_id().as_deref(),
+    });
     reply
         .header("x-content-type-options", "nosniff")
         .header("x-request-id", request_id)
@@ -75,7 +72,9 @@ pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
 fn request_id(incoming: &Incoming) -> String {
     let given = incoming.header("x-request-id").filter(|id| {
         (1..=64).contains(&id.len())
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
     });
     if let Some(id) = given {
         return id.to_string();

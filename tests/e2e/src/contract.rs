@@ -18,8 +18,8 @@ fn document() -> &'static Document {
     static DOCUMENT: OnceLock<Document> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let path = crate::repo_root().join("docs/openapi.json");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         Document {
             root: serde_json::from_str(&text).expect("docs/openapi.json is JSON"),
             validators: Mutex::new(HashMap::new()),
@@ -51,17 +51,20 @@ impl Document {
 
     /// The template of `path` (after `/api/v1`) and its path item.
     fn path_item(&self, path: &str) -> Option<(&str, &Value)> {
-        self.root["paths"].as_object()?.iter().find_map(|(template, item)| {
-            let (mut want, mut got) = (template.split('/'), path.split('/'));
-            loop {
-                match (want.next(), got.next()) {
-                    (None, None) => return Some((template.as_str(), item)),
-                    (Some(w), Some(g)) if w.starts_with('{') && !g.is_empty() => {}
-                    (Some(w), Some(g)) if w == g => {}
-                    _ => return None,
+        self.root["paths"]
+            .as_object()?
+            .iter()
+            .find_map(|(template, item)| {
+                let (mut want, mut got) = (template.split('/'), path.split('/'));
+                loop {
+                    match (want.next(), got.next()) {
+                        (None, None) => return Some((template.as_str(), item)),
+                        (Some(w), Some(g)) if w.starts_with('{') && !g.is_empty() => {}
+                        (Some(w), Some(g)) if w == g => {}
+                        _ => return None,
+                    }
                 }
-            }
-        })
+            })
     }
 
     fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
@@ -79,7 +82,11 @@ pub fn check(method: &str, url_path: &str, status: u16, content_type: Option<&st
     let media = content_type.map(|c| c.split(';').next().unwrap_or_default().trim());
     let answer = format!("{method} {path} answered {status}");
     let problem = || {
-        assert_eq!(media, Some("application/problem+json"), "{answer}: not a problem document");
+        assert_eq!(
+            media,
+            Some("application/problem+json"),
+            "{answer}: not a problem document"
+        );
         validate(doc, "#/components/schemas/Problem", body, &answer);
     };
     let Some(api_path) = path.strip_prefix("/api/v1") else {
@@ -128,7 +135,10 @@ pub fn check(method: &str, url_path: &str, status: u16, content_type: Option<&st
     };
     let media = media.unwrap_or_else(|| panic!("{answer} without a content type"));
     let Some(described) = content.get(media) else {
-        panic!("{answer} as {media}; the document says {:?}", content.keys().collect::<Vec<_>>());
+        panic!(
+            "{answer} as {media}; the document says {:?}",
+            content.keys().collect::<Vec<_>>()
+        );
     };
     if let Some(reference) = described["schema"]["$ref"].as_str() {
         validate(doc, reference, body, &answer);

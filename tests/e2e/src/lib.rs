@@ -150,11 +150,19 @@ impl Api {
     }
 
     pub fn get(&self, path: &str) -> Reply {
-        Self::reply("GET", path, self.agent.get(format!("{}{path}", self.base)).call())
+        Self::reply(
+            "GET",
+            path,
+            self.agent.get(format!("{}{path}", self.base)).call(),
+        )
     }
 
     pub fn delete(&self, path: &str) -> Reply {
-        Self::reply("DELETE", path, self.agent.delete(format!("{}{path}", self.base)).call())
+        Self::reply(
+            "DELETE",
+            path,
+            self.agent.delete(format!("{}{path}", self.base)).call(),
+        )
     }
 
     pub fn register(&self, body: &Value) -> Reply {
@@ -518,7 +526,14 @@ pub fn fresh_database(prefix: &str) -> (String, String) {
         String::from_utf8_lossy(&migrated.stderr)
     );
     // The service role is the cluster's, with the password the tests gave it.
-    let name = owner.rsplit_once('/').unwrap().1.split('?').next().unwrap().to_string();
+    let name = owner
+        .rsplit_once('/')
+        .unwrap()
+        .1
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
     let service = env("AUTH_DB_SERVICE_URL");
     let (head, tail) = service.rsplit_once('/').unwrap();
     let query = tail.split_once('?').map(|(_, q)| q).unwrap_or("");
@@ -632,7 +647,10 @@ impl OwnHost {
     /// own output); the test host writes them with its own output.
     pub fn component_log_path(&self, stream: &str) -> std::path::PathBuf {
         match HostKind::of_this_run() {
-            HostKind::Spin(_) => self.state_dir.join("logs").join(format!("auth_{stream}.txt")),
+            HostKind::Spin(_) => self
+                .state_dir
+                .join("logs")
+                .join(format!("auth_{stream}.txt")),
             HostKind::TestHost(_) => self.state_dir.join("host-output.log"),
         }
     }
@@ -664,7 +682,11 @@ impl Drop for OwnHost {
         let _ = self.child.wait();
         // Kept for the test command's check that no log holds a secret.
         if let Ok(dir) = std::env::var("AUTH_OWN_HOST_LOGS") {
-            let name = self.state_dir.file_name().unwrap_or_default().to_string_lossy();
+            let name = self
+                .state_dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy();
             let _ = std::fs::write(format!("{dir}/{name}.log"), self.log());
         }
         let _ = std::fs::remove_dir_all(&self.state_dir);
@@ -752,7 +774,16 @@ pub fn start_redis(port: u16) -> std::process::Child {
 /// redis-server on `port`, in memory only.
 fn spawn_redis(port: u16) -> std::process::Child {
     std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("redis-server runs")

@@ -27,7 +27,11 @@ fn record(value: &str) {
     }
     // One write per line: test processes append to the file at once, and
     // a line written in two pieces could interleave into an empty one.
-    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = file.write_all(format!("{value}\n").as_bytes());
     }
 }

@@ -25,9 +25,15 @@ fn declared() -> (BTreeSet<String>, BTreeSet<String>) {
 fn assert_sets(file: &str, set: &BTreeSet<String>) {
     let (all, required) = declared();
     let unknown: Vec<_> = set.difference(&all).collect();
-    assert!(unknown.is_empty(), "{file} sets variables spin.toml does not declare: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "{file} sets variables spin.toml does not declare: {unknown:?}"
+    );
     let missing: Vec<_> = required.difference(set).collect();
-    assert!(missing.is_empty(), "{file} leaves required variables unset: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "{file} leaves required variables unset: {missing:?}"
+    );
 }
 
 #[test]
@@ -37,11 +43,23 @@ fn the_spinapp_binds_declared_variables_from_the_secret_and_probes_the_service()
     assert_eq!(app["apiVersion"], "core.spinkube.dev/v1alpha1");
     assert_eq!(app["kind"], "SpinApp");
     let spec = &app["spec"];
-    assert!(spec["image"].as_str().is_some_and(|i| !i.is_empty()), "spec.image");
+    assert!(
+        spec["image"].as_str().is_some_and(|i| !i.is_empty()),
+        "spec.image"
+    );
     assert_eq!(spec["executor"], "containerd-shim-spin");
-    assert!(spec["replicas"].as_u64().is_some_and(|r| r >= 2), "replicas");
-    assert_eq!(spec["checks"]["readiness"]["httpGet"]["path"], "/api/v1/auth/ready");
-    assert_eq!(spec["checks"]["liveness"]["httpGet"]["path"], "/api/v1/auth/health");
+    assert!(
+        spec["replicas"].as_u64().is_some_and(|r| r >= 2),
+        "replicas"
+    );
+    assert_eq!(
+        spec["checks"]["readiness"]["httpGet"]["path"],
+        "/api/v1/auth/ready"
+    );
+    assert_eq!(
+        spec["checks"]["liveness"]["httpGet"]["path"],
+        "/api/v1/auth/health"
+    );
 
     let secret: serde_yaml::Value =
         serde_yaml::from_str(&read("deploy/spinkube/secret.example.yaml")).expect("YAML");
@@ -61,9 +79,15 @@ fn the_spinapp_binds_declared_variables_from_the_secret_and_probes_the_service()
         if from_secret.is_mapping() {
             assert_eq!(from_secret["name"], secret_name, "{name}: another secret");
             let key = from_secret["key"].as_str().unwrap();
-            assert!(secret_keys.contains(key), "{name}: the secret has no key {key}");
+            assert!(
+                secret_keys.contains(key),
+                "{name}: the secret has no key {key}"
+            );
         } else {
-            assert!(variable["value"].is_string(), "{name}: neither value nor secretKeyRef");
+            assert!(
+                variable["value"].is_string(),
+                "{name}: neither value nor secretKeyRef"
+            );
         }
         assert!(set.insert(name.clone()), "{name} bound twice");
     }
@@ -88,20 +112,27 @@ fn the_akamai_variables_are_declared_ones() {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("not NAME=value: {line}"));
+        let (name, value) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not NAME=value: {line}"));
         assert!(!value.is_empty(), "{name} has no value");
         assert!(set.insert(name.to_string()), "{name} twice");
     }
     assert_sets("deploy/akamai/variables.example.env", &set);
     let script = read("deploy/akamai/deploy.sh");
-    assert!(script.contains("spin aka deploy"), "the script deploys with spin aka deploy");
+    assert!(
+        script.contains("spin aka deploy"),
+        "the script deploys with spin aka deploy"
+    );
 }
 
 #[test]
 fn the_runtime_config_is_a_variables_provider_spin_knows() {
     let config: toml::Value =
         toml::from_str(&read("deploy/spin/runtime-config.vault.toml")).expect("TOML");
-    let providers = config["variables_provider"].as_array().expect("[[variables_provider]]");
+    let providers = config["variables_provider"]
+        .as_array()
+        .expect("[[variables_provider]]");
     assert_eq!(providers.len(), 1);
     let vault = providers[0].as_table().unwrap();
     assert_eq!(vault["type"].as_str(), Some("vault"));
@@ -118,8 +149,12 @@ fn the_runtime_config_is_a_variables_provider_spin_knows() {
 fn the_deployment_guide_names_files_that_exist() {
     let guide = read("docs/deploy.md");
     for word in guide.split(|c: char| c == '`' || c.is_whitespace()) {
-        if word.starts_with("deploy/") && !word.ends_with("variables.env") && !word.contains('…') {
-            assert!(e2e::repo_root().join(word).exists(), "docs/deploy.md names {word}, which is not there");
+        if word.starts_with("deploy/") && !word.ends_with("variables.env") && !word.contains('…')
+        {
+            assert!(
+                e2e::repo_root().join(word).exists(),
+                "docs/deploy.md names {word}, which is not there"
+            );
         }
     }
 }

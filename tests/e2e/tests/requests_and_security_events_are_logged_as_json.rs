@@ -43,7 +43,11 @@ fn every_request_leaves_one_line_with_its_route_status_and_caller() {
         None,
     );
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("x-request-id"), Some("e2e-me-1"), "the id comes back");
+    assert_eq!(
+        reply.header("x-request-id"),
+        Some("e2e-me-1"),
+        "the id comes back"
+    );
 
     let lines = lines_where(&host, |l| l["request_id"] == "e2e-me-1");
     assert_eq!(lines.len(), 1, "one line per request");
@@ -53,16 +57,27 @@ fn every_request_leaves_one_line_with_its_route_status_and_caller() {
     assert_eq!(line["route"], "/auth/me");
     assert_eq!(line["status"], 200);
     assert_eq!(line["user_id"], json!(user.user_id));
-    assert!(line["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{line}");
+    assert!(
+        line["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
     assert!(line["time"].as_str().unwrap().ends_with('Z'), "{line}");
 
     // A request without a usable id gets one of its own; an unknown path
     // is logged without its path, an anonymous one without a user.
     let odd_path = format!("/api/v1/users/{}/whatever-secret-here", user.user_id);
-    let reply = host.api.send("GET", &odd_path, &[("x-request-id", "not ok: spaces")], None);
+    let reply = host.api.send(
+        "GET",
+        &odd_path,
+        &[("x-request-id", "not ok: spaces")],
+        None,
+    );
     assert_eq!(reply.status, 404);
     let id = reply.header("x-request-id").expect("an id").to_string();
-    assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    assert!(
+        id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
     let lines = lines_where(&host, |l| l["request_id"] == id.as_str());
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["route"], Value::Null);
@@ -93,12 +108,17 @@ fn security_events_name_who_and_what_but_no_secret() {
     assert_eq!(event[0]["user_id"], json!(user.user_id));
 
     // Logged out everywhere.
-    let pair = host.api.login(&user.person.second_login, "a brand new passphrase");
+    let pair = host
+        .api
+        .login(&user.person.second_login, "a brand new passphrase");
     assert_eq!(pair.status, 200, "{}", pair.shown());
     let access = pair.json()["access_token"].as_str().unwrap().to_string();
-    let out = host
-        .api
-        .bearer("POST", "/api/v1/auth/logout", &access, Some(&json!({"all": true})));
+    let out = host.api.bearer(
+        "POST",
+        "/api/v1/auth/logout",
+        &access,
+        Some(&json!({"all": true})),
+    );
     assert_eq!(out.status, 204);
     let event = lines_where(&host, |l| l["event"] == "logout_all");
     assert_eq!(event[0]["user_id"], json!(user.user_id));
@@ -106,7 +126,10 @@ fn security_events_name_who_and_what_but_no_secret() {
     // Locked out: the counters name the login only as a hash.
     let mut last = 0;
     for _ in 0..5 {
-        last = host.api.login(&user.person.second_login, "wrong password!").status;
+        last = host
+            .api
+            .login(&user.person.second_login, "wrong password!")
+            .status;
     }
     assert_eq!(last, 429);
     let throttled = lines_where(&host, |l| l["event"] == "throttled");

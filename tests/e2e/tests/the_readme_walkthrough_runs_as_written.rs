@@ -6,7 +6,9 @@
 /// The walk-through's shell, as a newcomer pastes it.
 fn walkthrough() -> String {
     let readme = std::fs::read_to_string(e2e::repo_root().join("README.md")).unwrap();
-    let start = readme.find("<!-- walkthrough -->").expect("the walk-through's start");
+    let start = readme
+        .find("<!-- walkthrough -->")
+        .expect("the walk-through's start");
     let end = readme.find("<!-- /walkthrough -->").expect("its end");
     let mut script = String::new();
     let mut in_block = false;
@@ -21,7 +23,10 @@ fn walkthrough() -> String {
             _ => {}
         }
     }
-    assert!(script.lines().count() > 50, "the walk-through was not found whole");
+    assert!(
+        script.lines().count() > 50,
+        "the walk-through was not found whole"
+    );
     script
 }
 
@@ -32,7 +37,9 @@ fn shown(output: &[u8]) -> String {
     text.split('"')
         .map(|part| {
             let opaque = part.len() == 43
-                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if part.starts_with("eyJ") || opaque {
                 "<redacted>"
             } else {
