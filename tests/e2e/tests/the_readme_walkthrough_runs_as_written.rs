@@ -82,3 +82,30 @@ fn every_example_answers_as_the_readme_says() {
         assert!(stdout.contains(expected), "no {expected} in:\n{stdout}");
     }
 }
+
+/// The README's Configuration section names every variable `spin.toml`
+/// declares, so an operator reading it misses none.
+#[test]
+fn the_configuration_section_names_every_variable() {
+    let readme = std::fs::read_to_string(e2e::repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("## Configuration")
+        .expect("a Configuration section");
+    let section = &readme[start..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(e2e::repo_root().join("spin.toml")).unwrap())
+            .unwrap();
+    let missing: Vec<&String> = manifest["variables"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .filter(|name| !section.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the README's Configuration does not name {missing:?}"
+    );
+}
