@@ -53,48 +53,42 @@ SwaggerUIBundle({ url: "openapi.json", dom_id: "#ui", validatorUrl: null,
     .header("cache-control", "public, max-age=300")
 }
 
-/// One of the viewer's two files; any other name is not found (no path
-/// reaches the file system beyond these).
+/// One of the viewer's files (`static/docs`: its script and style).
 pub fn asset(name: &str) -> Result<Reply, ApiError> {
-    let content_type = match name {
-        "swagger-ui-bundle.js" => "text/javascript; charset=utf-8",
-        "swagger-ui.css" => "text/css; charset=utf-8",
-        _ => return Err(ApiError::NotFound),
-    };
-    let body = files::read(&format!("{ASSETS}/{name}")).ok_or_else(|| {
-        eprintln!("docs: {name} not readable: is static/docs mounted (spin.toml files)?");
-        ApiError::NotFound
-    })?;
-    Ok(Reply {
-        status: 200,
-        headers: vec![("content-type".into(), content_type.into())],
-        body,
-    }
-    .header("cache-control", "public, max-age=86400"))
+    Ok(mounted_file(ASSETS, name)?.header("cache-control", "public, max-age=86400"))
 }
 
-/// A file of the demo pages (`static/demo`): only plain names of the kinds
-/// a page needs, so no path reaches further into the file system.
+/// A file of the demo pages (`static/demo`).
 pub fn demo_file(name: &str) -> Result<Reply, ApiError> {
+    Ok(mounted_file(DEMO, name)?
+        // The pages hold no data; the API calls they make are no-store.
+        .header("cache-control", "no-cache")
+        .header(
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'",
+        )
+        .header("referrer-policy", "no-referrer"))
+}
+
+/// A file of the files mount under `dir`: only a plain name (letters,
+/// digits, `-`, `_`) of a kind a page needs, so no path reaches further
+/// into the file system; anything else, or a file not there, is 404.
+fn mounted_file(dir: &str, name: &str) -> Result<Reply, ApiError> {
     let content_type = match name.rsplit_once('.') {
         Some((stem, "html")) if is_plain(stem) => "text/html; charset=utf-8",
         Some((stem, "js")) if is_plain(stem) => "text/javascript; charset=utf-8",
         Some((stem, "css")) if is_plain(stem) => "text/css; charset=utf-8",
         _ => return Err(ApiError::NotFound),
     };
-    let body = files::read(&format!("{DEMO}/{name}")).ok_or(ApiError::NotFound)?;
+    let body = files::read(&format!("{dir}/{name}")).ok_or_else(|| {
+        eprintln!("{dir}/{name} not readable: is static/ mounted (spin.toml files)?");
+        ApiError::NotFound
+    })?;
     Ok(Reply {
         status: 200,
         headers: vec![("content-type".into(), content_type.into())],
         body,
-    }
-    // The pages hold no data; the API calls they make are no-store.
-    .header("cache-control", "no-cache")
-    .header(
-        "content-security-policy",
-        "default-src 'self'; frame-ancestors 'none'",
-    )
-    .header("referrer-policy", "no-referrer"))
+    })
 }
 
 fn is_plain(stem: &str) -> bool {
