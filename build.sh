@@ -6,9 +6,10 @@
 #                                reuses its instances; served by
 #                                target/spin-p3.toml, written here from
 #                                spin.toml (only the source differs).
-# Each is compiled for wasm32-wasip2 (profile `component`: release, smallest
-# code), then pre-initialized by tools/preinit (Wizer): the phone metadata is
-# loaded once here, not in every fresh instance.
+# Each is compiled for wasm32-wasip2 (p2: profile `component`, smallest
+# code; p3: profile `component-p3`, fastest code), then pre-initialized by
+# tools/preinit (Wizer): the phone metadata is loaded once here, not in
+# every fresh instance.
 # The first run also compiles Wasmtime for auth-preinit (several minutes).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -19,8 +20,8 @@ cargo build --quiet --workspace --bins
 out=target/wasm32-wasip2/component/auth_service.wasm
 cargo build --quiet --target wasm32-wasip2 --profile component
 target/debug/auth-preinit "$out" target/auth-service.wasm
-cargo build --quiet --target wasm32-wasip2 --profile component --no-default-features --features p3
-target/debug/auth-preinit "$out" target/auth-service-p3.wasm
+cargo build --quiet --target wasm32-wasip2 --profile component-p3 --no-default-features --features p3
+target/debug/auth-preinit target/wasm32-wasip2/component-p3/auth_service.wasm target/auth-service-p3.wasm
 sed -e 's|^source = "target/auth-service.wasm"|source = "auth-service-p3.wasm"|' \
   -e 's|source = "static"|source = "../static"|g' \
   -e '/^\[component.auth.build\]/,$d' spin.toml >target/spin-p3.toml

@@ -18,7 +18,8 @@
 //!         register, login, refresh, /me and logout, each counted a success
 //!         on any 2xx, so that the reference service (which answers 200
 //!         where this one answers 201 or 204) runs the same load: one line
-//!         each, `scenario req/s p50 p99 errors pg_cpu_ms_per_request`.
+//!         each, `scenario req/s p50 p99 errors pg_cpu_ms_per_request`;
+//!         BENCH_SCALE=n runs n times as many requests of each.
 //!     auth-bench mixed <base_url> <me_concurrency> <login_concurrency> <seconds>
 //!         /me p50/p99 alone, then with logins running beside it (the
 //!         server's bcrypt cost decides what a login costs).
@@ -458,6 +459,13 @@ fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
 fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -467,6 +475,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     let client = |_: usize| Client::new(base);
     let report = |name: &str, f: &Figures, before: CpuUse| {
         let after = CpuUse::now(server_pid, postmaster);
+        let now = unix_seconds();
         let per_request = |s: f64| s * 1000.0 / f.requests as f64;
         println!(
             "{name} {:.1} {:.2} {:.2} {} {:.3} {:.0}",
@@ -478,15 +487,22 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
             rss_mib(server_pid)
         );
         eprintln!(
-            "  {name}: CPU ms per request: server {:.3}, PostgreSQL {:.3}, Redis {:.3}, load generator {:.3}; wall {:.3} ms of 2 cores",
+            "  {name}: CPU ms per request: server {:.3}, PostgreSQL {:.3}, Redis {:.3}, load generator {:.3}; wall {:.3} ms of 2 cores; ran {:.3}..{now:.3} (Unix seconds)",
             per_request(after.server - before.server),
             per_request(after.postgres - before.postgres),
             per_request(after.redis - before.redis),
             per_request(after.load_generator - before.load_generator),
             2000.0 / f.rate(),
+            now - f.wall.as_secs_f64(),
         );
     };
-    let users = 600.max(c * 20);
+    // BENCH_SCALE (default 1) multiplies every scenario's requests: longer
+    // runs for steadier figures, or for a profiler to sample.
+    let scale: usize = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let users = 600.max(c * 20) * scale;
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(users, c, client, |cl, n| {
         let body = json!({
@@ -518,7 +534,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         (cl, access, refresh)
     };
     let cpu = CpuUse::now(server_pid, postmaster);
-    let f = measure(3000, c, signed_in, |(cl, _, refresh), _| {
+    let f = measure(3000 * scale, c, signed_in, |(cl, _, refresh), _| {
         let (status, pair) = cl.post(
             "/api/v1/auth/refresh",
             &json!({"refresh_token": refresh}),
@@ -535,7 +551,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     report("refresh", &f, cpu);
 
     let cpu = CpuUse::now(server_pid, postmaster);
-    let f = measure(5000, c, signed_in, |(cl, access, _), _| {
+    let f = measure(5000 * scale, c, signed_in, |(cl, access, _), _| {
         ok(cl.get("/api/v1/auth/me", Some(access)))
     });
     report("me", &f, cpu);
