@@ -18,12 +18,16 @@
 # says why); the p3 build gets the settings ./run.sh gives it
 # (P3_SPIN_FLAGS below).
 #
-#   bench/run.sh                    the comparison (about 8 minutes)
+#   bench/run.sh                    the comparison (about 10 minutes)
 #   BENCH_TABLES=1 bench/run.sh     also the detailed tables of each build
 #                                   at c1/c16/c64, fresh and seeded (+15 min)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 C=${BENCH_CONCURRENCY:-16}
+# Each comparison scenario runs 3× its base requests (register, login and
+# logout 1,800, refresh 9,000, /me 15,000 at c16): at the base counts each
+# lasted 0.3–2 s, and runs that short moved the ratios by ±20 %.
+export BENCH_SCALE=${BENCH_SCALE:-3}
 # The hosts run as in production. A RUST_BACKTRACE inherited from a
 # developer's shell makes Spin capture a backtrace for every error value it
 # builds, some on every request.
