@@ -17,9 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 # The whole workspace, as the test command builds it: one feature set, so
 # nothing is compiled twice.
 cargo build --quiet --workspace --bins
-out=target/wasm32-wasip2/component/auth_service.wasm
 cargo build --quiet --target wasm32-wasip2 --profile component
-target/debug/auth-preinit "$out" target/auth-service.wasm
+target/debug/auth-preinit target/wasm32-wasip2/component/auth_service.wasm target/auth-service.wasm
 cargo build --quiet --target wasm32-wasip2 --profile component-p3 --no-default-features --features p3
 target/debug/auth-preinit target/wasm32-wasip2/component-p3/auth_service.wasm target/auth-service-p3.wasm
 sed -e 's|^source = "target/auth-service.wasm"|source = "auth-service-p3.wasm"|' \

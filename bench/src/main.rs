@@ -240,11 +240,7 @@ fn phone_of(run: u64, i: usize) -> String {
 }
 
 fn table(base: &str, server_pid: u32, levels: &[usize]) {
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 100_000;
+    let run = unix_seconds() as u64 % 100_000;
     print_header();
     let mut users = 0usize;
     for &c in levels {
@@ -459,6 +455,7 @@ fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+/// Now, in seconds since the Unix epoch.
 fn unix_seconds() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -467,11 +464,7 @@ fn unix_seconds() -> f64 {
 }
 
 fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 100_000;
+    let run = unix_seconds() as u64 % 100_000;
     let client = |_: usize| Client::new(base);
     let report = |name: &str, f: &Figures, before: CpuUse| {
         let after = CpuUse::now(server_pid, postmaster);
