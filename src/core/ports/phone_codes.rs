@@ -1,0 +1,76 @@
+//! What `flows::phone_codes` needs of the store: codes by SMS, for signing in
+//! and proving a phone.
+
+use super::{NewSession, OpenedSession, StoreError};
+use serde::Deserialize;
+
+/// What `auth.request_otp` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CodeIssued {
+    /// Stored; `deliver`: whether an SMS should go out (the phone is one
+    /// this purpose sends to).
+    Issued { deliver: bool },
+    /// The previous code is younger than the resend delay.
+    TooSoon { retry_after: u32 },
+}
+
+/// What trying a code answers (`auth.sign_in_with_otp`, `auth.prove_phone`;
+/// each only its own success).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CodeTried {
+    /// Signed in (login).
+    Opened(OpenedByCode),
+    /// A one-time proof stored (register, verify_phone).
+    Proven { expires_in: u32 },
+    /// Not the code; counted.
+    Wrong { attempts_left: u32 },
+    /// No usable code (none, used, expired, out of attempts), or nobody to
+    /// sign in.
+    Invalid,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenedByCode {
+    pub user_id: String,
+    #[serde(flatten)]
+    pub session: OpenedSession,
+}
+
+/// The store's part in `flows::phone_codes`: codes by SMS, for signing in and
+/// proving a phone.
+#[allow(async_fn_in_trait)]
+pub trait PhoneCodesStore {
+    async fn request_otp(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+        ttl_seconds: u32,
+        resend_seconds: u32,
+    ) -> Result<CodeIssued, StoreError>;
+    /// Deletes a code the gateway did not take.
+    async fn withdraw_otp(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+    ) -> Result<(), StoreError>;
+    async fn sign_in_with_otp(
+        &mut self,
+        phone: &str,
+        code_digest: &[u8; 32],
+        max_attempts: u32,
+        session: &NewSession<'_>,
+    ) -> Result<CodeTried, StoreError>;
+    async fn prove_phone(
+        &mut self,
+        phone: &str,
+        purpose: &str,
+        code_digest: &[u8; 32],
+        max_attempts: u32,
+        proof_hash: &[u8; 32],
+        proof_ttl_seconds: u32,
+    ) -> Result<CodeTried, StoreError>;
+}
