@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.add_contact(p_user_id uuid, p_session_id uuid, p_checked_password_hash text, p_contact_type text, p_value text)
+CREATE OR REPLACE FUNCTION auth.add_contact(p_user_id uuid, p_session_id uuid, p_checked_password_hash text, p_reauth_proof_digest bytea, p_contact_type text, p_value text)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -11,15 +11,17 @@ DECLARE
   v_contact    accounts.contacts;
   v_constraint text;
 BEGIN
-  -- The user's contact changes take turns, and the password checked must
-  -- still be theirs.
-  v_refused := auth.recheck_credentials(p_user_id, p_session_id, p_checked_password_hash);
+  -- A sensitive change (SPEC §2): a fresh proof of the account, under the
+  -- user's row lock.
+  v_refused := auth.confirm_account(p_user_id, p_session_id, p_checked_password_hash,
+                                    p_reauth_proof_digest);
   IF v_refused IS NOT NULL THEN
     RETURN v_refused;
   END IF;
   SELECT single_active INTO v_single FROM accounts.contact_types WHERE name = p_contact_type;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown contact type %', p_contact_type;
+  IF NOT FOUND OR p_contact_type = 'phone' THEN
+    -- A phone comes only with a proof that it received a code (add_verified_phone).
+    RAISE EXCEPTION 'no contact of type % is added here', p_contact_type USING ERRCODE = '22023';
   END IF;
 
   BEGIN
@@ -37,9 +39,14 @@ BEGIN
     IF v_constraint IS DISTINCT FROM 'contacts_active_value_key' THEN
       RAISE;
     END IF;
+    -- Nothing changed: a reauth proof stays usable for a corrected request.
+    UPDATE auth.otp_proofs SET used_at = NULL WHERE proof_digest = p_reauth_proof_digest;
     RETURN jsonb_build_object('outcome', 'taken', 'field', p_contact_type);
   END;
   UPDATE accounts.users SET updated_at = now() WHERE id = p_user_id;
+  -- Whoever changed how one signs in, the other sessions end.
+  UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'contact_changed'
+  WHERE user_id = p_user_id AND id <> p_session_id AND revoked_at IS NULL;
 
   RETURN jsonb_build_object('outcome', 'added', 'contact', jsonb_build_object(
     'id', v_contact.id, 'type', v_contact.contact_type, 'value', v_contact.value,
@@ -47,8 +54,8 @@ BEGIN
 END
 $function$;
 
-COMMENT ON FUNCTION auth.add_contact(uuid,uuid,text,text,text) IS
-  'Adds a contact (normalized value) for the signed-in user after a password check (the hash checked must still be current). A second_login or phone replaces the active one, which stays as history. Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: taken, field}, {outcome: session_inactive} or {outcome: credentials_changed}.';
+COMMENT ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text) IS
+  'Adds a second_login or email (normalized value) for the signed-in user: a sensitive change, so after a fresh proof of the account (auth.confirm_account: the password hash checked, still current, or a reauth proof). A second_login replaces the active one, which stays as history; every other session of the user ends. Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: taken, field} or auth.confirm_account''s refusals.';
 
-REVOKE ALL ON FUNCTION auth.add_contact(uuid,uuid,text,text,text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.add_contact(uuid,uuid,text,text,text) TO auth_service;
+REVOKE ALL ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text) TO auth_service;

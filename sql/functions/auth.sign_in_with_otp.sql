@@ -9,14 +9,16 @@ DECLARE
   v_user_id uuid;
   v_opened  jsonb;
 BEGIN
-  v_used := auth.use_otp(p_phone, 'login', p_code_digest, p_max_attempts);
+  v_used := auth.use_otp(p_phone, 'login', NULL, p_code_digest, p_max_attempts);
   IF v_used->>'outcome' <> 'used' THEN
     RETURN v_used;
   END IF;
   SELECT c.user_id INTO v_user_id FROM accounts.contacts c
-  WHERE c.contact_type = 'phone' AND c.value = p_phone AND c.is_active;
+  WHERE c.contact_type = 'phone' AND c.value = p_phone AND c.is_active
+    AND c.verified_at IS NOT NULL;
   IF NOT FOUND THEN
-    -- The phone changed hands or was replaced since the code went out.
+    -- The phone changed hands or was replaced since the code went out; an
+    -- unverified phone signs nobody in (SPEC §2).
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
   v_opened := auth.open_session(v_user_id, p_refresh_token_hash, p_ttl_seconds, p_max_sessions,
@@ -24,9 +26,6 @@ BEGIN
   IF v_opened->>'outcome' <> 'opened' THEN
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
-  -- Whoever received the code holds the phone: it is verified now.
-  UPDATE accounts.contacts SET verified_at = coalesce(verified_at, now())
-  WHERE contact_type = 'phone' AND value = p_phone AND is_active;
   RETURN v_opened || jsonb_build_object(
     'user_id', v_user_id,
     'seconds_left', floor(extract(epoch FROM (v_opened->>'expires_at')::timestamptz - now()))::bigint);
@@ -34,7 +33,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.sign_in_with_otp(text,bytea,integer,bytea,integer,integer,text,text) IS
-  'Signs in by a login code: uses the code (auth.use_otp) and opens a session for the active user holding the phone (auth.open_session, evicting the oldest beyond p_max_sessions; the caller mirrors what ended before committing), marking the phone verified. Returns {outcome: opened, user_id, session_id, expires_at, roles, organizations, seconds_left}, {outcome: wrong, attempts_left} or {outcome: invalid} (no usable code, or no active user holds the phone).';
+  'Signs in by a login code: uses the code (auth.use_otp) and opens a session for the active user holding the phone verified (auth.open_session, evicting the oldest beyond p_max_sessions; the caller mirrors what ended before committing). Returns {outcome: opened, user_id, session_id, expires_at, roles, organizations, seconds_left}, {outcome: wrong, attempts_left} or {outcome: invalid} (no usable code, or no active user holds the phone verified).';
 
 REVOKE ALL ON FUNCTION auth.sign_in_with_otp(text,bytea,integer,bytea,integer,integer,text,text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.sign_in_with_otp(text,bytea,integer,bytea,integer,integer,text,text) TO auth_service;

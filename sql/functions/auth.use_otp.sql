@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.use_otp(p_phone text, p_purpose text, p_code_digest bytea, p_max_attempts integer)
+CREATE OR REPLACE FUNCTION auth.use_otp(p_phone text, p_purpose text, p_user_id uuid, p_code_digest bytea, p_max_attempts integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
@@ -11,7 +11,10 @@ BEGIN
   -- right try uses it.
   SELECT * INTO v_code FROM auth.otp_codes
   WHERE phone = p_phone AND purpose = p_purpose FOR UPDATE;
-  IF NOT FOUND OR v_code.used_at IS NOT NULL OR v_code.expires_at <= now()
+  -- A code asked for by a signed-in user (verify_phone, reauth) is theirs
+  -- alone: anyone else trying it finds nothing, and spends nothing of it.
+  IF NOT FOUND OR v_code.user_id IS DISTINCT FROM p_user_id
+     OR v_code.used_at IS NOT NULL OR v_code.expires_at <= now()
      OR v_code.attempts >= p_max_attempts OR octet_length(p_code_digest) <> 32 THEN
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
@@ -29,7 +32,7 @@ BEGIN
 END
 $function$;
 
-COMMENT ON FUNCTION auth.use_otp(text,text,bytea,integer) IS
-  'Tries a code (its keyed digest) of a phone and purpose under the row lock, comparing in constant time. Returns {outcome: used} (it is spent), {outcome: wrong, attempts_left} (counted) or {outcome: invalid} (none, used, expired or out of attempts).';
+COMMENT ON FUNCTION auth.use_otp(text,text,uuid,bytea,integer) IS
+  'Tries a code (its keyed digest) of a phone and purpose under the row lock, comparing in constant time; a code asked for by a signed-in user (verify_phone, reauth) only for that user (p_user_id, NULL for the anonymous purposes). Returns {outcome: used} (it is spent), {outcome: wrong, attempts_left} (counted) or {outcome: invalid} (none, someone else''s, used, expired or out of attempts).';
 
-REVOKE ALL ON FUNCTION auth.use_otp(text,text,bytea,integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth.use_otp(text,text,uuid,bytea,integer) FROM PUBLIC;

@@ -197,12 +197,20 @@ pub fn create_user_window(limits: &Limits, caller_user_id: &str) -> Window {
     }
 }
 
-/// Every window a code request is counted in: per phone and per client IP,
-/// each an hour, whether the phone is known or not (SMS costs money).
-pub fn code_request_windows(limits: &Limits, phone: &str, ip: Option<&str>) -> Vec<Window> {
+/// Every window a code request is counted in: per phone and purpose and per
+/// client IP, each an hour, whether the phone is known or not (SMS costs
+/// money). Per purpose: what is sent to a phone for one purpose is counted
+/// apart, so requests for a purpose that sends a phone nothing (`register`
+/// for a taken phone) cannot silence its owner's `login` codes.
+pub fn code_request_windows(
+    limits: &Limits,
+    purpose: &str,
+    phone: &str,
+    ip: Option<&str>,
+) -> Vec<Window> {
     vec![
         Window {
-            key: format!("{PREFIX}:sms-phone:{}", login_part(phone)),
+            key: format!("{PREFIX}:sms-phone:{purpose}:{}", login_part(phone)),
             limit: limits.otp_sms_per_phone_per_hour,
             period_seconds: 3600,
             lock_seconds: 0,

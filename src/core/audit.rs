@@ -25,6 +25,23 @@ pub enum SecurityEvent<'a> {
     PasswordChanged {
         user_id: &'a str,
     },
+    /// A first password, on an account that signed in by phone codes.
+    PasswordSet {
+        user_id: &'a str,
+    },
+    /// A way to sign in added or replaced (`kind`: second_login, email,
+    /// phone); the user's other sessions ended.
+    ContactChanged {
+        user_id: &'a str,
+        kind: &'a str,
+    },
+    /// Whoever proved a phone took it from an account that held it
+    /// unverified (SPEC §2).
+    UnverifiedContactTaken {
+        kind: &'a str,
+        from_user_id: &'a str,
+        by_user_id: &'a str,
+    },
     MembershipStarted {
         membership: &'a Value,
         by: &'a str,
@@ -68,6 +85,18 @@ impl SecurityEvent<'_> {
             SecurityEvent::PasswordChanged { user_id } => {
                 ("password_changed", json!({"user_id": user_id}))
             }
+            SecurityEvent::PasswordSet { user_id } => ("password.set", json!({"user_id": user_id})),
+            SecurityEvent::ContactChanged { user_id, kind } => {
+                ("contact.changed", json!({"user_id": user_id, "type": kind}))
+            }
+            SecurityEvent::UnverifiedContactTaken {
+                kind,
+                from_user_id,
+                by_user_id,
+            } => (
+                "contact.unverified_taken",
+                json!({"type": kind, "from_user_id": from_user_id, "by_user_id": by_user_id}),
+            ),
             SecurityEvent::MembershipStarted { membership, by } => {
                 ("membership_started", member(membership, by))
             }

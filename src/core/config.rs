@@ -68,6 +68,8 @@ pub const VARIABLES: &[&str] = &[
     "otp_sms_per_ip_per_hour",
     "otp_response_floor_ms",
     "sms_text_template",
+    "reauth_seconds",
+    "sms_phone_changed_text",
     "sms_gateway",
     "sms_gateway_url",
     "sms_gateway_token",
@@ -90,6 +92,12 @@ pub struct OtpSettings {
     pub response_floor_ms: u32,
     /// The SMS, with `{code}` and `{minutes}`.
     pub text_template: String,
+    /// How long a `reauth` proof (a fresh proof of the account, SPEC §2)
+    /// may wait to be used.
+    pub reauth_seconds: u32,
+    /// The notice to a phone that was replaced (SPEC §2), with `{phone}`
+    /// (the new number, partly hidden).
+    pub phone_changed_text: String,
 }
 
 pub struct Config {
@@ -414,6 +422,8 @@ impl Config {
                 proof_ttl_seconds: self.number("otp_proof_ttl_seconds", 60, 86_400)?,
                 response_floor_ms: self.number("otp_response_floor_ms", 0, 10_000)?,
                 text_template,
+                reauth_seconds: self.number("reauth_seconds", 30, 3600)?,
+                phone_changed_text: self.text("sms_phone_changed_text")?,
             })
         })
     }
@@ -514,6 +524,11 @@ mod tests {
             ("otp_sms_per_ip_per_hour", "20".to_string()),
             ("otp_response_floor_ms", "800".to_string()),
             ("sms_text_template", "Код {code}".to_string()),
+            ("reauth_seconds", "300".to_string()),
+            (
+                "sms_phone_changed_text",
+                "Номер сменён на {phone}".to_string(),
+            ),
             ("sms_gateway", "twilio".to_string()),
             ("sms_gateway_url", "https://api.twilio.com".to_string()),
             ("sms_gateway_token", "t".to_string()),

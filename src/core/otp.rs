@@ -12,8 +12,11 @@ pub enum Purpose {
     Login,
     /// Proves the phone for a registration without a password.
     Register,
-    /// Proves the phone for adding it to an account.
+    /// Proves the phone for adding it to the signed-in user's account.
     VerifyPhone,
+    /// Proves the account (a code to the signed-in user's own verified
+    /// phone) for a sensitive change, when no password is given.
+    Reauth,
 }
 
 impl Purpose {
@@ -22,6 +25,7 @@ impl Purpose {
             "login" => Some(Purpose::Login),
             "register" => Some(Purpose::Register),
             "verify_phone" => Some(Purpose::VerifyPhone),
+            "reauth" => Some(Purpose::Reauth),
             _ => None,
         }
     }
@@ -31,7 +35,14 @@ impl Purpose {
             Purpose::Login => "login",
             Purpose::Register => "register",
             Purpose::VerifyPhone => "verify_phone",
+            Purpose::Reauth => "reauth",
         }
+    }
+
+    /// Codes only a signed-in user may ask for, bound to that user
+    /// (SPEC §6: `verify_phone` codes only to a signed-in user).
+    pub fn needs_sign_in(self) -> bool {
+        matches!(self, Purpose::VerifyPhone | Purpose::Reauth)
     }
 }
 
@@ -73,7 +84,8 @@ impl Code {
     }
 
     /// What the database keeps: HMAC-SHA-256 under the service's key, of
-    /// the purpose, the phone and the code. Without the key, a digest read
+    /// the purpose, the phone (for `reauth`, the user id: the database
+    /// finds the phone) and the code. Without the key, a digest read
     /// from the database cannot be tried against the million codes.
     pub fn digest(&self, key: &[u8], phone: &str, purpose: Purpose) -> [u8; 32] {
         let mut mac =

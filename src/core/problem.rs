@@ -50,6 +50,8 @@ pub enum ApiError {
     },
     /// Members join only an active organization.
     OrganizationInactive,
+    /// A sensitive change (SPEC §2) without a fresh proof of the account.
+    ReauthRequired,
     InvalidCredentials,
     /// A phone code that is wrong, used, expired or out of attempts: one
     /// answer for all.
@@ -166,6 +168,18 @@ impl ApiError {
                 409,
                 "This organization is deactivated: nobody joins it until it is active again.".into(),
             ),
+            ApiError::ReauthRequired => Problem {
+                errors: vec![FieldError::new(
+                    "current_password",
+                    "is required (or a reauth_proof from a reauth code)",
+                )],
+                ..p(
+                    "urn:auth:problem:reauth-required",
+                    "Confirm it is you",
+                    403,
+                    "Changing how you sign in needs your current password, or a reauth_proof: ask for a reauth code (POST /auth/otp/request {\"purpose\":\"reauth\"}), sent to your verified phone, and verify it.".into(),
+                )
+            },
             ApiError::RolesNotAllowed { roles } => p(
                 "urn:auth:problem:role-not-allowed",
                 "Role not allowed",

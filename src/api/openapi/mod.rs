@@ -231,7 +231,7 @@ fn problem_response(status: u16) -> Response {
     let description = match status {
         400 => "The body is not valid JSON.",
         401 => "Unknown login or wrong password; a wrong, used or expired code; a missing, invalid or ended access token; any bad refresh token — one answer for each kind.",
-        403 => "Signed in, but not allowed: a role the caller cannot grant, a user beyond its grants, a staff-only act, a cookie-authenticated change without the CSRF header.",
+        403 => "Signed in, but not allowed: a role the caller cannot grant, a user beyond its grants, a staff-only act, a cookie-authenticated change without the CSRF header, a sensitive change without a fresh proof of the account (`urn:auth:problem:reauth-required`).",
         404 => "Nothing here, or nothing the caller may see (no existence oracle).",
         409 => "Already taken (`errors[0].field` names it), the last login or phone of an account, or an inactive organization.",
         413 => "The body is over 16 KiB.",
@@ -348,12 +348,14 @@ fn operations() -> Vec<Op> {
             .link(200, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"})))
             .link(200, "logout", link_body("logout", "End this session (with its access token).", json!({"all": false}))),
         Op::new(Post, "/auth/otp/request", "request_code", "sign-in")
-            .summary("Ask for a code by SMS", "The same answer (status, body, headers, time) whether or not an SMS went out: `login` sends only to a phone someone signs in with, `register` only to a phone nobody holds, `verify_phone` to any. 429 inside the resend delay or past the hourly caps; 503 when the gateway fails.")
+            .summary("Ask for a code by SMS", "The same answer (status, body, headers, time) whether or not an SMS went out: `login` sends only to a verified phone someone signs in with, `register` only to a phone nobody holds verified, `verify_phone` (signed in) to a phone nobody else holds verified, `reauth` (signed in, no `phone`) to your own verified phone. 401 for `verify_phone` or `reauth` without a valid access token; 429 inside the resend delay or past the hourly caps; 503 when the gateway fails.")
+            .auth(Optional)
             .body("CodeRequest")
             .answers(202, "Sent, if the phone qualifies.", Some("CodeSent"))
-            .problems(&[429, 503]),
+            .problems(&[401, 429, 503]),
         Op::new(Post, "/auth/otp/verify", "verify_code", "sign-in")
-            .summary("Use a code", "`login`: a token pair in a new session. `register`, `verify_phone`: a one-time `phone_proof`. A wrong, used or expired code is 401, one answer for all.")
+            .summary("Use a code", "`login`: a token pair in a new session. `register`, `verify_phone` (signed in as the user who asked): a one-time `phone_proof`. `reauth` (signed in, no `phone`): a one-time `reauth_proof`. A wrong, used or expired code, or another user's, is 401, one answer for all.")
+            .auth(Optional)
             .body("CodeVerification")
             .answers(200, "A token pair, or a proof.", Some("CodeVerified"))
             .problems(&[401, 429, 503]),
@@ -377,7 +379,7 @@ fn operations() -> Vec<Op> {
             .answers(200, "The account.", Some("Me"))
             .problems(&[503]),
         Op::new(Post, "/auth/password", "change_password", "account")
-            .summary("Change the password", "Ends the user's other sessions. A phone-only account sets its first password without `current_password`.")
+            .summary("Change the password", "A sensitive change: `current_password`, or a `reauth_proof` (how a phone-only account sets its first password); without either, 403 `urn:auth:problem:reauth-required`. Ends the user's other sessions.")
             .auth(AccessToken)
             .body("PasswordChange")
             .answers(204, "Changed.", None)
@@ -393,7 +395,7 @@ fn operations() -> Vec<Op> {
             .answers(204, "Ended.", None)
             .problems(&[403, 404, 503]),
         Op::new(Post, "/auth/contacts", "add_contact", "account")
-            .summary("Add a contact", "A login or email with the current password; a phone with a `verify_phone` proof. A new login or phone replaces the active one (kept as history); emails accumulate.")
+            .summary("Add a contact", "A sensitive change: `current_password` or a `reauth_proof` (else 403 `urn:auth:problem:reauth-required`), and for a phone also a `verify_phone` proof (verifying your current phone needs only that). A new login or phone replaces the active one (kept as history; a replaced verified phone is told by SMS); emails accumulate. Ends your other sessions.")
             .auth(AccessToken)
             .body("NewContact")
             .answers(201, "Added.", Some("ContactAdded"))

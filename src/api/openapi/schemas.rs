@@ -164,13 +164,19 @@ pub struct Logout {
 pub enum CodePurpose {
     Login,
     Register,
+    /// Signed in only: proves a phone for this account.
     VerifyPhone,
+    /// Signed in only: a code to this account's verified phone, for a
+    /// sensitive change without the password.
+    Reauth,
 }
 
 #[derive(ToSchema)]
 pub struct CodeRequest {
+    /// Required, except with `reauth` (the code goes to your verified
+    /// phone; naming one is refused).
     #[schema(example = "+79123450003", min_length = 1)]
-    pub phone: String,
+    pub phone: Option<String>,
     pub purpose: CodePurpose,
 }
 
@@ -185,15 +191,17 @@ pub struct CodeSent {
 
 #[derive(ToSchema)]
 pub struct CodeVerification {
+    /// Required, except with `reauth`.
     #[schema(example = "+79123450003", min_length = 1)]
-    pub phone: String,
+    pub phone: Option<String>,
     pub purpose: CodePurpose,
     /// The six digits of the SMS.
     #[schema(example = "123456", pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
-/// `login`: a token pair. `register`, `verify_phone`: a one-time proof.
+/// `login`: a token pair. `register`, `verify_phone`: a one-time proof of
+/// the phone. `reauth`: a one-time proof of the account.
 #[derive(ToSchema)]
 pub struct CodeVerified {
     pub access_token: Option<String>,
@@ -202,6 +210,9 @@ pub struct CodeVerified {
     pub expires_in: u32,
     /// One-time; `register` takes it instead of a password, `contacts` to add a phone.
     pub phone_proof: Option<String>,
+    /// One-time, for `reauth_seconds`: a sensitive change (`contacts`,
+    /// `password`) takes it instead of the current password.
+    pub reauth_proof: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -230,11 +241,15 @@ pub struct NewContact {
     pub r#type: String,
     #[schema(example = "ivan@work.example", min_length = 1)]
     pub value: String,
-    /// For a login or an email (and a phone of an account with a password
-    /// when no proof is given).
+    /// A fresh proof of the account (a sensitive change): this or
+    /// `reauth_proof`. Not needed only to verify your current phone.
     #[schema(format = Password)]
     pub current_password: Option<String>,
-    /// For a phone: from a `verify_phone` code for that phone.
+    /// From a `reauth` code: instead of `current_password`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub reauth_proof: Option<String>,
+    /// For a phone: from a `verify_phone` code for that phone, asked for
+    /// while signed in as this user.
     #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     pub phone_proof: Option<String>,
 }
@@ -294,9 +309,13 @@ pub struct Sessions {
 
 #[derive(ToSchema)]
 pub struct PasswordChange {
-    /// Not needed by a phone-only account setting its first password.
+    /// A fresh proof of the account: this or `reauth_proof` (which an
+    /// account without a password, setting its first, must give).
     #[schema(format = Password)]
     pub current_password: Option<String>,
+    /// From a `reauth` code: instead of `current_password`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub reauth_proof: Option<String>,
     #[schema(format = Password, min_length = 8, max_length = 72)]
     pub new_password: String,
 }

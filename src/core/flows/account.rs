@@ -1,14 +1,16 @@
 //! The signed-in user's own account: `/auth/me`, the password, contacts.
 
 use super::fields::*;
+use super::phone_codes;
 use super::*;
 use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::identity::{Email, Password, Phone, PhoneRegion, SecondLogin};
 use crate::core::passwords;
 use crate::core::ports::{
-    ClientInfo, ContactAdded, ContactKind, ContactRemoved, MeCache, MeLookup,
-    PasswordChangeOutcome, PhoneProven, Revocations, Store, Throttle,
+    AccountProof, AccountRefusal, ClientInfo, ContactAdded, ContactKind, ContactRemoved, MeCache,
+    MeLookup, Outbound, PasswordChangeOutcome, PasswordCredentials, PhoneProven, Revocations,
+    Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
@@ -51,6 +53,10 @@ pub async fn me(
     Ok(me)
 }
 
+/// Sets the signed-in user's password: a new one after the current one, or
+/// a first one (an account that signed up by phone code) after a reauth
+/// proof. Either way a fresh proof of the account (SPEC §2), and every
+/// other session of the user ends.
 pub async fn change_password(
     config: &Config,
     store: &mut impl Store,
@@ -59,29 +65,11 @@ pub async fn change_password(
     request: PasswordChange,
     client: &ClientInfo,
 ) -> Result<(), ApiError> {
-    let not_current = || {
-        ApiError::Validation(vec![FieldError::new(
-            "current_password",
-            "is not your current password",
-        )])
-    };
     let credentials =
         inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
-    // A phone-only account has no password to give yet: it sets its first.
-    let checked_hash = match (&credentials.password_hash, &request.current) {
-        (None, _) => None,
-        (Some(_), None) => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "current_password",
-                "is required",
-            )]))
-        }
-        (Some(_), Some(current)) => {
-            let verified =
-                check_current_password(config, cache, &credentials, current, client).await?;
-            Some(verified.ok_or_else(not_current)?)
-        }
-    };
+    let proof = confirm_account(config, cache, &credentials, &request.confirmation, client)
+        .await?
+        .ok_or(ApiError::ReauthRequired)?;
     let identifiers: Vec<&str> = credentials.identifiers.iter().map(String::as_str).collect();
     if request
         .new
@@ -103,81 +91,196 @@ pub async fn change_password(
         None,
         async |store| {
             store
-                .change_password(&caller(principal), checked_hash, hash.expose())
+                .change_password(&caller(principal), &proof, hash.expose())
                 .await
         },
     )
     .await?;
     match outcome {
-        PasswordChangeOutcome::Changed => {
-            audit::security(SecurityEvent::PasswordChanged {
-                user_id: principal.user_id(),
+        PasswordChangeOutcome::Changed { first } => {
+            let user_id = principal.user_id();
+            audit::security(if first {
+                SecurityEvent::PasswordSet { user_id }
+            } else {
+                SecurityEvent::PasswordChanged { user_id }
             });
             Ok(())
         }
-        PasswordChangeOutcome::SessionInactive => Err(ApiError::InvalidToken),
-        // A racing change won: the password verified above is no longer current.
-        PasswordChangeOutcome::CredentialsChanged => Err(not_current()),
+        PasswordChangeOutcome::Refused(refusal) => Err(refused(refusal)),
     }
 }
 
-/// Adds a contact for the signed-in user, after checking their password.
+/// The fresh proof of the account a sensitive change carries, checked as
+/// far as the component can: the current password against its hash
+/// (counted as a login before bcrypt runs), a reauth proof as the digest
+/// the database looks for. `None` when the request carries neither.
+async fn confirm_account(
+    config: &Config,
+    throttle: &mut impl Throttle,
+    credentials: &PasswordCredentials,
+    given: &AccountConfirmation,
+    client: &ClientInfo,
+) -> Result<Option<AccountProof>, ApiError> {
+    Ok(match given {
+        AccountConfirmation::Nothing => None,
+        AccountConfirmation::ReauthProof(proof) => Some(AccountProof::Reauth {
+            proof_hash: tokens::hash_refresh_token(proof.expose()),
+        }),
+        // No password yet: only a reauth code proves this account.
+        AccountConfirmation::CurrentPassword(_) if credentials.password_hash.is_none() => {
+            return Err(ApiError::ReauthRequired)
+        }
+        AccountConfirmation::CurrentPassword(password) => {
+            match check_current_password(config, throttle, credentials, password, client).await? {
+                Some(hash) => Some(AccountProof::CheckedPassword {
+                    hash: hash.to_string(),
+                }),
+                None => return Err(not_current()),
+            }
+        }
+    })
+}
+
+fn not_current() -> ApiError {
+    ApiError::Validation(vec![FieldError::new(
+        "current_password",
+        "is not your current password",
+    )])
+}
+
+/// Why the database refused a sensitive change, as the client hears it.
+fn refused(refusal: AccountRefusal) -> ApiError {
+    match refusal {
+        AccountRefusal::SessionInactive => ApiError::InvalidToken,
+        AccountRefusal::ReauthRequired => ApiError::ReauthRequired,
+        AccountRefusal::ReauthInvalid => ApiError::Validation(vec![FieldError::new(
+            "reauth_proof",
+            "is not a valid reauth proof (one use, for a few minutes): request and verify a reauth code again",
+        )]),
+        // A racing change won: the password verified is no longer current.
+        AccountRefusal::CredentialsChanged => not_current(),
+    }
+}
+
+/// Adds a contact for the signed-in user: a sensitive change (SPEC §2),
+/// which needs a fresh proof of the account and ends the user's other
+/// sessions. A phone also needs a proof that it received a code; verifying
+/// one's own current phone changes nothing else and needs only that.
 pub async fn add_contact(
     config: &Config,
     store: &mut impl Store,
-    cache: &mut (impl MeCache + Throttle),
+    cache: &mut (impl MeCache + Revocations + Throttle),
+    outbound: &mut impl Outbound,
     principal: &Principal,
     request: NewContact,
     client: &ClientInfo,
 ) -> Result<Value, ApiError> {
-    let not_current = || {
-        ApiError::Validation(vec![FieldError::new(
-            "current_password",
-            "is not your current password",
-        )])
-    };
-    let current_password = match &request.proof {
-        ContactProof::PhoneProof(proof) => {
-            let proof_hash = tokens::hash_refresh_token(proof.expose());
-            return match store
-                .add_verified_phone(&caller(principal), &proof_hash, &request.value)
-                .await?
-            {
-                PhoneProven::Added { contact } => {
-                    forget_me(cache, principal.user_id()).await;
-                    Ok(contact)
-                }
-                PhoneProven::Taken { field } => Err(ApiError::Conflict {
-                    field: field.as_str().to_string(),
-                }),
-                PhoneProven::ProofInvalid => Err(ApiError::Validation(vec![FieldError::new(
-                    "phone_proof",
-                    "is not a valid proof for this phone: request and verify a verify_phone code again",
-                )])),
-                PhoneProven::SessionInactive => Err(ApiError::InvalidToken),
-            };
-        }
-        ContactProof::CurrentPassword(password) => password,
-    };
     let credentials =
         inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
-    let verified =
-        check_current_password(config, cache, &credentials, current_password, client).await?;
-    let checked = verified.ok_or_else(not_current)?;
-    match store
-        .add_contact(&caller(principal), checked, request.kind, &request.value)
-        .await?
-    {
-        ContactAdded::Added { contact } => {
-            forget_me(cache, principal.user_id()).await;
-            Ok(contact)
+    let proof = confirm_account(config, cache, &credentials, &request.confirmation, client).await?;
+    let user_id = principal.user_id();
+    let kind = request.kind.as_str();
+    let (contact, changed) = match &request.phone_proof {
+        Some(phone_proof) => {
+            let phone_proof_hash = tokens::hash_refresh_token(phone_proof.expose());
+            let outcome = ending_sessions(config, store, cache, user_id, None, async |store| {
+                store
+                    .add_verified_phone(
+                        &caller(principal),
+                        proof.as_ref(),
+                        &phone_proof_hash,
+                        &request.value,
+                    )
+                    .await
+            })
+            .await?;
+            match outcome {
+                PhoneProven::Added {
+                    contact,
+                    changed,
+                    replaced_phone,
+                    taken_from,
+                } => {
+                    if let Some(from_user_id) = &taken_from {
+                        audit::security(SecurityEvent::UnverifiedContactTaken {
+                            kind,
+                            from_user_id,
+                            by_user_id: user_id,
+                        });
+                        forget_me(cache, from_user_id).await;
+                    }
+                    if let Some(old) = &replaced_phone {
+                        tell_replaced_phone(config, outbound, old, &request.value).await;
+                    }
+                    (contact, changed)
+                }
+                PhoneProven::Taken { field } => {
+                    return Err(ApiError::Conflict {
+                        field: field.as_str().to_string(),
+                    })
+                }
+                PhoneProven::ProofInvalid => {
+                    return Err(ApiError::Validation(vec![FieldError::new(
+                        "phone_proof",
+                        "is not a valid proof for this phone: request and verify a verify_phone code again",
+                    )]))
+                }
+                PhoneProven::Refused(refusal) => return Err(refused(refusal)),
+            }
         }
-        ContactAdded::Taken { field } => Err(ApiError::Conflict {
-            field: field.as_str().to_string(),
-        }),
-        ContactAdded::SessionInactive => Err(ApiError::InvalidToken),
-        ContactAdded::CredentialsChanged => Err(not_current()),
+        None => {
+            let proof = proof.ok_or(ApiError::ReauthRequired)?;
+            let outcome = ending_sessions(config, store, cache, user_id, None, async |store| {
+                store
+                    .add_contact(&caller(principal), &proof, request.kind, &request.value)
+                    .await
+            })
+            .await?;
+            match outcome {
+                ContactAdded::Added { contact } => (contact, true),
+                ContactAdded::Taken { field } => {
+                    return Err(ApiError::Conflict {
+                        field: field.as_str().to_string(),
+                    })
+                }
+                ContactAdded::Refused(refusal) => return Err(refused(refusal)),
+            }
+        }
+    };
+    if changed {
+        audit::security(SecurityEvent::ContactChanged { user_id, kind });
     }
+    forget_me(cache, user_id).await;
+    Ok(contact)
+}
+
+/// Tells a replaced phone that it no longer signs in to the account (SPEC
+/// §2), naming the new number only by its last digits. Best effort: the
+/// change is made; a gateway that fails is logged.
+async fn tell_replaced_phone(config: &Config, outbound: &mut impl Outbound, old: &str, new: &str) {
+    let text = match config.otp() {
+        Ok(settings) => settings
+            .phone_changed_text
+            .replace("{phone}", &hidden_phone(new)),
+        Err(e) => return eprintln!("replaced phone not told: {e}"),
+    };
+    match phone_codes::send_sms(config, outbound, old, &text).await {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => eprintln!("SMS gateway did not take a phone-changed notice: {why}"),
+        Err(e) => eprintln!("replaced phone not told: {e:?}"),
+    }
+}
+
+/// `+7••••••4567`: enough for the owner to recognize, nothing to reuse.
+fn hidden_phone(phone: &str) -> String {
+    let keep = 4.min(phone.len().saturating_sub(2));
+    let (head, tail) = phone.split_at(phone.len() - keep);
+    let shown: String = head
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < 2 { c } else { '•' })
+        .collect();
+    format!("{shown}{tail}")
 }
 
 /// Deactivates one of the signed-in user's contacts (kept as history).
@@ -206,32 +309,64 @@ pub async fn remove_contact(
     }
 }
 
+/// A fresh proof of the account, as a sensitive change carries it:
+/// `current_password`, or `reauth_proof` (from a `reauth` code), or
+/// neither (refused unless the change needs none).
+#[derive(Debug)]
+pub enum AccountConfirmation {
+    CurrentPassword(Password),
+    ReauthProof(Secret<String>),
+    Nothing,
+}
+
+impl AccountConfirmation {
+    fn parse(f: &mut Fields<'_>) -> Option<AccountConfirmation> {
+        let raw_password = f.optional_text("current_password");
+        let password = f.parsed("current_password", raw_password, Password::parse_for_login);
+        let raw_proof = f.optional_text("reauth_proof");
+        if raw_proof.is_some_and(|p| !tokens::is_opaque_token(p)) {
+            f.fail("reauth_proof", "is not a proof this service gave");
+            return None;
+        }
+        match (raw_password, password, raw_proof) {
+            (Some(_), _, Some(_)) => {
+                f.fail(
+                    "reauth_proof",
+                    "give current_password or reauth_proof, not both",
+                );
+                None
+            }
+            (Some(_), None, None) => None,
+            (Some(_), Some(password), None) => Some(AccountConfirmation::CurrentPassword(password)),
+            (None, _, Some(proof)) => Some(AccountConfirmation::ReauthProof(Secret::new(
+                proof.to_string(),
+            ))),
+            (None, _, None) => Some(AccountConfirmation::Nothing),
+        }
+    }
+}
+
+/// `POST /auth/password`: `{current_password | reauth_proof, new_password}`.
 #[derive(Debug)]
 pub struct PasswordChange {
-    /// Required unless the account has no password yet (phone-only).
-    pub current: Option<Password>,
+    pub confirmation: AccountConfirmation,
     pub new: Password,
 }
 
 impl PasswordChange {
     pub fn parse(body: &Value) -> Result<PasswordChange, Vec<FieldError>> {
         let mut f = Fields::of(body)?;
-        let raw_current = f.optional_text("current_password");
-        let current = f.parsed("current_password", raw_current, Password::parse_for_login);
+        let confirmation = AccountConfirmation::parse(&mut f);
         let raw_new = f.text("new_password");
         let new = f.parsed("new_password", raw_new, Password::parse);
-        if let (Some(c), Some(n)) = (&current, &new) {
+        if let (Some(AccountConfirmation::CurrentPassword(c)), Some(n)) = (&confirmation, &new) {
             if c.secret().expose() == n.secret().expose() {
                 f.fail("new_password", "must differ from the current password");
             }
         }
         let all = (|| {
             Some(PasswordChange {
-                current: if raw_current.is_some() {
-                    Some(current?)
-                } else {
-                    None
-                },
+                confirmation: confirmation?,
                 new: new?,
             })
         })();
@@ -239,23 +374,17 @@ impl PasswordChange {
     }
 }
 
-/// `POST /auth/contacts`: `{type, value, current_password}`, or for a phone
-/// `{type: "phone", value, phone_proof}`. The password proves the person at
-/// the keyboard is the account's owner; a phone is proven by the code it
-/// received (a `verify_phone` proof) instead.
+/// `POST /auth/contacts`: `{type, value}` and a fresh proof of the account
+/// (`current_password` or `reauth_proof`); a phone also `phone_proof`, the
+/// proof of a `verify_phone` code the signed-in user asked for.
 #[derive(Debug)]
 pub struct NewContact {
     pub kind: ContactKind,
     /// Normalized as stored.
     pub value: String,
-    pub proof: ContactProof,
-}
-
-#[derive(Debug)]
-pub enum ContactProof {
-    CurrentPassword(Password),
-    /// A `verify_phone` proof of this very phone.
-    PhoneProof(Secret<String>),
+    pub confirmation: AccountConfirmation,
+    /// A phone's: that this very phone received a code.
+    pub phone_proof: Option<Secret<String>>,
 }
 
 impl NewContact {
@@ -284,23 +413,30 @@ impl NewContact {
             }),
             None => None,
         };
-        let proof = if kind == Some(ContactKind::Phone) {
+        let phone_proof = if kind == Some(ContactKind::Phone) {
             let raw = f.text("phone_proof");
             if raw.is_some_and(|p| !tokens::is_opaque_token(p)) {
                 f.fail("phone_proof", "is not a proof this service gave");
             }
-            raw.filter(|p| tokens::is_opaque_token(p))
-                .map(|p| ContactProof::PhoneProof(Secret::new(p.to_string())))
+            Some(
+                raw.filter(|p| tokens::is_opaque_token(p))
+                    .map(|p| Secret::new(p.to_string())),
+            )
         } else {
-            let raw_password = f.text("current_password");
-            f.parsed("current_password", raw_password, Password::parse_for_login)
-                .map(ContactProof::CurrentPassword)
+            Some(None)
         };
+        let confirmation = AccountConfirmation::parse(&mut f);
         let all = (|| {
+            let kind = kind?;
+            let phone_proof = phone_proof?;
+            if kind == ContactKind::Phone && phone_proof.is_none() {
+                return None;
+            }
             Some(NewContact {
-                kind: kind?,
+                kind,
                 value: value?,
-                proof: proof?,
+                confirmation: confirmation?,
+                phone_proof,
             })
         })();
         f.finish(all)
@@ -334,8 +470,9 @@ mod tests {
             (c.kind, c.value.as_str()),
             (ContactKind::Phone, "+79991234567")
         );
-        assert!(matches!(c.proof, ContactProof::PhoneProof(_)));
-        // A phone takes the proof of its code, not the password.
+        assert!(c.phone_proof.is_some());
+        assert!(matches!(c.confirmation, AccountConfirmation::Nothing));
+        // A phone takes the proof of its code as well.
         let e = NewContact::parse(
             &json!({"type": "phone", "value": "+79991234567", "current_password": "pw"}),
             ru(),
@@ -347,8 +484,47 @@ mod tests {
             ru(),
         )
         .unwrap();
-        assert!(matches!(c.proof, ContactProof::CurrentPassword(_)));
+        assert!(matches!(
+            c.confirmation,
+            AccountConfirmation::CurrentPassword(_)
+        ));
         let e = NewContact::parse(&json!({"type": "fax", "value": "1"}), ru()).unwrap_err();
-        assert_eq!(fields(&e), vec!["type", "current_password"]);
+        assert_eq!(fields(&e), vec!["type"]);
+    }
+
+    #[test]
+    fn a_sensitive_change_takes_one_proof_of_the_account() {
+        let proof = "r".repeat(43);
+        let c = NewContact::parse(
+            &json!({"type": "email", "value": "a@b.example", "reauth_proof": proof}),
+            ru(),
+        )
+        .unwrap();
+        assert!(matches!(
+            c.confirmation,
+            AccountConfirmation::ReauthProof(_)
+        ));
+        let e = NewContact::parse(
+            &json!({"type": "email", "value": "a@b.example", "reauth_proof": proof, "current_password": "pw"}),
+            ru(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&e), vec!["reauth_proof"]);
+        let e = PasswordChange::parse(
+            &json!({"reauth_proof": "short", "new_password": "a new password"}),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&e), vec!["reauth_proof"]);
+        let p = PasswordChange::parse(&json!({"new_password": "a new password"})).unwrap();
+        assert!(matches!(p.confirmation, AccountConfirmation::Nothing));
+        assert!(
+            !format!("{:?}", AccountConfirmation::ReauthProof(Secret::new(proof))).contains("rrrr")
+        );
+    }
+
+    #[test]
+    fn a_replaced_phone_is_told_only_the_last_digits_of_the_new_one() {
+        assert_eq!(hidden_phone("+79991234567"), "+7••••••4567");
+        assert_eq!(hidden_phone("+12"), "+12");
     }
 }

@@ -5,11 +5,12 @@
 use super::fields::*;
 use super::*;
 use crate::core::config::Config;
+use crate::core::guard::Principal;
 use crate::core::identity::{Phone, PhoneRegion};
 use crate::core::otp::{Code, Purpose};
 use crate::core::ports::{
-    ClientInfo, CodeIssued, CodeTried, NewSession, Outbound, OutboundError, Revocations, Store,
-    Throttle,
+    ClientInfo, CodeIssued, CodeTried, NewSession, Outbound, OutboundError, ReauthCodeIssued,
+    Revocations, Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
@@ -17,35 +18,60 @@ use crate::core::sms::{code_text, Sms};
 use crate::core::tokens::{RefreshToken, Subject};
 use serde_json::{json, Value};
 
-/// `POST /auth/otp/request`: `{phone, purpose}`.
+/// `POST /auth/otp/request`: `{phone, purpose}`, or `{purpose: "reauth"}`.
 #[derive(Debug)]
-pub struct CodeRequest {
-    pub phone: Phone,
-    pub purpose: Purpose,
+pub enum CodeRequest {
+    /// `login`, `register`, `verify_phone`: a code to the phone given.
+    ToPhone { phone: Phone, purpose: Purpose },
+    /// `reauth`: a code to the signed-in user's own verified phone, which
+    /// the database knows.
+    Reauth,
 }
 
-/// `POST /auth/otp/verify`: `{phone, purpose, code}`.
+/// `POST /auth/otp/verify`: `{phone, purpose, code}`, or `{purpose:
+/// "reauth", code}`.
 #[derive(Debug)]
-pub struct CodeVerification {
-    pub phone: Phone,
-    pub purpose: Purpose,
-    pub code: Code,
+pub enum CodeVerification {
+    ToPhone {
+        phone: Phone,
+        purpose: Purpose,
+        code: Code,
+    },
+    Reauth {
+        code: Code,
+    },
 }
 
-fn phone_and_purpose(f: &mut Fields<'_>, region: PhoneRegion) -> (Option<Phone>, Option<Purpose>) {
-    let raw_phone = f.text("phone");
-    let phone = f.parsed("phone", raw_phone, |s| Phone::parse(s, region));
+/// The purpose, and the phone unless the purpose is `reauth` (whose code
+/// goes to the account's own verified phone: naming one is refused, so
+/// nobody believes it went there).
+fn phone_and_purpose(
+    f: &mut Fields<'_>,
+    region: PhoneRegion,
+) -> (Option<Option<Phone>>, Option<Purpose>) {
     let purpose = match f.text("purpose") {
         Some(raw) => {
             let purpose = Purpose::parse(raw.trim());
             if purpose.is_none() {
-                f.fail("purpose", "must be login, register or verify_phone");
+                f.fail("purpose", "must be login, register, verify_phone or reauth");
             }
             purpose
         }
         None => None,
     };
-    (phone, purpose)
+    if purpose == Some(Purpose::Reauth) {
+        if f.optional_text("phone").is_some() {
+            f.fail(
+                "phone",
+                "is not given with purpose reauth: the code goes to your verified phone",
+            );
+            return (None, purpose);
+        }
+        return (Some(None), purpose);
+    }
+    let raw_phone = f.text("phone");
+    let phone = f.parsed("phone", raw_phone, |s| Phone::parse(s, region));
+    (phone.map(Some), purpose)
 }
 
 impl CodeRequest {
@@ -53,12 +79,19 @@ impl CodeRequest {
         let mut f = Fields::of(body)?;
         let (phone, purpose) = phone_and_purpose(&mut f, region);
         let all = (|| {
-            Some(CodeRequest {
-                phone: phone?,
-                purpose: purpose?,
+            Some(match (phone?, purpose?) {
+                (Some(phone), purpose) => CodeRequest::ToPhone { phone, purpose },
+                (None, _) => CodeRequest::Reauth,
             })
         })();
         f.finish(all)
+    }
+
+    pub fn purpose(&self) -> Purpose {
+        match self {
+            CodeRequest::ToPhone { purpose, .. } => *purpose,
+            CodeRequest::Reauth => Purpose::Reauth,
+        }
     }
 }
 
@@ -74,91 +107,141 @@ impl CodeVerification {
             code
         });
         let all = (|| {
-            Some(CodeVerification {
-                phone: phone?,
-                purpose: purpose?,
-                code: code?,
+            Some(match (phone?, purpose?, code?) {
+                (Some(phone), purpose, code) => CodeVerification::ToPhone {
+                    phone,
+                    purpose,
+                    code,
+                },
+                (None, _, code) => CodeVerification::Reauth { code },
             })
         })();
         f.finish(all)
     }
+
+    pub fn purpose(&self) -> Purpose {
+        match self {
+            CodeVerification::ToPhone { purpose, .. } => *purpose,
+            CodeVerification::Reauth { .. } => Purpose::Reauth,
+        }
+    }
+}
+
+/// What the throttle counts a signed-in user's reauth codes under: their
+/// id, as a phone's codes are counted under the phone.
+fn reauth_subject(principal: &Principal) -> String {
+    format!("user:{}", principal.user_id())
 }
 
 /// Stores a new code and sends it by SMS when the phone is one this purpose
 /// sends to. The answer is the same 202 whether or not it was sent, and
 /// takes at least `otp_response_floor_ms`, so neither tells whether the
-/// phone belongs to someone.
+/// phone belongs to someone. `verify_phone` and `reauth` codes are asked
+/// for by a signed-in user (`signed_in`) and bound to them.
 pub async fn request_code(
     config: &Config,
     store: &mut impl Store,
     throttle: &mut impl Throttle,
     outbound: &mut impl Outbound,
     request: &CodeRequest,
+    signed_in: Option<&Principal>,
     client: &ClientInfo,
 ) -> Result<Value, ApiError> {
     let started = std::time::Instant::now();
     let settings = config.otp()?;
-    let phone = request.phone.as_str();
-    let purpose = request.purpose.as_str();
+    let purpose = request.purpose();
+    let user = match (purpose.needs_sign_in(), signed_in) {
+        (true, None) => return Err(ApiError::Unauthenticated),
+        (true, Some(principal)) => Some(principal),
+        (false, _) => None,
+    };
+    let subject = match (request, user) {
+        (CodeRequest::ToPhone { phone, .. }, _) => phone.as_str().to_string(),
+        (CodeRequest::Reauth, Some(principal)) => reauth_subject(principal),
+        (CodeRequest::Reauth, None) => return Err(ApiError::Unauthenticated),
+    };
     admit(
         throttle,
-        &abuse::code_request_windows(config.limits()?, phone, client.ip.as_deref()),
+        &abuse::code_request_windows(
+            config.limits()?,
+            purpose.as_str(),
+            &subject,
+            client.ip.as_deref(),
+        ),
     )
     .await?;
     let code = Code::generate().map_err(|_| ApiError::Internal)?;
-    let digest = code.digest(config.otp_key()?.expose(), phone, request.purpose);
-    let issued = store
-        .request_otp(
-            phone,
-            purpose,
-            &digest,
-            settings.ttl_seconds,
-            settings.resend_seconds,
-        )
-        .await?;
+    let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
+    let issued = match (request, user) {
+        (CodeRequest::ToPhone { phone, purpose }, user) => {
+            store
+                .request_otp(
+                    phone.as_str(),
+                    purpose.as_str(),
+                    user.map(|p| p.user_id()),
+                    &digest,
+                    settings.ttl_seconds,
+                    settings.resend_seconds,
+                )
+                .await?
+        }
+        (CodeRequest::Reauth, Some(principal)) => {
+            match store
+                .request_reauth_code(
+                    &caller(principal),
+                    &digest,
+                    settings.ttl_seconds,
+                    settings.resend_seconds,
+                )
+                .await?
+            {
+                ReauthCodeIssued::Issued { phone } => CodeIssued::Issued {
+                    deliver: true,
+                    to: Some(phone),
+                },
+                ReauthCodeIssued::TooSoon { retry_after } => CodeIssued::TooSoon { retry_after },
+                ReauthCodeIssued::NoVerifiedPhone => {
+                    return Err(ApiError::Validation(vec![FieldError::new(
+                        "purpose",
+                        "your account has no verified phone to send a reauth code to: give your current password instead",
+                    )]))
+                }
+                ReauthCodeIssued::SessionInactive => return Err(ApiError::InvalidToken),
+            }
+        }
+        (CodeRequest::Reauth, None) => return Err(ApiError::Unauthenticated),
+    };
     if config.sms_gateway()?.is_none() {
         announce_development_mode();
     }
-    let deliver = match issued {
-        CodeIssued::Issued { deliver } => deliver,
+    let to = match issued {
+        CodeIssued::Issued { deliver: false, .. } => None,
+        CodeIssued::Issued { deliver: true, to } => Some(match (to, request) {
+            (Some(to), _) => to,
+            (None, CodeRequest::ToPhone { phone, .. }) => phone.as_str().to_string(),
+            (None, CodeRequest::Reauth) => return Err(ApiError::Internal),
+        }),
         CodeIssued::TooSoon { retry_after } => {
             return Err(ApiError::TooManyRequests {
                 retry_after_seconds: retry_after,
             })
         }
     };
-    if deliver {
+    if let Some(to) = to {
         let text = code_text(&settings.text_template, code.expose(), settings.ttl_seconds);
-        let sms = Sms {
-            to: phone,
-            text: &text,
-        };
-        match config.sms_gateway()? {
-            Some(gateway) => {
-                let took = match outbound
-                    .post(&gateway.request(&sms), gateway.timeout_ms)
-                    .await
-                {
-                    Ok(response) if gateway.took(&sms, &response) => Ok(()),
-                    Ok(response) => Err(format!("answered {}", response.status)),
-                    Err(OutboundError::TimedOut) => Err("did not answer in time".to_string()),
-                    Err(OutboundError::Failed(why)) => Err(why),
-                };
-                if let Err(why) = took {
-                    // Not sent: the code is withdrawn, so it neither works
-                    // nor delays the next request.
-                    eprintln!("SMS gateway did not take a {purpose} message: {why}");
-                    if let Err(e) = store.withdraw_otp(phone, purpose, &digest).await {
-                        eprintln!("unsent OTP row not withdrawn: {e:?}");
-                    }
-                    return Err(ApiError::Unavailable {
-                        dependency: "sms gateway",
-                    });
-                }
+        if let Err(why) = send_sms(config, outbound, &to, &text).await? {
+            // Not sent: the code is withdrawn, so it neither works nor
+            // delays the next request.
+            eprintln!(
+                "SMS gateway did not take a {} message: {why}",
+                purpose.as_str()
+            );
+            if let Err(e) = store.withdraw_otp(&to, purpose.as_str(), &digest).await {
+                eprintln!("unsent OTP row not withdrawn: {e:?}");
             }
-            // SPEC §6: with no gateway the message goes to the log, on
-            // purpose (a development mode, announced above).
-            None => eprintln!("development mode: the SMS to {phone} would read: {text}"),
+            return Err(ApiError::Unavailable {
+                dependency: "sms gateway",
+            });
         }
     }
     let elapsed = started.elapsed().as_millis() as u64;
@@ -170,6 +253,33 @@ pub async fn request_code(
         "expires_in": settings.ttl_seconds,
         "resend_after": settings.resend_seconds,
     }))
+}
+
+/// Sends one SMS through the configured gateway: `Ok(Err(why))` when the
+/// gateway did not take it. With no gateway (development mode, announced)
+/// the text goes to the log, on purpose (SPEC §6).
+pub(super) async fn send_sms(
+    config: &Config,
+    outbound: &mut impl Outbound,
+    to: &str,
+    text: &str,
+) -> Result<Result<(), String>, ApiError> {
+    let sms = Sms { to, text };
+    let Some(gateway) = config.sms_gateway()? else {
+        eprintln!("development mode: the SMS to {to} would read: {text}");
+        return Ok(Ok(()));
+    };
+    Ok(
+        match outbound
+            .post(&gateway.request(&sms), gateway.timeout_ms)
+            .await
+        {
+            Ok(response) if gateway.took(&sms, &response) => Ok(()),
+            Ok(response) => Err(format!("answered {}", response.status)),
+            Err(OutboundError::TimedOut) => Err("did not answer in time".to_string()),
+            Err(OutboundError::Failed(why)) => Err(why),
+        },
+    )
 }
 
 /// Says once per instance (every request, for the WASIp2 build) that codes
@@ -189,7 +299,12 @@ pub enum Verified {
     /// `login`: a token pair in a new session.
     Tokens(TokenPair),
     /// `register`, `verify_phone`: a one-time proof of the phone.
-    Proof {
+    PhoneProof {
+        proof: Secret<String>,
+        expires_in: u32,
+    },
+    /// `reauth`: a one-time proof of the account, for a sensitive change.
+    AccountProof {
         proof: Secret<String>,
         expires_in: u32,
     },
@@ -197,23 +312,37 @@ pub enum Verified {
 
 /// Tries a code. Counted before it is tried, apart from password failures:
 /// a (phone, client IP) pair and a phone lock as logins do. A wrong, used
-/// or expired code all answer the same 401.
+/// or expired code all answer the same 401; so does another user's
+/// `verify_phone` or `reauth` code.
 pub async fn verify_code(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl Throttle + Revocations),
     request: &CodeVerification,
+    signed_in: Option<&Principal>,
     client: &ClientInfo,
 ) -> Result<Verified, ApiError> {
     let settings = config.otp()?;
-    let phone = request.phone.as_str();
+    let purpose = request.purpose();
+    let user = match (purpose.needs_sign_in(), signed_in) {
+        (true, None) => return Err(ApiError::Unauthenticated),
+        (true, Some(principal)) => Some(principal),
+        (false, _) => None,
+    };
+    let (subject, code) = match (request, user) {
+        (CodeVerification::ToPhone { phone, code, .. }, _) => (phone.as_str().to_string(), code),
+        (CodeVerification::Reauth { code }, Some(principal)) => (reauth_subject(principal), code),
+        (CodeVerification::Reauth { .. }, None) => return Err(ApiError::Unauthenticated),
+    };
     let ip = client.ip.as_deref();
-    admit(cache, &abuse::code_try_windows(config.limits()?, phone, ip)).await?;
-    let digest = request
-        .code
-        .digest(config.otp_key()?.expose(), phone, request.purpose);
-    let verified = match request.purpose {
-        Purpose::Login => {
+    admit(
+        cache,
+        &abuse::code_try_windows(config.limits()?, &subject, ip),
+    )
+    .await?;
+    let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
+    let verified = match (request, user) {
+        (CodeVerification::ToPhone { phone, .. }, _) if purpose == Purpose::Login => {
             let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
             let session = NewSession {
                 refresh_token_hash: &refresh.hash,
@@ -221,7 +350,8 @@ pub async fn verify_code(
                 max_sessions: config.max_active_sessions()?,
                 client,
             };
-            match sign_in_with_code(config, store, cache, phone, &digest, &session).await? {
+            match sign_in_with_code(config, store, cache, phone.as_str(), &digest, &session).await?
+            {
                 Some(opened) => {
                     let subject = Subject {
                         user_id: &opened.user_id,
@@ -239,12 +369,13 @@ pub async fn verify_code(
                 None => return Err(ApiError::InvalidCode),
             }
         }
-        Purpose::Register | Purpose::VerifyPhone => {
+        (CodeVerification::ToPhone { phone, .. }, user) => {
             let proof = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
             match store
                 .prove_phone(
-                    phone,
-                    request.purpose.as_str(),
+                    phone.as_str(),
+                    purpose.as_str(),
+                    user.map(|p| p.user_id()),
                     &digest,
                     settings.max_attempts,
                     &proof.hash,
@@ -252,17 +383,41 @@ pub async fn verify_code(
                 )
                 .await?
             {
-                CodeTried::Proven { expires_in } => Verified::Proof {
+                CodeTried::Proven { expires_in } => Verified::PhoneProof {
                     proof: proof.token,
                     expires_in,
                 },
+                CodeTried::SessionInactive => return Err(ApiError::InvalidToken),
                 CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Opened(_) => {
                     return Err(ApiError::InvalidCode)
                 }
             }
         }
+        (CodeVerification::Reauth { .. }, Some(principal)) => {
+            let proof = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+            match store
+                .prove_account(
+                    &caller(principal),
+                    &digest,
+                    settings.max_attempts,
+                    &proof.hash,
+                    settings.reauth_seconds,
+                )
+                .await?
+            {
+                CodeTried::Proven { expires_in } => Verified::AccountProof {
+                    proof: proof.token,
+                    expires_in,
+                },
+                CodeTried::SessionInactive => return Err(ApiError::InvalidToken),
+                CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Opened(_) => {
+                    return Err(ApiError::InvalidCode)
+                }
+            }
+        }
+        (CodeVerification::Reauth { .. }, None) => return Err(ApiError::Unauthenticated),
     };
-    if let Err(e) = cache.forgive(&abuse::code_succeeded(phone, ip)).await {
+    if let Err(e) = cache.forgive(&abuse::code_succeeded(&subject, ip)).await {
         eprintln!("OTP try counters not cleared (Redis): {e}");
     }
     Ok(verified)
@@ -289,7 +444,10 @@ async fn sign_in_with_code<S: Store>(
     .await?;
     Ok(match tried {
         CodeTried::Opened(opened) => Some(opened),
-        CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Proven { .. } => None,
+        CodeTried::Wrong { .. }
+        | CodeTried::Invalid
+        | CodeTried::Proven { .. }
+        | CodeTried::SessionInactive => None,
     })
 }
 
@@ -308,14 +466,27 @@ mod tests {
             ru(),
         )
         .unwrap();
-        assert_eq!(
-            (r.phone.as_str(), r.purpose),
-            ("+79991234567", Purpose::Login)
-        );
+        assert!(matches!(
+            r,
+            CodeRequest::ToPhone { ref phone, purpose: Purpose::Login } if phone.as_str() == "+79991234567"
+        ));
         let e =
             CodeRequest::parse(&json!({"phone": "nope", "purpose": "reset"}), ru()).unwrap_err();
         let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["phone", "purpose"]);
+        assert_eq!(fields, vec!["purpose", "phone"]);
+    }
+
+    #[test]
+    fn a_reauth_code_names_no_phone() {
+        let r = CodeRequest::parse(&json!({"purpose": "reauth"}), ru()).unwrap();
+        assert!(matches!(r, CodeRequest::Reauth));
+        assert!(r.purpose().needs_sign_in());
+        let e = CodeRequest::parse(&json!({"purpose": "reauth", "phone": "+79991234567"}), ru())
+            .unwrap_err();
+        assert_eq!(e[0].field, "phone");
+        let v =
+            CodeVerification::parse(&json!({"purpose": "reauth", "code": "123456"}), ru()).unwrap();
+        assert!(matches!(v, CodeVerification::Reauth { ref code } if code.expose() == "123456"));
     }
 
     #[test]
@@ -325,7 +496,9 @@ mod tests {
             ru(),
         )
         .unwrap();
-        assert_eq!(v.code.expose(), "012345");
+        assert!(
+            matches!(v, CodeVerification::ToPhone { ref code, .. } if code.expose() == "012345")
+        );
         let e = CodeVerification::parse(
             &json!({"phone": "+79991234567", "purpose": "register", "code": 12345}),
             ru(),

@@ -112,6 +112,14 @@ pub async fn register(
         }
     };
 
+    if let Some(from_user_id) = &registered.taken_from {
+        audit::security(SecurityEvent::UnverifiedContactTaken {
+            kind: "phone",
+            from_user_id,
+            by_user_id: &registered.user_id,
+        });
+    }
+
     // The outbox rows are committed; announcing them is the low-latency
     // path. What cannot be announced now stays unpublished and goes out with
     // a later registration or the operator command: never lost, and a repeat

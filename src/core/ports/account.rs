@@ -5,6 +5,39 @@ use super::{Caller, ContactKind, StoreError};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// A fresh proof of the account that a sensitive change (SPEC §2) carries
+/// to the database, which checks it under the user's row lock.
+#[derive(Clone)]
+pub enum AccountProof {
+    /// The stored hash the current password was verified against: it must
+    /// still be the user's.
+    CheckedPassword { hash: String },
+    /// The SHA-256 of a reauth proof: unused, unexpired, the user's.
+    Reauth { proof_hash: [u8; 32] },
+}
+
+impl std::fmt::Debug for AccountProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AccountProof::CheckedPassword { .. } => "CheckedPassword([redacted])",
+            AccountProof::Reauth { .. } => "Reauth([redacted])",
+        })
+    }
+}
+
+/// Why `auth.confirm_account` refused a sensitive change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AccountRefusal {
+    SessionInactive,
+    /// No proof of the account came with a change that needs one.
+    ReauthRequired,
+    /// The reauth proof is unknown, used, expired or someone else's.
+    ReauthInvalid,
+    /// The password changed after it was checked.
+    CredentialsChanged,
+}
+
 /// What `auth.add_contact` answers.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -16,9 +49,8 @@ pub enum ContactAdded {
     Taken {
         field: ContactKind,
     },
-    SessionInactive,
-    /// The password changed after it was checked.
-    CredentialsChanged,
+    #[serde(untagged)]
+    Refused(AccountRefusal),
 }
 
 /// What `auth.remove_contact` answers.
@@ -38,21 +70,34 @@ pub enum ContactRemoved {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PhoneProven {
-    Added { contact: Value },
-    Taken { field: ContactKind },
+    Added {
+        contact: Value,
+        /// Whether how the user signs in changed (a new phone), or only
+        /// their current phone was verified.
+        changed: bool,
+        /// The phone replaced, if it had been verified: it is told.
+        #[serde(default)]
+        replaced_phone: Option<String>,
+        /// The account that held the phone unverified and lost it.
+        #[serde(default)]
+        taken_from: Option<String>,
+    },
+    Taken {
+        field: ContactKind,
+    },
     ProofInvalid,
-    SessionInactive,
+    #[serde(untagged)]
+    Refused(AccountRefusal),
 }
 
 /// What `auth.change_password` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PasswordChangeOutcome {
-    Changed,
-    /// The caller's own session has ended.
-    SessionInactive,
-    /// Another change committed after the current password was verified.
-    CredentialsChanged,
+    /// `first`: the account had no password before.
+    Changed { first: bool },
+    #[serde(untagged)]
+    Refused(AccountRefusal),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,18 +110,20 @@ pub struct PasswordCredentials {
 /// The store's part in `flows::account`: `/auth/me`, the password, contacts.
 #[allow(async_fn_in_trait)]
 pub trait AccountStore {
+    /// The caller's phone, proven by `phone_proof_hash`; `account` is
+    /// needed unless it is their current phone.
     async fn add_verified_phone(
         &mut self,
         caller: &Caller<'_>,
-        proof_hash: &[u8; 32],
+        account: Option<&AccountProof>,
+        phone_proof_hash: &[u8; 32],
         phone: &str,
     ) -> Result<PhoneProven, StoreError>;
-    /// Adds a contact after a password check (`checked_password_hash` must
-    /// still be the user's).
+    /// Adds a second_login or email after a fresh proof of the account.
     async fn add_contact(
         &mut self,
         caller: &Caller<'_>,
-        checked_password_hash: &str,
+        account: &AccountProof,
         kind: ContactKind,
         value: &str,
     ) -> Result<ContactAdded, StoreError>;
@@ -93,7 +140,7 @@ pub trait AccountStore {
     async fn change_password(
         &mut self,
         caller: &Caller<'_>,
-        checked_password_hash: Option<&str>,
+        account: &AccountProof,
         new_password_hash: &str,
     ) -> Result<PasswordChangeOutcome, StoreError>;
 }

@@ -50,6 +50,10 @@ pub struct Registered {
     /// Messages to announce: this registration's event, then older ones
     /// still unpublished.
     pub events: Vec<EventMessage>,
+    /// The account that held the proven phone unverified and lost it
+    /// (phone-only registration; SPEC §2).
+    #[serde(default)]
+    pub taken_from: Option<String>,
 }
 
 /// The store's part in `flows::registration`: registering a user (`POST

@@ -1,11 +1,12 @@
 //! `/auth/contacts`: the signed-in user adds a login, phone or email (with
-//! their current password), or removes an email.
+//! a fresh proof of the account), or removes an email.
 
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
 use crate::core::flows::account::{self, NewContact};
 use crate::core::problem::ApiError;
+use crate::edge::outbound::HostOutbound;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 use serde_json::json;
@@ -16,8 +17,16 @@ pub async fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError
     let request = NewContact::parse(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
-    let contact =
-        account::add_contact(config, &mut store, &mut redis, &principal, request, &client).await?;
+    let contact = account::add_contact(
+        config,
+        &mut store,
+        &mut redis,
+        &mut HostOutbound,
+        &principal,
+        request,
+        &client,
+    )
+    .await?;
     Ok(Reply::json(201, &json!({"contact": contact})).no_store())
 }
 

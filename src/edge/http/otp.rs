@@ -16,12 +16,18 @@ pub async fn request(incoming: &Incoming, config: &Config) -> Result<Reply, ApiE
     let request =
         CodeRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
+    // `verify_phone` and `reauth` codes: for a signed-in user only.
+    let principal = match request.purpose().needs_sign_in() {
+        true => Some(incoming.authenticate(config, &mut redis).await?),
+        false => None,
+    };
     let sent = phone_codes::request_code(
         config,
         &mut store,
         &mut redis,
         &mut HostOutbound,
         &request,
+        principal.as_ref(),
         &client,
     )
     .await?;
@@ -35,13 +41,28 @@ pub async fn verify(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
     let request = CodeVerification::parse(&body, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    match phone_codes::verify_code(config, &mut store, &mut redis, &request, &client).await? {
-        Verified::Tokens(tokens) => Reply::tokens(config, 200, tokens, None, by_cookie),
-        Verified::Proof { proof, expires_in } => Ok(Reply::json(
-            200,
-            &json!({"phone_proof": proof.expose(), "expires_in": expires_in}),
-        )
-        .no_store()
-        .header("pragma", "no-cache")),
-    }
+    let principal = match request.purpose().needs_sign_in() {
+        true => Some(incoming.authenticate(config, &mut redis).await?),
+        false => None,
+    };
+    let verified = phone_codes::verify_code(
+        config,
+        &mut store,
+        &mut redis,
+        &request,
+        principal.as_ref(),
+        &client,
+    )
+    .await?;
+    let (name, proof, expires_in) = match verified {
+        Verified::Tokens(tokens) => return Reply::tokens(config, 200, tokens, None, by_cookie),
+        Verified::PhoneProof { proof, expires_in } => ("phone_proof", proof, expires_in),
+        Verified::AccountProof { proof, expires_in } => ("reauth_proof", proof, expires_in),
+    };
+    Ok(Reply::json(
+        200,
+        &json!({name: proof.expose(), "expires_in": expires_in}),
+    )
+    .no_store()
+    .header("pragma", "no-cache"))
 }

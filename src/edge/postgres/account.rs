@@ -1,9 +1,9 @@
 //! `flows::account` over PostgreSQL: `/auth/me`, the password, contacts.
 
-use super::{caller_params, optional_text, text, PgStore};
+use super::{caller_params, text, PgStore};
 use crate::core::ports::{
-    AccountStore, Caller, ContactAdded, ContactKind, ContactRemoved, PasswordChangeOutcome,
-    PasswordCredentials, PhoneProven, StoreError,
+    AccountProof, AccountStore, Caller, ContactAdded, ContactKind, ContactRemoved,
+    PasswordChangeOutcome, PasswordCredentials, PhoneProven, StoreError,
 };
 use crate::edge::host::ParameterValue;
 use serde_json::Value;
@@ -12,36 +12,45 @@ impl AccountStore for PgStore<'_> {
     async fn add_verified_phone(
         &mut self,
         caller: &Caller<'_>,
-        proof_hash: &[u8; 32],
+        account: Option<&AccountProof>,
+        phone_proof_hash: &[u8; 32],
         phone: &str,
     ) -> Result<PhoneProven, StoreError> {
         let [user, session] = caller_params(caller);
+        let [password, reauth] = account_params(account);
         let params = [
             user,
             session,
-            ParameterValue::Binary(proof_hash.to_vec()),
+            password,
+            reauth,
+            ParameterValue::Binary(phone_proof_hash.to_vec()),
             text(phone),
         ];
-        self.outcome("SELECT auth.add_verified_phone($1, $2, $3, $4)", &params)
-            .await
+        self.outcome(
+            "SELECT auth.add_verified_phone($1, $2, $3, $4, $5, $6)",
+            &params,
+        )
+        .await
     }
 
     async fn add_contact(
         &mut self,
         caller: &Caller<'_>,
-        checked_password_hash: &str,
+        account: &AccountProof,
         kind: ContactKind,
         value: &str,
     ) -> Result<ContactAdded, StoreError> {
         let [user, session] = caller_params(caller);
+        let [password, reauth] = account_params(Some(account));
         let params = [
             user,
             session,
-            text(checked_password_hash),
+            password,
+            reauth,
             text(kind.as_str()),
             text(value),
         ];
-        self.outcome("SELECT auth.add_contact($1, $2, $3, $4, $5)", &params)
+        self.outcome("SELECT auth.add_contact($1, $2, $3, $4, $5, $6)", &params)
             .await
     }
 
@@ -75,17 +84,27 @@ impl AccountStore for PgStore<'_> {
     async fn change_password(
         &mut self,
         caller: &Caller<'_>,
-        checked_password_hash: Option<&str>,
+        account: &AccountProof,
         new_password_hash: &str,
     ) -> Result<PasswordChangeOutcome, StoreError> {
         let [user, session] = caller_params(caller);
-        let params = [
-            user,
-            session,
-            optional_text(checked_password_hash),
-            text(new_password_hash),
-        ];
-        self.outcome("SELECT auth.change_password($1, $2, $3, $4)", &params)
+        let [password, reauth] = account_params(Some(account));
+        let params = [user, session, password, reauth, text(new_password_hash)];
+        self.outcome("SELECT auth.change_password($1, $2, $3, $4, $5)", &params)
             .await
+    }
+}
+
+/// `auth.confirm_account`'s two ways to prove the account: the password
+/// hash checked, or a reauth proof's digest (the other NULL; both NULL:
+/// none given).
+fn account_params(account: Option<&AccountProof>) -> [ParameterValue; 2] {
+    match account {
+        Some(AccountProof::CheckedPassword { hash }) => [text(hash), ParameterValue::DbNull],
+        Some(AccountProof::Reauth { proof_hash }) => [
+            ParameterValue::DbNull,
+            ParameterValue::Binary(proof_hash.to_vec()),
+        ],
+        None => [ParameterValue::DbNull, ParameterValue::DbNull],
     }
 }

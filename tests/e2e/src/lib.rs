@@ -1245,11 +1245,12 @@ fn url_form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// A `verify_phone` proof for `phone`, as if its code had been verified:
-/// written behind the API's back, for tests about what a proof allows
-/// rather than how one is got. `phone` is E.164 or a Russian number in its
+/// A `verify_phone` proof of `phone` for user `user_id`, as if their code
+/// had been verified: written behind the API's back, for tests about what a
+/// proof allows rather than how one is got (`PhoneCodes::phone_proof` gets
+/// one through the API). `phone` is E.164 or a Russian number in its
 /// national form (8 …); for anything else the proof proves nothing.
-pub fn phone_proof(phone: &str) -> String {
+pub fn phone_proof(user_id: &str, phone: &str) -> String {
     use sha2::{Digest, Sha256};
     let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
     let proof: String = unique_bytes::<32>()
@@ -1266,10 +1267,119 @@ pub fn phone_proof(phone: &str) -> String {
     let digest = Sha256::digest(proof.as_bytes()).to_vec();
     admin_db()
         .execute(
-            "INSERT INTO auth.otp_proofs (proof_digest, phone, purpose, expires_at)
-             VALUES ($1, $2, 'verify_phone', now() + interval '10 minutes')",
-            &[&digest, &e164],
+            "INSERT INTO auth.otp_proofs (proof_digest, phone, purpose, user_id, expires_at)
+             VALUES ($1, $2, 'verify_phone', $3::text::uuid, now() + interval '10 minutes')",
+            &[&digest, &e164, &user_id],
         )
         .unwrap();
     proof
+}
+
+/// A host that sends phone codes through a fake gateway, and what a test
+/// does with codes: ask, read from the gateway, verify, anonymously or
+/// signed in (Bearer).
+pub struct PhoneCodes {
+    pub gateway: FakeGateway,
+    pub host: OwnHost,
+}
+
+impl PhoneCodes {
+    /// A webhook gateway and a host of its own with `extra` settings (no
+    /// resend delay unless they set one).
+    pub fn start(extra: &[(&'static str, &str)]) -> PhoneCodes {
+        let gateway = FakeGateway::start("webhook");
+        let mut settings = gateway.variables();
+        settings.push(("SPIN_VARIABLE_OTP_RESPONSE_FLOOR_MS", "150".to_string()));
+        settings.push(("SPIN_VARIABLE_OTP_RESEND_SECONDS", "0".to_string()));
+        for (name, value) in extra {
+            settings.retain(|(n, _)| n != name);
+            settings.push((name, value.to_string()));
+        }
+        let host = OwnHost::start(&settings);
+        PhoneCodes { gateway, host }
+    }
+
+    pub fn api(&self) -> &Api {
+        &self.host.api
+    }
+
+    /// `POST /auth/otp/request`, as `token`'s user when given.
+    pub fn ask(&self, token: Option<&str>, body: &Value) -> Reply {
+        match token {
+            Some(token) => self
+                .api()
+                .bearer("POST", "/api/v1/auth/otp/request", token, Some(body)),
+            None => self.api().post_json("/api/v1/auth/otp/request", body),
+        }
+    }
+
+    /// `POST /auth/otp/verify`, as `token`'s user when given.
+    pub fn verify(&self, token: Option<&str>, body: &Value) -> Reply {
+        match token {
+            Some(token) => self
+                .api()
+                .bearer("POST", "/api/v1/auth/otp/verify", token, Some(body)),
+            None => self.api().post_json("/api/v1/auth/otp/verify", body),
+        }
+    }
+
+    /// How many SMS the gateway has taken for `phone`.
+    pub fn sent_to(&self, phone: &str) -> usize {
+        self.gateway
+            .received()
+            .iter()
+            .filter(|m| m.to().as_deref() == Some(phone))
+            .count()
+    }
+
+    /// A `verify_phone` proof of `phone` for `token`'s user: a code asked
+    /// for and verified through the API.
+    pub fn phone_proof(&self, token: &str, phone: &str) -> String {
+        let before = self.sent_to(phone);
+        let asked = self.ask(
+            Some(token),
+            &json!({"phone": phone, "purpose": "verify_phone"}),
+        );
+        assert_eq!(asked.status, 202, "{}", asked.text);
+        assert_eq!(self.sent_to(phone), before + 1, "the code went to {phone}");
+        let code = self.gateway.code_for(phone).unwrap();
+        let proven = self.verify(
+            Some(token),
+            &json!({"phone": phone, "purpose": "verify_phone", "code": code}),
+        );
+        assert_eq!(proven.status, 200, "{}", proven.text);
+        proven.json()["phone_proof"].as_str().unwrap().to_string()
+    }
+
+    /// Verifies the signed-in user's own current phone through the API
+    /// (a `verify_phone` code to it), so that it receives login and
+    /// reauth codes.
+    pub fn verify_own_phone(&self, user: &SignedIn) {
+        let proof = self.phone_proof(&user.access_token, &user.person.phone);
+        let added = self.api().bearer(
+            "POST",
+            "/api/v1/auth/contacts",
+            &user.access_token,
+            Some(&json!({"type": "phone", "value": user.person.phone, "phone_proof": proof})),
+        );
+        assert_eq!(added.status, 201, "{}", added.text);
+        assert_eq!(added.json()["contact"]["verified"], true);
+    }
+
+    /// A `reauth` proof for `token`'s user: a code to their verified
+    /// phone (`phone`), asked for and verified through the API.
+    pub fn reauth_proof(&self, token: &str, phone: &str) -> String {
+        let before = self.sent_to(phone);
+        let asked = self.ask(Some(token), &json!({"purpose": "reauth"}));
+        assert_eq!(asked.status, 202, "{}", asked.text);
+        assert_eq!(
+            self.sent_to(phone),
+            before + 1,
+            "the reauth code went to {phone}"
+        );
+        let code = self.gateway.code_for(phone).unwrap();
+        let proven = self.verify(Some(token), &json!({"purpose": "reauth", "code": code}));
+        assert_eq!(proven.status, 200, "{}", proven.text);
+        proven.json()["reauth_proof"].as_str().unwrap().to_string()
+    }
 }

@@ -7,12 +7,13 @@ use e2e::{admin_db, phone_proof, sign_up, Api, Person, Reply, SignedIn};
 use serde_json::json;
 use std::sync::{Arc, Barrier};
 
-/// Adds a contact: a login or email with the password, a phone with a
-/// proof that it received its code (made behind the API's back here: the
+/// Adds a contact with the password (a sensitive change), a phone also with
+/// a proof that it received its code (made behind the API's back here: the
 /// codes themselves are `phone_codes_sign_in_and_sign_up.rs`'s).
 fn add(api: &Api, user: &SignedIn, kind: &str, value: &str) -> Reply {
     let body = if kind == "phone" {
-        json!({"type": kind, "value": value, "phone_proof": phone_proof(value)})
+        json!({"type": kind, "value": value, "phone_proof": phone_proof(&user.user_id, value),
+               "current_password": user.person.password})
     } else {
         json!({"type": kind, "value": value, "current_password": user.person.password})
     };
@@ -184,11 +185,12 @@ fn twenty_pairs_racing_for_one_phone_each_have_one_winner() {
     let mut threads = Vec::new();
     for (a, b, phone) in &pairs {
         for user in [a, b] {
-            let (token, proof, phone, barrier) = (
+            let (token, proof, phone, barrier, password) = (
                 user.access_token.clone(),
-                phone_proof(phone),
+                phone_proof(&user.user_id, phone),
                 phone.clone(),
                 barrier.clone(),
+                user.person.password.clone(),
             );
             threads.push(std::thread::spawn(move || {
                 let api = Api::new();
@@ -197,7 +199,10 @@ fn twenty_pairs_racing_for_one_phone_each_have_one_winner() {
                     "POST",
                     "/api/v1/auth/contacts",
                     &token,
-                    Some(&json!({"type": "phone", "value": phone, "phone_proof": proof})),
+                    Some(
+                        &json!({"type": "phone", "value": phone, "phone_proof": proof,
+                                  "current_password": password}),
+                    ),
                 )
                 .status
             }));

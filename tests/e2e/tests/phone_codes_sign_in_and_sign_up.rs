@@ -4,7 +4,9 @@
 //! that speaks an SMS gateway's format; codes are read from what that
 //! gateway received, never from the database.
 
-use e2e::{admin_db, sign_up, FakeGateway, GatewayMode, OwnHost, Person, Reply, GATEWAY_TOKEN};
+use e2e::{
+    admin_db, sign_up, FakeGateway, GatewayMode, OwnHost, Person, Reply, SignedIn, GATEWAY_TOKEN,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,48 @@ fn code(host: &OwnHost, gateway: &FakeGateway, phone: &str, purpose: &str) -> St
     gateway
         .code_for(phone)
         .expect("the gateway received the code")
+}
+
+/// Asks for a code as a signed-in user (`verify_phone`, `reauth`).
+fn ask_as(host: &OwnHost, token: &str, body: &Value) -> Reply {
+    host.api
+        .bearer("POST", "/api/v1/auth/otp/request", token, Some(body))
+}
+
+fn verify_as(host: &OwnHost, token: &str, body: &Value) -> Reply {
+    host.api
+        .bearer("POST", "/api/v1/auth/otp/verify", token, Some(body))
+}
+
+/// Someone registered with a password whose phone is then verified through
+/// the API (a `verify_phone` code to it): only a verified phone receives
+/// login codes (SPEC §2).
+fn verified_user(host: &OwnHost, gateway: &FakeGateway) -> SignedIn {
+    let user = sign_up(&host.api);
+    let phone = user.person.phone.as_str();
+    let asked = ask_as(
+        host,
+        &user.access_token,
+        &json!({"phone": phone, "purpose": "verify_phone"}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let code = gateway.code_for(phone).expect("the verify_phone code");
+    let proven = verify_as(
+        host,
+        &user.access_token,
+        &json!({"phone": phone, "purpose": "verify_phone", "code": code}),
+    );
+    assert_eq!(proven.status, 200, "{}", proven.text);
+    let added = host.api.bearer(
+        "POST",
+        "/api/v1/auth/contacts",
+        &user.access_token,
+        Some(
+            &json!({"type": "phone", "value": phone, "phone_proof": proven.json()["phone_proof"]}),
+        ),
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    user
 }
 
 /// A code that is not `right`.
@@ -102,12 +146,24 @@ fn phone_only_sign_up_then_sign_in_by_code_then_me() {
     assert_eq!(phone["value"], person.phone.as_str());
     assert_eq!(phone["verified"], true);
 
-    // The first password needs no current one; then the password signs in.
+    // The first password takes a reauth code to the verified phone (a
+    // sensitive change); then the password signs in.
+    assert_eq!(
+        ask_as(&host, &access, &json!({"purpose": "reauth"})).status,
+        202
+    );
+    let reauth_code = gateway.code_for(&person.phone).unwrap();
+    let reauth = verify_as(
+        &host,
+        &access,
+        &json!({"purpose": "reauth", "code": reauth_code}),
+    );
+    assert_eq!(reauth.status, 200, "{}", reauth.text);
     let set = host.api.bearer(
         "POST",
         "/api/v1/auth/password",
         &access,
-        Some(&json!({"new_password": person.password})),
+        Some(&json!({"new_password": person.password, "reauth_proof": reauth.json()["reauth_proof"]})),
     );
     assert_eq!(set.status, 204, "{}", set.text);
     assert_eq!(host.api.login(&person.phone, &person.password).status, 200);
@@ -130,7 +186,7 @@ fn phone_only_sign_up_then_sign_in_by_code_then_me() {
 fn a_code_dies_after_its_tries_its_lifetime_and_its_use() {
     let gateway = FakeGateway::start("webhook");
     let host = host(&gateway, &[("SPIN_VARIABLE_OTP_RESEND_SECONDS", "0")]);
-    let user = sign_up(&host.api);
+    let user = verified_user(&host, &gateway);
     let phone = user.person.phone.as_str();
 
     // Five wrong tries: the right code is refused after them.
@@ -159,7 +215,13 @@ fn a_code_dies_after_its_tries_its_lifetime_and_its_use() {
     verify(&host, phone, "login", &right).problem(401);
 
     // A code of one purpose is no code of another.
-    let right = code(&host, &gateway, phone, "verify_phone");
+    let asked = ask_as(
+        &host,
+        &user.access_token,
+        &json!({"phone": phone, "purpose": "verify_phone"}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let right = gateway.code_for(phone).unwrap();
     verify(&host, phone, "login", &right).problem(401);
     // Stored as a keyed digest, never as the code.
     let stored: Vec<u8> = admin_db()
@@ -177,7 +239,7 @@ fn a_code_dies_after_its_tries_its_lifetime_and_its_use() {
 fn ten_parallel_tries_of_one_right_code_sign_in_once() {
     let gateway = FakeGateway::start("webhook");
     let host = host(&gateway, &[]);
-    let user = sign_up(&host.api);
+    let user = verified_user(&host, &gateway);
     let phone = user.person.phone.clone();
     let right = code(&host, &gateway, &phone, "login");
     let statuses: Vec<u16> = std::thread::scope(|s| {
@@ -224,8 +286,9 @@ fn an_unknown_phone_is_answered_like_a_known_one_and_gets_no_sms() {
             ("SPIN_VARIABLE_OTP_RESPONSE_FLOOR_MS", "500"),
         ],
     );
-    let known = sign_up(&host.api).person.phone;
+    let known = verified_user(&host, &gateway).person.phone;
     let unknown = Person::new().phone;
+    let sent_before = gateway.received().len();
     // Taken in turns, so that a busy moment of the machine weighs on both.
     let timed = |phone: &str| -> (Duration, Reply) {
         let started = Instant::now();
@@ -280,6 +343,7 @@ fn an_unknown_phone_is_answered_like_a_known_one_and_gets_no_sms() {
         gateway
             .received()
             .iter()
+            .skip(sent_before)
             .filter(|m| m.to().as_deref() == Some(known.as_str()))
             .count(),
         30
@@ -291,7 +355,7 @@ fn a_failing_gateway_is_503_within_the_timeout_in_every_format_and_recovers() {
     for kind in ["webhook", "twilio", "smsru"] {
         let gateway = FakeGateway::start(kind);
         let host = host(&gateway, &[]);
-        let phone = sign_up(&host.api).person.phone;
+        let phone = verified_user(&host, &gateway).person.phone;
         let mut failures = vec![GatewayMode::Fails, GatewayMode::Hangs];
         if kind == "smsru" {
             failures.push(GatewayMode::RefusesWith200);
@@ -330,8 +394,9 @@ fn a_failing_gateway_is_503_within_the_timeout_in_every_format_and_recovers() {
                 ),
             ],
         );
-        let down_phone = sign_up(&down.api).person.phone;
-        let problem = ask(&down, &down_phone, "login").problem(503);
+        // A phone nobody holds: a register code goes to it.
+        let down_phone = Person::new().phone;
+        let problem = ask(&down, &down_phone, "register").problem(503);
         assert!(problem["detail"].as_str().unwrap().contains("sms gateway"));
         // The failed codes were withdrawn: no resend delay, and it works.
         gateway.set_mode(GatewayMode::Takes);
@@ -372,8 +437,18 @@ fn adding_a_phone_takes_a_verify_phone_proof_and_marks_it_verified() {
         .problem(422);
     assert_eq!(refused["errors"][0]["field"], "phone_proof");
 
-    let code = code(&host, &gateway, &new_phone, "verify_phone");
-    let proven = verify(&host, &new_phone, "verify_phone", &code);
+    let asked = ask_as(
+        &host,
+        &user.access_token,
+        &json!({"phone": new_phone, "purpose": "verify_phone"}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let code = gateway.code_for(&new_phone).unwrap();
+    let proven = verify_as(
+        &host,
+        &user.access_token,
+        &json!({"phone": new_phone, "purpose": "verify_phone", "code": code}),
+    );
     assert_eq!(proven.status, 200, "{}", proven.text);
     let proof = proven.json()["phone_proof"].as_str().unwrap().to_string();
     // A proof of another phone proves nothing about this one.
@@ -383,14 +458,21 @@ fn adding_a_phone_takes_a_verify_phone_proof_and_marks_it_verified() {
             "POST",
             "/api/v1/auth/contacts",
             &user.access_token,
-            Some(&json!({"type": "phone", "value": other, "phone_proof": proof})),
+            Some(
+                &json!({"type": "phone", "value": other, "phone_proof": proof,
+                          "current_password": user.person.password}),
+            ),
         )
         .problem(422);
+    // A new phone is a sensitive change: the password too.
     let added = host.api.bearer(
         "POST",
         "/api/v1/auth/contacts",
         &user.access_token,
-        Some(&json!({"type": "phone", "value": new_phone, "phone_proof": proof})),
+        Some(
+            &json!({"type": "phone", "value": new_phone, "phone_proof": proof,
+                      "current_password": user.person.password}),
+        ),
     );
     assert_eq!(added.status, 201, "{}", added.text);
     assert_eq!(added.json()["contact"]["verified"], true);
@@ -417,7 +499,7 @@ fn code_failures_lock_apart_from_passwords_and_sms_are_capped() {
             ("SPIN_VARIABLE_OTP_SMS_PER_PHONE_PER_HOUR", "3"),
         ],
     );
-    let user = sign_up(&host.api);
+    let user = verified_user(&host, &gateway);
     let phone = user.person.phone.as_str();
     let right = code(&host, &gateway, phone, "login");
     for _ in 0..3 {
@@ -457,9 +539,9 @@ fn sms_per_client_ip_are_capped_whatever_the_phones() {
     );
     for _ in 0..3 {
         let phone = Person::new().phone;
-        assert_eq!(ask(&host, &phone, "verify_phone").status, 202);
+        assert_eq!(ask(&host, &phone, "register").status, 202);
     }
-    let refused = ask(&host, &Person::new().phone, "verify_phone");
+    let refused = ask(&host, &Person::new().phone, "register");
     refused.problem(429);
     assert!(refused.header("retry-after").is_some());
     assert_eq!(gateway.received().len(), 3, "the fourth SMS was not sent");

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs some end-to-end tests under one host, for a quick look while working:
+#
+#   tests/run-some.sh HOST [TEST_NAME ...] [-- cargo test filters]
+#
+# HOST: test-host, spin-p2 (Spin 4.x), spin3-p2 (Spin 3.6.3) or spin-p3.
+# TEST_NAME: a file of tests/e2e/tests without .rs (all of them when none).
+# Builds nothing: run ./build.sh (or the test command) first. The test
+# command (tests/run-all.sh) stays the one that counts.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+host=${1:?usage: tests/run-some.sh HOST [TEST_NAME ...] [-- filters]}
+shift
+tests=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do tests+=(--test "$1"); shift; done
+[ "${1:-}" = -- ] && shift
+[ ${#tests[@]} -gt 0 ] || tests=(--test '*')
+
+# shellcheck source=support/servers.sh
+source tests/support/servers.sh
+trap stop_servers EXIT
+start_servers
+SERVICE_DB_URL=$(create_database auth_test "$(random_secret)")
+use_servers "$SERVICE_DB_URL" 4
+# As tests/run-all.sh sets them.
+export SPIN_VARIABLE_REFRESH_REUSE_GRACE_SECONDS=2
+export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=https://app.example.test
+export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000
+export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000
+export SPIN_VARIABLE_AVAILABILITY_RATE_LIMIT_PER_IP=1000000
+export SPIN_VARIABLE_OTP_SMS_PER_IP_PER_HOUR=1000000
+export AUTH_DB_ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_test?}
+export AUTH_PG_SERVER_URL=$PG_ADMIN_URL
+export AUTH_DB_SERVICE_URL=$SERVICE_DB_URL
+export AUTH_REDIS_URL=$REDIS_URL
+export AUTH_JWT_SECRET=$SPIN_VARIABLE_JWT_SECRET
+export AUTH_TEST_HOST_BIN=$PWD/target/debug/spin-test-host
+export AUTH_SECRETS_FILE=$WORK_DIR/secrets AUTH_OWN_HOST_LOGS=$WORK_DIR/own-hosts
+: >"$AUTH_SECRETS_FILE"
+mkdir -p "$AUTH_OWN_HOST_LOGS"
+
+case $host in
+  test-host)
+    export AUTH_HOST=test-host
+    start_host "$AUTH_TEST_HOST_BIN" ;;
+  spin-p2 | spin3-p2)
+    spin=$("$SHARED_SPIN" $([ "$host" = spin3-p2 ] && echo 3.6.3))
+    export AUTH_HOST=spin AUTH_SPIN_BIN=$spin
+    start_spin "$spin" ;;
+  spin-p3)
+    spin=$("$SHARED_SPIN")
+    P3_SPIN_FLAGS=$(p3_spin_flags)
+    export AUTH_HOST=spin AUTH_SPIN_BIN=$spin AUTH_MANIFEST=target/spin-p3.toml AUTH_SPIN_FLAGS=$P3_SPIN_FLAGS
+    # shellcheck disable=SC2086
+    start_spin "$spin" $P3_SPIN_FLAGS ;;
+  *) echo "unknown host $host" >&2; exit 2 ;;
+esac
+export AUTH_BASE_URL=$HOST_URL
+status=0
+cargo test --workspace "${tests[@]}" --no-fail-fast -- --test-threads=4 "$@" || status=$?
+if [ $status -ne 0 ]; then
+  echo "== component log"; tail -n 40 "$WORK_DIR/host.log"
+  [ -d "$WORK_DIR/spin-state/logs" ] && tail -n 40 "$WORK_DIR"/spin-state/logs/*
+fi
+exit $status
