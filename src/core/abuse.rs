@@ -31,6 +31,9 @@ pub struct Limits {
     /// an hour.
     pub otp_sms_per_phone_per_hour: u32,
     pub otp_sms_per_ip_per_hour: u32,
+    /// Code requests in an hour from everyone together: the SMS bill's
+    /// ceiling, past which codes are refused (503) until the hour ends.
+    pub otp_sms_per_hour: u32,
 }
 
 /// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
@@ -224,6 +227,18 @@ pub fn code_request_windows(
     ]
 }
 
+/// The service's whole SMS budget: every code request counted in one
+/// hourly window, whatever the phone (counted alike for known and unknown
+/// phones, so refusals tell nothing about accounts).
+pub fn sms_budget_window(limits: &Limits) -> Window {
+    Window {
+        key: format!("{PREFIX}:sms-all"),
+        limit: limits.otp_sms_per_hour,
+        period_seconds: 3600,
+        lock_seconds: 0,
+    }
+}
+
 /// Every window a code try is counted in: the login lockout's rules (per
 /// phone and client IP, per phone from every IP), on counters of their own,
 /// so code failures and password failures lock apart (SPEC §6).
@@ -275,6 +290,7 @@ mod tests {
             availability_rate_limit_per_ip: 60,
             otp_sms_per_phone_per_hour: 5,
             otp_sms_per_ip_per_hour: 20,
+            otp_sms_per_hour: 1000,
             create_user_rate_limit_per_caller: 30,
         }
     }

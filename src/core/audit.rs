@@ -42,6 +42,12 @@ pub enum SecurityEvent<'a> {
         from_user_id: &'a str,
         by_user_id: &'a str,
     },
+    /// The hourly SMS budget is spent: code requests answer 503 until the
+    /// hour ends (logged once per hour).
+    SmsBudgetSpent {
+        limit: u32,
+        retry_after_seconds: u32,
+    },
     MembershipStarted {
         membership: &'a Value,
         by: &'a str,
@@ -96,6 +102,13 @@ impl SecurityEvent<'_> {
             } => (
                 "contact.unverified_taken",
                 json!({"type": kind, "from_user_id": from_user_id, "by_user_id": by_user_id}),
+            ),
+            SecurityEvent::SmsBudgetSpent {
+                limit,
+                retry_after_seconds,
+            } => (
+                "sms.budget_spent",
+                json!({"limit": limit, "retry_after_seconds": retry_after_seconds}),
             ),
             SecurityEvent::MembershipStarted { membership, by } => {
                 ("membership_started", member(membership, by))

@@ -66,6 +66,8 @@ pub const VARIABLES: &[&str] = &[
     "otp_proof_ttl_seconds",
     "otp_sms_per_phone_per_hour",
     "otp_sms_per_ip_per_hour",
+    "otp_sms_per_hour",
+    "sms_countries",
     "otp_response_floor_ms",
     "sms_text_template",
     "reauth_seconds",
@@ -113,6 +115,7 @@ pub struct Config {
     bcrypt_cost: OnceCell<Result<u32, ConfigError>>,
     max_active_sessions: OnceCell<Result<u32, ConfigError>>,
     default_phone_region: OnceCell<Result<PhoneRegion, ConfigError>>,
+    sms_countries: OnceCell<Result<Vec<PhoneRegion>, ConfigError>>,
     trusted_proxy: OnceCell<Result<TrustedProxies, ConfigError>>,
     cookie_mode: OnceCell<Result<bool, ConfigError>>,
     cors_allowed_origins: OnceCell<Result<Vec<String>, ConfigError>>,
@@ -164,6 +167,7 @@ impl Config {
             bcrypt_cost: OnceCell::new(),
             max_active_sessions: OnceCell::new(),
             default_phone_region: OnceCell::new(),
+            sms_countries: OnceCell::new(),
             trusted_proxy: OnceCell::new(),
             cookie_mode: OnceCell::new(),
             cors_allowed_origins: OnceCell::new(),
@@ -189,6 +193,7 @@ impl Config {
         self.bcrypt_cost()?;
         self.max_active_sessions()?;
         self.default_phone_region()?;
+        self.sms_countries()?;
         self.trusted_proxy()?;
         self.cookie_mode()?;
         self.cors_allowed_origins()?;
@@ -323,6 +328,31 @@ impl Config {
         .copied()
     }
 
+    /// The countries whose mobile numbers get codes by SMS (SPEC §6), as
+    /// ISO 3166-1 codes separated by commas (`RU`, `RU,KZ,BY`).
+    pub fn sms_countries(&self) -> Result<&[PhoneRegion], ConfigError> {
+        cached(&self.sms_countries, || {
+            let countries = self
+                .text("sms_countries")?
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    c.parse()
+                        .map_err(|e| error("sms_countries", format!("{c}: {e}")))
+                })
+                .collect::<Result<Vec<PhoneRegion>, ConfigError>>()?;
+            if countries.is_empty() {
+                return Err(error(
+                    "sms_countries",
+                    "must name at least one country, such as RU",
+                ));
+            }
+            Ok(countries)
+        })
+        .map(Vec::as_slice)
+    }
+
     pub fn trusted_proxy(&self) -> Result<&TrustedProxies, ConfigError> {
         cached(&self.trusted_proxy, || {
             TrustedProxies::parse(&self.optional("trusted_proxy").unwrap_or_default())
@@ -397,6 +427,7 @@ impl Config {
                     1,
                     1_000_000_000,
                 )?,
+                otp_sms_per_hour: self.number("otp_sms_per_hour", 1, 1_000_000_000)?,
             })
         })
     }
@@ -522,6 +553,8 @@ mod tests {
             ("otp_proof_ttl_seconds", "600".to_string()),
             ("otp_sms_per_phone_per_hour", "5".to_string()),
             ("otp_sms_per_ip_per_hour", "20".to_string()),
+            ("otp_sms_per_hour", "1000".to_string()),
+            ("sms_countries", "RU".to_string()),
             ("otp_response_floor_ms", "800".to_string()),
             ("sms_text_template", "Код {code}".to_string()),
             ("reauth_seconds", "300".to_string()),

@@ -51,8 +51,15 @@ impl SecondLogin {
 
 /// A phone number in E.164 (`+79991234567`), checked against real numbering
 /// plans. Numbers without a country code are read in the default region.
+/// It also knows whether it can take an SMS, and where (SPEC §6: codes go
+/// only to mobile numbers of the countries SMS are sent to).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phone(String);
+pub struct Phone {
+    e164: String,
+    /// The number's region when libphonenumber calls it mobile (or
+    /// mobile-or-fixed, where a country's plan does not tell them apart).
+    mobile_in: Option<rlibphonenumber::Region>,
+}
 
 /// The region numbers without a `+country` prefix belong to (`RU`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,15 +98,39 @@ impl Phone {
         if !number.is_valid() {
             return invalid("is not a valid phone number");
         }
-        Ok(Phone(
-            number
+        let mobile = matches!(
+            number.get_type(),
+            rlibphonenumber::PhoneNumberType::Mobile
+                | rlibphonenumber::PhoneNumberType::FixedLineOrMobile
+        );
+        Ok(Phone {
+            e164: number
                 .format_as(rlibphonenumber::PhoneNumberFormat::E164)
                 .to_string(),
-        ))
+            mobile_in: if mobile {
+                number.get_region_code()
+            } else {
+                None
+            },
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.e164
+    }
+
+    /// Whether codes may be sent to it: a mobile number of one of
+    /// `countries` (never a premium-rate, toll-free, fixed or shared-cost
+    /// one, whose texts cost more or reach nobody).
+    pub fn takes_codes_in(&self, countries: &[PhoneRegion]) -> bool {
+        self.mobile_in
+            .is_some_and(|region| countries.iter().any(|c| c.0 == region))
+    }
+}
+
+impl std::fmt::Display for PhoneRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
     }
 }
 
@@ -174,7 +205,7 @@ impl Password {
             spellings.push(login.0);
         }
         if let Ok(phone) = Phone::parse(typed, region) {
-            spellings.push(phone.0);
+            spellings.push(phone.e164);
         }
         identifiers.iter().any(|id| {
             let id = id.to_lowercase();
@@ -218,6 +249,28 @@ impl LoginId {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn codes_go_only_to_mobile_numbers_of_the_sms_countries() {
+        let ru: PhoneRegion = "RU".parse().unwrap();
+        let kz: PhoneRegion = "KZ".parse().unwrap();
+        let mobile = Phone::parse("+7 912 345-67-89", ru).unwrap();
+        assert!(mobile.takes_codes_in(&[ru]));
+        assert!(
+            !mobile.takes_codes_in(&[kz]),
+            "a Russian mobile is not Kazakh"
+        );
+        // A Moscow landline and a premium-rate number: no SMS.
+        let fixed = Phone::parse("+7 495 123-45-67", ru).unwrap();
+        assert!(!fixed.takes_codes_in(&[ru]));
+        let premium = Phone::parse("8 809 505-05-05", ru).unwrap();
+        assert!(!premium.takes_codes_in(&[ru]));
+        // Where a plan cannot tell mobile from fixed (the US), it may.
+        let us: PhoneRegion = "US".parse().unwrap();
+        let american = Phone::parse("+1 201 555 0123", ru).unwrap();
+        assert!(american.takes_codes_in(&[us]));
+        assert_eq!(ru.to_string(), "RU");
+    }
+
     use super::*;
 
     fn ru() -> PhoneRegion {

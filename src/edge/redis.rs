@@ -486,4 +486,18 @@ impl Throttle for Redis<'_> {
             .await
             .map(|_| ())
     }
+
+    async fn first_in(&mut self, key: &str, seconds: u32) -> Result<bool, CacheError> {
+        let args = [
+            binary(key),
+            binary("1"),
+            binary("NX"),
+            binary("EX"),
+            binary(&seconds.to_string()),
+        ];
+        Ok(!matches!(
+            self.execute("SET", &args).await?.as_slice(),
+            [] | [RedisResult::Nil]
+        ))
+    }
 }

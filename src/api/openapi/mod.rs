@@ -454,7 +454,7 @@ fn operations() -> Vec<Op> {
             .link(201, "add_member", link_params("add_member", "Add a member.", &[("id", "$response.body#/organization/id")]))
             .link(201, "appoint_head", link_params("appoint_head", "Appoint a head.", &[("id", "$response.body#/organization/id")])),
         page_query(Op::new(Get, "/organizations", "list_organizations", "organizations"))
-            .summary("List organizations", "Staff: all; a head: the ones it heads.")
+            .summary("List organizations", "Staff: all; a head: the ones it heads now; anyone else 403.")
             .auth(AccessToken)
             .answers(200, "A page.", Some("OrganizationPage"))
             .problems(&[403, 422, 503]),

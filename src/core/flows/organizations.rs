@@ -78,6 +78,9 @@ pub async fn list(
             let next = next_cursor(&organizations, page.limit, "created_at", "id");
             Ok(json!({"organizations": organizations, "next_cursor": next}))
         }
+        OrganizationsPage::NotStaff => Err(ApiError::Forbidden {
+            reason: "Only staff (superadmin, support, manager) and heads of organizations may list organizations.",
+        }),
         OrganizationsPage::SessionInactive => Err(ApiError::InvalidToken),
     }
 }

@@ -4,6 +4,7 @@
 
 use super::fields::*;
 use super::*;
+use crate::core::abuse::Limits;
 use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::identity::{Phone, PhoneRegion};
@@ -156,20 +157,30 @@ pub async fn request_code(
         (false, _) => None,
     };
     let subject = match (request, user) {
-        (CodeRequest::ToPhone { phone, .. }, _) => phone.as_str().to_string(),
+        (CodeRequest::ToPhone { phone, .. }, _) => {
+            let countries = config.sms_countries()?;
+            if !phone.takes_codes_in(countries) {
+                let names: Vec<String> = countries.iter().map(|c| c.to_string()).collect();
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "phone",
+                    format!(
+                        "codes are sent only to mobile numbers of {}",
+                        names.join(", ")
+                    ),
+                )]));
+            }
+            phone.as_str().to_string()
+        }
         (CodeRequest::Reauth, Some(principal)) => reauth_subject(principal),
         (CodeRequest::Reauth, None) => return Err(ApiError::Unauthenticated),
     };
+    let limits = config.limits()?;
     admit(
         throttle,
-        &abuse::code_request_windows(
-            config.limits()?,
-            purpose.as_str(),
-            &subject,
-            client.ip.as_deref(),
-        ),
+        &abuse::code_request_windows(limits, purpose.as_str(), &subject, client.ip.as_deref()),
     )
     .await?;
+    within_sms_budget(throttle, limits).await?;
     let code = Code::generate().map_err(|_| ApiError::Internal)?;
     let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
     let issued = match (request, user) {
@@ -253,6 +264,29 @@ pub async fn request_code(
         "expires_in": settings.ttl_seconds,
         "resend_after": settings.resend_seconds,
     }))
+}
+
+/// Counts the request in the service's hourly SMS budget: past it, 503 until
+/// the hour ends, and one security event per hour (whichever instance sees
+/// it first).
+async fn within_sms_budget(throttle: &mut impl Throttle, limits: &Limits) -> Result<(), ApiError> {
+    let window = abuse::sms_budget_window(limits);
+    let Verdict::Refused {
+        retry_after_seconds,
+    } = throttle.hit(std::slice::from_ref(&window)).await?
+    else {
+        return Ok(());
+    };
+    let told = format!("{}:told", window.key);
+    if throttle.first_in(&told, retry_after_seconds).await? {
+        audit::security(SecurityEvent::SmsBudgetSpent {
+            limit: window.limit,
+            retry_after_seconds,
+        });
+    }
+    Err(ApiError::Unavailable {
+        dependency: "sms budget",
+    })
 }
 
 /// Sends one SMS through the configured gateway: `Ok(Err(why))` when the

@@ -125,4 +125,7 @@ pub trait Throttle {
     async fn hit(&mut self, windows: &[Window]) -> Result<Verdict, CacheError>;
     /// Takes back what a successful login was counted for.
     async fn forgive(&mut self, forgiveness: &Forgiveness) -> Result<(), CacheError>;
+    /// Whether `key` is new for the next `seconds` (set now if so): what is
+    /// to happen once per window happens once, whichever instance asks.
+    async fn first_in(&mut self, key: &str, seconds: u32) -> Result<bool, CacheError>;
 }

@@ -30,6 +30,8 @@ pub enum OrganizationsPage {
     Organizations {
         organizations: Vec<Value>,
     },
+    /// Neither staff nor heading any organization.
+    NotStaff,
     SessionInactive,
 }
 

@@ -578,3 +578,27 @@ fn organizations_and_members_come_in_keyset_pages() {
     unique.dedup();
     assert_eq!(unique.len(), organizations.len(), "an organization twice");
 }
+
+/// SPEC §4: organizations are listed for staff and heads only. Before: a
+/// customer, or a plain member of a fleet, got 200 with an empty list.
+#[test]
+fn a_customer_or_a_plain_member_may_not_list_organizations() {
+    let api = Api::new();
+    let customer = sign_up(&api);
+    let refused = api
+        .bearer("GET", "/api/v1/organizations", &customer.access_token, None)
+        .problem(403);
+    assert!(refused["detail"]
+        .as_str()
+        .unwrap()
+        .contains("organizations"));
+    let staff = signed_in_as(&api, &["manager"]);
+    let fleet = fleet(&api, &staff);
+    let driver = driver_of(&api, &fleet.head);
+    api.bearer("GET", "/api/v1/organizations", &driver.access_token, None)
+        .problem(403);
+    for lister in [&staff, &fleet.head] {
+        let listed = api.bearer("GET", "/api/v1/organizations", &lister.access_token, None);
+        assert_eq!(listed.status, 200, "{}", listed.text);
+    }
+}
