@@ -43,6 +43,10 @@ if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
   exit 1
 fi
 
+# Codes by SMS go to the component's log unless a gateway is set: a
+# development mode, chosen here and said at the first code request.
+export SPIN_VARIABLE_SMS_GATEWAY=${SPIN_VARIABLE_SMS_GATEWAY:-log}
+
 spin=$(default_spin)
 echo "run: building the component"
 if [ -n "$spin" ]; then

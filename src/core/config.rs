@@ -102,6 +102,17 @@ pub struct OtpSettings {
     pub phone_changed_text: String,
 }
 
+/// How SMS go out (the `sms_gateway` variable).
+#[derive(Debug)]
+pub enum SmsDelivery {
+    /// Empty: no SMS at all; code requests answer 503 "not configured".
+    NotConfigured,
+    /// `log`: development mode, the text goes to the component's log (and
+    /// the service says so).
+    Log,
+    Gateway(Gateway),
+}
+
 pub struct Config {
     lookup: Box<dyn Fn(&'static str) -> Option<String>>,
     db_url: OnceCell<Result<Secret<String>, ConfigError>>,
@@ -123,7 +134,7 @@ pub struct Config {
     retention_days: OnceCell<Result<u32, ConfigError>>,
     outbox_retry_seconds: OnceCell<Result<u32, ConfigError>>,
     otp: OnceCell<Result<OtpSettings, ConfigError>>,
-    sms_gateway: OnceCell<Result<Option<Gateway>, ConfigError>>,
+    sms_gateway: OnceCell<Result<SmsDelivery, ConfigError>>,
     otp_key: OnceCell<Result<Secret<Vec<u8>>, ConfigError>>,
 }
 
@@ -459,15 +470,19 @@ impl Config {
         })
     }
 
-    /// The SMS gateway; none (development mode: codes go to the log) when
-    /// `sms_gateway` is empty.
-    pub fn sms_gateway(&self) -> Result<Option<&Gateway>, ConfigError> {
+    /// How SMS go out (`sms_gateway`): through a gateway; to the log, in
+    /// development (`log`, which `./run.sh` sets: never by default); or not
+    /// at all when it is empty (code requests answer 503).
+    pub fn sms_gateway(&self) -> Result<&SmsDelivery, ConfigError> {
         cached(&self.sms_gateway, || {
             let Some(kind) = self.optional("sms_gateway") else {
-                return Ok(None);
+                return Ok(SmsDelivery::NotConfigured);
             };
+            if kind.trim().eq_ignore_ascii_case("log") {
+                return Ok(SmsDelivery::Log);
+            }
             let kind = GatewayKind::parse(&kind)
-                .ok_or_else(|| error("sms_gateway", "must be webhook, twilio or smsru"))?;
+                .ok_or_else(|| error("sms_gateway", "must be log, webhook, twilio or smsru"))?;
             let url = self.text("sms_gateway_url")?;
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(error("sms_gateway_url", "must be an http(s) URL"));
@@ -482,7 +497,7 @@ impl Config {
                 };
                 return Err(error(missing, "is required for Twilio"));
             }
-            Ok(Some(Gateway {
+            Ok(SmsDelivery::Gateway(Gateway {
                 kind,
                 url,
                 token: Secret::new(self.text("sms_gateway_token")?),
@@ -491,7 +506,6 @@ impl Config {
                 timeout_ms: self.number("sms_gateway_timeout_ms", 100, 60_000)?,
             }))
         })
-        .map(Option::as_ref)
     }
 
     /// The key code digests are made with (from `jwt_secret`, which every

@@ -5,7 +5,7 @@
 use super::fields::*;
 use super::*;
 use crate::core::abuse::Limits;
-use crate::core::config::Config;
+use crate::core::config::{Config, SmsDelivery};
 use crate::core::guard::Principal;
 use crate::core::identity::{Phone, PhoneRegion};
 use crate::core::otp::{Code, Purpose};
@@ -150,6 +150,16 @@ pub async fn request_code(
 ) -> Result<Value, ApiError> {
     let started = std::time::Instant::now();
     let settings = config.otp()?;
+    match config.sms_gateway()? {
+        // Nothing is stored, counted or logged: no SMS can go out.
+        SmsDelivery::NotConfigured => {
+            return Err(ApiError::Unavailable {
+                dependency: "sms gateway: not configured (sms_gateway)",
+            })
+        }
+        SmsDelivery::Log => announce_development_mode(),
+        SmsDelivery::Gateway(_) => {}
+    }
     let purpose = request.purpose();
     let user = match (purpose.needs_sign_in(), signed_in) {
         (true, None) => return Err(ApiError::Unauthenticated),
@@ -222,9 +232,6 @@ pub async fn request_code(
         }
         (CodeRequest::Reauth, None) => return Err(ApiError::Unauthenticated),
     };
-    if config.sms_gateway()?.is_none() {
-        announce_development_mode();
-    }
     let to = match issued {
         CodeIssued::Issued { deliver: false, .. } => None,
         CodeIssued::Issued { deliver: true, to } => Some(match (to, request) {
@@ -299,9 +306,13 @@ pub(super) async fn send_sms(
     text: &str,
 ) -> Result<Result<(), String>, ApiError> {
     let sms = Sms { to, text };
-    let Some(gateway) = config.sms_gateway()? else {
-        eprintln!("development mode: the SMS to {to} would read: {text}");
-        return Ok(Ok(()));
+    let gateway = match config.sms_gateway()? {
+        SmsDelivery::Gateway(gateway) => gateway,
+        SmsDelivery::Log => {
+            eprintln!("development mode (sms_gateway = log): the SMS to {to} would read: {text}");
+            return Ok(Ok(()));
+        }
+        SmsDelivery::NotConfigured => return Ok(Err("sms_gateway is not configured".into())),
     };
     Ok(
         match outbound
@@ -317,13 +328,14 @@ pub(super) async fn send_sms(
 }
 
 /// Says once per instance (every request, for the WASIp2 build) that codes
-/// go to the log: a development mode is never silent (SPEC §6).
+/// go to the log: a development mode, chosen explicitly, is never silent
+/// (SPEC §6).
 fn announce_development_mode() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static ANNOUNCED: AtomicBool = AtomicBool::new(false);
     if !ANNOUNCED.swap(true, Ordering::Relaxed) {
         eprintln!(
-            "sms_gateway is not configured: development mode, codes are written to this log instead of sent"
+            "sms_gateway = log: development mode, codes are written to this log instead of sent"
         );
     }
 }
