@@ -4,13 +4,52 @@
 use crate::core::problem::ApiError;
 use subtle::ConstantTimeEq;
 
-pub const ACCESS_COOKIE: &str = "access_token";
-pub const REFRESH_COOKIE: &str = "refresh_token";
-pub const CSRF_COOKIE: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The refresh cookie goes only to the refresh endpoint.
 pub const REFRESH_COOKIE_PATH: &str = "/api/v1/auth/refresh";
 const API_PATH: &str = "/api/v1";
+
+/// The names (and the access cookie's path) of cookie mode's cookies.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CookieNames {
+    pub access: &'static str,
+    pub refresh: &'static str,
+    pub csrf: &'static str,
+    access_path: &'static str,
+}
+
+/// Served over HTTPS: prefixed names, which a browser takes only from a
+/// secure origin and never from a sibling subdomain (RFC 6265bis §4.1.3):
+/// `__Host-` (this host only, `Path=/`) for the access and CSRF cookies;
+/// `__Secure-` for the refresh cookie, which keeps its narrow path (a
+/// `__Host-` cookie must have `Path=/`).
+pub const HTTPS_COOKIES: CookieNames = CookieNames {
+    access: "__Host-access_token",
+    refresh: "__Secure-refresh_token",
+    csrf: "__Host-csrf_token",
+    access_path: "/",
+};
+
+/// Served over plain HTTP (development on localhost): the plain names.
+pub const HTTP_COOKIES: CookieNames = CookieNames {
+    access: "access_token",
+    refresh: "refresh_token",
+    csrf: "csrf_token",
+    access_path: API_PATH,
+};
+
+impl CookieNames {
+    /// The names for a request that came over HTTPS (`https`) or not. Over
+    /// HTTPS only the prefixed names are read: a plain-named cookie there
+    /// may have been planted by a sibling subdomain.
+    pub fn for_scheme(https: bool) -> &'static CookieNames {
+        if https {
+            &HTTPS_COOKIES
+        } else {
+            &HTTP_COOKIES
+        }
+    }
+}
 
 /// `name=value` pairs of a `Cookie` header.
 pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
@@ -30,6 +69,7 @@ fn set_cookie(name: &str, value: &str, path: &str, max_age: u32, http_only: bool
 /// The `Set-Cookie` values that carry a token pair to a browser. The CSRF
 /// token is readable by the page's script, which echoes it in `X-CSRF-Token`.
 pub fn token_cookies(
+    names: &CookieNames,
     access: &str,
     access_ttl: u32,
     refresh: &str,
@@ -37,24 +77,24 @@ pub fn token_cookies(
     csrf: &str,
 ) -> Vec<String> {
     vec![
-        set_cookie(ACCESS_COOKIE, access, API_PATH, access_ttl, true),
+        set_cookie(names.access, access, names.access_path, access_ttl, true),
         set_cookie(
-            REFRESH_COOKIE,
+            names.refresh,
             refresh,
             REFRESH_COOKIE_PATH,
             refresh_ttl,
             true,
         ),
-        set_cookie(CSRF_COOKIE, csrf, "/", refresh_ttl, false),
+        set_cookie(names.csrf, csrf, "/", refresh_ttl, false),
     ]
 }
 
 /// `Set-Cookie` values that remove the token cookies (logout).
-pub fn cleared_cookies() -> Vec<String> {
+pub fn cleared_cookies(names: &CookieNames) -> Vec<String> {
     vec![
-        set_cookie(ACCESS_COOKIE, "", API_PATH, 0, true),
-        set_cookie(REFRESH_COOKIE, "", REFRESH_COOKIE_PATH, 0, true),
-        set_cookie(CSRF_COOKIE, "", "/", 0, false),
+        set_cookie(names.access, "", names.access_path, 0, true),
+        set_cookie(names.refresh, "", REFRESH_COOKIE_PATH, 0, true),
+        set_cookie(names.csrf, "", "/", 0, false),
     ]
 }
 
@@ -168,7 +208,7 @@ mod tests {
 
     #[test]
     fn token_cookies_are_locked_down() {
-        let c = token_cookies("A", 1800, "R", 2_592_000, "C");
+        let c = token_cookies(&HTTP_COOKIES, "A", 1800, "R", 2_592_000, "C");
         assert_eq!(
             c[0],
             "access_token=A; Path=/api/v1; Max-Age=1800; HttpOnly; Secure; SameSite=Strict"
@@ -179,6 +219,21 @@ mod tests {
             !c[2].contains("HttpOnly"),
             "the CSRF token must be readable by the page"
         );
+    }
+
+    #[test]
+    fn over_https_the_cookies_carry_the_host_and_secure_prefixes() {
+        let c = token_cookies(CookieNames::for_scheme(true), "A", 1800, "R", 60, "C");
+        // `__Host-`: Secure, Path=/, no Domain (RFC 6265bis §4.1.3.2).
+        assert_eq!(
+            c[0],
+            "__Host-access_token=A; Path=/; Max-Age=1800; HttpOnly; Secure; SameSite=Strict"
+        );
+        assert!(c[1].starts_with("__Secure-refresh_token=R; Path=/api/v1/auth/refresh;"));
+        assert!(c[2].starts_with("__Host-csrf_token=C; Path=/;"));
+        assert!(c.iter().all(|c| !c.contains("Domain")));
+        let cleared = cleared_cookies(&HTTPS_COOKIES);
+        assert!(cleared[0].starts_with("__Host-access_token=; Path=/; Max-Age=0"));
     }
 
     #[test]

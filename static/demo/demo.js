@@ -3,7 +3,8 @@
 // - Every call sends `X-Auth-Mode: cookie`: tokens travel only in HttpOnly
 //   cookies the page never sees; sign-in answers carry no token.
 // - Every change (POST, PATCH, DELETE) sends `X-CSRF-Token`, a copy of the
-//   readable `csrf_token` cookie (double submit).
+//   readable `csrf_token` cookie (double submit); over HTTPS it is named
+//   `__Host-csrf_token`, a name only this host can set.
 // - A 401 is answered by one refresh, then the call is tried once more. The
 //   refresh token rotates, so two tabs must never present the same one: the
 //   refresh runs under a Web Lock shared by every tab of this origin, and a
@@ -19,7 +20,7 @@ const channel = new BroadcastChannel("auth-demo");
 let refreshes = 0;
 
 function csrf() {
-  const match = document.cookie.match(/(?:^|; )csrf_token=([^;]*)/);
+  const match = document.cookie.match(/(?:^|; )(?:__Host-)?csrf_token=([^;]*)/);
   return match ? match[1] : "";
 }
 

@@ -24,7 +24,13 @@ pub async fn register(incoming: &Incoming, config: &Config) -> Result<Reply, Api
     let registered =
         registration::register(config, &mut store, &mut redis, request, &client).await?;
     let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
-    Reply::tokens(config, 201, registered.tokens, Some(user), by_cookie)
+    Reply::tokens(
+        config,
+        201,
+        registered.tokens,
+        Some(user),
+        by_cookie.then(|| incoming.cookie_names()),
+    )
 }
 
 pub async fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
@@ -35,7 +41,13 @@ pub async fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErr
         LoginRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let tokens = sign_in::login(config, &mut store, &mut redis, request, &client).await?;
-    Reply::tokens(config, 200, tokens, None, by_cookie)
+    Reply::tokens(
+        config,
+        200,
+        tokens,
+        None,
+        by_cookie.then(|| incoming.cookie_names()),
+    )
 }
 
 pub async fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
@@ -45,10 +57,16 @@ pub async fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiE
     };
     let presented = incoming
         .browser(config)?
-        .refresh_token(in_body, incoming.cookie(web::REFRESH_COOKIE))?;
+        .refresh_token(in_body, incoming.cookie(incoming.cookie_names().refresh))?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let tokens = sign_in::refresh(config, &mut store, &mut redis, &presented.token).await?;
-    Reply::tokens(config, 200, tokens, None, presented.answer_by_cookie)
+    Reply::tokens(
+        config,
+        200,
+        tokens,
+        None,
+        presented.answer_by_cookie.then(|| incoming.cookie_names()),
+    )
 }
 
 pub async fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
@@ -60,7 +78,7 @@ pub async fn logout(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
     sign_in::logout(config, &mut store, &mut redis, &principal, all).await?;
     let mut reply = Reply::no_content();
     if clear_cookies {
-        for cookie in web::cleared_cookies() {
+        for cookie in web::cleared_cookies(incoming.cookie_names()) {
             reply = reply.header("set-cookie", cookie);
         }
     }

@@ -185,8 +185,32 @@ impl Incoming {
             wants_cookies,
             state_changing: web::is_state_changing(&self.method),
             csrf_header: self.header(web::CSRF_HEADER),
-            csrf_cookie: self.cookie(web::CSRF_COOKIE),
+            csrf_cookie: self.cookie(self.cookie_names().csrf),
         }
+    }
+
+    /// Whether the request came over HTTPS: as the host received it
+    /// (`spin-full-url`), or as the TLS-terminating proxy in front says it
+    /// did (the last `X-Forwarded-Proto` value, which a proxy sets or
+    /// appends). A false claim only renames the cookies of the one who
+    /// makes it (a browser refuses prefixed cookies over plain HTTP), and a
+    /// page of another origin cannot add the header to a victim's request
+    /// without passing CORS.
+    fn https(&self) -> bool {
+        let proxied = self
+            .header("x-forwarded-proto")
+            .and_then(|p| p.rsplit(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        let received = self
+            .header("spin-full-url")
+            .and_then(|url| url.get(..8))
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        received || proxied
+    }
+
+    /// Cookie mode's cookie names for this request (`__Host-` over HTTPS).
+    pub fn cookie_names(&self) -> &'static web::CookieNames {
+        web::CookieNames::for_scheme(self.https())
     }
 
     /// The access token from `Authorization: Bearer`, else from its cookie.
@@ -196,7 +220,7 @@ impl Incoming {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
         Presented {
-            token: bearer.or_else(|| self.cookie(web::ACCESS_COOKIE)),
+            token: bearer.or_else(|| self.cookie(self.cookie_names().access)),
             from_cookie: bearer.is_none(),
             // The guard only checks CSRF, which cookie mode does not change:
             // checking a token reads no `cookie_mode`.

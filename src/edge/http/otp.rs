@@ -55,7 +55,10 @@ pub async fn verify(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
     )
     .await?;
     let (name, proof, expires_in) = match verified {
-        Verified::Tokens(tokens) => return Reply::tokens(config, 200, tokens, None, by_cookie),
+        Verified::Tokens(tokens) => {
+            let cookies = by_cookie.then(|| incoming.cookie_names());
+            return Reply::tokens(config, 200, tokens, None, cookies);
+        }
         Verified::PhoneProof { proof, expires_in } => ("phone_proof", proof, expires_in),
         Verified::AccountProof { proof, expires_in } => ("reauth_proof", proof, expires_in),
     };

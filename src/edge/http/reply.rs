@@ -12,6 +12,11 @@ use serde_json::{json, Value};
 /// The realm named in `WWW-Authenticate`.
 const REALM: &str = "auth-service";
 
+/// What a 503 for the database asks the client to wait: a connection the
+/// server closed is replaced on the next request, and a lock or statement
+/// the service role's timeouts ended (migration 0030) is usually free again.
+const DATABASE_RETRY_AFTER_SECONDS: u32 = 2;
+
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -49,7 +54,8 @@ impl Reply {
 
     /// The problem document of `error`, with the headers its status calls
     /// for: `Allow` (405), `WWW-Authenticate` (401: RFC 9110 §15.5.2, RFC
-    /// 6750 §3), `Retry-After` (429).
+    /// 6750 §3), `Retry-After` (429; 503 when the database cannot serve the
+    /// request now: a lost connection, a lock or statement timeout).
     pub fn problem(error: &ApiError) -> Reply {
         let problem = error.problem();
         let mut reply = Reply {
@@ -77,6 +83,11 @@ impl Reply {
             } => {
                 reply = reply.header("retry-after", retry_after_seconds.to_string());
             }
+            ApiError::Unavailable {
+                dependency: "database",
+            } => {
+                reply = reply.header("retry-after", DATABASE_RETRY_AFTER_SECONDS.to_string());
+            }
             _ => {}
         }
         reply.header("cache-control", "no-store")
@@ -100,9 +111,9 @@ impl Reply {
         status: u16,
         tokens: TokenPair,
         user: Option<Value>,
-        by_cookie: bool,
+        cookies: Option<&web::CookieNames>,
     ) -> Result<Reply, ApiError> {
-        let mut body = if by_cookie {
+        let mut body = if cookies.is_some() {
             json!({"token_type": tokens.token_type, "expires_in": tokens.expires_in})
         } else {
             serde_json::to_value(&tokens).unwrap_or_default()
@@ -113,12 +124,13 @@ impl Reply {
         let mut reply = Reply::json(status, &body)
             .no_store()
             .header("pragma", "no-cache");
-        if by_cookie {
+        if let Some(names) = cookies {
             let mut csrf = [0u8; 32];
             if getrandom::fill(&mut csrf).is_err() {
                 return Err(ApiError::Internal);
             }
             let set = web::token_cookies(
+                names,
                 &tokens.access_token,
                 config.access_ttl_seconds()?,
                 &tokens.refresh_token,

@@ -216,3 +216,65 @@ fn cors_is_granted_to_listed_origins_only() {
     );
     assert_eq!(ok.header("access-control-allow-origin"), Some(ALLOWED));
 }
+
+/// Over HTTPS (here: as a TLS-terminating proxy says, `X-Forwarded-Proto`)
+/// the cookies carry the `__Host-` prefix (`__Secure-` for the refresh
+/// cookie, which keeps its narrow path), which a browser accepts only from
+/// a secure origin and never from a sibling subdomain; there only the
+/// prefixed names are read. Before: plain names, read whatever their origin.
+#[test]
+fn over_https_the_cookies_are_host_prefixed_and_only_those_are_read() {
+    let api = Api::new();
+    let person = Person::new();
+    assert_eq!(api.register(&person.registration()).status, 201);
+    let login = serde_json::json!({"login": person.second_login, "password": person.password});
+    let https = ("x-forwarded-proto", "https");
+    let reply = api.send(
+        "POST",
+        "/api/v1/auth/login",
+        &[("x-auth-mode", "cookie"), https],
+        Some(&login),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let set = cookies(&reply);
+    let names: Vec<&str> = set.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "__Host-access_token",
+            "__Secure-refresh_token",
+            "__Host-csrf_token"
+        ]
+    );
+    for (name, _, whole) in &set {
+        assert!(whole.contains("; Secure"), "{whole}");
+        assert!(!whole.contains("Domain"), "{whole}");
+        if name.starts_with("__Host-") {
+            assert!(whole.contains("Path=/;"), "{whole}");
+        }
+    }
+    let access = &set[0].1;
+    let me = api.send(
+        "GET",
+        "/api/v1/auth/me",
+        &[("cookie", &format!("__Host-access_token={access}")), https],
+        None,
+    );
+    assert_eq!(me.status, 200, "{}", me.text);
+    // A plain-named cookie over HTTPS may come from a sibling subdomain.
+    api.send(
+        "GET",
+        "/api/v1/auth/me",
+        &[("cookie", &format!("access_token={access}")), https],
+        None,
+    )
+    .problem(401);
+    // Plain HTTP (development) keeps the plain names.
+    let plain = api.send(
+        "POST",
+        "/api/v1/auth/login",
+        &[("x-auth-mode", "cookie")],
+        Some(&login),
+    );
+    assert_eq!(cookies(&plain)[0].0, "access_token");
+}
