@@ -233,7 +233,7 @@ fn problem_response(status: u16) -> Response {
         401 => "Unknown login or wrong password; a wrong, used or expired code; a missing, invalid or ended access token; any bad refresh token — one answer for each kind.",
         403 => "Signed in, but not allowed: a role the caller cannot grant, a user beyond its grants, a staff-only act, a cookie-authenticated change without the CSRF header, a sensitive change without a fresh proof of the account (`urn:auth:problem:reauth-required`).",
         404 => "Nothing here, or nothing the caller may see (no existence oracle).",
-        409 => "Already taken (`errors[0].field` names it), the last login or phone of an account, or an inactive organization.",
+        409 => "Already taken (`errors[0].field` names it), the last login or phone of an account, an inactive organization, or an invitation that cannot be accepted now.",
         413 => "The body is over 16 KiB.",
         415 => "The body is not `application/json`.",
         422 => "Missing or invalid fields, all listed in `errors`.",
@@ -394,6 +394,21 @@ fn operations() -> Vec<Op> {
             .auth(AccessToken)
             .answers(204, "Ended.", None)
             .problems(&[403, 404, 503]),
+        Op::new(Get, "/auth/invitations", "invitations", "account")
+            .summary("My invitations", "Pending, unexpired invitations into active organizations, made by their heads (`POST /organizations/{id}/members`), newest first. Accept one to join; they expire after 7 days.")
+            .auth(AccessToken)
+            .answers(200, "The invitations.", Some("Invitations"))
+            .problems(&[503]),
+        Op::new(Post, "/auth/invitations/{id}/accept", "accept_invitation", "account")
+            .summary("Accept an invitation", "You join the organization now (`membership.started`); your next sign-in or refresh names it in `orgs`. Checked again now: 409 while the organization is inactive, while you are a member of another organization, or when your roles no longer fit it (the invitation stays open). 404 for an invitation that is unknown, answered, expired or not yours.")
+            .auth(AccessToken)
+            .answers(200, "The membership.", Some("OneMembership"))
+            .problems(&[403, 404, 409, 503]),
+        Op::new(Post, "/auth/invitations/{id}/decline", "decline_invitation", "account")
+            .summary("Decline an invitation", "Kept as history; its head may invite you again. 404 for an invitation that is unknown, answered, expired or not yours.")
+            .auth(AccessToken)
+            .answers(204, "Declined.", None)
+            .problems(&[403, 404, 503]),
         Op::new(Post, "/auth/contacts", "add_contact", "account")
             .summary("Add a contact", "A sensitive change: `current_password` or a `reauth_proof` (else 403 `urn:auth:problem:reauth-required`), and for a phone also a `verify_phone` proof (verifying your current phone needs only that). A new login or phone replaces the active one (kept as history; a replaced verified phone is told by SMS); emails accumulate. Ends your other sessions.")
             .auth(AccessToken)
@@ -475,11 +490,12 @@ fn operations() -> Vec<Op> {
             .answers(200, "A page.", Some("MemberPage"))
             .problems(&[404, 422, 503]),
         Op::new(Post, "/organizations/{id}/members", "add_member", "organizations")
-            .summary("Add a member", "An existing user by id or one contact, or a new user. A head adds only people of no other organization holding a role it grants there; someone else's member is 404 to it. 409 while the organization is inactive.")
+            .summary("Add a member", "Staff (superadmin, manager): an existing user by id or one contact joins at once, or a new user is created there. A head: a new user is created there and joins at once; an existing one is invited instead (they accept at `POST /auth/invitations/{id}/accept`), if they may be: active, of no organization, holding a role the head grants there, not already invited. The head's answer is 202 whether or not an invitation was made, so it tells no accounts apart. 409 while the organization is inactive.")
             .auth(AccessToken)
             .body("MemberRequest")
-            .answers(200, "Already a member.", Some("MemberAdded"))
-            .answers(201, "Joined (`membership`), or created and joined (`user`).", Some("MemberAdded"))
+            .answers(200, "Already a member (staff).", Some("MemberAdded"))
+            .answers(201, "Joined (`membership`, staff), or created and joined (`user`).", Some("MemberAdded"))
+            .answers(202, "A head's add of an existing user: invited if eligible, one answer whatever the case.", Some("MaybeInvited"))
             .problems(&[403, 404, 409, 429, 503]),
         Op::new(Delete, "/organizations/{id}/members/{user_id}", "remove_member", "organizations")
             .summary("End a membership", "Kept as history; the member's sessions whose tokens name the organization end. A head does not remove a fellow head (403).")
@@ -494,7 +510,7 @@ fn operations() -> Vec<Op> {
             .problems(&[403, 404, 409, 503])
             .link(200, "dismiss", link_params("dismiss_head", "Dismiss the head again.", &[("id", "$response.body#/membership/organization_id"), ("user_id", "$response.body#/membership/user_id")])),
         Op::new(Delete, "/organizations/{id}/heads/{user_id}", "dismiss_head", "organizations")
-            .summary("Dismiss a head", "Superadmin, manager: still a member; roles stay.")
+            .summary("Dismiss a head", "Superadmin, manager: still a member; the role that heads the kind goes too unless they head another organization of that kind (the next sign-in or refresh shows it).")
             .auth(AccessToken)
             .answers(200, "The membership.", Some("OneMembership"))
             .problems(&[403, 404, 503]),
@@ -572,6 +588,7 @@ pub fn document() -> OpenApi {
         Sessions,
         PasswordChange,
         UserSummary,
+        UserPhone,
         UserPage,
         CreatedUser,
         UserCreated,
@@ -591,6 +608,11 @@ pub fn document() -> OpenApi {
         MemberPage,
         MemberRequest,
         MemberAdded,
+        MaybeInvited,
+        MaybeInvitedStatus,
+        InvitingOrganization,
+        Invitation,
+        Invitations,
         HeadRequest,
         Jwks,
         FieldError,

@@ -325,10 +325,19 @@ pub struct UserSummary {
     #[schema(format = Uuid)]
     pub id: String,
     pub second_login: String,
+    /// The active phone; an unverified one receives no codes.
+    pub phone: Option<UserPhone>,
     pub roles: Vec<String>,
     pub is_active: bool,
     #[schema(format = DateTime)]
     pub created_at: String,
+}
+
+#[derive(ToSchema)]
+pub struct UserPhone {
+    #[schema(example = "+79123450003")]
+    pub value: String,
+    pub verified: bool,
 }
 
 #[derive(ToSchema)]
@@ -490,6 +499,47 @@ pub struct MemberRequest {
 pub struct MemberAdded {
     pub membership: Option<Membership>,
     pub user: Option<CreatedUser>,
+}
+
+/// What a head's add of an existing user always answers: an invitation
+/// was made if the person may be invited, and nothing tells whether.
+#[derive(ToSchema)]
+pub struct MaybeInvited {
+    pub status: MaybeInvitedStatus,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MaybeInvitedStatus {
+    InvitedIfEligible,
+}
+
+/// The organization an invitation is into.
+#[derive(ToSchema)]
+pub struct InvitingOrganization {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = OrganizationKind)]
+    pub kind: String,
+}
+
+/// An invitation into an organization, made by one of its heads.
+#[derive(ToSchema)]
+pub struct Invitation {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub organization: InvitingOrganization,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+/// The signed-in user's pending, unexpired invitations, newest first.
+#[derive(ToSchema)]
+pub struct Invitations {
+    pub invitations: Vec<Invitation>,
 }
 
 #[derive(ToSchema)]

@@ -5,7 +5,7 @@
 //! Now only a verified phone receives login codes, and whoever proves a
 //! phone takes it from an account that holds it unverified.
 
-use e2e::{admin_db, sign_up, Person, PhoneCodes};
+use e2e::{admin_db, sign_up, signed_in_as, Person, PhoneCodes};
 use serde_json::json;
 
 #[test]
@@ -22,6 +22,19 @@ fn the_owner_of_a_squatted_phone_gets_no_login_code_but_takes_it_by_registering(
         .unwrap()
         .clone();
     assert_eq!(held["verified"], false, "/me says the phone is unverified");
+    // Staff see it too, in the user list.
+    let staff = signed_in_as(codes.api(), &["support"]);
+    let listed = codes.api().bearer(
+        "GET",
+        &format!("/api/v1/users?phone={}", phone.replace('+', "%2B")),
+        &staff.access_token,
+        None,
+    );
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(
+        listed.json()["users"][0]["phone"],
+        json!({"value": phone, "verified": false})
+    );
 
     // The owner asks to sign in by code: no SMS to an unverified phone (and
     // the answer is the one an unknown phone gets).
