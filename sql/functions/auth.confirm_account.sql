@@ -12,9 +12,14 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'session_inactive');
   END IF;
   IF p_reauth_proof_digest IS NOT NULL THEN
-    UPDATE auth.otp_proofs SET used_at = now()
-    WHERE proof_digest = p_reauth_proof_digest AND purpose = 'reauth' AND user_id = p_user_id
-      AND used_at IS NULL AND expires_at > now();
+    -- Sent to the phone the user has now: a phone replaced since proves
+    -- nothing more.
+    UPDATE auth.otp_proofs p SET used_at = now()
+    WHERE p.proof_digest = p_reauth_proof_digest AND p.purpose = 'reauth'
+      AND p.user_id = p_user_id AND p.used_at IS NULL AND p.expires_at > now()
+      AND EXISTS (SELECT FROM accounts.contacts c
+                  WHERE c.user_id = p_user_id AND c.contact_type = 'phone' AND c.value = p.phone
+                    AND c.is_active AND c.verified_at IS NOT NULL);
     IF NOT FOUND THEN
       RETURN jsonb_build_object('outcome', 'reauth_invalid');
     END IF;

@@ -24,9 +24,11 @@ BEGIN
            'second_login', (SELECT value FROM accounts.contacts
                             WHERE user_id = u.id AND contact_type = 'second_login' AND is_active),
            -- An unverified phone receives no codes (SPEC §2): staff see which.
-           'phone', (SELECT jsonb_build_object('value', value, 'verified', verified_at IS NOT NULL)
-                     FROM accounts.contacts
-                     WHERE user_id = u.id AND contact_type = 'phone' AND is_active),
+           -- Heads see no phones (their members' contacts are not theirs).
+           'phone', CASE WHEN v_headed IS NULL THEN
+                      (SELECT jsonb_build_object('value', value, 'verified', verified_at IS NOT NULL)
+                       FROM accounts.contacts
+                       WHERE user_id = u.id AND contact_type = 'phone' AND is_active) END,
            'roles', to_jsonb(accounts.user_roles(u.id)),
            'is_active', u.is_active,
            'created_at', u.created_at) ORDER BY u.created_at, u.id), '[]'::jsonb)
@@ -54,7 +56,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text,uuid) IS
-  'Staff (everyone) or heads (the current members of the organizations they head): one page of users in (created_at, id) order after the given key (keyset pagination), optionally only those with a role, an active contact (normalized value) or a current membership of an organization. Returns {outcome: users, users: [{id, second_login, phone: {value, verified} or null, roles, is_active, created_at}]}, {outcome: not_staff} or {outcome: session_inactive}.';
+  'Staff (everyone) or heads (the current members of the organizations they head): one page of users in (created_at, id) order after the given key (keyset pagination), optionally only those with a role, an active contact (normalized value) or a current membership of an organization. Returns {outcome: users, users: [{id, second_login, phone: {value, verified} (staff only; else null), roles, is_active, created_at}]}, {outcome: not_staff} or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text,uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.list_users(uuid,uuid,integer,timestamp with time zone,uuid,text,text,text,uuid) TO auth_service;

@@ -36,7 +36,7 @@ BEGIN
   -- Phone codes and proofs past use for a day (a row per phone asked for,
   -- known or not: without this they would only grow).
   DELETE FROM auth.otp_codes
-  WHERE (phone, purpose) IN (SELECT phone, purpose FROM auth.otp_codes
+  WHERE (phone, purpose, owner) IN (SELECT phone, purpose, owner FROM auth.otp_codes
                              WHERE expires_at < now() - interval '1 day'
                              LIMIT p_batch FOR UPDATE SKIP LOCKED);
   GET DIAGNOSTICS v_codes = ROW_COUNT;

@@ -16,13 +16,15 @@ BEGIN
   -- Known or not, the phone gets a row: the resend delay must answer alike.
   INSERT INTO auth.otp_codes AS c (phone, purpose, user_id, code_digest, expires_at)
   VALUES (p_phone, p_purpose, p_user_id, p_code_digest, now() + make_interval(secs => p_ttl_seconds))
-  ON CONFLICT (phone, purpose) DO UPDATE
+  ON CONFLICT (phone, purpose, owner) DO UPDATE
     SET code_digest = excluded.code_digest, user_id = excluded.user_id, attempts = 0,
         created_at = now(), expires_at = excluded.expires_at, used_at = NULL
     WHERE c.created_at <= now() - make_interval(secs => p_resend_seconds)
   RETURNING * INTO v_code;
   IF NOT FOUND THEN
-    SELECT * INTO v_code FROM auth.otp_codes WHERE phone = p_phone AND purpose = p_purpose;
+    SELECT * INTO v_code FROM auth.otp_codes c
+    WHERE c.phone = p_phone AND c.purpose = p_purpose
+      AND c.owner = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid);
     RETURN jsonb_build_object('outcome', 'too_soon', 'retry_after',
       greatest(1, ceil(extract(epoch FROM v_code.created_at
                                + make_interval(secs => p_resend_seconds) - now())))::integer);
@@ -48,7 +50,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.request_otp(text,text,uuid,bytea,integer,integer) IS
-  'Stores a new code (its keyed digest) for a phone (E.164) and purpose (login, register; verify_phone bound to the signed-in p_user_id), replacing the previous one once p_resend_seconds have passed since it. Returns {outcome: issued, deliver} (deliver: whether an SMS should go out: login to an active user''s verified phone; register and verify_phone to a phone nobody else holds verified) or {outcome: too_soon, retry_after} (seconds). Unknown phones get a row too, so both answers look alike.';
+  'Stores a new code (its keyed digest) for a phone (E.164) and purpose (login, register; verify_phone bound to the signed-in p_user_id), replacing the previous one of the same asker (each signed-in user has their own verify_phone code) once p_resend_seconds have passed since it. Returns {outcome: issued, deliver} (deliver: whether an SMS should go out: login to an active user''s verified phone; register and verify_phone to a phone nobody else holds verified) or {outcome: too_soon, retry_after} (seconds). Unknown phones get a row too, so both answers look alike.';
 
 REVOKE ALL ON FUNCTION auth.request_otp(text,text,uuid,bytea,integer,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.request_otp(text,text,uuid,bytea,integer,integer) TO auth_service;

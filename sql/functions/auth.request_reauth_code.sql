@@ -18,13 +18,14 @@ BEGIN
   END IF;
   INSERT INTO auth.otp_codes AS c (phone, purpose, user_id, code_digest, expires_at)
   VALUES (v_phone, 'reauth', p_user_id, p_code_digest, now() + make_interval(secs => p_ttl_seconds))
-  ON CONFLICT (phone, purpose) DO UPDATE
+  ON CONFLICT (phone, purpose, owner) DO UPDATE
     SET code_digest = excluded.code_digest, user_id = excluded.user_id, attempts = 0,
         created_at = now(), expires_at = excluded.expires_at, used_at = NULL
     WHERE c.created_at <= now() - make_interval(secs => p_resend_seconds)
   RETURNING * INTO v_code;
   IF NOT FOUND THEN
-    SELECT * INTO v_code FROM auth.otp_codes WHERE phone = v_phone AND purpose = 'reauth';
+    SELECT * INTO v_code FROM auth.otp_codes c
+    WHERE c.phone = v_phone AND c.purpose = 'reauth' AND c.owner = p_user_id;
     RETURN jsonb_build_object('outcome', 'too_soon', 'retry_after',
       greatest(1, ceil(extract(epoch FROM v_code.created_at
                                + make_interval(secs => p_resend_seconds) - now())))::integer);

@@ -9,12 +9,13 @@ DECLARE
 BEGIN
   -- The row lock makes parallel tries of one code take turns: exactly one
   -- right try uses it.
-  SELECT * INTO v_code FROM auth.otp_codes
-  WHERE phone = p_phone AND purpose = p_purpose FOR UPDATE;
   -- A code asked for by a signed-in user (verify_phone, reauth) is theirs
   -- alone: anyone else trying it finds nothing, and spends nothing of it.
-  IF NOT FOUND OR v_code.user_id IS DISTINCT FROM p_user_id
-     OR v_code.used_at IS NOT NULL OR v_code.expires_at <= now()
+  SELECT * INTO v_code FROM auth.otp_codes
+  WHERE phone = p_phone AND purpose = p_purpose
+    AND owner = coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
+  FOR UPDATE;
+  IF NOT FOUND OR v_code.used_at IS NOT NULL OR v_code.expires_at <= now()
      OR v_code.attempts >= p_max_attempts OR octet_length(p_code_digest) <> 32 THEN
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
@@ -23,16 +24,17 @@ BEGIN
   INTO v_different FROM generate_series(0, 31) AS i;
   IF v_different <> 0 THEN
     UPDATE auth.otp_codes SET attempts = attempts + 1
-    WHERE phone = p_phone AND purpose = p_purpose;
+    WHERE phone = v_code.phone AND purpose = v_code.purpose AND owner = v_code.owner;
     RETURN jsonb_build_object('outcome', 'wrong',
                               'attempts_left', greatest(0, p_max_attempts - v_code.attempts - 1));
   END IF;
-  UPDATE auth.otp_codes SET used_at = now() WHERE phone = p_phone AND purpose = p_purpose;
-  RETURN jsonb_build_object('outcome', 'used');
+  UPDATE auth.otp_codes SET used_at = now()
+  WHERE phone = v_code.phone AND purpose = v_code.purpose AND owner = v_code.owner;
+  RETURN jsonb_build_object('outcome', 'used', 'asked_at', v_code.created_at);
 END
 $function$;
 
 COMMENT ON FUNCTION auth.use_otp(text,text,uuid,bytea,integer) IS
-  'Tries a code (its keyed digest) of a phone and purpose under the row lock, comparing in constant time; a code asked for by a signed-in user (verify_phone, reauth) only for that user (p_user_id, NULL for the anonymous purposes). Returns {outcome: used} (it is spent), {outcome: wrong, attempts_left} (counted) or {outcome: invalid} (none, someone else''s, used, expired or out of attempts).';
+  'Tries a code (its keyed digest) of a phone and purpose under the row lock, comparing in constant time; a code asked for by a signed-in user (verify_phone, reauth) only for that user (p_user_id, NULL for the anonymous purposes). Returns {outcome: used, asked_at} (it is spent; asked_at: when it was asked for), {outcome: wrong, attempts_left} (counted) or {outcome: invalid} (none, someone else''s, used, expired or out of attempts).';
 
 REVOKE ALL ON FUNCTION auth.use_otp(text,text,uuid,bytea,integer) FROM PUBLIC;

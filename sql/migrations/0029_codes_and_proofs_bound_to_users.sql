@@ -21,6 +21,15 @@ ALTER TABLE auth.otp_codes ADD CONSTRAINT otp_codes_signed_in_purposes_have_a_us
   CHECK ((purpose IN ('verify_phone', 'reauth')) = (user_id IS NOT NULL));
 COMMENT ON COLUMN auth.otp_codes.user_id IS
   'The signed-in user who asked (verify_phone, reauth): only they can use the code.';
+-- One current code per phone, purpose and asker: a code someone else asked
+-- for the same phone (a squatter holding it unverified, say) never replaces
+-- the owner's.
+ALTER TABLE auth.otp_codes ADD COLUMN owner uuid NOT NULL
+  GENERATED ALWAYS AS (coalesce(user_id, '00000000-0000-0000-0000-000000000000'::uuid)) STORED;
+COMMENT ON COLUMN auth.otp_codes.owner IS
+  'user_id, or the nil UUID for the anonymous purposes (login, register): part of the key.';
+ALTER TABLE auth.otp_codes DROP CONSTRAINT otp_codes_pkey;
+ALTER TABLE auth.otp_codes ADD PRIMARY KEY (phone, purpose, owner);
 
 ALTER TABLE auth.otp_proofs ADD COLUMN user_id uuid REFERENCES accounts.users (id) ON DELETE CASCADE;
 ALTER TABLE auth.otp_proofs DROP CONSTRAINT otp_proofs_purpose_check;

@@ -70,6 +70,8 @@ pub const VARIABLES: &[&str] = &[
     "sms_countries",
     "otp_response_floor_ms",
     "sms_text_template",
+    "sms_verify_phone_text_template",
+    "sms_reauth_text_template",
     "reauth_seconds",
     "sms_phone_changed_text",
     "sms_gateway",
@@ -92,14 +94,33 @@ pub struct OtpSettings {
     /// sent or not: a known phone (an SMS to send) and an unknown one take
     /// alike. Set it above the gateway's usual answer time.
     pub response_floor_ms: u32,
-    /// The SMS, with `{code}` and `{minutes}`.
+    /// The SMS of `login` and `register` codes, with `{code}` and
+    /// `{minutes}`.
     pub text_template: String,
+    /// The SMS of a `verify_phone` code: it says the number is being added
+    /// to an account.
+    pub verify_phone_text_template: String,
+    /// The SMS of a `reauth` code: it says a change of how one signs in is
+    /// being confirmed, and what to do if that is not the owner.
+    pub reauth_text_template: String,
     /// How long a `reauth` proof (a fresh proof of the account, SPEC §2)
     /// may wait to be used.
     pub reauth_seconds: u32,
     /// The notice to a phone that was replaced (SPEC §2), with `{phone}`
     /// (the new number, partly hidden).
     pub phone_changed_text: String,
+}
+
+impl OtpSettings {
+    /// The SMS text for a code of `purpose`.
+    pub fn text_for(&self, purpose: crate::core::otp::Purpose) -> &str {
+        use crate::core::otp::Purpose;
+        match purpose {
+            Purpose::Login | Purpose::Register => &self.text_template,
+            Purpose::VerifyPhone => &self.verify_phone_text_template,
+            Purpose::Reauth => &self.reauth_text_template,
+        }
+    }
 }
 
 /// How SMS go out (the `sms_gateway` variable).
@@ -453,10 +474,16 @@ impl Config {
 
     pub fn otp(&self) -> Result<&OtpSettings, ConfigError> {
         cached(&self.otp, || {
-            let text_template = self.text("sms_text_template")?;
-            if !text_template.contains("{code}") {
-                return Err(error("sms_text_template", "must contain {code}"));
-            }
+            let template = |name: &'static str| -> Result<String, ConfigError> {
+                let text = self.text(name)?;
+                if !text.contains("{code}") {
+                    return Err(error(name, "must contain {code}"));
+                }
+                Ok(text)
+            };
+            let text_template = template("sms_text_template")?;
+            let verify_phone_text_template = template("sms_verify_phone_text_template")?;
+            let reauth_text_template = template("sms_reauth_text_template")?;
             Ok(OtpSettings {
                 ttl_seconds: self.number("otp_ttl_seconds", 1, 3600)?,
                 max_attempts: self.number("otp_max_attempts", 1, 20)?,
@@ -464,6 +491,8 @@ impl Config {
                 proof_ttl_seconds: self.number("otp_proof_ttl_seconds", 60, 86_400)?,
                 response_floor_ms: self.number("otp_response_floor_ms", 0, 10_000)?,
                 text_template,
+                verify_phone_text_template,
+                reauth_text_template,
                 reauth_seconds: self.number("reauth_seconds", 30, 3600)?,
                 phone_changed_text: self.text("sms_phone_changed_text")?,
             })
@@ -572,6 +601,8 @@ mod tests {
             ("otp_response_floor_ms", "800".to_string()),
             ("sms_text_template", "Код {code}".to_string()),
             ("reauth_seconds", "300".to_string()),
+            ("sms_verify_phone_text_template", "Код {code}".to_string()),
+            ("sms_reauth_text_template", "Код {code}".to_string()),
             (
                 "sms_phone_changed_text",
                 "Номер сменён на {phone}".to_string(),

@@ -51,14 +51,21 @@ impl CookieNames {
     }
 }
 
-/// `name=value` pairs of a `Cookie` header.
+/// The value of cookie `name` in a `Cookie` header; none when the name
+/// comes twice (cookie tossing: a sibling subdomain may set a `__Secure-`
+/// cookie of the same name with a `Domain`, and which one is first is the
+/// browser's choice).
 pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
-    header?
+    let mut found = header?
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim());
+    let value = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(value).filter(|v| !v.is_empty())
 }
 
 fn set_cookie(name: &str, value: &str, path: &str, max_age: u32, http_only: bool) -> String {
@@ -204,6 +211,8 @@ mod tests {
         assert_eq!(cookie(h, "csrf_token"), Some("xyz"));
         assert_eq!(cookie(h, "refresh_token"), None);
         assert_eq!(cookie(None, "a"), None);
+        // A name twice: neither (one may be planted).
+        assert_eq!(cookie(Some("a=1; b=2; a=3"), "a"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::fields::*;
 use super::*;
-use crate::core::abuse::Limits;
+use crate::core::abuse::{Forgiveness, Limits};
 use crate::core::config::{Config, SmsDelivery};
 use crate::core::guard::Principal;
 use crate::core::identity::{Phone, PhoneRegion};
@@ -134,6 +134,20 @@ fn reauth_subject(principal: &Principal) -> String {
     format!("user:{}", principal.user_id())
 }
 
+/// What a phone's code requests and tries are counted under: the phone for
+/// `login` (its owner's lockout), and apart from it for every other
+/// purpose — a `register` guesser or a squatter asking `verify_phone`
+/// codes for someone's phone must never lock its owner out of signing in,
+/// nor out of proving their own phone (a `verify_phone` code is counted
+/// per phone and asker).
+fn counted_subject(purpose: Purpose, phone: &str, user: Option<&Principal>) -> String {
+    match (purpose, user) {
+        (Purpose::Login, _) => phone.to_string(),
+        (Purpose::VerifyPhone, Some(user)) => format!("verify_phone:{phone}:{}", user.user_id()),
+        (purpose, _) => format!("{}:{phone}", purpose.as_str()),
+    }
+}
+
 /// Stores a new code and sends it by SMS when the phone is one this purpose
 /// sends to. The answer is the same 202 whether or not it was sent, and
 /// takes at least `otp_response_floor_ms`, so neither tells whether the
@@ -166,8 +180,8 @@ pub async fn request_code(
         (true, Some(principal)) => Some(principal),
         (false, _) => None,
     };
-    let subject = match (request, user) {
-        (CodeRequest::ToPhone { phone, .. }, _) => {
+    let (subject, counted_as) = match (request, user) {
+        (CodeRequest::ToPhone { phone, .. }, user) => {
             let countries = config.sms_countries()?;
             if !phone.takes_codes_in(countries) {
                 let names: Vec<String> = countries.iter().map(|c| c.to_string()).collect();
@@ -179,20 +193,61 @@ pub async fn request_code(
                     ),
                 )]));
             }
-            phone.as_str().to_string()
+            (
+                phone.as_str().to_string(),
+                counted_subject(purpose, phone.as_str(), user),
+            )
         }
-        (CodeRequest::Reauth, Some(principal)) => reauth_subject(principal),
+        (CodeRequest::Reauth, Some(principal)) => {
+            let subject = reauth_subject(principal);
+            (subject.clone(), subject)
+        }
         (CodeRequest::Reauth, None) => return Err(ApiError::Unauthenticated),
     };
     let limits = config.limits()?;
     admit(
         throttle,
-        &abuse::code_request_windows(limits, purpose.as_str(), &subject, client.ip.as_deref()),
+        &abuse::code_request_windows(limits, purpose.as_str(), &counted_as, client.ip.as_deref()),
     )
     .await?;
     within_sms_budget(throttle, limits).await?;
+    let sent = issue_and_send(config, store, outbound, request, user, &subject).await;
+    if !matches!(sent, Ok(true)) {
+        // The budget counts SMS that went out: this one did not.
+        let give_back = Forgiveness {
+            delete: vec![],
+            decrement: vec![abuse::sms_budget_window(limits).key],
+        };
+        if let Err(e) = throttle.forgive(&give_back).await {
+            eprintln!("SMS budget not given back (Redis): {e}");
+        }
+    }
+    sent?;
+    let elapsed = started.elapsed().as_millis() as u64;
+    let floor = u64::from(settings.response_floor_ms);
+    if elapsed < floor {
+        outbound.pause(floor - elapsed).await;
+    }
+    Ok(json!({
+        "expires_in": settings.ttl_seconds,
+        "resend_after": settings.resend_seconds,
+    }))
+}
+
+/// Stores the code and sends it when the store says the phone is one this
+/// purpose sends to: whether an SMS went out.
+async fn issue_and_send(
+    config: &Config,
+    store: &mut impl Store,
+    outbound: &mut impl Outbound,
+    request: &CodeRequest,
+    user: Option<&Principal>,
+    subject: &str,
+) -> Result<bool, ApiError> {
+    let settings = config.otp()?;
+    let purpose = request.purpose();
     let code = Code::generate().map_err(|_| ApiError::Internal)?;
-    let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
+    let digest = code.digest(config.otp_key()?.expose(), subject, purpose);
     let issued = match (request, user) {
         (CodeRequest::ToPhone { phone, purpose }, user) => {
             store
@@ -233,44 +288,38 @@ pub async fn request_code(
         (CodeRequest::Reauth, None) => return Err(ApiError::Unauthenticated),
     };
     let to = match issued {
-        CodeIssued::Issued { deliver: false, .. } => None,
-        CodeIssued::Issued { deliver: true, to } => Some(match (to, request) {
+        CodeIssued::Issued { deliver: false, .. } => return Ok(false),
+        CodeIssued::Issued { deliver: true, to } => match (to, request) {
             (Some(to), _) => to,
             (None, CodeRequest::ToPhone { phone, .. }) => phone.as_str().to_string(),
             (None, CodeRequest::Reauth) => return Err(ApiError::Internal),
-        }),
+        },
         CodeIssued::TooSoon { retry_after } => {
             return Err(ApiError::TooManyRequests {
                 retry_after_seconds: retry_after,
             })
         }
     };
-    if let Some(to) = to {
-        let text = code_text(&settings.text_template, code.expose(), settings.ttl_seconds);
-        if let Err(why) = send_sms(config, outbound, &to, &text).await? {
-            // Not sent: the code is withdrawn, so it neither works nor
-            // delays the next request.
-            eprintln!(
-                "SMS gateway did not take a {} message: {why}",
-                purpose.as_str()
-            );
-            if let Err(e) = store.withdraw_otp(&to, purpose.as_str(), &digest).await {
-                eprintln!("unsent OTP row not withdrawn: {e:?}");
-            }
-            return Err(ApiError::Unavailable {
-                dependency: "sms gateway",
-            });
+    let text = code_text(
+        settings.text_for(purpose),
+        code.expose(),
+        settings.ttl_seconds,
+    );
+    if let Err(why) = send_sms(config, outbound, &to, &text).await? {
+        // Not sent: the code is withdrawn, so it neither works nor delays
+        // the next request.
+        eprintln!(
+            "SMS gateway did not take a {} message: {why}",
+            purpose.as_str()
+        );
+        if let Err(e) = store.withdraw_otp(&to, purpose.as_str(), &digest).await {
+            eprintln!("unsent OTP row not withdrawn: {e:?}");
         }
+        return Err(ApiError::Unavailable {
+            dependency: "sms gateway",
+        });
     }
-    let elapsed = started.elapsed().as_millis() as u64;
-    let floor = u64::from(settings.response_floor_ms);
-    if elapsed < floor {
-        outbound.pause(floor - elapsed).await;
-    }
-    Ok(json!({
-        "expires_in": settings.ttl_seconds,
-        "resend_after": settings.resend_seconds,
-    }))
+    Ok(true)
 }
 
 /// Counts the request in the service's hourly SMS budget: past it, 503 until
@@ -375,15 +424,22 @@ pub async fn verify_code(
         (true, Some(principal)) => Some(principal),
         (false, _) => None,
     };
-    let (subject, code) = match (request, user) {
-        (CodeVerification::ToPhone { phone, code, .. }, _) => (phone.as_str().to_string(), code),
-        (CodeVerification::Reauth { code }, Some(principal)) => (reauth_subject(principal), code),
+    let (subject, counted_as, code) = match (request, user) {
+        (CodeVerification::ToPhone { phone, code, .. }, user) => (
+            phone.as_str().to_string(),
+            counted_subject(purpose, phone.as_str(), user),
+            code,
+        ),
+        (CodeVerification::Reauth { code }, Some(principal)) => {
+            let subject = reauth_subject(principal);
+            (subject.clone(), subject, code)
+        }
         (CodeVerification::Reauth { .. }, None) => return Err(ApiError::Unauthenticated),
     };
     let ip = client.ip.as_deref();
     admit(
         cache,
-        &abuse::code_try_windows(config.limits()?, &subject, ip),
+        &abuse::code_try_windows(config.limits()?, &counted_as, ip),
     )
     .await?;
     let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
@@ -463,7 +519,7 @@ pub async fn verify_code(
         }
         (CodeVerification::Reauth { .. }, None) => return Err(ApiError::Unauthenticated),
     };
-    if let Err(e) = cache.forgive(&abuse::code_succeeded(&subject, ip)).await {
+    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted_as, ip)).await {
         eprintln!("OTP try counters not cleared (Redis): {e}");
     }
     Ok(verified)

@@ -149,3 +149,69 @@ fn a_signed_in_user_who_proves_a_squatted_phone_takes_it() {
     assert_eq!(asked.status, 202);
     assert_eq!(codes.sent_to(&phone), before);
 }
+
+/// A squatter asking `verify_phone` codes for the phone it holds, or anyone
+/// guessing `register` codes for a phone, never spoils its owner's codes
+/// nor locks the owner out: codes and their counters are per purpose, and
+/// a `verify_phone` code per asker. Before: the squatter's request replaced
+/// the owner's pending code and used up the phone's hourly cap; register
+/// guesses locked the phone's login codes.
+#[test]
+fn a_squatter_asking_or_guessing_codes_never_spoils_the_owners() {
+    let codes = PhoneCodes::start(&[
+        ("SPIN_VARIABLE_OTP_SMS_PER_PHONE_PER_HOUR", "3"),
+        ("SPIN_VARIABLE_LOGIN_MAX_FAILURES", "3"),
+    ]);
+    let squatter = sign_up(codes.api());
+    let owner = sign_up(codes.api());
+    let phone = squatter.person.phone.clone();
+    let asked = codes.ask(
+        Some(&owner.access_token),
+        &json!({"phone": phone, "purpose": "verify_phone"}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let owners_code = codes.gateway.code_for(&phone).unwrap();
+    for _ in 0..3 {
+        let asked = codes.ask(
+            Some(&squatter.access_token),
+            &json!({"phone": phone, "purpose": "verify_phone"}),
+        );
+        assert_eq!(asked.status, 202, "{}", asked.text);
+    }
+    codes
+        .ask(
+            Some(&squatter.access_token),
+            &json!({"phone": phone, "purpose": "verify_phone"}),
+        )
+        .problem(429);
+    // The owner's code still proves the phone, and the owner may still ask.
+    let proven = codes.verify(
+        Some(&owner.access_token),
+        &json!({"phone": phone, "purpose": "verify_phone", "code": owners_code}),
+    );
+    assert_eq!(proven.status, 200, "{}", proven.text);
+    let asked = codes.ask(
+        Some(&owner.access_token),
+        &json!({"phone": phone, "purpose": "verify_phone"}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+
+    // Wrong register guesses for a verified phone lock register tries only.
+    let other = sign_up(codes.api());
+    codes.verify_own_phone(&other);
+    let theirs = other.person.phone.clone();
+    for _ in 0..4 {
+        codes.verify(
+            None,
+            &json!({"phone": theirs, "purpose": "register", "code": "000000"}),
+        );
+    }
+    let asked = codes.ask(None, &json!({"phone": theirs, "purpose": "login"}));
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let code = codes.gateway.code_for(&theirs).unwrap();
+    let signed_in = codes.verify(
+        None,
+        &json!({"phone": theirs, "purpose": "login", "code": code}),
+    );
+    assert_eq!(signed_in.status, 200, "{}", signed_in.text);
+}
