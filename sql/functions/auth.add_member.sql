@@ -10,6 +10,7 @@ DECLARE
   v_target     uuid;
   v_roles      text[];
   v_membership accounts.organization_members;
+  v_invitation accounts.organization_invitations;
   v_event      auth.outbox;
 BEGIN
   IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
@@ -30,24 +31,44 @@ BEGIN
                                        AND value = p_contact_value AND is_active));
   -- Membership changes of one user take turns.
   PERFORM 1 FROM accounts.users WHERE id = v_target AND is_active FOR UPDATE;
-  IF NOT FOUND THEN
-    RETURN jsonb_build_object('outcome', 'user_not_found');
-  END IF;
   IF v_standing = 'heads' THEN
-    -- Someone else's member is as absent to a head: it brings in only
-    -- people of no other organization (staff move people between them).
-    IF EXISTS (SELECT FROM accounts.organization_members
-               WHERE user_id = v_target AND ended_at IS NULL
-                 AND organization_id <> p_organization_id) THEN
-      RETURN jsonb_build_object('outcome', 'user_not_found');
+    -- A head invites; the person joins by accepting (auth.accept_invitation).
+    -- Whatever the target, the head learns nothing: not_invited is one
+    -- answer for a user who is unknown, inactive, already invited, already
+    -- a member, of another organization (staff move people between them),
+    -- or out of reach (a head brings in the people its organization is
+    -- for, holding a role it may grant there, never staff).
+    IF NOT FOUND THEN
+      RETURN jsonb_build_object('outcome', 'not_invited');
     END IF;
-    -- It brings in the people its organization is for (a role it may grant
-    -- there), never staff.
+    IF EXISTS (SELECT FROM accounts.organization_members
+               WHERE user_id = v_target AND ended_at IS NULL) THEN
+      RETURN jsonb_build_object('outcome', 'not_invited');
+    END IF;
     v_roles := accounts.user_roles(v_target);
     IF NOT v_roles && accounts.grantable_in(p_user_id, p_organization_id)
        OR EXISTS (SELECT FROM accounts.groups WHERE name = ANY (v_roles) AND side = 'staff') THEN
-      RETURN jsonb_build_object('outcome', 'target_out_of_reach');
+      RETURN jsonb_build_object('outcome', 'not_invited');
     END IF;
+    -- An expired invitation still marked pending gives way to a new one.
+    UPDATE accounts.organization_invitations SET status = 'expired', closed_at = now()
+    WHERE organization_id = p_organization_id AND user_id = v_target
+      AND status = 'pending' AND expires_at <= now();
+    INSERT INTO accounts.organization_invitations (organization_id, user_id, invited_by, expires_at)
+    VALUES (p_organization_id, v_target, p_user_id, now() + interval '7 days')
+    ON CONFLICT (organization_id, user_id) WHERE status = 'pending' DO NOTHING
+    RETURNING * INTO v_invitation;
+    IF NOT FOUND THEN
+      RETURN jsonb_build_object('outcome', 'not_invited');
+    END IF;
+    RETURN jsonb_build_object('outcome', 'invited', 'invitation', jsonb_build_object(
+      'id', v_invitation.id,
+      'organization_id', v_invitation.organization_id,
+      'user_id', v_invitation.user_id,
+      'expires_at', v_invitation.expires_at));
+  END IF;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'user_not_found');
   END IF;
 
   INSERT INTO accounts.organization_members (organization_id, user_id, started_by)
@@ -70,7 +91,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.add_member(uuid,uuid,uuid,uuid,text,text,integer) IS
-  'Staff who administer an organization, or its head, add an existing active user (by id, or by an active contact: type and normalized value) as a current member, with its membership.started event. A head adds only users of no other organization (others are user_not_found to it), holding a role it may grant there and no staff role. Returns {outcome: added, membership, events}, {outcome: already_member, membership}, {outcome: user_not_found}, {outcome: target_out_of_reach}, {outcome: organization_inactive}, {outcome: not_allowed} (other staff), {outcome: not_found} or {outcome: session_inactive}.';
+  'Staff who administer an organization add an existing active user (by id, or by an active contact: type and normalized value) as a current member, with its membership.started event. Its head invites instead (for 7 days; the user joins by auth.accept_invitation): only active users of no organization, holding a role it may grant there and no staff role, not already invited. Returns {outcome: added, membership, events}, {outcome: already_member, membership}, {outcome: user_not_found} (staff); {outcome: invited, invitation: {id, organization_id, user_id, expires_at}}, {outcome: not_invited} (a head: one answer whatever the target); {outcome: organization_inactive}, {outcome: not_allowed} (other staff), {outcome: not_found} or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.add_member(uuid,uuid,uuid,uuid,text,text,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.add_member(uuid,uuid,uuid,uuid,text,text,integer) TO auth_service;

@@ -6,6 +6,7 @@ CREATE OR REPLACE FUNCTION auth.dismiss_head(p_user_id uuid, p_session_id uuid, 
 AS $function$
 DECLARE
   v_standing   text;
+  v_head_group text;
   v_membership accounts.organization_members;
 BEGIN
   IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
@@ -25,12 +26,25 @@ BEGIN
   IF NOT FOUND THEN
     RETURN jsonb_build_object('outcome', 'not_found');
   END IF;
+  -- The role that heads this kind goes too, unless they still head another
+  -- organization it heads (a new sign-in or refresh no longer names it).
+  SELECT k.head_group INTO v_head_group
+  FROM accounts.organizations o JOIN accounts.organization_kinds k ON k.name = o.kind
+  WHERE o.id = p_organization_id;
+  IF NOT EXISTS (SELECT FROM accounts.organization_members m
+                 JOIN accounts.organizations o ON o.id = m.organization_id
+                 JOIN accounts.organization_kinds k ON k.name = o.kind
+                 WHERE m.user_id = p_target_id AND m.ended_at IS NULL
+                   AND m.head_since IS NOT NULL AND k.head_group = v_head_group) THEN
+    DELETE FROM accounts.memberships WHERE user_id = p_target_id AND group_name = v_head_group;
+  END IF;
+  UPDATE accounts.users SET updated_at = now() WHERE id = p_target_id;
   RETURN jsonb_build_object('outcome', 'dismissed', 'membership', accounts.membership_json(v_membership));
 END
 $function$;
 
 COMMENT ON FUNCTION auth.dismiss_head(uuid,uuid,uuid,uuid) IS
-  'Staff who administer an organization dismiss one of its heads: the membership stays, its head mark goes, and with it every power over the organization (roles stay: they may head others). Returns {outcome: dismissed, membership}, {outcome: not_allowed}, {outcome: not_found} (not a current head, or the caller may not see the organization) or {outcome: session_inactive}.';
+  'Staff who administer an organization dismiss one of its heads: the membership stays, its head mark goes, and with it every power over the organization; the role that heads its kind goes too unless they still head another organization of a kind it heads (marked head there, active or not). Returns {outcome: dismissed, membership}, {outcome: not_allowed}, {outcome: not_found} (not a current head, or the caller may not see the organization) or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.dismiss_head(uuid,uuid,uuid,uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.dismiss_head(uuid,uuid,uuid,uuid) TO auth_service;

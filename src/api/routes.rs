@@ -35,6 +35,10 @@ pub enum Route {
     Heads(String),
     /// (organization, user)
     Head(String, String),
+    /// The signed-in user's invitations, and answering one.
+    Invitations,
+    AcceptInvitation(String),
+    DeclineInvitation(String),
     Password,
     Jwks,
     /// The OpenAPI document, and the reference page rendered from it.
@@ -67,6 +71,13 @@ pub const TABLE: &[(&str, Build)] = &[
     ("/auth/sessions/{id}", |mut p| Route::Session(p.remove(0))),
     ("/auth/contacts", |_| Route::Contacts),
     ("/auth/contacts/{id}", |mut p| Route::Contact(p.remove(0))),
+    ("/auth/invitations", |_| Route::Invitations),
+    ("/auth/invitations/{id}/accept", |mut p| {
+        Route::AcceptInvitation(p.remove(0))
+    }),
+    ("/auth/invitations/{id}/decline", |mut p| {
+        Route::DeclineInvitation(p.remove(0))
+    }),
     ("/auth/.well-known/jwks.json", |_| Route::Jwks),
     ("/users", |_| Route::Users),
     ("/users/{id}", |mut p| Route::User(p.remove(0))),
@@ -128,13 +139,17 @@ impl Route {
             | Route::Roles
             | Route::Me
             | Route::Sessions
+            | Route::Invitations
             | Route::Jwks
             | Route::OpenApi
             | Route::Docs
             | Route::DocsAsset(_)
             | Route::DemoFile(_) => &["GET", "HEAD"],
             Route::Session(_) | Route::Contact(_) => &["DELETE"],
-            Route::Contacts | Route::UserRoles(_) => &["POST"],
+            Route::Contacts
+            | Route::UserRoles(_)
+            | Route::AcceptInvitation(_)
+            | Route::DeclineInvitation(_) => &["POST"],
             Route::Users | Route::Organizations | Route::Members(_) => &["GET", "HEAD", "POST"],
             Route::User(_) => &["PATCH"],
             Route::Organization(_) => &["GET", "HEAD", "PATCH"],
@@ -177,6 +192,11 @@ mod tests {
         assert!(matches!(route, Route::Member(o, u) if o == "o1" && u == "u2"));
         let (route, _) = Route::find("/api/v1/users/u1/roles").unwrap();
         assert!(matches!(route, Route::UserRoles(u) if u == "u1"));
+        let (route, template) = Route::find("/api/v1/auth/invitations/i1/accept").unwrap();
+        assert_eq!(template, "/auth/invitations/{id}/accept");
+        assert!(matches!(route, Route::AcceptInvitation(i) if i == "i1"));
+        let (route, _) = Route::find("/api/v1/auth/invitations/i1/decline").unwrap();
+        assert!(matches!(route, Route::DeclineInvitation(i) if i == "i1"));
         let (route, template) = Route::find("/").unwrap();
         assert!(matches!(route, Route::DemoFile(f) if f == "index.html"));
         assert_eq!(template, "/");
@@ -189,6 +209,8 @@ mod tests {
             "/api/v1/auth/sessions/",
             "/api/v1/organizations/o1/members/u2/x",
             "/api/v1/auth/me/",
+            "/api/v1/auth/invitations/i1",
+            "/api/v1/auth/invitations//accept",
             "/api/v2/auth/me",
             "/auth/me",
             "/demo/a/b",

@@ -65,11 +65,30 @@ pub enum SecurityEvent<'a> {
         membership: &'a Value,
         by: &'a str,
     },
+    /// A head invited an existing user (`{id, organization_id, user_id}`).
+    InvitationCreated {
+        invitation: &'a Value,
+        by: &'a str,
+    },
+    /// The invited user accepted (a membership started) or declined.
+    InvitationAccepted {
+        invitation: &'a Value,
+    },
+    InvitationDeclined {
+        invitation: &'a Value,
+    },
 }
 
 impl SecurityEvent<'_> {
     fn fields(&self) -> (&'static str, Value) {
         let member = |m: &Value, by: &str| json!({"organization_id": m["organization_id"], "user_id": m["user_id"], "by": by});
+        let invited = |i: &Value, by: Option<&str>| {
+            let mut fields = json!({"invitation_id": i["id"], "organization_id": i["organization_id"], "user_id": i["user_id"]});
+            if let Some(by) = by {
+                fields["by"] = json!(by);
+            }
+            fields
+        };
         match self {
             SecurityEvent::Throttled {
                 counters,
@@ -126,6 +145,15 @@ impl SecurityEvent<'_> {
             }
             SecurityEvent::HeadDismissed { membership, by } => {
                 ("head_dismissed", member(membership, by))
+            }
+            SecurityEvent::InvitationCreated { invitation, by } => {
+                ("invitation.created", invited(invitation, Some(by)))
+            }
+            SecurityEvent::InvitationAccepted { invitation } => {
+                ("invitation.accepted", invited(invitation, None))
+            }
+            SecurityEvent::InvitationDeclined { invitation } => {
+                ("invitation.declined", invited(invitation, None))
             }
         }
     }
@@ -202,6 +230,31 @@ mod tests {
         assert_eq!(
             fields,
             json!({"organization_id": "o", "user_id": "u", "by": "b"})
+        );
+    }
+
+    #[test]
+    fn an_invitation_event_names_ids_only() {
+        let invitation =
+            json!({"id": "i", "organization_id": "o", "user_id": "u", "expires_at": "t"});
+        let (name, fields) = SecurityEvent::InvitationCreated {
+            invitation: &invitation,
+            by: "b",
+        }
+        .fields();
+        assert_eq!(name, "invitation.created");
+        assert_eq!(
+            fields,
+            json!({"invitation_id": "i", "organization_id": "o", "user_id": "u", "by": "b"})
+        );
+        let (name, fields) = SecurityEvent::InvitationDeclined {
+            invitation: &invitation,
+        }
+        .fields();
+        assert_eq!(name, "invitation.declined");
+        assert_eq!(
+            fields,
+            json!({"invitation_id": "i", "organization_id": "o", "user_id": "u"})
         );
     }
 

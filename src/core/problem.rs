@@ -50,6 +50,11 @@ pub enum ApiError {
     },
     /// Members join only an active organization.
     OrganizationInactive,
+    /// An invitation that cannot be accepted now (the reason is safe to
+    /// show: it is the invited person's own state).
+    CannotJoin {
+        reason: &'static str,
+    },
     /// A sensitive change (SPEC §2) without a fresh proof of the account.
     ReauthRequired,
     InvalidCredentials,
@@ -167,6 +172,12 @@ impl ApiError {
                 "Organization inactive",
                 409,
                 "This organization is deactivated: nobody joins it until it is active again.".into(),
+            ),
+            ApiError::CannotJoin { reason } => p(
+                "urn:auth:problem:cannot-join",
+                "Cannot join",
+                409,
+                (*reason).to_string(),
             ),
             ApiError::ReauthRequired => Problem {
                 errors: vec![FieldError::new(

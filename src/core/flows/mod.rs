@@ -8,6 +8,8 @@
 //! - `sessions`: the caller's sessions;
 //! - `administration`: roles one may grant, users;
 //! - `organizations`: fleets and firms, their members and heads;
+//! - `invitations`: a head's invitations, as the invited person lists,
+//!   accepts or declines them;
 //! - `phone_codes`: codes by SMS, for signing in and proving a phone;
 //! - `probes`: readiness, availability, self-registration roles.
 //!
@@ -18,6 +20,7 @@
 pub mod account;
 pub mod administration;
 mod fields;
+pub mod invitations;
 pub mod organizations;
 pub mod phone_codes;
 pub mod probes;

@@ -6,6 +6,7 @@
 
 use super::administration::{self, next_cursor, parse_uuid, PageQuery};
 use super::fields::*;
+use super::invitations;
 use super::probes::parse_availability;
 use super::registration::Registration;
 use super::*;
@@ -162,14 +163,18 @@ pub async fn members(
 }
 
 /// What adding a member answers: 201 and the membership when it started
-/// now, 200 when the user already was a member.
+/// now (or the user created there), 200 when the user already was a
+/// member, 202 and one fixed body for a head's add of an existing user.
 pub struct Joined {
-    pub created: bool,
+    pub status: u16,
     pub body: Value,
 }
 
 /// Adds an existing user, or creates one there (the user joins in the same
-/// transaction as they are created).
+/// transaction as they are created). A head's add of an existing user is
+/// an invitation the person accepts or declines (`flows::invitations`),
+/// answered 202 `{"status": "invited_if_eligible"}` whether or not one was
+/// made: the head learns nothing of accounts beyond its reach.
 pub async fn add_member(
     config: &Config,
     store: &mut impl Store,
@@ -204,7 +209,7 @@ pub async fn add_member(
                 other => other,
             })?;
             return Ok(Joined {
-                created: true,
+                status: 201,
                 body: json!({"user": user}),
             });
         }
@@ -230,14 +235,22 @@ pub async fn add_member(
             announce(store, cache, &messages).await;
             forget_member(cache, &membership).await;
             Ok(Joined {
-                created: true,
+                status: 201,
                 body: json!({"membership": membership}),
             })
         }
         MembershipOutcome::AlreadyMember { membership } => Ok(Joined {
-            created: false,
+            status: 200,
             body: json!({"membership": membership}),
         }),
+        MembershipOutcome::Invited { invitation } => {
+            audit::security(SecurityEvent::InvitationCreated {
+                invitation: &invitation,
+                by: principal.user_id(),
+            });
+            Ok(invitations::invited_if_eligible())
+        }
+        MembershipOutcome::NotInvited => Ok(invitations::invited_if_eligible()),
         other => Err(membership_refused(other)),
     }
 }
@@ -349,7 +362,7 @@ fn membership_refused(outcome: MembershipOutcome) -> ApiError {
     match outcome {
         MembershipOutcome::UserNotFound => ApiError::NotFound,
         MembershipOutcome::TargetOutOfReach => ApiError::Forbidden {
-            reason: "A head brings in and removes the people its organization is for; staff and fellow heads are staff's to manage.",
+            reason: "A head removes the people its organization is for; fellow heads are staff's to manage.",
         },
         MembershipOutcome::OrganizationInactive => ApiError::OrganizationInactive,
         MembershipOutcome::NotAllowed => ApiError::Forbidden {
@@ -361,7 +374,9 @@ fn membership_refused(outcome: MembershipOutcome) -> ApiError {
         | MembershipOutcome::AlreadyMember { .. }
         | MembershipOutcome::Ended { .. }
         | MembershipOutcome::Appointed { .. }
-        | MembershipOutcome::Dismissed { .. } => ApiError::Internal,
+        | MembershipOutcome::Dismissed { .. }
+        | MembershipOutcome::Invited { .. }
+        | MembershipOutcome::NotInvited => ApiError::Internal,
     }
 }
 

@@ -1,5 +1,6 @@
 //! What `flows::organizations` needs of the store: fleets and firms, their
-//! members and heads.
+//! members and heads; and what `flows::invitations` needs: a head's
+//! invitations, as the invited person sees and answers them.
 
 use super::{Caller, ContactKind, EventMessage, PageAfter, StoreError};
 use serde::Deserialize;
@@ -98,6 +99,15 @@ pub enum MembershipOutcome {
     Dismissed {
         membership: Value,
     },
+    /// A head's add of an existing user: an invitation was made now
+    /// (`{id, organization_id, user_id, expires_at}`).
+    Invited {
+        invitation: Value,
+    },
+    /// A head's add that made no invitation, whatever the reason (unknown,
+    /// inactive, already invited or a member, in another organization, out
+    /// of reach): one outcome, so that nothing tells accounts apart.
+    NotInvited,
     /// No active user with that id or contact.
     UserNotFound,
     /// A user the caller may not bring in or remove (staff, a fellow head).
@@ -106,6 +116,45 @@ pub enum MembershipOutcome {
     /// The caller may see the organization but not do this.
     NotAllowed,
     /// No such organization or current member, as far as the caller may see.
+    NotFound,
+    SessionInactive,
+}
+
+/// What `auth.list_invitations` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum InvitationsPage {
+    /// Pending and unexpired, newest first: `{id, organization: {id, name,
+    /// kind}, created_at, expires_at}`.
+    Invitations {
+        invitations: Vec<Value>,
+    },
+    SessionInactive,
+}
+
+/// What `auth.accept_invitation` and `auth.decline_invitation` answer (each
+/// only its own success).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum InvitationAnswer {
+    Accepted {
+        /// `{id, organization_id, user_id, invited_by}`.
+        invitation: Value,
+        membership: Value,
+        events: Vec<EventMessage>,
+    },
+    Declined {
+        /// `{id, organization_id, user_id}`.
+        invitation: Value,
+    },
+    /// The organization was deactivated since: it stays pending.
+    OrganizationInactive,
+    /// The user joined another organization since: it stays pending.
+    MemberElsewhere,
+    /// The user no longer holds a role the organization is for, or holds a
+    /// staff role: it stays pending.
+    NotEligible,
+    /// Unknown, someone else's, answered or expired: one answer.
     NotFound,
     SessionInactive,
 }
@@ -187,4 +236,20 @@ pub trait OrganizationsStore {
         organization_id: &str,
         member_id: &str,
     ) -> Result<MembershipOutcome, StoreError>;
+    /// The caller's own invitations (`flows::invitations`).
+    async fn list_invitations(
+        &mut self,
+        caller: &Caller<'_>,
+    ) -> Result<InvitationsPage, StoreError>;
+    async fn accept_invitation(
+        &mut self,
+        caller: &Caller<'_>,
+        invitation_id: &str,
+        outbox_retry_seconds: u32,
+    ) -> Result<InvitationAnswer, StoreError>;
+    async fn decline_invitation(
+        &mut self,
+        caller: &Caller<'_>,
+        invitation_id: &str,
+    ) -> Result<InvitationAnswer, StoreError>;
 }

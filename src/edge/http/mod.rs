@@ -7,6 +7,7 @@ mod auth;
 mod contacts;
 mod contract;
 mod incoming;
+mod invitations;
 mod keys;
 mod organizations;
 mod otp;

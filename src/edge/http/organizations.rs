@@ -69,8 +69,7 @@ pub async fn add_member(incoming: &Incoming, config: &Config, id: &str) -> Resul
         .map_err(ApiError::Validation)?;
     let joined =
         organizations::add_member(config, &mut store, &mut redis, &principal, id, request).await?;
-    let status = if joined.created { 201 } else { 200 };
-    Ok(Reply::json(status, &joined.body).no_store())
+    Ok(Reply::json(joined.status, &joined.body).no_store())
 }
 
 pub async fn remove_member(

@@ -3,7 +3,9 @@
 
 use super::incoming::Incoming;
 use super::reply::Reply;
-use super::{auth, contacts, contract, keys, organizations, otp, probes, roles, sessions, users};
+use super::{
+    auth, contacts, contract, invitations, keys, organizations, otp, probes, roles, sessions, users,
+};
 use crate::api::routes::Route;
 use crate::core::config::Config;
 use crate::core::problem::ApiError;
@@ -57,6 +59,9 @@ impl Route {
             Route::Head(id, user) => {
                 organizations::dismiss_head(incoming, config, &id, &user).await
             }
+            Route::Invitations => invitations::list(incoming, config).await,
+            Route::AcceptInvitation(id) => invitations::accept(incoming, config, &id).await,
+            Route::DeclineInvitation(id) => invitations::decline(incoming, config, &id).await,
         }
     }
 }

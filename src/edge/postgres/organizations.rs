@@ -1,11 +1,11 @@
-//! `flows::organizations` over PostgreSQL: fleets and firms, their members and
-//! heads.
+//! `flows::organizations` and `flows::invitations` over PostgreSQL: fleets
+//! and firms, their members and heads, and the invitations heads make.
 
 use super::{caller_params, optional_text, text, uuid, PgStore};
 use crate::core::ports::{
-    Caller, MemberRef, MembersPage, MembershipOutcome, NewOrganization, OrganizationChanged,
-    OrganizationCreated, OrganizationFound, OrganizationsPage, OrganizationsStore, PageAfter,
-    StoreError,
+    Caller, InvitationAnswer, InvitationsPage, MemberRef, MembersPage, MembershipOutcome,
+    NewOrganization, OrganizationChanged, OrganizationCreated, OrganizationFound,
+    OrganizationsPage, OrganizationsStore, PageAfter, StoreError,
 };
 use crate::edge::host::ParameterValue;
 
@@ -183,6 +183,43 @@ impl OrganizationsStore for PgStore<'_> {
         let [user, session] = caller_params(caller);
         let params = [user, session, uuid(organization_id), uuid(member_id)];
         self.outcome("SELECT auth.dismiss_head($1, $2, $3, $4)", &params)
+            .await
+    }
+
+    async fn list_invitations(
+        &mut self,
+        caller: &Caller<'_>,
+    ) -> Result<InvitationsPage, StoreError> {
+        let params = caller_params(caller);
+        self.outcome("SELECT auth.list_invitations($1, $2)", &params)
+            .await
+    }
+
+    async fn accept_invitation(
+        &mut self,
+        caller: &Caller<'_>,
+        invitation_id: &str,
+        outbox_retry_seconds: u32,
+    ) -> Result<InvitationAnswer, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [
+            user,
+            session,
+            uuid(invitation_id),
+            ParameterValue::Int32(outbox_retry_seconds as i32),
+        ];
+        self.outcome("SELECT auth.accept_invitation($1, $2, $3, $4)", &params)
+            .await
+    }
+
+    async fn decline_invitation(
+        &mut self,
+        caller: &Caller<'_>,
+        invitation_id: &str,
+    ) -> Result<InvitationAnswer, StoreError> {
+        let [user, session] = caller_params(caller);
+        let params = [user, session, uuid(invitation_id)];
+        self.outcome("SELECT auth.decline_invitation($1, $2, $3)", &params)
             .await
     }
 }

@@ -438,6 +438,44 @@ pub fn appoint_head(api: &Api, staff: &SignedIn, organization: &str, user: &str)
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
+/// What a head's add of an existing person answers, whether or not it
+/// made an invitation (202).
+pub const INVITED_IF_ELIGIBLE: &str = r#"{"status":"invited_if_eligible"}"#;
+
+/// The signed-in user's pending invitations (`GET /auth/invitations`).
+pub fn invitations_of(api: &Api, user: &SignedIn) -> Vec<Value> {
+    let reply = api.bearer("GET", "/api/v1/auth/invitations", &user.access_token, None);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json()["invitations"].as_array().unwrap().clone()
+}
+
+/// `head` invites `user` (by id) into `organization`, and `user` accepts
+/// the invitation: the membership, as the acceptance answers it.
+pub fn invite_and_accept(api: &Api, head: &SignedIn, organization: &str, user: &SignedIn) -> Value {
+    let invited = api.bearer(
+        "POST",
+        &format!("/api/v1/organizations/{organization}/members"),
+        &head.access_token,
+        Some(&json!({"user_id": user.user_id})),
+    );
+    assert_eq!(invited.status, 202, "{}", invited.text);
+    let invitation = invitations_of(api, user)
+        .into_iter()
+        .find(|i| i["organization"]["id"] == organization)
+        .expect("an invitation into the organization");
+    let accepted = api.bearer(
+        "POST",
+        &format!(
+            "/api/v1/auth/invitations/{}/accept",
+            invitation["id"].as_str().unwrap()
+        ),
+        &user.access_token,
+        None,
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    accepted.json()["membership"].clone()
+}
+
 /// The claims of a JWT, read without verifying it.
 pub fn claims_of(token: &str) -> Value {
     use base64::Engine;

@@ -1,6 +1,7 @@
-//! A user created into an organization, and a membership ended with its
-//! sessions, are each one transaction: when the last write (the membership
-//! or its event) fails, nothing of the change remains. The failures are
+//! A user created into an organization, a membership ended with its
+//! sessions, and an invitation accepted, are each one transaction: when the
+//! last write (the membership or its event) fails, nothing of the change
+//! remains. The failures are
 //! injected with test-only triggers that fire for one organization only, so
 //! parallel tests are unaffected.
 
@@ -128,4 +129,55 @@ fn a_membership_whose_end_cannot_be_written_ends_nothing() {
     let reply = api.bearer("DELETE", &member, &admin.access_token, None);
     assert_eq!(reply.status, 204, "{}", reply.text);
     api.me(&driver.access_token).problem(401);
+}
+
+#[test]
+fn an_acceptance_whose_event_cannot_be_written_joins_nobody() {
+    let api = Api::new();
+    let admin = signed_in_as(&api, &["superadmin"]);
+    let fleet = new_organization(&api, &admin, "fleet");
+    let mut head = signed_in_as(&api, &["customer"]);
+    appoint_head(&api, &admin, &fleet, &head.user_id);
+    sign_in_again(&api, &mut head);
+    let driver = signed_in_as(&api, &["driver"]);
+    let invited = api.bearer(
+        "POST",
+        &format!("/api/v1/organizations/{fleet}/members"),
+        &head.access_token,
+        Some(&json!({"user_id": driver.user_id})),
+    );
+    assert_eq!(invited.status, 202, "{}", invited.text);
+    let invitation = e2e::invitations_of(&api, &driver)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accept = format!("/api/v1/auth/invitations/{invitation}/accept");
+
+    let reply = {
+        let _fault = Fault::on(
+            "auth.outbox",
+            &format!(
+                "NEW.event_type = 'membership.started' AND NEW.payload->>'organization_id' = '{fleet}'"
+            ),
+        );
+        api.bearer("POST", &accept, &driver.access_token, None)
+    };
+    reply.problem(500);
+    // No membership, and the invitation is still there to accept.
+    let members: i64 = admin_db()
+        .query_one(
+            "SELECT count(*) FROM accounts.organization_members WHERE user_id = $1::text::uuid",
+            &[&driver.user_id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(members, 0);
+    assert_eq!(e2e::invitations_of(&api, &driver).len(), 1);
+
+    let reply = api.bearer("POST", &accept, &driver.access_token, None);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.json()["membership"]["organization_id"],
+        fleet.as_str()
+    );
 }

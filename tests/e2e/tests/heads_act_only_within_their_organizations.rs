@@ -1,7 +1,7 @@
 //! Organizations (SPEC §2, §3; issue "Organizations"): two fleets with a
 //! head each. A head lists, creates, grants to and removes only members of
 //! the organization it heads; anyone else's member is 404 to it, as if
-//! absent. Heads end memberships, never accounts. What a head creates joins
+//! absent (and inviting them answers as inviting anyone does). Heads end memberships, never accounts. What a head creates joins
 //! its fleet and nobody else's.
 
 use e2e::{
@@ -145,14 +145,18 @@ fn a_head_cannot_see_or_touch_another_fleets_drivers() {
     }
     api.bearer("PATCH", &b_driver, head, Some(&json!({"is_active": false})))
         .problem(404);
+    // Adopting B's driver is an invitation that is never made, answered
+    // as one that is: nothing tells the head whose phone it was.
     let adopt = json!({"phone": driver_b.person.phone_typed});
-    api.bearer(
+    let adopted = api.bearer(
         "POST",
         &format!("/api/v1/organizations/{}/members", a.id),
         head,
         Some(&adopt),
-    )
-    .problem(404);
+    );
+    assert_eq!(adopted.status, 202, "{}", adopted.text);
+    assert_eq!(adopted.text, e2e::INVITED_IF_ELIGIBLE);
+    assert!(e2e::invitations_of(&api, &driver_b).is_empty());
     // A user id that does not exist answers just the same.
     let nobody = "/api/v1/users/7c9e6679-7425-40de-944b-e07fc1f90ae7/roles";
     api.bearer("POST", nobody, head, Some(&add)).problem(404);
@@ -207,7 +211,8 @@ fn a_head_cannot_undo_a_deactivation_made_by_staff() {
     }
     api.login(&driver.person.second_login, &driver.person.password)
         .problem(401);
-    // Ending and starting the membership again reactivates nothing.
+    // Ending the membership and inviting again reactivates nothing (and
+    // invites nobody: the add answers as always).
     let members = format!("/api/v1/organizations/{}/members", a.id);
     let removed = api.bearer(
         "DELETE",
@@ -216,13 +221,21 @@ fn a_head_cannot_undo_a_deactivation_made_by_staff() {
         None,
     );
     assert_eq!(removed.status, 204, "{}", removed.text);
-    api.bearer(
+    let invited = api.bearer(
         "POST",
         &members,
         &a.head.access_token,
         Some(&json!({"user_id": driver.user_id})),
-    )
-    .problem(404);
+    );
+    assert_eq!(invited.text, e2e::INVITED_IF_ELIGIBLE);
+    let invitations: i64 = admin_db()
+        .query_one(
+            "SELECT count(*) FROM accounts.organization_invitations WHERE user_id = $1::text::uuid",
+            &[&driver.user_id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(invitations, 0);
     api.login(&driver.person.second_login, &driver.person.password)
         .problem(401);
 }
@@ -297,6 +310,8 @@ fn removing_a_member_ends_only_the_sessions_that_name_the_organization() {
     .problem(403);
 }
 
+/// Staff add directly (a head invites: `heads_invite_and_people_consent`);
+/// the fleet's head removes.
 #[test]
 fn concurrent_adds_and_removals_leave_one_membership_and_a_consistent_history() {
     let api = Api::new();
@@ -312,13 +327,13 @@ fn concurrent_adds_and_removals_leave_one_membership_and_a_consistent_history() 
             let handles: Vec<_> = calls
                 .into_iter()
                 .map(|adding| {
-                    let (api, token) = (&api, &a.head.access_token);
+                    let (api, staff, head) = (&api, &admin.access_token, &a.head.access_token);
                     let (members, member, add) = (&members, &member, &add);
                     s.spawn(move || {
                         if adding {
-                            api.bearer("POST", members, token, Some(add)).status
+                            api.bearer("POST", members, staff, Some(add)).status
                         } else {
-                            api.bearer("DELETE", member, token, None).status
+                            api.bearer("DELETE", member, head, None).status
                         }
                     })
                 })
@@ -349,7 +364,7 @@ fn concurrent_adds_and_removals_leave_one_membership_and_a_consistent_history() 
         mixed.iter().all(|s| [200, 201, 204, 404].contains(s)),
         "{mixed:?}"
     );
-    let last = api.bearer("POST", &members, &a.head.access_token, Some(&add));
+    let last = api.bearer("POST", &members, &admin.access_token, Some(&add));
     assert!([200, 201].contains(&last.status), "{}", last.text);
     assert_eq!(current(), 1, "exactly one current membership");
 

@@ -481,6 +481,8 @@ fn organization_fields_and_paths() {
             ("DELETE", format!("{base}/members/{id}")),
             ("DELETE", format!("{base}/heads/{id}")),
             ("DELETE", format!("/api/v1/organizations/{id}/members/{id}")),
+            ("POST", format!("/api/v1/auth/invitations/{id}/accept")),
+            ("POST", format!("/api/v1/auth/invitations/{id}/decline")),
         ] {
             let body = match method {
                 "PATCH" => json!({"name": "Renamed"}),

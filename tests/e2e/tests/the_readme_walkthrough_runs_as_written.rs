@@ -74,6 +74,7 @@ fn every_example_answers_as_the_readme_says() {
         r#""available":true"#,
         r#""token_type":"bearer""#,
         r#""is_head":true"#,
+        r#"{"status":"invited_if_eligible"}"#,
         r#""is_active":false"#,
         "create-superadmin: created admin",
         "Auth service",
