@@ -67,9 +67,10 @@ fn past_the_hourly_budget_codes_are_refused_and_it_is_logged_once() {
         );
     }
     assert_eq!(codes.gateway.received().len(), 3);
-    let told = codes
-        .host
-        .log()
+    // The component's own output (Spin also echoes it in its log).
+    let stdout =
+        std::fs::read_to_string(codes.host.component_log_path("stdout")).unwrap_or_default();
+    let told = stdout
         .lines()
         .filter(|l| l.contains("\"sms.budget_spent\""))
         .count();
