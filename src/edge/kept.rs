@@ -5,7 +5,9 @@
 //! Under p2 an instance ends with its request, and what waits here with it.
 //!
 //! Only a connection in a known clean state comes back: no transaction
-//! open, no error seen on it (after one, its state is not known). The
+//! open, no error seen on it (after one, its state is not known), no call
+//! given up on. The others are dropped, which gives them back to Spin's
+//! pool, not closed: `edge::postgres` says what makes that safe. The
 //! stored functions set nothing that outlives their statement, so nothing
 //! of one request reaches the next through a kept connection.
 
@@ -28,6 +30,13 @@ pub fn take_pg() -> Option<PgLink> {
 
 pub fn keep_pg(link: PgLink) {
     keep(&IDLE_PG, link)
+}
+
+/// Lets go of every idle PostgreSQL connection: one of them was found
+/// closed by the server, and after a restart or a failover so are the
+/// others. They go back to Spin's pool, which drops the closed ones.
+pub fn forget_pg() {
+    IDLE_PG.with(|idle| idle.borrow_mut().clear());
 }
 
 pub fn take_redis() -> Option<RedisLink> {

@@ -18,6 +18,10 @@ mod http;
 mod kept;
 #[cfg(target_arch = "wasm32")]
 mod outbound;
+// What a PostgreSQL error means, read from what Spin hands over; its tests
+// run natively.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod pg_errors;
 #[cfg(target_arch = "wasm32")]
 mod postgres;
 #[cfg(target_arch = "wasm32")]

@@ -80,6 +80,12 @@ impl PgLink {
     pub async fn execute(&self, statement: &str) -> Result<(), PgError> {
         self.0.execute(statement, &[]).map(|_| ())
     }
+
+    /// `ROLLBACK` (no call is given up on here, so nothing is left running
+    /// on the connection before it).
+    pub async fn roll_back(&self) -> Result<(), PgError> {
+        self.execute("ROLLBACK").await
+    }
 }
 
 /// One Redis connection (Spin opens a TCP connection for each).

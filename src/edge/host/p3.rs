@@ -25,13 +25,27 @@ type Body = http_body_util::Full<bytes::Bytes>;
 /// gives up on it (503): a hung dependency must not hold a request, nor the
 /// instance that serves it, until Spin's `--request-timeout` ends both
 /// with a bare 500. A call given up on leaves its connection unused again
-/// (see `edge::kept`: it counts as failed).
+/// (see `edge::kept`: it counts as failed), and a transaction it was in is
+/// rolled back on a deadline of its own (`roll_back`; `edge::postgres` says
+/// why that matters: the connection goes back to Spin's pool). The service
+/// role's own timeouts are below this one (migration 0030).
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the `ROLLBACK` of a transaction this request is leaving may
+/// take, counted afresh from when it is sent (a call given up on does not
+/// use up its time): the request then ends within Spin's
+/// `--request-timeout` (10 s) even after a call given up on.
+const ROLLBACK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `call`, unless it takes longer than `CALL_TIMEOUT`.
 async fn within_timeout<T>(call: impl Future<Output = T>) -> Option<T> {
+    within(CALL_TIMEOUT, call).await
+}
+
+/// `call`, unless it takes longer than `limit`.
+async fn within<T>(limit: Duration, call: impl Future<Output = T>) -> Option<T> {
     let call = std::pin::pin!(call);
-    let timer = std::pin::pin!(spin_sdk::time::sleep(CALL_TIMEOUT));
+    let timer = std::pin::pin!(spin_sdk::time::sleep(limit));
     match futures::future::select(call, timer).await {
         Either::Left((answer, _)) => Some(answer),
         Either::Right(((), _)) => None,
@@ -142,6 +156,18 @@ impl PgLink {
 
     pub async fn execute(&self, statement: &str) -> Result<(), PgError> {
         within_timeout(self.0.execute(statement, Vec::new()))
+            .await
+            .ok_or_else(pg_timed_out)?
+            .map(|_| ())
+            .map_err(pg_error)
+    }
+
+    /// `ROLLBACK`, on a deadline of its own (`ROLLBACK_TIMEOUT`): after a
+    /// call given up on, this is what may still end the transaction before
+    /// the connection goes back to Spin's pool. It goes behind whatever
+    /// the server is still doing on this connection.
+    pub async fn roll_back(&self) -> Result<(), PgError> {
+        within(ROLLBACK_TIMEOUT, self.0.execute("ROLLBACK", Vec::new()))
             .await
             .ok_or_else(pg_timed_out)?
             .map(|_| ())

@@ -66,7 +66,7 @@ impl AccountStore for PgStore<'_> {
     }
 
     async fn me(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
-        self.call("SELECT auth.me($1, $2)", &caller_params(caller))
+        self.read("SELECT auth.me($1, $2)", &caller_params(caller))
             .await
     }
 
@@ -74,7 +74,7 @@ impl AccountStore for PgStore<'_> {
         &mut self,
         caller: &Caller<'_>,
     ) -> Result<Option<PasswordCredentials>, StoreError> {
-        self.call(
+        self.read(
             "SELECT auth.password_credentials($1, $2)",
             &caller_params(caller),
         )

@@ -25,7 +25,7 @@ impl AdministrationStore for PgStore<'_> {
             optional_text(filter.contact.map(|(_, value)| value)),
             optional_text(filter.organization_id),
         ];
-        self.outcome(
+        self.read_outcome(
             "SELECT auth.list_users($1, $2, $3, $4::text::timestamptz, $5::text::uuid, $6, $7, $8, $9::text::uuid)",
             &params,
         )
@@ -96,7 +96,7 @@ impl AdministrationStore for PgStore<'_> {
     }
 
     async fn grantable_roles(&mut self, caller: &Caller<'_>) -> Result<GrantableRoles, StoreError> {
-        self.outcome(
+        self.read_outcome(
             "SELECT auth.grantable_roles($1, $2)",
             &caller_params(caller),
         )

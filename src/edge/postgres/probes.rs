@@ -6,7 +6,7 @@ use crate::core::ports::{ContactKind, InterfaceRoles, ProbesStore, StoreError};
 
 impl ProbesStore for PgStore<'_> {
     async fn ping(&mut self) -> Result<(), StoreError> {
-        self.call_bool("SELECT auth.ping()", &[]).await.map(|_| ())
+        self.read_bool("SELECT auth.ping()", &[]).await.map(|_| ())
     }
 
     async fn contact_available(
@@ -14,7 +14,7 @@ impl ProbesStore for PgStore<'_> {
         kind: ContactKind,
         value: &str,
     ) -> Result<bool, StoreError> {
-        self.call_bool(
+        self.read_bool(
             "SELECT auth.contact_available($1, $2)",
             &[text(kind.as_str()), text(value)],
         )
@@ -25,7 +25,7 @@ impl ProbesStore for PgStore<'_> {
         &mut self,
         interface: &str,
     ) -> Result<InterfaceRoles, StoreError> {
-        self.outcome(
+        self.read_outcome(
             "SELECT auth.self_registration_roles($1)",
             &[text(interface)],
         )

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 impl SessionsStore for PgStore<'_> {
     async fn list_sessions(&mut self, caller: &Caller<'_>) -> Result<Option<Value>, StoreError> {
-        self.call("SELECT auth.list_sessions($1, $2)", &caller_params(caller))
+        self.read("SELECT auth.list_sessions($1, $2)", &caller_params(caller))
             .await
     }
 

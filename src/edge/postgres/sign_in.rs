@@ -12,7 +12,7 @@ impl SignInStore for PgStore<'_> {
         contact_type: &str,
         value: &str,
     ) -> Result<Option<Credentials>, StoreError> {
-        self.call(
+        self.read(
             "SELECT auth.find_credentials($1, $2)",
             &[text(contact_type), text(value)],
         )

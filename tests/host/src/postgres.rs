@@ -2,7 +2,8 @@
 //! errors the way Spin's own host does: connections come from a pool per
 //! address (at most 64 kept), each `Connection::open` holds one real
 //! connection for its lifetime (so `BEGIN` … `COMMIT` on it is one
-//! transaction) and hands it back cleaned when dropped, every
+//! transaction) and hands it back as it is when dropped, to be recycled as
+//! Spin's pool does when it is next taken (see `PgPool`), every
 //! `query`/`execute` prepares its statement afresh, and database errors come
 //! back as `query-failed(db-error)` with the SQLSTATE — except, for `query`,
 //! an error that arrives while the rows are read (a stored function's RAISE),
@@ -17,7 +18,7 @@ use crate::bindings::spin::postgres::postgres::{
 use crate::state::RequestState;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use futures::TryStreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row};
@@ -28,13 +29,25 @@ pub struct PgConnection {
     client: Client,
 }
 
-/// Idle connections per address, as Spin keeps a pool per address.
+/// Idle connections per address, kept and recycled exactly as Spin's pool
+/// does (spinframework/spin, crates/factor-outbound-pg/src/client.rs:
+/// deadpool-postgres 0.14 with `RecyclingMethod::Clean`, first in first
+/// out): a connection is handed back as the guest left it, and checked only
+/// when it is next taken — closed, or the `Clean` statements fail on it
+/// (an aborted transaction), and it is dropped. Nothing rolls back: a
+/// connection left inside an open transaction passes `Clean` and goes to
+/// the next borrower still in it, as under Spin, so the tests see what
+/// production sees.
 #[derive(Default)]
 pub struct PgPool {
-    idle: Mutex<HashMap<String, Vec<Client>>>,
+    idle: Mutex<HashMap<String, VecDeque<Client>>>,
 }
 
 const POOL_SIZE: usize = 64;
+
+/// deadpool-postgres' `RecyclingMethod::Clean`, run by `simple_query`.
+const CLEAN: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; \
+                     SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES;";
 
 impl PgPool {
     async fn get(&self, address: &str) -> Result<Client, Error> {
@@ -44,10 +57,13 @@ impl PgPool {
                 .lock()
                 .unwrap()
                 .get_mut(address)
-                .and_then(Vec::pop);
+                .and_then(VecDeque::pop_front);
             match reused {
-                Some(client) if !client.is_closed() => return Ok(client),
-                Some(_) => continue,
+                Some(client) if client.is_closed() => continue,
+                Some(client) => match client.simple_query(CLEAN).await {
+                    Ok(_) => return Ok(client),
+                    Err(_) => continue,
+                },
                 None => break,
             }
         }
@@ -65,20 +81,13 @@ impl PgPool {
         Ok(client)
     }
 
-    /// Takes a connection back once whatever the guest left on it (an open
-    /// transaction, session settings) is cleared; one that cannot be cleared
-    /// is closed instead.
-    async fn put(&self, address: String, client: Client) {
-        if client.is_closed()
-            || client.batch_execute("ROLLBACK").await.is_err()
-            || client.batch_execute("DISCARD ALL").await.is_err()
-        {
-            return;
-        }
+    /// Takes a connection back as the guest left it (deadpool checks
+    /// nothing on return).
+    fn put(&self, address: String, client: Client) {
         let mut idle = self.idle.lock().unwrap();
         let clients = idle.entry(address).or_default();
         if clients.len() < POOL_SIZE {
-            clients.push(client);
+            clients.push_back(client);
         }
     }
 }
@@ -163,7 +172,7 @@ impl pg::HostConnection for RequestState {
 
     async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
         let PgConnection { address, client } = self.table.delete(conn)?;
-        self.services.pg_pool.put(address, client).await;
+        self.services.pg_pool.put(address, client);
         Ok(())
     }
 }
@@ -432,6 +441,52 @@ mod tests {
             }
             other => panic!("expected query-failed(text), got {other:?}"),
         }
+    }
+
+    /// One statement's single value, on an open connection, as text.
+    async fn value(state: &mut RequestState, conn: &Resource<PgConnection>, sql: &str) -> String {
+        let borrowed = Resource::new_borrow(conn.rep());
+        let rows = state.query(borrowed, sql.into(), vec![]).await.unwrap();
+        format!("{:?}", rows.rows[0][0])
+    }
+
+    #[tokio::test]
+    async fn a_connection_handed_back_in_a_transaction_reaches_the_next_borrower_in_it() {
+        // As under Spin (deadpool's Clean recycling rolls nothing back): the
+        // component must never let go of a connection in a transaction.
+        let url = std::env::var("AUTH_DB_ADMIN_URL").expect("AUTH_DB_ADMIN_URL");
+        let mut state = request_state(&url);
+        let conn = state.open(url.clone()).await.expect("connects");
+        let borrowed = Resource::new_borrow(conn.rep());
+        state
+            .execute(borrowed, "BEGIN".into(), vec![])
+            .await
+            .unwrap();
+        let pid = value(&mut state, &conn, "SELECT pg_backend_pid()").await;
+        HostConnection::drop(&mut state, conn).await.unwrap();
+
+        let conn = state.open(url.clone()).await.expect("connects");
+        assert_eq!(
+            value(&mut state, &conn, "SELECT pg_backend_pid()").await,
+            pid
+        );
+        let in_transaction =
+            "SELECT xact_start < query_start FROM pg_stat_activity WHERE pid = pg_backend_pid()";
+        assert_eq!(
+            value(&mut state, &conn, in_transaction).await,
+            "DbValue::Boolean(true)",
+            "still inside the transaction"
+        );
+        // An aborted transaction fails the recycling: that connection is dropped.
+        let borrowed = Resource::new_borrow(conn.rep());
+        let _ = state.query(borrowed, "SELECT 1 / 0".into(), vec![]).await;
+        HostConnection::drop(&mut state, conn).await.unwrap();
+        let conn = state.open(url).await.expect("connects");
+        assert_ne!(
+            value(&mut state, &conn, "SELECT pg_backend_pid()").await,
+            pid
+        );
+        HostConnection::drop(&mut state, conn).await.unwrap();
     }
 
     #[tokio::test]
