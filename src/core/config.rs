@@ -15,6 +15,26 @@ use std::fmt;
 pub struct ConfigError {
     pub variable: &'static str,
     pub reason: String,
+    /// The host could not read the variable (its provider failed): a
+    /// passing fault (503), not a bad value (500).
+    pub unreadable: bool,
+}
+
+/// What the host says of one variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Variable {
+    Set(String),
+    /// Neither set nor given a default.
+    NotSet,
+    /// The host failed to read it (a secrets store down, say): never taken
+    /// for "not set".
+    Unreadable(String),
+}
+
+impl From<Option<String>> for Variable {
+    fn from(value: Option<String>) -> Variable {
+        value.map_or(Variable::NotSet, Variable::Set)
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -135,7 +155,7 @@ pub enum SmsDelivery {
 }
 
 pub struct Config {
-    lookup: Box<dyn Fn(&'static str) -> Option<String>>,
+    lookup: Box<dyn Fn(&'static str) -> Variable>,
     db_url: OnceCell<Result<Secret<String>, ConfigError>>,
     redis_url: OnceCell<Result<Secret<String>, ConfigError>>,
     keys: OnceCell<Result<TokenKeys, ConfigError>>,
@@ -179,15 +199,16 @@ fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError {
         variable,
         reason: reason.into(),
+        unreadable: false,
     }
 }
 
 impl Config {
     /// Settings read through `lookup` (a Spin variable, in production), each
     /// when first asked for.
-    pub fn new(lookup: impl Fn(&'static str) -> Option<String> + 'static) -> Config {
+    pub fn new<V: Into<Variable>>(lookup: impl Fn(&'static str) -> V + 'static) -> Config {
         Config {
-            lookup: Box::new(lookup),
+            lookup: Box::new(move |name| lookup(name).into()),
             db_url: OnceCell::new(),
             redis_url: OnceCell::new(),
             keys: OnceCell::new(),
@@ -239,16 +260,22 @@ impl Config {
     }
 
     fn text(&self, name: &'static str) -> Result<String, ConfigError> {
-        match (self.lookup)(name) {
-            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-            _ => Err(error(name, "is not set")),
-        }
+        self.optional(name)?
+            .ok_or_else(|| error(name, "is not set"))
     }
 
-    fn optional(&self, name: &'static str) -> Option<String> {
-        (self.lookup)(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+    /// A variable that may be empty; one the host could not read is an
+    /// error, never "not set".
+    fn optional(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        match (self.lookup)(name) {
+            Variable::Set(v) => Ok(Some(v.trim().to_string()).filter(|v| !v.is_empty())),
+            Variable::NotSet => Ok(None),
+            Variable::Unreadable(why) => Err(ConfigError {
+                variable: name,
+                reason: format!("cannot be read ({why})"),
+                unreadable: true,
+            }),
+        }
     }
 
     fn number(&self, name: &'static str, min: u32, max: u32) -> Result<u32, ConfigError> {
@@ -262,7 +289,7 @@ impl Config {
     }
 
     fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
-        match self.optional(name).unwrap_or_default().as_str() {
+        match self.optional(name)?.unwrap_or_default().as_str() {
             "" | "false" | "0" | "no" => Ok(false),
             "true" | "1" | "yes" => Ok(true),
             _ => Err(error(name, "must be true or false")),
@@ -290,14 +317,14 @@ impl Config {
             match self.text("jwt_algorithm")?.as_str() {
                 "HS256" => Ok(TokenKeys::hs256(&jwt_secret)),
                 "EdDSA" => {
-                    let private = self.optional("jwt_private_key").ok_or_else(|| {
+                    let private = self.optional("jwt_private_key")?.ok_or_else(|| {
                         error("jwt_private_key", "is required when jwt_algorithm is EdDSA")
                     })?;
                     TokenKeys::eddsa(
                         &private,
-                        self.optional("jwt_retiring_public_key").as_deref(),
+                        self.optional("jwt_retiring_public_key")?.as_deref(),
                     )
-                    .map_err(|(variable, reason)| ConfigError { variable, reason })
+                    .map_err(|(variable, reason)| error(variable, reason))
                 }
                 _ => Err(error("jwt_algorithm", "must be HS256 or EdDSA")),
             }
@@ -387,7 +414,7 @@ impl Config {
 
     pub fn trusted_proxy(&self) -> Result<&TrustedProxies, ConfigError> {
         cached(&self.trusted_proxy, || {
-            TrustedProxies::parse(&self.optional("trusted_proxy").unwrap_or_default())
+            TrustedProxies::parse(&self.optional("trusted_proxy")?.unwrap_or_default())
                 .map_err(|reason| error("trusted_proxy", reason))
         })
     }
@@ -401,7 +428,7 @@ impl Config {
     pub fn cors_allowed_origins(&self) -> Result<&[String], ConfigError> {
         cached(&self.cors_allowed_origins, || {
             let origins = self
-                .optional("cors_allowed_origins")
+                .optional("cors_allowed_origins")?
                 .unwrap_or_default()
                 .split(',')
                 .map(|o| o.trim().trim_end_matches('/').to_string())
@@ -504,7 +531,7 @@ impl Config {
     /// at all when it is empty (code requests answer 503).
     pub fn sms_gateway(&self) -> Result<&SmsDelivery, ConfigError> {
         cached(&self.sms_gateway, || {
-            let Some(kind) = self.optional("sms_gateway") else {
+            let Some(kind) = self.optional("sms_gateway")? else {
                 return Ok(SmsDelivery::NotConfigured);
             };
             if kind.trim().eq_ignore_ascii_case("log") {
@@ -516,8 +543,8 @@ impl Config {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(error("sms_gateway_url", "must be an http(s) URL"));
             }
-            let account = self.optional("sms_gateway_account").unwrap_or_default();
-            let sender = self.optional("sms_sender").unwrap_or_default();
+            let account = self.optional("sms_gateway_account")?.unwrap_or_default();
+            let sender = self.optional("sms_sender")?.unwrap_or_default();
             if kind == GatewayKind::Twilio && (account.is_empty() || sender.is_empty()) {
                 let missing = if account.is_empty() {
                     "sms_gateway_account"
@@ -614,6 +641,19 @@ mod tests {
             ("sms_sender", "+15005550006".to_string()),
             ("sms_gateway_timeout_ms", "5000".to_string()),
         ])
+    }
+
+    #[test]
+    fn a_variable_the_host_cannot_read_is_an_error_never_not_set() {
+        let vars = good();
+        let config = Config::new(move |name| match name {
+            "trusted_proxy" => Variable::Unreadable("provider: connection refused".into()),
+            _ => vars.get(name).cloned().into(),
+        });
+        let e = config.trusted_proxy().unwrap_err();
+        assert_eq!(e.variable, "trusted_proxy");
+        assert!(e.unreadable && e.reason.contains("cannot be read"), "{e}");
+        assert_eq!(config.check_all().unwrap_err().variable, "trusted_proxy");
     }
 
     #[test]

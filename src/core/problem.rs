@@ -235,6 +235,12 @@ impl ApiError {
                 403,
                 "Requests authenticated by cookie must send X-CSRF-Token equal to the csrf_token cookie.".into(),
             ),
+            ApiError::Misconfigured(e) if e.unreadable => p(
+                "urn:auth:problem:misconfigured",
+                "Configuration unavailable",
+                503,
+                format!("The service could not read its configuration: {e}; try again shortly."),
+            ),
             ApiError::Misconfigured(e) => p(
                 "urn:auth:problem:misconfigured",
                 "Service misconfigured",

@@ -264,6 +264,17 @@ fn problem_response(status: u16) -> Response {
                 .build(),
         );
     }
+    if status == 503 {
+        response = response.header(
+            "Retry-After",
+            Header::builder()
+                .schema(Some(u32::schema()))
+                .description(Some(
+                    "Seconds to wait before trying again (when PostgreSQL was unavailable).",
+                ))
+                .build(),
+        );
+    }
     response.build()
 }
 

@@ -1,7 +1,7 @@
 //! The WASIp2 build on spin-sdk 5.2. Spin's calls here are synchronous; the
 //! async wrappers are ready at once, so the core runs unchanged on them.
 
-use crate::core::config::Config;
+use crate::core::config::{Config, Variable};
 use crate::edge::http::{self, Incoming};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use spin_sdk::http_component;
@@ -48,7 +48,12 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
 /// Settings are read from Spin variables when a request first needs each one
 /// (an instance serves one request: nothing to keep).
 pub async fn settings() -> Rc<Config> {
-    Rc::new(Config::new(|name| spin_sdk::variables::get(name).ok()))
+    Rc::new(Config::new(|name| match spin_sdk::variables::get(name) {
+        Ok(value) => Variable::Set(value),
+        Err(spin_sdk::variables::Error::Undefined(_)) => Variable::NotSet,
+        // Never "not set": a configuration failure the request reports.
+        Err(e) => Variable::Unreadable(format!("{e:?}")),
+    }))
 }
 
 /// Spin's p2 calls cannot be given up on: no call times out here (a hung

@@ -3,7 +3,7 @@
 //! settings, read once and parsed once, and (in `edge::kept`) the
 //! PostgreSQL and Redis connections.
 
-use crate::core::config::{Config, VARIABLES};
+use crate::core::config::{Config, Variable, VARIABLES};
 use crate::core::passwords;
 use crate::edge::http::{self, Incoming};
 use futures::future::Either;
@@ -110,12 +110,26 @@ pub async fn settings() -> Rc<Config> {
         return config;
     }
     let mut values = HashMap::new();
+    let mut all_read = true;
     for name in VARIABLES {
-        if let Ok(value) = spin_sdk::variables::get(name).await {
-            values.insert(*name, value);
-        }
+        let value = match spin_sdk::variables::get(name).await {
+            Ok(value) => Variable::Set(value),
+            Err(spin_sdk::variables::Error::Undefined(_)) => Variable::NotSet,
+            // Never "not set": a configuration failure until it reads.
+            Err(e) => {
+                all_read = false;
+                Variable::Unreadable(format!("{e:?}"))
+            }
+        };
+        values.insert(*name, value);
     }
-    let config = Rc::new(Config::new(move |name| values.get(name).cloned()));
+    let config = Rc::new(Config::new(move |name| {
+        values.get(name).cloned().unwrap_or(Variable::NotSet)
+    }));
+    if !all_read {
+        // Read again by the next request, not kept for the instance's life.
+        return config;
+    }
     SETTINGS.with(|s| s.borrow_mut().get_or_insert(config).clone())
 }
 

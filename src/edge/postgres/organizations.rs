@@ -45,7 +45,7 @@ impl OrganizationsStore for PgStore<'_> {
             optional_text(after.map(|a| a.created_at)),
             optional_text(after.map(|a| a.id)),
         ];
-        self.outcome(
+        self.read_outcome(
             "SELECT auth.list_organizations($1, $2, $3, $4::text::timestamptz, $5::text::uuid)",
             &params,
         )
@@ -59,7 +59,7 @@ impl OrganizationsStore for PgStore<'_> {
     ) -> Result<OrganizationFound, StoreError> {
         let [user, session] = caller_params(caller);
         let params = [user, session, uuid(organization_id)];
-        self.outcome("SELECT auth.organization($1, $2, $3)", &params)
+        self.read_outcome("SELECT auth.organization($1, $2, $3)", &params)
             .await
     }
 
@@ -101,7 +101,7 @@ impl OrganizationsStore for PgStore<'_> {
             optional_text(after.map(|a| a.created_at)),
             optional_text(after.map(|a| a.id)),
         ];
-        self.outcome(
+        self.read_outcome(
             "SELECT auth.list_members($1, $2, $3, $4, $5::text::timestamptz, $6::text::uuid)",
             &params,
         )
@@ -191,7 +191,7 @@ impl OrganizationsStore for PgStore<'_> {
         caller: &Caller<'_>,
     ) -> Result<InvitationsPage, StoreError> {
         let params = caller_params(caller);
-        self.outcome("SELECT auth.list_invitations($1, $2)", &params)
+        self.read_outcome("SELECT auth.list_invitations($1, $2)", &params)
             .await
     }
 
