@@ -52,7 +52,12 @@ pub async fn settings() -> Rc<Config> {
         Ok(value) => Variable::Set(value),
         Err(spin_sdk::variables::Error::Undefined(_)) => Variable::NotSet,
         // Never "not set": a configuration failure the request reports.
-        Err(e) => Variable::Unreadable(format!("{e:?}")),
+        // The provider's own words (hosts, paths) go to the log, not to
+        // the client.
+        Err(e) => {
+            eprintln!("variable {name} cannot be read: {e:?}");
+            Variable::Unreadable("the host's variable provider failed".into())
+        }
     }))
 }
 

@@ -118,7 +118,10 @@ pub async fn settings() -> Rc<Config> {
             // Never "not set": a configuration failure until it reads.
             Err(e) => {
                 all_read = false;
-                Variable::Unreadable(format!("{e:?}"))
+                // The provider's own words (hosts, paths) go to the log,
+                // not to the client.
+                eprintln!("variable {name} cannot be read: {e:?}");
+                Variable::Unreadable("the host's variable provider failed".into())
             }
         };
         values.insert(*name, value);
