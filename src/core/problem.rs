@@ -24,6 +24,8 @@ impl FieldError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     // What the client did wrong.
+    /// An HTTP/1.1 request that names no host (RFC 9112 §3.2).
+    MissingHost,
     MalformedJson,
     Validation(Vec<FieldError>),
     UnsupportedMediaType,
@@ -109,6 +111,12 @@ impl ApiError {
             errors: vec![],
         };
         match self {
+            ApiError::MissingHost => p(
+                "about:blank",
+                "Bad Request",
+                400,
+                "The request names no host: send the Host header.".into(),
+            ),
             ApiError::MalformedJson => p(
                 "urn:auth:problem:malformed-json",
                 "Malformed JSON",

@@ -8,6 +8,10 @@ pub struct OutboundRequest {
     pub body: Vec<u8>,
 }
 
+/// An answer's body is read up to this much and no further (gateways
+/// answer a few KiB): a longer one is a failure, on both builds.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundResponse {
     pub status: u16,

@@ -20,7 +20,7 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         .filter_map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
         .collect();
     let method = request.method().to_string();
-    let mut incoming = Incoming::head(method.clone(), &target, headers);
+    let mut incoming = Incoming::head(method.clone(), &target, request.authority(), headers);
     if incoming.wants_body() {
         incoming.read_body(request.into_body_stream()).await;
     }
@@ -136,7 +136,7 @@ pub async fn pause(milliseconds: u64) {
 }
 
 mod outbound {
-    use crate::core::ports::{OutboundError, OutboundRequest, OutboundResponse};
+    use crate::core::ports::{OutboundError, OutboundRequest, OutboundResponse, MAX_ANSWER_BYTES};
     use wasi::clocks::monotonic_clock;
     use wasi::http::outgoing_handler;
     use wasi::http::types::{
@@ -145,9 +145,6 @@ mod outbound {
     };
     use wasi::io::poll;
     use wasi::io::streams::StreamError;
-
-    /// An answer's body is read up to this much (gateways answer a few KiB).
-    const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
     fn failed(why: impl std::fmt::Display) -> OutboundError {
         OutboundError::Failed(why.to_string())

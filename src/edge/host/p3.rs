@@ -5,6 +5,8 @@
 
 use crate::core::config::{Config, Variable, VARIABLES};
 use crate::core::passwords;
+use crate::core::ports::MAX_ANSWER_BYTES;
+use futures::StreamExt;
 use crate::edge::http::{self, Incoming};
 use futures::future::Either;
 use spin_sdk::http::body::IncomingBodyExt;
@@ -68,7 +70,8 @@ async fn handle(request: Request) -> spin_sdk::http::Response<Body> {
     let method = head.method.as_str().to_string();
     // A bcrypt hash gives the host its thread back after every round.
     passwords::pause_with(yield_to_host);
-    let mut incoming = Incoming::head(method.clone(), &target, headers);
+    let authority = head.uri.authority().map(|a| a.as_str().to_string());
+    let mut incoming = Incoming::head(method.clone(), &target, authority, headers);
     if incoming.wants_body() {
         incoming.read_body(body.stream()).await;
     }
@@ -267,15 +270,19 @@ pub async fn http_post(
             .await
             .map_err(|e| OutboundError::Failed(format!("{e:?}")))?;
         let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .bytes()
-            .await
-            .map_err(|e| OutboundError::Failed(format!("answer not read: {e:?}")))?;
-        Ok(OutboundResponse {
-            status,
-            body: body.to_vec(),
-        })
+        // Read in pieces, never past the cap: whatever answers at the
+        // gateway's address cannot fill the instance's memory.
+        let mut stream = response.into_body().stream();
+        let mut body = Vec::new();
+        while let Some(piece) = stream.next().await {
+            let piece =
+                piece.map_err(|e| OutboundError::Failed(format!("answer not read: {e:?}")))?;
+            body.extend_from_slice(&piece);
+            if body.len() > MAX_ANSWER_BYTES {
+                return Err(OutboundError::Failed("answer too long".into()));
+            }
+        }
+        Ok(OutboundResponse { status, body })
     };
     let exchange = std::pin::pin!(exchange);
     let timer = std::pin::pin!(spin_sdk::time::sleep(Duration::from_millis(u64::from(

@@ -37,6 +37,10 @@ pub struct Incoming {
     /// The query's `name=value` pairs, decoded.
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// The request target's authority as the host hands it over (from an
+    /// absolute-form target or HTTP/2's `:authority`; Spin also copies the
+    /// `Host` header into it).
+    authority: Option<String>,
     body: Result<Vec<u8>, ApiError>,
     /// The signed-in caller's user id, once the guard has let it in (for
     /// the request log).
@@ -48,7 +52,12 @@ impl Incoming {
     /// declared length is already too large: then the 413 goes out at once,
     /// rather than after the client sent (or gave up sending) all it
     /// announced.
-    pub fn head(method: String, target: &str, headers: Vec<(String, String)>) -> Incoming {
+    pub fn head(
+        method: String,
+        target: &str,
+        authority: Option<String>,
+        headers: Vec<(String, String)>,
+    ) -> Incoming {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let declared_too_large = declared_length(&headers).is_some_and(|len| len > MAX_BODY_BYTES);
         Incoming {
@@ -58,6 +67,7 @@ impl Incoming {
                 .into_owned()
                 .collect(),
             headers,
+            authority,
             body: if declared_too_large {
                 Err(ApiError::PayloadTooLarge {
                     limit: MAX_BODY_BYTES,
@@ -69,19 +79,35 @@ impl Incoming {
         }
     }
 
+    /// Whether the request names the host it is for: a `Host` header, or an
+    /// authority in its target. HTTP/1.1 requires `Host` (RFC 9112 §3.2);
+    /// Spin closes the connection of an origin-form request without one,
+    /// and passes an absolute-form one on with the target's authority,
+    /// exactly as it passes an HTTP/2 request (whose `:authority` stands
+    /// for `Host`): the two cannot be told apart here, so only a request
+    /// with neither is refused.
+    pub fn names_its_host(&self) -> bool {
+        self.header("host").is_some_and(|h| !h.trim().is_empty())
+            || self.authority.as_deref().is_some_and(|a| !a.is_empty())
+    }
+
     pub fn caller_id(&self) -> Option<String> {
         self.caller.borrow().clone()
     }
 
-    /// Whether there is a body to read: HTTP/1.1 requests without
-    /// `Content-Length` or `Transfer-Encoding` have none (RFC 9112 §6.3), as
-    /// most GETs do, and reading their empty body would still cost a round
-    /// of calls to the host.
+    /// Whether there is a body to read. A request with `Content-Length`
+    /// has one; so may any POST, PUT, PATCH or DELETE, since a chunked body
+    /// announces itself only by `Transfer-Encoding`, which the host removes
+    /// before the component sees the headers (a hop-by-hop header WASI HTTP
+    /// forbids). A GET or HEAD without `Content-Length` has none worth
+    /// reading: reading an empty body still costs a round of calls to the
+    /// host.
     pub fn wants_body(&self) -> bool {
         let announced = self.headers.iter().any(|(k, _)| {
             k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding")
         });
-        self.body.is_ok() && announced
+        let may_carry_one = matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE");
+        self.body.is_ok() && (announced || may_carry_one)
     }
 
     /// Reads the whole body, refusing more than the limit (not trusting
@@ -249,5 +275,28 @@ impl Incoming {
             guard::authenticate_reading_me(config, &self.presented(), redis).await?;
         *self.caller.borrow_mut() = Some(principal.user_id().to_string());
         Ok((principal, me))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(authority: Option<&str>, headers: &[(&str, &str)]) -> Incoming {
+        let headers = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Incoming::head("GET".into(), "/health", authority.map(Into::into), headers)
+    }
+
+    #[test]
+    fn a_request_names_its_host_by_header_or_by_authority() {
+        assert!(get(None, &[("Host", "auth.example")]).names_its_host());
+        // HTTP/2, or an absolute-form target: the authority stands for Host.
+        assert!(get(Some("auth.example"), &[]).names_its_host());
+        assert!(!get(None, &[]).names_its_host());
+        assert!(!get(None, &[("host", " ")]).names_its_host());
+        assert!(!get(Some(""), &[("x-forwarded-host", "a")]).names_its_host());
     }
 }

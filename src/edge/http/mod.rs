@@ -92,6 +92,9 @@ async fn answer(
     found: Result<(Route, &'static str), ApiError>,
     config: &Config,
 ) -> Result<Reply, ApiError> {
+    if !incoming.names_its_host() {
+        return Err(ApiError::MissingHost);
+    }
     let (route, _) = found?;
     let allowed = route.allowed_methods();
     if incoming.method == "OPTIONS" {

@@ -578,6 +578,135 @@ pub fn fresh_database(prefix: &str) -> (String, String) {
     (owner, format!("{head}/{name}?{query}"))
 }
 
+/// A PostgreSQL server of the test's own (a throwaway cluster on a free
+/// loopback port, the migrations applied), for a test that restarts or
+/// stops it: the shared server stays up for every other test. Stopped and
+/// removed when dropped.
+pub struct OwnPostgres {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    /// The database's owner (the cluster's superuser).
+    pub owner_url: String,
+    /// The service role's URL, for `SPIN_VARIABLE_DB_URL`.
+    pub service_url: String,
+}
+
+impl OwnPostgres {
+    pub fn start() -> OwnPostgres {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("own-pg-{}", unique_number()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let server = OwnPostgres {
+            port,
+            dir: dir.clone(),
+            owner_url: format!("postgres://postgres@127.0.0.1:{port}/auth?sslmode=disable"),
+            service_url: format!(
+                "postgres://auth_service:{}@127.0.0.1:{port}/auth?sslmode=disable",
+                unique_bytes::<12>().iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ),
+        };
+        if is_root() {
+            run(std::process::Command::new("chown").arg("postgres:").arg(&dir));
+        }
+        // Loopback only and thrown away afterwards: `trust` is enough.
+        server.pg_ctl(&["initdb", "-o", "-U postgres --auth=trust -E UTF8 --no-sync"]);
+        server.pg_ctl(&["start"]);
+        let mut admin = postgres::Client::connect(
+            &format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"),
+            postgres::NoTls,
+        )
+        .unwrap();
+        admin.batch_execute("CREATE DATABASE auth").unwrap();
+        run(std::process::Command::new(repo_root().join("sql/migrate")).arg(&server.owner_url));
+        let mut owner = postgres::Client::connect(&server.owner_url, postgres::NoTls).unwrap();
+        owner
+            .batch_execute("ALTER ROLE auth_service WITH LOGIN PASSWORD 'unused-under-trust'")
+            .unwrap();
+        server
+    }
+
+    /// The `SPIN_VARIABLE_*` settings that point a host at this server.
+    pub fn variables(&self) -> [(&'static str, String); 2] {
+        [
+            ("SPIN_VARIABLE_DB_URL", self.service_url.clone()),
+            ("SPIN_VARIABLE_DB_HOST", format!("127.0.0.1:{}", self.port)),
+        ]
+    }
+
+    /// A fast restart (`pg_ctl restart -m fast`, as an operator or a
+    /// package upgrade does it): every session is ended, the server is
+    /// down for a moment, then takes connections again.
+    pub fn restart(&self) {
+        self.pg_ctl(&["restart", "-m", "fast"]);
+    }
+
+    /// `pg_ctl` on this cluster, as the `postgres` user when run as root
+    /// (PostgreSQL refuses to run as root).
+    fn pg_ctl_command(&self) -> std::process::Command {
+        let pg_ctl = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server binaries (tests/support/install.sh)")
+            .flatten()
+            .map(|e| e.path().join("bin/pg_ctl"))
+            .filter(|p| p.exists())
+            .max()
+            .expect("a pg_ctl");
+        let mut command = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            c
+        } else {
+            std::process::Command::new(pg_ctl)
+        };
+        command.arg("-D").arg(self.dir.join("data"));
+        command
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+            self.port,
+            self.dir.display()
+        );
+        let mut command = self.pg_ctl_command();
+        command.args(["-w", "-s"]).args(args);
+        if args[0] != "initdb" {
+            command
+                .args(["-o", &options])
+                .arg("-l")
+                .arg(self.dir.join("log"));
+        }
+        run(&mut command);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .pg_ctl_command()
+            .args(["-m", "immediate", "-s", "stop"])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// Runs a command, failing the test with its output if it fails.
+fn run(command: &mut std::process::Command) {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// A host of its own (of this run's kind), for tests that need other
 /// settings (or a Redis or database they may cut) than the shared one.
 /// Killed when dropped.
@@ -1063,6 +1192,9 @@ pub enum GatewayMode {
     Hangs,
     /// SMS.ru's way of refusing: 200 with `"status": "ERROR"`.
     RefusesWith200,
+    /// Takes the message but answers with a body of 1 MiB, far past what
+    /// a gateway's answer may be (64 KiB).
+    AnswersTooMuch,
 }
 
 /// One message the fake gateway received.
@@ -1166,6 +1298,10 @@ impl FakeGateway {
                             200,
                             r#"{"status":"ERROR","status_code":201,"status_text":"Не хватает средств"}"#
                                 .to_string(),
+                        ),
+                        (GatewayMode::AnswersTooMuch, _) => (
+                            202,
+                            format!(r#"{{"queued":true,"pad":"{}"}}"#, "x".repeat(1 << 20)),
                         ),
                         (GatewayMode::Takes, "twilio") => {
                             (201, r#"{"sid":"SM0123","status":"queued"}"#.to_string())

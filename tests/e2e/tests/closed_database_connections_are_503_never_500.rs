@@ -9,9 +9,10 @@
 //! lost mid-request is a 503 (`Closed` reaches the component as
 //! `query-error::text`). All of the service's backends in the test's own
 //! database are terminated, three times, while six clients register, sign
-//! in, read `/me`, and log out of one session or of all.
+//! in, read `/me`, and log out of one session or of all; and, on a server
+//! of the test's own, PostgreSQL is restarted twice under the same load.
 
-use e2e::{claims_of, fresh_database, Api, OwnHost, Person, Reply};
+use e2e::{claims_of, fresh_database, Api, OwnHost, OwnPostgres, Person, Reply};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,10 +93,12 @@ fn round(api: &Api, who: &Person, all: bool, told: &Mutex<Told>) {
     }
 }
 
-#[test]
-fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answered_is_lost() {
-    let (owner, service) = fresh_database("connections_closed");
-    let host = OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service)]);
+/// Runs the clients against `host` for `LOAD`, calling each of `events`
+/// at its second (an event must not panic: the clients would never be
+/// told to stop), then holds every 201 and 204 against the database
+/// (`owner`'s URL) and every answer against the rules: 503 with
+/// `Retry-After` at worst, never another 5xx.
+fn under_load(host: &OwnHost, owner: &str, events: &[(u64, &dyn Fn() -> String)]) {
     let people: Vec<Person> = (0..WORKERS)
         .map(|_| {
             let person = Person::new();
@@ -107,7 +110,7 @@ fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answe
 
     let told = Mutex::new(Told::default());
     let done = AtomicBool::new(false);
-    let mut terminated = Vec::new();
+    let mut happened = Vec::new();
     let started = Instant::now();
     std::thread::scope(|scope| {
         for who in &people {
@@ -121,26 +124,16 @@ fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answe
                 }
             });
         }
-        let mut db = postgres::Client::connect(&owner, postgres::NoTls).unwrap();
-        for at in [3, 5, 7] {
-            std::thread::sleep(Duration::from_secs(at).saturating_sub(started.elapsed()));
-            let n: i64 = db
-                .query_one(
-                    "SELECT count(*) FROM (
-                       SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                       WHERE datname = current_database() AND usename = 'auth_service') t",
-                    &[],
-                )
-                .unwrap()
-                .get(0);
-            terminated.push(n);
+        for (at, event) in events {
+            std::thread::sleep(Duration::from_secs(*at).saturating_sub(started.elapsed()));
+            happened.push(event());
         }
         std::thread::sleep(LOAD.saturating_sub(started.elapsed()));
         done.store(true, Ordering::SeqCst);
     });
 
     let told = told.into_inner().unwrap();
-    let mut db = postgres::Client::connect(&owner, postgres::NoTls).unwrap();
+    let mut db = postgres::Client::connect(owner, postgres::NoTls).unwrap();
     let mut lost = Vec::new();
     for id in &told.registered {
         let n: i64 = db
@@ -171,7 +164,8 @@ fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answe
         }
     }
     eprintln!(
-        "backends terminated {terminated:?}; answers: {:?}; {} registrations and {} logouts checked",
+        "{}; answers: {:?}; {} registrations and {} logouts checked",
+        happened.join("; "),
         told.statuses,
         told.registered.len(),
         told.logged_out.len()
@@ -184,12 +178,53 @@ fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answe
     );
     assert!(lost.is_empty(), "{}", lost.join("\n"));
     assert!(
-        terminated.iter().sum::<i64>() > 0,
-        "the service had no backend to terminate: {terminated:?}"
-    );
-    assert!(
         !told.registered.is_empty() && !told.logged_out.is_empty(),
         "the load did nothing: {:?}",
         told.statuses
     );
+}
+
+#[test]
+fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answered_is_lost() {
+    let (owner, service) = fresh_database("connections_closed");
+    let host = OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service)]);
+    let db = Mutex::new(postgres::Client::connect(&owner, postgres::NoTls).unwrap());
+    let terminated = Mutex::new(Vec::new());
+    let terminate = || {
+        let n = db
+            .lock()
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM (
+                   SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                   WHERE datname = current_database() AND usename = 'auth_service') t",
+                &[],
+            )
+            .map_or(-1, |row| row.get::<_, i64>(0));
+        terminated.lock().unwrap().push(n);
+        format!("{n} backends terminated")
+    };
+    under_load(&host, &owner, &[(3, &terminate), (5, &terminate), (7, &terminate)]);
+    let terminated = terminated.into_inner().unwrap();
+    assert!(
+        terminated.iter().all(|n| *n >= 0) && terminated.iter().sum::<i64>() > 0,
+        "the service had no backend to terminate: {terminated:?}"
+    );
+}
+
+#[test]
+fn postgresql_restarted_under_load_is_503_never_500_and_nothing_answered_is_lost() {
+    // A cluster of the test's own: restarting the shared one would end
+    // every other test's connections too.
+    let postgres = OwnPostgres::start();
+    let host = OwnHost::start(&postgres.variables());
+    let restarts = Mutex::new(Vec::new());
+    let restart = || {
+        let started = Instant::now();
+        let done = std::panic::catch_unwind(|| postgres.restart()).is_ok();
+        restarts.lock().unwrap().push(done);
+        format!("restarted ({done}) in {:?}", started.elapsed())
+    };
+    under_load(&host, &postgres.owner_url, &[(3, &restart), (7, &restart)]);
+    assert_eq!(restarts.into_inner().unwrap(), [true, true], "both restarts done");
 }

@@ -125,3 +125,62 @@ fn a_bad_setting_fails_only_the_routes_that_read_it() {
     assert_eq!(ready.status, 503);
     assert!(ready.text.contains("bcrypt_cost"), "{}", ready.text);
 }
+
+/// Sends `request` as it is on a new connection and returns all the bytes
+/// of the answer (none when the server closed without answering).
+fn raw_exchange(request: &str) -> String {
+    use std::io::{Read, Write};
+    let base = e2e::env("AUTH_BASE_URL");
+    let address = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(request.replace("{address}", address).as_bytes())
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn an_http_1_1_request_without_host_is_never_served() {
+    // RFC 9112 §3.2: 400. Spin closes such a connection before the
+    // component sees the request (its `set_req_uri`), as the test host
+    // does; a host that passed it on would get the component's 400.
+    for request in [
+        "GET /api/v1/auth/health HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "POST /api/v1/auth/login HTTP/1.1\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+        "GET /api/v1/auth/health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",
+    ] {
+        let answer = raw_exchange(request);
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
+            "{request:?} was answered: {answer}"
+        );
+    }
+    // The same request with its Host is served.
+    let answer =
+        raw_exchange("GET /api/v1/auth/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn http2_names_its_host_by_authority_and_is_served() {
+    // HTTP/2 has no Host header: `:authority` stands for it (RFC 9113
+    // §8.3.1). Refusing requests without `Host` must not refuse these.
+    // Only Spin speaks HTTP/2 (prior knowledge); the test host is HTTP/1.1.
+    if !matches!(e2e::HostKind::of_this_run(), e2e::HostKind::Spin(_)) {
+        return;
+    }
+    let base = e2e::env("AUTH_BASE_URL");
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--http2-prior-knowledge", "-o", "/dev/null"])
+        .args(["-w", "%{http_code} %{http_version}"])
+        .arg(format!("{base}/api/v1/auth/health"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200 2");
+}

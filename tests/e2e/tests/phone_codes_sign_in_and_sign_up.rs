@@ -419,6 +419,27 @@ fn a_failing_gateway_is_503_within_the_timeout_in_every_format_and_recovers() {
 }
 
 #[test]
+fn a_gateway_answer_past_64_kib_is_a_failure_never_read_whole() {
+    // Both builds stop reading a gateway's answer at 64 KiB: a gateway (or
+    // whatever answers at its address) cannot fill the instance's memory.
+    for kind in ["webhook", "twilio", "smsru"] {
+        let gateway = FakeGateway::start(kind);
+        let host = host(&gateway, &[]);
+        let phone = verified_user(&host, &gateway).person.phone;
+        gateway.set_mode(GatewayMode::AnswersTooMuch);
+        let problem = ask(&host, &phone, "login").problem(503);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("sms gateway"),
+            "{kind}: {problem}"
+        );
+        // Nothing counts as sent: a new code may be asked for at once.
+        gateway.set_mode(GatewayMode::Takes);
+        let code = code(&host, &gateway, &phone, "login");
+        assert_eq!(verify(&host, &phone, "login", &code).status, 200, "{kind}");
+    }
+}
+
+#[test]
 fn adding_a_phone_takes_a_verify_phone_proof_and_marks_it_verified() {
     let gateway = FakeGateway::start("webhook");
     let host = host(&gateway, &[]);

@@ -56,13 +56,20 @@ impl Server {
         let Some(path_info) = self.matches_route(&path) else {
             return Ok(plain(404, "Not Found"));
         };
-        let host = req
+        // As Spin (crates/trigger-http/src/server.rs, `set_req_uri`): a
+        // request that names no host, in `Host` or in its target, is not
+        // served; the connection is closed without an answer.
+        let Some(host) = req
             .headers()
             .get(hyper::header::HOST)
             .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost")
-            .to_string();
-        let full_url = format!("http://{host}{}", req.uri());
+            .map(str::to_string)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        else {
+            anyhow::bail!("no 'Host' header present in request");
+        };
+        let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let full_url = format!("http://{host}{target}");
         let headers = req.headers_mut();
         headers.retain_spin_headers();
         for (name, value) in [
