@@ -23,12 +23,22 @@ BEGIN
   IF NOT FOUND THEN
     RETURN jsonb_build_object('outcome', 'not_found');
   END IF;
-  -- What the head's invitation checked, checked again now.
+  -- What the head's invitation checked, checked again now, with the
+  -- organization held (FOR SHARE) so that it is not closed meanwhile.
   SELECT k.head_group INTO v_head_group
   FROM accounts.organizations o JOIN accounts.organization_kinds k ON k.name = o.kind
-  WHERE o.id = v_invitation.organization_id AND o.is_active;
+  WHERE o.id = v_invitation.organization_id AND o.is_active
+  FOR SHARE OF o;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('outcome', 'organization_inactive');
+  END IF;
+  -- An invitation lives only while its head still heads the organization
+  -- (dismissed, gone, or deleted: withdrawn, and answered as unknown).
+  IF v_invitation.invited_by IS NULL
+     OR accounts.organization_standing(v_invitation.invited_by, v_invitation.organization_id) <> 'heads' THEN
+    UPDATE accounts.organization_invitations SET status = 'withdrawn', closed_at = now()
+    WHERE id = v_invitation.id;
+    RETURN jsonb_build_object('outcome', 'not_found');
   END IF;
   IF EXISTS (SELECT FROM accounts.organization_members
              WHERE user_id = p_user_id AND ended_at IS NULL
@@ -69,7 +79,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.accept_invitation(uuid,uuid,uuid,integer) IS
-  'The signed-in user accepts one of their pending, unexpired invitations: the membership starts now, with its membership.started event, after the checks of the head''s invitation are made again (the organization active, the user of no other organization, holding a role its heads grant and no staff role). Returns {outcome: accepted, invitation, membership, events}, {outcome: organization_inactive}, {outcome: member_elsewhere}, {outcome: not_eligible} (the invitation stays pending), {outcome: not_found} (unknown, someone else''s, answered or expired: one answer) or {outcome: session_inactive}.';
+  'The signed-in user accepts one of their pending, unexpired invitations: the membership starts now, with its membership.started event, after the checks of the head''s invitation are made again (the organization active, the user of no other organization, holding a role its heads grant and no staff role). Returns {outcome: accepted, invitation, membership, events}, {outcome: organization_inactive}, {outcome: member_elsewhere}, {outcome: not_eligible} (the invitation stays pending), {outcome: not_found} (unknown, someone else''s, answered, expired, or made by someone who no longer heads the organization, which withdraws it: one answer) or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.accept_invitation(uuid,uuid,uuid,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.accept_invitation(uuid,uuid,uuid,integer) TO auth_service;

@@ -41,9 +41,10 @@ BEGIN
     RETURNING * INTO v_membership;
   END IF;
   -- A head holds the role that heads the kind (the caller may grant it:
-  -- that is what administering the organization means).
-  INSERT INTO accounts.memberships (user_id, group_name, granted_by)
-  VALUES (p_target_id, v_head_group, p_user_id)
+  -- that is what administering the organization means), by appointment
+  -- unless already granted outright (then a dismissal leaves it).
+  INSERT INTO accounts.memberships (user_id, group_name, granted_by, by_appointment)
+  VALUES (p_target_id, v_head_group, p_user_id, true)
   ON CONFLICT (user_id, group_name) DO NOTHING;
   UPDATE accounts.users SET updated_at = now() WHERE id = p_target_id;
   RETURN jsonb_build_object(

@@ -42,7 +42,8 @@ BEGIN
   DELETE FROM accounts.memberships WHERE user_id = p_target_id AND group_name = ANY (p_remove);
   INSERT INTO accounts.memberships (user_id, group_name, granted_by)
   SELECT p_target_id, g, p_user_id FROM unnest(p_add) g
-  ON CONFLICT (user_id, group_name) DO NOTHING;
+  -- Granted outright now: a later dismissal as head leaves it.
+  ON CONFLICT (user_id, group_name) DO UPDATE SET by_appointment = false;
   UPDATE accounts.users SET updated_at = now() WHERE id = p_target_id;
   RETURN jsonb_build_object('outcome', 'changed', 'roles', to_jsonb(accounts.user_roles(p_target_id)));
 END

@@ -36,15 +36,19 @@ BEGIN
                  JOIN accounts.organization_kinds k ON k.name = o.kind
                  WHERE m.user_id = p_target_id AND m.ended_at IS NULL
                    AND m.head_since IS NOT NULL AND k.head_group = v_head_group) THEN
-    DELETE FROM accounts.memberships WHERE user_id = p_target_id AND group_name = v_head_group;
+    DELETE FROM accounts.memberships
+    WHERE user_id = p_target_id AND group_name = v_head_group AND by_appointment;
   END IF;
+  -- What they invited people to as its head, they no longer may.
+  UPDATE accounts.organization_invitations SET status = 'withdrawn', closed_at = now()
+  WHERE organization_id = p_organization_id AND invited_by = p_target_id AND status = 'pending';
   UPDATE accounts.users SET updated_at = now() WHERE id = p_target_id;
   RETURN jsonb_build_object('outcome', 'dismissed', 'membership', accounts.membership_json(v_membership));
 END
 $function$;
 
 COMMENT ON FUNCTION auth.dismiss_head(uuid,uuid,uuid,uuid) IS
-  'Staff who administer an organization dismiss one of its heads: the membership stays, its head mark goes, and with it every power over the organization; the role that heads its kind goes too unless they still head another organization of a kind it heads (marked head there, active or not). Returns {outcome: dismissed, membership}, {outcome: not_allowed}, {outcome: not_found} (not a current head, or the caller may not see the organization) or {outcome: session_inactive}.';
+  'Staff who administer an organization dismiss one of its heads: the membership stays, its head mark goes, and with it every power over the organization; the role that heads its kind goes too, if appointing gave it (not if staff granted it outright), unless they still head another organization of a kind it heads (marked head there, active or not); the invitations they made into it that are still pending are withdrawn. Returns {outcome: dismissed, membership}, {outcome: not_allowed}, {outcome: not_found} (not a current head, or the caller may not see the organization) or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.dismiss_head(uuid,uuid,uuid,uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.dismiss_head(uuid,uuid,uuid,uuid) TO auth_service;

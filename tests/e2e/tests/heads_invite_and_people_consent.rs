@@ -4,7 +4,8 @@
 //! `POST /auth/invitations/{id}/accept|decline`); the add answers the same
 //! 202 whoever the contact belongs to; a head changes roles of and removes
 //! only its current members; a dismissed head loses the heading role when
-//! it heads nothing else of that kind. Before: the head's add made the
+//! it heads nothing else of that kind and appointing gave it, and its
+//! pending invitations are withdrawn. Before: the head's add made the
 //! person a member at once (201), answered 404 or 403 for people beyond its
 //! reach, and a dismissed head kept `executor_head`.
 
@@ -589,6 +590,80 @@ fn a_dismissed_head_loses_the_heading_role_when_it_heads_nothing_else() {
     assert_eq!(roles(&head.access_token), json!(["customer"]));
     api.bearer("GET", "/api/v1/organizations", &head.access_token, None)
         .problem(403);
+}
+
+#[test]
+fn a_heading_role_staff_granted_outright_outlives_a_dismissal() {
+    // Only what appointing gave, dismissing takes: a role staff granted
+    // outright (here after the appointment) stays.
+    let api = Api::new();
+    let admin = signed_in_as(&api, &["superadmin"]);
+    let fleet = fleet(&api, &admin);
+    let granted = api.bearer(
+        "POST",
+        &roles_path(&fleet.head),
+        &admin.access_token,
+        Some(&json!({"add": ["executor_head"]})),
+    );
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    let dismissed = api.bearer(
+        "DELETE",
+        &format!("/api/v1/organizations/{}/heads/{}", fleet.id, fleet.head.user_id),
+        &admin.access_token,
+        None,
+    );
+    assert_eq!(dismissed.status, 200, "{}", dismissed.text);
+    assert_eq!(dismissed.json()["membership"]["is_head"], false);
+    assert_eq!(
+        dismissed.json()["membership"]["roles"],
+        json!(["customer", "executor_head"])
+    );
+}
+
+#[test]
+fn an_invitation_dies_with_its_heads_headship() {
+    // Before: a dismissed head's pending invitation could still be
+    // accepted, joining the person to an organization on the word of
+    // someone who no longer heads it.
+    let api = Api::new();
+    let admin = signed_in_as(&api, &["superadmin"]);
+    let fleet = fleet(&api, &admin);
+    let (first, second) = (
+        signed_in_as(&api, &["driver"]),
+        signed_in_as(&api, &["driver"]),
+    );
+    for driver in [&first, &second] {
+        let invited = add(&api, &fleet.head, &fleet.id, json!({"user_id": driver.user_id}));
+        assert_eq!(invited.status, 202, "{}", invited.text);
+    }
+    let pending = the_invitation(&api, &first, &fleet.id);
+    let second_pending = the_invitation(&api, &second, &fleet.id);
+
+    // Dismissed: the invitations still pending are withdrawn.
+    let dismissed = api.bearer(
+        "DELETE",
+        &format!("/api/v1/organizations/{}/heads/{}", fleet.id, fleet.head.user_id),
+        &admin.access_token,
+        None,
+    );
+    assert_eq!(dismissed.status, 200, "{}", dismissed.text);
+    assert!(invitations_of(&api, &first).is_empty());
+    answer(&api, &first, &pending, "accept").problem(404);
+    assert_eq!(statuses(&fleet.id, &first.user_id), ["withdrawn"]);
+    assert!(!member_ids(&api, &admin, &fleet.id).contains(&first.user_id));
+
+    // A head whose membership ended otherwise (no dismissal to withdraw
+    // it): the acceptance finds out and withdraws it then.
+    admin_db()
+        .execute(
+            "UPDATE accounts.organization_invitations SET status = 'pending', closed_at = NULL
+             WHERE id = $1::text::uuid",
+            &[&second_pending],
+        )
+        .unwrap();
+    answer(&api, &second, &second_pending, "accept").problem(404);
+    assert_eq!(statuses(&fleet.id, &second.user_id), ["withdrawn"]);
+    assert_eq!(started_events(&fleet.id, &second.user_id), 0);
 }
 
 /// Invitations made, accepted and declined are security events (ids only).

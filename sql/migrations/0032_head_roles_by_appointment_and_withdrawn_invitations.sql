@@ -1,0 +1,32 @@
+-- Two rules of headship (issue 27's review): dismissing a head takes away
+-- only what appointing gave, and an invitation lives only while the head
+-- who made it still heads the organization.
+--
+-- A role held because staff appointed the user head of an organization is
+-- marked `by_appointment`; a dismissal removes only such a role (one staff
+-- granted outright, before or after, stays). Roles that heads hold today
+-- were given by appointment (no other grant gives a heading role to a
+-- current head in practice), so they are marked so.
+--
+-- An invitation whose head was dismissed, left, or lost the organization
+-- is `withdrawn`: it can no longer be accepted.
+SET LOCAL ROLE auth_owner;
+
+ALTER TABLE accounts.memberships
+  ADD COLUMN by_appointment boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN accounts.memberships.by_appointment IS
+  'Held because the user was appointed head of an organization whose kind this role heads (auth.appoint_head): a dismissal removes it when they head no other such organization. False for a role granted outright, which a dismissal leaves alone.';
+
+UPDATE accounts.memberships r SET by_appointment = true
+WHERE EXISTS (SELECT FROM accounts.organization_members m
+              JOIN accounts.organizations o ON o.id = m.organization_id
+              JOIN accounts.organization_kinds k ON k.name = o.kind
+              WHERE m.user_id = r.user_id AND m.ended_at IS NULL
+                AND m.head_since IS NOT NULL AND k.head_group = r.group_name);
+
+ALTER TABLE accounts.organization_invitations
+  DROP CONSTRAINT organization_invitations_status_check,
+  ADD CONSTRAINT organization_invitations_status_check
+    CHECK (status IN ('pending', 'accepted', 'declined', 'expired', 'withdrawn'));
+COMMENT ON COLUMN accounts.organization_invitations.status IS
+  'pending, accepted, declined, expired (marked when a new invitation of the same user into the same organization replaces an expired one), or withdrawn (the head who made it no longer heads the organization).';
