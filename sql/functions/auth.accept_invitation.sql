@@ -33,7 +33,10 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'organization_inactive');
   END IF;
   -- An invitation lives only while its head still heads the organization
-  -- (dismissed, gone, or deleted: withdrawn, and answered as unknown).
+  -- (dismissed, gone, or deleted: withdrawn, and answered as unknown). The
+  -- inviter's row is held so that no change of their standing (which
+  -- takes it FOR UPDATE) commits between this check and the membership.
+  PERFORM 1 FROM accounts.users WHERE id = v_invitation.invited_by FOR SHARE;
   IF v_invitation.invited_by IS NULL
      OR accounts.organization_standing(v_invitation.invited_by, v_invitation.organization_id) <> 'heads' THEN
     UPDATE accounts.organization_invitations SET status = 'withdrawn', closed_at = now()

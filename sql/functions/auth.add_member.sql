@@ -50,10 +50,15 @@ BEGIN
        OR EXISTS (SELECT FROM accounts.groups WHERE name = ANY (v_roles) AND side = 'staff') THEN
       RETURN jsonb_build_object('outcome', 'not_invited');
     END IF;
-    -- An expired invitation still marked pending gives way to a new one.
+    -- An expired invitation still marked pending gives way to a new one,
+    -- as does one whose head no longer heads the organization.
     UPDATE accounts.organization_invitations SET status = 'expired', closed_at = now()
     WHERE organization_id = p_organization_id AND user_id = v_target
       AND status = 'pending' AND expires_at <= now();
+    UPDATE accounts.organization_invitations SET status = 'withdrawn', closed_at = now()
+    WHERE organization_id = p_organization_id AND user_id = v_target AND status = 'pending'
+      AND (invited_by IS NULL
+           OR accounts.organization_standing(invited_by, p_organization_id) <> 'heads');
     INSERT INTO accounts.organization_invitations (organization_id, user_id, invited_by, expires_at)
     VALUES (p_organization_id, v_target, p_user_id, now() + interval '7 days')
     ON CONFLICT (organization_id, user_id) WHERE status = 'pending' DO NOTHING

@@ -6,7 +6,6 @@ CREATE OR REPLACE FUNCTION auth.dismiss_head(p_user_id uuid, p_session_id uuid, 
 AS $function$
 DECLARE
   v_standing   text;
-  v_head_group text;
   v_membership accounts.organization_members;
 BEGIN
   IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
@@ -26,23 +25,7 @@ BEGIN
   IF NOT FOUND THEN
     RETURN jsonb_build_object('outcome', 'not_found');
   END IF;
-  -- The role that heads this kind goes too, unless they still head another
-  -- organization it heads (a new sign-in or refresh no longer names it).
-  SELECT k.head_group INTO v_head_group
-  FROM accounts.organizations o JOIN accounts.organization_kinds k ON k.name = o.kind
-  WHERE o.id = p_organization_id;
-  IF NOT EXISTS (SELECT FROM accounts.organization_members m
-                 JOIN accounts.organizations o ON o.id = m.organization_id
-                 JOIN accounts.organization_kinds k ON k.name = o.kind
-                 WHERE m.user_id = p_target_id AND m.ended_at IS NULL
-                   AND m.head_since IS NOT NULL AND k.head_group = v_head_group) THEN
-    DELETE FROM accounts.memberships
-    WHERE user_id = p_target_id AND group_name = v_head_group AND by_appointment;
-  END IF;
-  -- What they invited people to as its head, they no longer may.
-  UPDATE accounts.organization_invitations SET status = 'withdrawn', closed_at = now()
-  WHERE organization_id = p_organization_id AND invited_by = p_target_id AND status = 'pending';
-  UPDATE accounts.users SET updated_at = now() WHERE id = p_target_id;
+  PERFORM accounts.headship_ended(p_target_id, p_organization_id);
   RETURN jsonb_build_object('outcome', 'dismissed', 'membership', accounts.membership_json(v_membership));
 END
 $function$;

@@ -41,6 +41,10 @@ BEGIN
   RETURNING * INTO v_membership;
   UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'membership_ended'
   WHERE user_id = p_target_id AND revoked_at IS NULL AND p_organization_id = ANY (organization_ids);
+  -- A head removed by staff stops heading it as a dismissal would.
+  IF v_membership.head_since IS NOT NULL THEN
+    PERFORM accounts.headship_ended(p_target_id, p_organization_id);
+  END IF;
   v_event := auth.write_membership_event('membership.ended', v_membership, p_user_id);
   RETURN jsonb_build_object(
     'outcome', 'ended',
@@ -51,7 +55,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.end_membership(uuid,uuid,uuid,uuid,integer) IS
-  'Staff who administer an organization, or its head, end a member''s current membership (kept as history) with its membership.ended event; the member''s sessions whose access tokens name the organization end (reason membership_ended); the account and other memberships stay. A head does not remove a head. Returns {outcome: ended, membership, events}, {outcome: target_out_of_reach}, {outcome: not_allowed} (other staff), {outcome: not_found} (no such current member, or the caller may not see the organization) or {outcome: session_inactive}.';
+  'Staff who administer an organization, or its head, end a member''s current membership (kept as history) with its membership.ended event; the member''s sessions whose access tokens name the organization end (reason membership_ended); the account and other memberships stay. A head does not remove a head. Returns {outcome: ended, membership, events}, {outcome: target_out_of_reach}, {outcome: not_allowed} (other staff), {outcome: not_found} (no such current member, or the caller may not see the organization) or {outcome: session_inactive}. A head''s membership ended by staff ends their headship as a dismissal does (accounts.headship_ended).';
 
 REVOKE ALL ON FUNCTION auth.end_membership(uuid,uuid,uuid,uuid,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.end_membership(uuid,uuid,uuid,uuid,integer) TO auth_service;

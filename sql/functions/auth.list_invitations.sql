@@ -17,7 +17,9 @@ BEGIN
               'expires_at', i.expires_at) ORDER BY i.created_at DESC, i.id), '[]'::jsonb)
      FROM accounts.organization_invitations i
      JOIN accounts.organizations o ON o.id = i.organization_id AND o.is_active
-     WHERE i.user_id = p_user_id AND i.status = 'pending' AND i.expires_at > now()));
+     WHERE i.user_id = p_user_id AND i.status = 'pending' AND i.expires_at > now()
+       -- Only while its head still heads the organization.
+       AND accounts.organization_standing(i.invited_by, i.organization_id) = 'heads'));
 END
 $function$;
 

@@ -3,10 +3,12 @@
 -- who made it still heads the organization.
 --
 -- A role held because staff appointed the user head of an organization is
--- marked `by_appointment`; a dismissal removes only such a role (one staff
--- granted outright, before or after, stays). Roles that heads hold today
--- were given by appointment (no other grant gives a heading role to a
--- current head in practice), so they are marked so.
+-- marked `by_appointment`; a dismissal (or the end of the head's
+-- membership) removes only such a role (one staff granted outright, before
+-- or after, stays). A heading role held by someone who is or was head of
+-- an organization of that kind is taken to come from the appointment and
+-- marked so (staff could grant it outright too, and the old rows do not
+-- say: such a role now goes at the next dismissal, as it did before).
 --
 -- An invitation whose head was dismissed, left, or lost the organization
 -- is `withdrawn`: it can no longer be accepted.
@@ -21,8 +23,8 @@ UPDATE accounts.memberships r SET by_appointment = true
 WHERE EXISTS (SELECT FROM accounts.organization_members m
               JOIN accounts.organizations o ON o.id = m.organization_id
               JOIN accounts.organization_kinds k ON k.name = o.kind
-              WHERE m.user_id = r.user_id AND m.ended_at IS NULL
-                AND m.head_since IS NOT NULL AND k.head_group = r.group_name);
+              WHERE m.user_id = r.user_id AND m.head_since IS NOT NULL
+                AND k.head_group = r.group_name);
 
 ALTER TABLE accounts.organization_invitations
   DROP CONSTRAINT organization_invitations_status_check,

@@ -640,6 +640,44 @@ impl OwnPostgres {
         self.pg_ctl(&["restart", "-m", "fast"]);
     }
 
+    /// Stops the server answering without closing anything (SIGSTOP of the
+    /// postmaster and every process it started): connections stay open,
+    /// new ones are accepted by the kernel, and no reply ever comes, as
+    /// from a server that hangs. Returns the stopped processes' ids for
+    /// `resume`.
+    pub fn pause(&self) -> Vec<String> {
+        let pid_file = self.dir.join("data/postmaster.pid");
+        let postmaster = std::fs::read_to_string(&pid_file).unwrap();
+        let postmaster = postmaster.lines().next().unwrap().trim().to_string();
+        // Its children, from /proc (field 4 of `stat` is the parent's id,
+        // after the command name in parentheses).
+        let children = std::fs::read_dir("/proc").unwrap().flatten().filter_map(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let after_name = stat.rsplit_once(')')?.1;
+            let parent = after_name.split_whitespace().nth(1)?;
+            (parent == postmaster).then(|| entry.file_name().to_string_lossy().into_owned())
+        });
+        let mut pids: Vec<String> = children.collect();
+        pids.push(postmaster);
+        // A backend may have exited since it was listed: `kill` still stops
+        // the others and only says so.
+        let _ = std::process::Command::new("kill")
+            .arg("-STOP")
+            .args(&pids)
+            .stderr(std::process::Stdio::null())
+            .status();
+        pids
+    }
+
+    /// Lets the processes `pause` stopped go on.
+    pub fn resume(&self, pids: &[String]) {
+        let _ = std::process::Command::new("kill")
+            .arg("-CONT")
+            .args(pids)
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+
     /// `pg_ctl` on this cluster, as the `postgres` user when run as root
     /// (PostgreSQL refuses to run as root).
     fn pg_ctl_command(&self) -> std::process::Command {

@@ -666,6 +666,32 @@ fn an_invitation_dies_with_its_heads_headship() {
     assert_eq!(started_events(&fleet.id, &second.user_id), 0);
 }
 
+#[test]
+fn a_head_removed_as_a_member_loses_what_a_dismissal_takes() {
+    // Before: staff ending a head's membership (instead of dismissing)
+    // left the heading role for good (no membership left to dismiss) and
+    // its invitations open.
+    let api = Api::new();
+    let admin = signed_in_as(&api, &["superadmin"]);
+    let mut fleet = fleet(&api, &admin);
+    let driver = signed_in_as(&api, &["driver"]);
+    let invited = add(&api, &fleet.head, &fleet.id, json!({"user_id": driver.user_id}));
+    assert_eq!(invited.status, 202, "{}", invited.text);
+    assert_eq!(invitations_of(&api, &driver).len(), 1);
+
+    let removed = api.bearer(
+        "DELETE",
+        &format!("/api/v1/organizations/{}/members/{}", fleet.id, fleet.head.user_id),
+        &admin.access_token,
+        None,
+    );
+    assert!(removed.status < 300, "{} {}", removed.status, removed.text);
+    assert!(invitations_of(&api, &driver).is_empty());
+    assert_eq!(statuses(&fleet.id, &driver.user_id), ["withdrawn"]);
+    sign_in_again(&api, &mut fleet.head);
+    assert_eq!(claims_of(&fleet.head.access_token)["roles"], json!(["customer"]));
+}
+
 /// Invitations made, accepted and declined are security events (ids only).
 #[test]
 fn invitations_are_written_to_the_security_log() {
