@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Runs some end-to-end tests under one host, for a quick look while working:
 #
-#   tests/run-some.sh HOST [TEST_NAME ...] [-- cargo test filters]
+#   tests/run-some.sh HOST [BEHAVIOUR ...] [-- cargo test filters/flags]
 #
 # HOST: test-host, spin-p2 (Spin 4.x), spin3-p2 (Spin 3.6.3) or spin-p3.
-# TEST_NAME: a file of tests/e2e/tests without .rs (all of them when none).
+# BEHAVIOUR: a file of tests/e2e/tests/behaviours without .rs (all of them
+# when none): a module of the one end-to-end test binary.
 # Builds nothing: run ./build.sh (or the test command) first. The test
 # command (tests/run-all.sh) stays the one that counts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 host=${1:?usage: tests/run-some.sh HOST [TEST_NAME ...] [-- filters]}
 shift
-tests=()
-while [ $# -gt 0 ] && [ "$1" != -- ]; do tests+=(--test "$1"); shift; done
+modules=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1::"); shift; done
 [ "${1:-}" = -- ] && shift
-[ ${#tests[@]} -gt 0 ] || tests=(--test '*')
 
 # shellcheck source=support/servers.sh
 source tests/support/servers.sh
@@ -60,7 +60,7 @@ case $host in
 esac
 export AUTH_BASE_URL=$HOST_URL
 status=0
-cargo test --workspace "${tests[@]}" --no-fail-fast -- --test-threads=4 "$@" || status=$?
+cargo test --workspace --test behaviours --no-fail-fast -- --test-threads=4 "${modules[@]}" "$@" || status=$?
 if [ $status -ne 0 ]; then
   echo "== component log"; tail -n 40 "$WORK_DIR/host.log"
   [ -d "$WORK_DIR/spin-state/logs" ] && tail -n 40 "$WORK_DIR"/spin-state/logs/*

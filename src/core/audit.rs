@@ -1,9 +1,11 @@
 //! The service's own log lines: one JSON object per line on stdout, which
 //! Spin keeps in its log directory (and forwards to OpenTelemetry when an
-//! OTLP endpoint is set). Two kinds: `request` (written by the HTTP edge)
-//! and `security` (written here, by the flows). Ids, statuses, addresses
+//! OTLP endpoint is set). Three kinds: `request` and `error` (written by the
+//! HTTP edge: every request's line, and where and why one failed on our
+//! side) and `security` (written here, by the flows). Ids, statuses, addresses
 //! and times only: never a password, token, code, hash or login.
 
+use crate::core::problem::ApiError;
 use serde_json::{json, Map, Value};
 
 /// Something a security team wants to see, as it happens.
@@ -184,6 +186,29 @@ pub fn request(line: &RequestLine<'_>) {
         json!(line.duration.as_secs_f64() * 1000.0),
     );
     fields.insert("user_id".into(), json!(line.user_id));
+    write(fields);
+}
+
+/// Writes the line of a failure on our side (a 500, or a 503 whose
+/// dependency said why), once per request, at the HTTP boundary: where and
+/// why, with the request id that the client's answer carries. Other errors
+/// are the client's and write nothing here.
+pub fn failure(request_id: &str, error: &ApiError) {
+    let (site, cause) = match error {
+        ApiError::Internal { site, cause } => (*site, cause.clone()),
+        ApiError::Unavailable {
+            dependency,
+            cause: Some(cause),
+        } => (*dependency, cause.clone()),
+        ApiError::Misconfigured(e) => ("configuration", e.to_string()),
+        _ => return,
+    };
+    let mut fields = Map::new();
+    fields.insert("kind".into(), json!("error"));
+    fields.insert("request_id".into(), json!(request_id));
+    fields.insert("status".into(), json!(error.status()));
+    fields.insert("site".into(), json!(site));
+    fields.insert("cause".into(), json!(cause));
     write(fields);
 }
 

@@ -43,6 +43,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl std::error::Error for ConfigError {}
+
 /// The settings, each read from its variable the first time a request needs
 /// it and kept for the rest of the request: reading a Spin variable costs the
 /// host tens of microseconds, so `/health` reads none and `/me` only what

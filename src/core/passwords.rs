@@ -51,6 +51,16 @@ pub enum HashError {
     CostNotAllowed(u32),
 }
 
+impl std::fmt::Display for HashError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HashError::CostNotAllowed(cost) => write!(f, "bcrypt cost {cost} outside 4..=31"),
+        }
+    }
+}
+
+impl std::error::Error for HashError {}
+
 /// A well-formed bcrypt hash that no password matches, at the given cost.
 fn decoy_hash(cost: u32) -> String {
     format!("$2b${cost:02}${}", ".".repeat(53))

@@ -77,10 +77,20 @@ pub enum ApiError {
     CsrfFailed,
     // What broke on our side.
     Misconfigured(ConfigError),
+    /// A dependency cannot serve the request now (503); `cause` is its own
+    /// words, for the log.
     Unavailable {
         dependency: &'static str,
+        cause: Option<String>,
     },
-    Internal,
+    /// Something broke on our side (500): `site` names where (a fixed
+    /// label to grep for), `cause` why (the failure's own words, never a row
+    /// value or a secret). Logged once, at the HTTP boundary, with the
+    /// request id (`audit::failure`).
+    Internal {
+        site: &'static str,
+        cause: String,
+    },
 }
 
 /// An `application/problem+json` body.
@@ -98,6 +108,14 @@ pub struct Problem {
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 impl ApiError {
+    /// An internal error at `site` (a fixed label: `flow.step`), for `cause`.
+    pub fn internal(site: &'static str, cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal {
+            site,
+            cause: cause.to_string(),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         self.problem().status
     }
@@ -255,13 +273,13 @@ impl ApiError {
                 500,
                 format!("The service cannot run with its configuration: {e}."),
             ),
-            ApiError::Unavailable { dependency } => p(
+            ApiError::Unavailable { dependency, .. } => p(
                 "urn:auth:problem:unavailable",
                 "Service unavailable",
                 503,
                 format!("A service this one depends on ({dependency}) cannot be reached; try again shortly."),
             ),
-            ApiError::Internal => p(
+            ApiError::Internal { .. } => p(
                 "urn:auth:problem:internal",
                 "Internal error",
                 500,
@@ -278,9 +296,9 @@ impl From<CacheError> for ApiError {
         if let CacheError::Misconfigured(e) = e {
             return ApiError::Misconfigured(e);
         }
-        eprintln!("{e}");
         ApiError::Unavailable {
             dependency: "redis",
+            cause: Some(e.to_string()),
         }
     }
 }
@@ -298,9 +316,13 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable => ApiError::Unavailable {
                 dependency: "database",
+                cause: None,
             },
             StoreError::Misconfigured(e) => ApiError::Misconfigured(e),
-            StoreError::Failed(_) => ApiError::Internal,
+            StoreError::Failed(cause) => ApiError::Internal {
+                site: "store",
+                cause,
+            },
         }
     }
 }

@@ -131,6 +131,17 @@ pub enum TokenError {
     Signing,
 }
 
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenError::Randomness => write!(f, "no randomness from the host"),
+            TokenError::Signing => write!(f, "the access token could not be signed"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
 /// A new refresh token: 256 random bits, base64url. The caller hands the
 /// token to the client and only `hash` to the database.
 pub struct RefreshToken {

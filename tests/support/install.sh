@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need and a fresh Debian machine may lack: PostgreSQL,
-# Redis, psql, htpasswd and the wasm32-wasip2 Rust target. Does nothing when all is there.
+# Redis, psql, htpasswd, the wasm32-wasip2 Rust target, clippy and rustfmt. Does nothing when all is there.
 set -euo pipefail
 
 missing=()
@@ -25,3 +25,10 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   echo "install: rustup target add wasm32-wasip2"
   rustup target add wasm32-wasip2
 fi
+
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    echo "install: rustup component add $component"
+    rustup component add "$component"
+  fi
+done

@@ -80,8 +80,8 @@ pub async fn change_password(
             "must not be your login, phone or email",
         )]));
     }
-    let hash =
-        passwords::hash(&request.new, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?;
+    let hash = passwords::hash(&request.new, config.bcrypt_cost()?)
+        .map_err(|e| ApiError::internal("password.hash_password", e))?;
     // The user's other sessions end: mirrored before the change commits.
     let outcome = ending_sessions(
         config,

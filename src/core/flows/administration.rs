@@ -85,7 +85,7 @@ pub async fn create_user(
     let window = abuse::create_user_window(config.limits()?, principal.user_id());
     admit(cache, &[window]).await?;
     let password_hash = passwords::hash(&request.credential, config.bcrypt_cost()?)
-        .map_err(|_| ApiError::Internal)?;
+        .map_err(|e| ApiError::internal("create_user.hash_password", e))?;
     let outcome = store
         .create_user(
             &caller(principal),

@@ -101,7 +101,10 @@ fn refused(outcome: InvitationAnswer) -> ApiError {
         InvitationAnswer::NotFound => ApiError::NotFound,
         InvitationAnswer::SessionInactive => ApiError::InvalidToken,
         InvitationAnswer::Accepted { .. } | InvitationAnswer::Declined { .. } => {
-            ApiError::Internal
+            ApiError::internal(
+                "invitations.refusal",
+                "an answered invitation was taken for a refusal",
+            )
         }
     }
 }

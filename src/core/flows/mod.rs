@@ -83,7 +83,7 @@ fn token_pair(
         ttl_seconds,
     };
     let access = tokens::issue_access_token(&settings, subject, now_unix())
-        .map_err(|_| ApiError::Internal)?;
+        .map_err(|e| ApiError::internal("tokens.sign_access_token", e))?;
     Ok(TokenPair {
         access_token: access.expose().clone(),
         refresh_token: refresh.token.expose().clone(),

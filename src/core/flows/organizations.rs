@@ -376,7 +376,10 @@ fn membership_refused(outcome: MembershipOutcome) -> ApiError {
         | MembershipOutcome::Appointed { .. }
         | MembershipOutcome::Dismissed { .. }
         | MembershipOutcome::Invited { .. }
-        | MembershipOutcome::NotInvited => ApiError::Internal,
+        | MembershipOutcome::NotInvited => ApiError::internal(
+            "organizations.refusal",
+            "a membership change that went through was taken for a refusal",
+        ),
     }
 }
 

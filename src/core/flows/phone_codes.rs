@@ -169,6 +169,7 @@ pub async fn request_code(
         SmsDelivery::NotConfigured => {
             return Err(ApiError::Unavailable {
                 dependency: "sms gateway: not configured (sms_gateway)",
+                cause: None,
             })
         }
         SmsDelivery::Log => announce_development_mode(),
@@ -246,7 +247,7 @@ async fn issue_and_send(
 ) -> Result<bool, ApiError> {
     let settings = config.otp()?;
     let purpose = request.purpose();
-    let code = Code::generate().map_err(|_| ApiError::Internal)?;
+    let code = Code::generate().map_err(|e| ApiError::internal("otp.generate_code", e))?;
     let digest = code.digest(config.otp_key()?.expose(), subject, purpose);
     let issued = match (request, user) {
         (CodeRequest::ToPhone { phone, purpose }, user) => {
@@ -292,7 +293,12 @@ async fn issue_and_send(
         CodeIssued::Issued { deliver: true, to } => match (to, request) {
             (Some(to), _) => to,
             (None, CodeRequest::ToPhone { phone, .. }) => phone.as_str().to_string(),
-            (None, CodeRequest::Reauth) => return Err(ApiError::Internal),
+            (None, CodeRequest::Reauth) => {
+                return Err(ApiError::internal(
+                    "otp.reauth_recipient",
+                    "the database named no phone for a reauth code",
+                ))
+            }
         },
         CodeIssued::TooSoon { retry_after } => {
             return Err(ApiError::TooManyRequests {
@@ -317,6 +323,7 @@ async fn issue_and_send(
         }
         return Err(ApiError::Unavailable {
             dependency: "sms gateway",
+            cause: None,
         });
     }
     Ok(true)
@@ -342,6 +349,7 @@ async fn within_sms_budget(throttle: &mut impl Throttle, limits: &Limits) -> Res
     }
     Err(ApiError::Unavailable {
         dependency: "sms budget",
+        cause: None,
     })
 }
 
@@ -445,7 +453,8 @@ pub async fn verify_code(
     let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
     let verified = match (request, user) {
         (CodeVerification::ToPhone { phone, .. }, _) if purpose == Purpose::Login => {
-            let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+            let refresh =
+                RefreshToken::generate().map_err(|e| ApiError::internal("otp.refresh_token", e))?;
             let session = NewSession {
                 refresh_token_hash: &refresh.hash,
                 ttl_seconds: config.refresh_ttl_seconds()?,
@@ -472,7 +481,8 @@ pub async fn verify_code(
             }
         }
         (CodeVerification::ToPhone { phone, .. }, user) => {
-            let proof = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+            let proof =
+                RefreshToken::generate().map_err(|e| ApiError::internal("otp.proof_token", e))?;
             match store
                 .prove_phone(
                     phone.as_str(),
@@ -496,7 +506,8 @@ pub async fn verify_code(
             }
         }
         (CodeVerification::Reauth { .. }, Some(principal)) => {
-            let proof = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+            let proof =
+                RefreshToken::generate().map_err(|e| ApiError::internal("otp.proof_token", e))?;
             match store
                 .prove_account(
                     &caller(principal),

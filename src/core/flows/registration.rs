@@ -59,12 +59,14 @@ pub async fn register(
     client: &ClientInfo,
 ) -> Result<RegistrationResponse, ApiError> {
     let password_hash: Option<Secret<String>> = match &request.credential {
-        Credential::Password(password) => {
-            Some(passwords::hash(password, config.bcrypt_cost()?).map_err(|_| ApiError::Internal)?)
-        }
+        Credential::Password(password) => Some(
+            passwords::hash(password, config.bcrypt_cost()?)
+                .map_err(|e| ApiError::internal("register.hash_password", e))?,
+        ),
         Credential::PhoneProof(_) => None,
     };
-    let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+    let refresh =
+        RefreshToken::generate().map_err(|e| ApiError::internal("register.refresh_token", e))?;
     let registration = NewRegistration {
         second_login: request.second_login.as_str(),
         phone: request.phone.as_str(),

@@ -52,7 +52,8 @@ pub async fn login(
         _ => return Err(ApiError::InvalidCredentials),
     };
 
-    let refresh = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+    let refresh =
+        RefreshToken::generate().map_err(|e| ApiError::internal("login.refresh_token", e))?;
     let new_session = NewSession {
         refresh_token_hash: &refresh.hash,
         ttl_seconds: config.refresh_ttl_seconds()?,
@@ -117,7 +118,8 @@ pub async fn refresh(
     if !tokens::is_opaque_token(presented) {
         return Err(ApiError::InvalidRefreshToken);
     }
-    let successor = RefreshToken::generate().map_err(|_| ApiError::Internal)?;
+    let successor =
+        RefreshToken::generate().map_err(|e| ApiError::internal("refresh.refresh_token", e))?;
     let grace = config.refresh_reuse_grace_seconds()?;
     let presented = tokens::hash_refresh_token(presented);
     // One statement, committed on its own; a replay is only reported.

@@ -26,6 +26,8 @@ impl std::fmt::Display for CacheError {
     }
 }
 
+impl std::error::Error for CacheError {}
+
 /// Where an access token stands, as far as Redis can tell. Redis only ever
 /// refuses: what it holds of ended sessions may be lost (a flush, an
 /// eviction, a restart from an older snapshot), so it never vouches for a

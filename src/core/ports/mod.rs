@@ -45,6 +45,18 @@ pub enum StoreError {
     Failed(String),
 }
 
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unavailable => write!(f, "database unavailable"),
+            StoreError::Misconfigured(e) => write!(f, "database not configured: {e}"),
+            StoreError::Failed(m) => write!(f, "database call failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
 /// The kinds of contact a user has (SPEC §2), as the database names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

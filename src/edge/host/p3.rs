@@ -6,9 +6,9 @@
 use crate::core::config::{Config, Variable, VARIABLES};
 use crate::core::passwords;
 use crate::core::ports::MAX_ANSWER_BYTES;
-use futures::StreamExt;
 use crate::edge::http::{self, Incoming};
 use futures::future::Either;
+use futures::StreamExt;
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use spin_sdk::http_service;

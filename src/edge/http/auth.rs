@@ -23,7 +23,8 @@ pub async fn register(incoming: &Incoming, config: &Config) -> Result<Reply, Api
     let mut store = PgStore::new(config);
     let registered =
         registration::register(config, &mut store, &mut redis, request, &client).await?;
-    let user = serde_json::to_value(&registered.user).map_err(|_| ApiError::Internal)?;
+    let user = serde_json::to_value(&registered.user)
+        .map_err(|e| ApiError::internal("register.user_json", e))?;
     Reply::tokens(
         config,
         201,

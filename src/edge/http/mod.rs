@@ -38,9 +38,7 @@ pub async fn respond(incoming: Incoming, config: &Config) -> Reply {
     let mut reply = match answer(&incoming, found, config).await {
         Ok(reply) => reply,
         Err(e) => {
-            if let ApiError::Misconfigured(e) = &e {
-                eprintln!("configuration error: {e}");
-            }
+            audit::failure(&request_id, &e);
             Reply::problem(&e)
         }
     };

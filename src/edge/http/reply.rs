@@ -85,6 +85,7 @@ impl Reply {
             }
             ApiError::Unavailable {
                 dependency: "database",
+                ..
             } => {
                 reply = reply.header("retry-after", DATABASE_RETRY_AFTER_SECONDS.to_string());
             }
@@ -126,9 +127,7 @@ impl Reply {
             .header("pragma", "no-cache");
         if let Some(names) = cookies {
             let mut csrf = [0u8; 32];
-            if getrandom::fill(&mut csrf).is_err() {
-                return Err(ApiError::Internal);
-            }
+            getrandom::fill(&mut csrf).map_err(|e| ApiError::internal("cookies.csrf_token", e))?;
             let set = web::token_cookies(
                 names,
                 &tokens.access_token,

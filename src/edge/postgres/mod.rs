@@ -159,7 +159,7 @@ impl<'a> PgStore<'a> {
     ) -> Result<T, StoreError> {
         self.jsonb(sql, params, Retry::Write)
             .await?
-            .ok_or_else(|| StoreError::Failed(format!("{sql} answered NULL")))
+            .ok_or_else(|| StoreError::Failed(format!("{sql}: answered NULL")))
     }
 
     /// Calls a function that only reads (`STABLE`) and returns one jsonb
@@ -181,7 +181,7 @@ impl<'a> PgStore<'a> {
     ) -> Result<T, StoreError> {
         self.jsonb(sql, params, Retry::Read)
             .await?
-            .ok_or_else(|| StoreError::Failed(format!("{sql} answered NULL")))
+            .ok_or_else(|| StoreError::Failed(format!("{sql}: answered NULL")))
     }
 
     /// Calls a function that returns one jsonb value (or NULL).
@@ -199,8 +199,16 @@ impl<'a> PgStore<'a> {
             DbValue::DbNull => Ok(None),
             DbValue::Jsonb(bytes) => serde_json::from_slice(bytes)
                 .map(Some)
-                .map_err(|e| StoreError::Failed(format!("unexpected result shape: {e}"))),
-            other => Err(StoreError::Failed(format!("expected jsonb, got {other:?}"))),
+                // Where and what kind of mismatch, never serde's message: it
+                // may quote a value of the row.
+                .map_err(|e| {
+                    StoreError::Failed(format!(
+                        "{sql}: unexpected result shape ({:?} at column {})",
+                        e.classify(),
+                        e.column()
+                    ))
+                }),
+            other => Err(unexpected(sql, "jsonb", Some(other))),
         }
     }
 
@@ -366,9 +374,7 @@ impl PgStore<'_> {
         let rows = self.rows(sql, params, Retry::Write).await?;
         match rows.first().and_then(|r| r.first()) {
             Some(DbValue::Int32(n)) => Ok(*n),
-            other => Err(StoreError::Failed(format!(
-                "expected integer, got {other:?}"
-            ))),
+            other => Err(unexpected(sql, "integer", other)),
         }
     }
 
@@ -399,11 +405,24 @@ impl PgStore<'_> {
         let rows = self.rows(sql, params, retry).await?;
         match rows.first().and_then(|r| r.first()) {
             Some(DbValue::Boolean(b)) => Ok(*b),
-            other => Err(StoreError::Failed(format!(
-                "expected boolean, got {other:?}"
-            ))),
+            other => Err(unexpected(sql, "boolean", other)),
         }
     }
+}
+
+/// A result of another type than the function's: the kind of value only
+/// (its `Debug` would print the value itself).
+fn unexpected(sql: &str, expected: &str, got: Option<&DbValue>) -> StoreError {
+    let got = match got {
+        None => "no row",
+        Some(DbValue::DbNull) => "NULL",
+        Some(DbValue::Jsonb(_)) => "jsonb",
+        Some(DbValue::Boolean(_)) => "boolean",
+        Some(DbValue::Int32(_)) => "integer",
+        Some(DbValue::Str(_)) => "text",
+        Some(_) => "another type",
+    };
+    StoreError::Failed(format!("{sql}: expected {expected}, got {got}"))
 }
 
 /// What a failed call means for the client: the database cannot be reached
@@ -420,20 +439,19 @@ fn store_error(statement: &str, e: PgError) -> StoreError {
         return StoreError::Unavailable;
     }
     match &e {
+        // The SQLSTATE only: message and DETAIL may quote row values. The
+        // HTTP edge logs it once, with the request id (`audit::failure`).
         PgError::QueryFailed(QueryError::DbError(db)) => {
-            // The SQLSTATE only: message and DETAIL may quote row values.
-            eprintln!("{statement}: failed with SQLSTATE {}", db.code);
-            StoreError::Failed(format!("SQLSTATE {}", db.code))
+            StoreError::Failed(format!("{statement}: SQLSTATE {}", db.code))
         }
-        PgError::QueryFailed(QueryError::Text(_)) => {
-            // Not logged: it may quote row values. PostgreSQL's own log has it.
-            eprintln!("{statement}: failed while its result was read (see the PostgreSQL log)");
-            StoreError::Failed("failed while reading the result".into())
-        }
-        _ => {
-            eprintln!("{statement}: {}", describe(&e));
-            StoreError::Failed(describe(&e))
-        }
+        // Not quoted: it may hold row values. PostgreSQL's own log has it.
+        PgError::QueryFailed(QueryError::Text(text)) => StoreError::Failed(format!(
+            "{statement}: failed while its result was read{} (see the PostgreSQL log)",
+            pg_errors::sqlstate_in(text)
+                .map(|code| format!(", SQLSTATE {code}"))
+                .unwrap_or_default()
+        )),
+        _ => StoreError::Failed(format!("{statement}: {}", describe(&e))),
     }
 }
 

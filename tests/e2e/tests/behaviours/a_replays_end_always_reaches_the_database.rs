@@ -1,30 +1,35 @@
 //! A replayed refresh token ends its session. The replay is marked in
 //! PostgreSQL by the statement that finds it, so when the end itself cannot
 //! be written, the next use of the session ends it: its successor refresh
-//! token never rotates again.
+//! token never rotates again. A database and a host of the test's own: the
+//! right it takes away would fail every other test's replays too.
 
-use e2e::{admin_db, sign_up, Api};
+use e2e::{fresh_database, sign_up, OwnHost};
+
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).unwrap()
+}
 
 /// Takes the service's right to end a replayed session away, and gives it
 /// back when dropped (even if the test fails).
-struct EndRefused;
+struct EndRefused<'a>(&'a str);
 
 const END: &str = "auth.end_reused_session(uuid, bytea)";
 
-impl EndRefused {
-    fn now() -> EndRefused {
-        admin_db()
+impl EndRefused<'_> {
+    fn now(owner: &str) -> EndRefused<'_> {
+        connect(owner)
             .batch_execute(&format!(
                 "REVOKE EXECUTE ON FUNCTION {END} FROM auth_service"
             ))
             .unwrap();
-        EndRefused
+        EndRefused(owner)
     }
 }
 
-impl Drop for EndRefused {
+impl Drop for EndRefused<'_> {
     fn drop(&mut self) {
-        admin_db()
+        connect(self.0)
             .batch_execute(&format!("GRANT EXECUTE ON FUNCTION {END} TO auth_service"))
             .unwrap();
     }
@@ -32,8 +37,10 @@ impl Drop for EndRefused {
 
 #[test]
 fn when_the_end_of_a_replayed_session_fails_the_next_refresh_ends_it() {
-    let api = Api::new();
-    let user = sign_up(&api);
+    let (owner, service) = fresh_database("replay_end");
+    let host = OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service)]);
+    let api = &host.api;
+    let user = sign_up(api);
     let rotated = api.refresh(&user.refresh_token);
     assert_eq!(rotated.status, 200);
     let successor = rotated.json()["refresh_token"]
@@ -43,7 +50,7 @@ fn when_the_end_of_a_replayed_session_fails_the_next_refresh_ends_it() {
     std::thread::sleep(std::time::Duration::from_secs(3)); // past the reuse grace
 
     {
-        let _refused = EndRefused::now();
+        let _refused = EndRefused::now(&owner);
         let replay = api.refresh(&user.refresh_token);
         assert!(
             replay.status >= 500,
@@ -56,7 +63,7 @@ fn when_the_end_of_a_replayed_session_fails_the_next_refresh_ends_it() {
     // rotate: the refresh reports the replay again, and now ends it.
     api.refresh(&successor).problem(401);
     api.refresh(&successor).problem(401);
-    let mut db = admin_db();
+    let mut db = connect(&owner);
     let row = db
         .query_one(
             "SELECT revoked_reason FROM auth.sessions WHERE user_id = $1::text::uuid",

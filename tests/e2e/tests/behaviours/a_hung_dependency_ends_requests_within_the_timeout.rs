@@ -55,7 +55,12 @@ fn timed<T>(call: impl FnOnce() -> T) -> (Duration, T) {
 
 /// p3: `request`, made while the dependency hangs, answers `expected`
 /// within `BOUND`; the figure is printed.
-fn answers_within_bound(dependency: &str, what: &str, expected: &[u16], request: impl FnOnce() -> Reply) {
+fn answers_within_bound(
+    dependency: &str,
+    what: &str,
+    expected: &[u16],
+    request: impl FnOnce() -> Reply,
+) {
     let (took, reply) = timed(request);
     println!(
         "MEASURED {} build, {dependency} hung: {what} answered {} after {took:.2?}",
@@ -72,7 +77,12 @@ fn answers_within_bound(dependency: &str, what: &str, expected: &[u16], request:
     if what == "/auth/ready" {
         // Readiness names what it waited for in vain.
         let check = dependency.to_lowercase();
-        assert_eq!(reply.json()["checks"][&check], "unavailable", "{}", reply.text);
+        assert_eq!(
+            reply.json()["checks"][&check],
+            "unavailable",
+            "{}",
+            reply.text
+        );
     } else if reply.status == 503 {
         reply.problem(503);
     }
@@ -121,7 +131,10 @@ fn serves_again(dependency: &str, api: &Api, person: &Person) {
         login.status
     );
     assert_eq!(login.status, 200, "{}", login.shown());
-    assert!(took < RECOVERY, "the first login after the release took {took:?}");
+    assert!(
+        took < RECOVERY,
+        "the first login after the release took {took:?}"
+    );
     let token = login.json()["access_token"].as_str().unwrap().to_string();
     let (took, me) = timed(|| api.me(&token));
     assert_eq!(me.status, 200, "{}", me.text);

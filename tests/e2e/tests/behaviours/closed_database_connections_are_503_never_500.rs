@@ -204,7 +204,11 @@ fn every_service_connection_closed_under_load_is_503_never_500_and_nothing_answe
         terminated.lock().unwrap().push(n);
         format!("{n} backends terminated")
     };
-    under_load(&host, &owner, &[(3, &terminate), (5, &terminate), (7, &terminate)]);
+    under_load(
+        &host,
+        &owner,
+        &[(3, &terminate), (5, &terminate), (7, &terminate)],
+    );
     let terminated = terminated.into_inner().unwrap();
     assert!(
         terminated.iter().all(|n| *n >= 0) && terminated.iter().sum::<i64>() > 0,
@@ -226,5 +230,9 @@ fn postgresql_restarted_under_load_is_503_never_500_and_nothing_answered_is_lost
         format!("restarted ({done}) in {:?}", started.elapsed())
     };
     under_load(&host, &postgres.owner_url, &[(3, &restart), (7, &restart)]);
-    assert_eq!(restarts.into_inner().unwrap(), [true, true], "both restarts done");
+    assert_eq!(
+        restarts.into_inner().unwrap(),
+        [true, true],
+        "both restarts done"
+    );
 }

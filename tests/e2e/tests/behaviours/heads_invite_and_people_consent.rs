@@ -608,7 +608,10 @@ fn a_heading_role_staff_granted_outright_outlives_a_dismissal() {
     assert_eq!(granted.status, 200, "{}", granted.text);
     let dismissed = api.bearer(
         "DELETE",
-        &format!("/api/v1/organizations/{}/heads/{}", fleet.id, fleet.head.user_id),
+        &format!(
+            "/api/v1/organizations/{}/heads/{}",
+            fleet.id, fleet.head.user_id
+        ),
         &admin.access_token,
         None,
     );
@@ -633,7 +636,12 @@ fn an_invitation_dies_with_its_heads_headship() {
         signed_in_as(&api, &["driver"]),
     );
     for driver in [&first, &second] {
-        let invited = add(&api, &fleet.head, &fleet.id, json!({"user_id": driver.user_id}));
+        let invited = add(
+            &api,
+            &fleet.head,
+            &fleet.id,
+            json!({"user_id": driver.user_id}),
+        );
         assert_eq!(invited.status, 202, "{}", invited.text);
     }
     let pending = the_invitation(&api, &first, &fleet.id);
@@ -642,7 +650,10 @@ fn an_invitation_dies_with_its_heads_headship() {
     // Dismissed: the invitations still pending are withdrawn.
     let dismissed = api.bearer(
         "DELETE",
-        &format!("/api/v1/organizations/{}/heads/{}", fleet.id, fleet.head.user_id),
+        &format!(
+            "/api/v1/organizations/{}/heads/{}",
+            fleet.id, fleet.head.user_id
+        ),
         &admin.access_token,
         None,
     );
@@ -675,13 +686,21 @@ fn a_head_removed_as_a_member_loses_what_a_dismissal_takes() {
     let admin = signed_in_as(&api, &["superadmin"]);
     let mut fleet = fleet(&api, &admin);
     let driver = signed_in_as(&api, &["driver"]);
-    let invited = add(&api, &fleet.head, &fleet.id, json!({"user_id": driver.user_id}));
+    let invited = add(
+        &api,
+        &fleet.head,
+        &fleet.id,
+        json!({"user_id": driver.user_id}),
+    );
     assert_eq!(invited.status, 202, "{}", invited.text);
     assert_eq!(invitations_of(&api, &driver).len(), 1);
 
     let removed = api.bearer(
         "DELETE",
-        &format!("/api/v1/organizations/{}/members/{}", fleet.id, fleet.head.user_id),
+        &format!(
+            "/api/v1/organizations/{}/members/{}",
+            fleet.id, fleet.head.user_id
+        ),
         &admin.access_token,
         None,
     );
@@ -689,7 +708,10 @@ fn a_head_removed_as_a_member_loses_what_a_dismissal_takes() {
     assert!(invitations_of(&api, &driver).is_empty());
     assert_eq!(statuses(&fleet.id, &driver.user_id), ["withdrawn"]);
     sign_in_again(&api, &mut fleet.head);
-    assert_eq!(claims_of(&fleet.head.access_token)["roles"], json!(["customer"]));
+    assert_eq!(
+        claims_of(&fleet.head.access_token)["roles"],
+        json!(["customer"])
+    );
 }
 
 /// Invitations made, accepted and declined are security events (ids only).

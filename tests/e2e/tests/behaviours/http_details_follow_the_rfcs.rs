@@ -162,8 +162,9 @@ fn an_http_1_1_request_without_host_is_never_served() {
         );
     }
     // The same request with its Host is served.
-    let answer =
-        raw_exchange("GET /api/v1/auth/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let answer = raw_exchange(
+        "GET /api/v1/auth/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 

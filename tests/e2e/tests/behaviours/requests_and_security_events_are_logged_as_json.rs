@@ -2,7 +2,8 @@
 //! method, route template, status, duration, user id when signed in) and
 //! one per security event, on stdout, where Spin keeps them in its log
 //! directory. Neither kind holds a secret, and an unknown path is not
-//! copied into the log. A host (and Redis) of its own, to read its log.
+//! copied into the log. A failure on our side writes one `error` line: its
+//! site, its cause and the request id the client was given. A host (and Redis) of its own, to read its log.
 
 use e2e::{sign_up, OwnHost, OwnRedis};
 use serde_json::{json, Value};
@@ -149,5 +150,48 @@ fn security_events_name_who_and_what_but_no_secret() {
         user.person.second_login.as_str(),
     ] {
         assert!(!log.contains(secret), "the log holds a secret or a login");
+    }
+}
+
+#[test]
+fn an_internal_error_is_logged_once_with_where_why_and_the_request_id() {
+    // A database whose functions the service may no longer run: every call
+    // fails with SQLSTATE 42501, a failure on our side (500).
+    let (owner, service) = e2e::fresh_database("internal_error_logged");
+    let host = OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service)]);
+    let mut db = postgres::Client::connect(&owner, postgres::NoTls).unwrap();
+    db.batch_execute("REVOKE USAGE ON SCHEMA auth FROM auth_service")
+        .unwrap();
+    let person = e2e::Person::new();
+    let reply = host.api.send(
+        "POST",
+        "/api/v1/auth/register",
+        &[
+            ("content-type", "application/json"),
+            ("x-request-id", "internal-error-test-1"),
+        ],
+        Some(&person.registration()),
+    );
+    let problem = reply.problem(500);
+    assert!(
+        !problem.to_string().contains("SQLSTATE") && !problem.to_string().contains("auth."),
+        "the answer names no internals: {problem}"
+    );
+    // The registration's rate limit needs Redis and gets it; only the
+    // database fails. Wait for the request's own line, then count.
+    lines_where(&host, |l| {
+        l["request_id"] == "internal-error-test-1" && l["kind"] == "request"
+    });
+    let errors = lines_where(&host, |l| l["kind"] == "error");
+    assert_eq!(errors.len(), 1, "logged once: {errors:?}");
+    let line = &errors[0];
+    assert_eq!(line["request_id"], "internal-error-test-1");
+    assert_eq!(line["status"], 500);
+    assert_eq!(line["site"], "store");
+    let cause = line["cause"].as_str().unwrap();
+    assert!(cause.contains("SQLSTATE 42501"), "{cause}");
+    let log = host.log();
+    for secret in [&person.password, &person.phone, &person.second_login] {
+        assert!(!log.contains(secret.as_str()), "the log holds a secret");
     }
 }
