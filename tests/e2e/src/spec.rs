@@ -1,6 +1,5 @@
 //! What SPEC §3 says of roles, as data the tests compare with the service.
 
-
 /// SPEC §3, written out once for the tests: every role …
 pub const ROLES: [&str; 9] = [
     "superadmin",
