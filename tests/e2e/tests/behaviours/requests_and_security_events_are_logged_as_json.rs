@@ -185,6 +185,7 @@ fn an_internal_error_is_logged_once_with_where_why_and_the_request_id() {
     let errors = lines_where(&host, |l| l["kind"] == "error");
     assert_eq!(errors.len(), 1, "logged once: {errors:?}");
     let line = &errors[0];
+    println!("the error line: {line}");
     assert_eq!(line["request_id"], "internal-error-test-1");
     assert_eq!(line["status"], 500);
     assert_eq!(line["site"], "store");
