@@ -17,6 +17,14 @@ BEGIN
   END IF;
   -- Membership changes of one user take turns (as auth.add_member's).
   PERFORM 1 FROM accounts.users WHERE id = p_user_id FOR UPDATE;
+  -- The inviter's row before the invitation's, the order a dismissal or
+  -- a membership's end takes them in (the user, then their invitations):
+  -- held so that no change of their standing commits between the check
+  -- below and the membership.
+  PERFORM 1 FROM accounts.users
+  WHERE id = (SELECT invited_by FROM accounts.organization_invitations
+              WHERE id = p_invitation_id AND user_id = p_user_id)
+  FOR SHARE;
   SELECT * INTO v_invitation FROM accounts.organization_invitations
   WHERE id = p_invitation_id AND user_id = p_user_id AND status = 'pending' AND expires_at > now()
   FOR UPDATE;
@@ -33,10 +41,7 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'organization_inactive');
   END IF;
   -- An invitation lives only while its head still heads the organization
-  -- (dismissed, gone, or deleted: withdrawn, and answered as unknown). The
-  -- inviter's row is held so that no change of their standing (which
-  -- takes it FOR UPDATE) commits between this check and the membership.
-  PERFORM 1 FROM accounts.users WHERE id = v_invitation.invited_by FOR SHARE;
+  -- (dismissed, gone, or deleted: withdrawn, and answered as unknown).
   IF v_invitation.invited_by IS NULL
      OR accounts.organization_standing(v_invitation.invited_by, v_invitation.organization_id) <> 'heads' THEN
     UPDATE accounts.organization_invitations SET status = 'withdrawn', closed_at = now()

@@ -8,7 +8,8 @@
 -- or after, stays). A heading role held by someone who is or was head of
 -- an organization of that kind is taken to come from the appointment and
 -- marked so (staff could grant it outright too, and the old rows do not
--- say: such a role now goes at the next dismissal, as it did before).
+-- say: such a role now goes at the next dismissal, as it did before); held
+-- by someone who heads no such organization any more, it goes now.
 --
 -- An invitation whose head was dismissed, left, or lost the organization
 -- is `withdrawn`: it can no longer be accepted.
@@ -25,6 +26,17 @@ WHERE EXISTS (SELECT FROM accounts.organization_members m
               JOIN accounts.organization_kinds k ON k.name = o.kind
               WHERE m.user_id = r.user_id AND m.head_since IS NOT NULL
                 AND k.head_group = r.group_name);
+
+-- Before this migration, a head whose membership staff ended kept the
+-- heading role with no headship left to end: such roles go now, as
+-- auth.end_membership removes them from here on.
+DELETE FROM accounts.memberships r
+WHERE r.by_appointment
+  AND NOT EXISTS (SELECT FROM accounts.organization_members m
+                  JOIN accounts.organizations o ON o.id = m.organization_id
+                  JOIN accounts.organization_kinds k ON k.name = o.kind
+                  WHERE m.user_id = r.user_id AND m.ended_at IS NULL
+                    AND m.head_since IS NOT NULL AND k.head_group = r.group_name);
 
 ALTER TABLE accounts.organization_invitations
   DROP CONSTRAINT organization_invitations_status_check,

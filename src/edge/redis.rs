@@ -314,7 +314,10 @@ impl Reachable for Redis<'_> {
     async fn ping(&mut self) -> Result<(), CacheError> {
         match self.execute("PING", &[]).await?.first() {
             Some(RedisResult::Status(s)) if s == "PONG" => Ok(()),
-            other => Err(CacheError::Failed(format!("PING answered {other:?}"))),
+            other => Err(CacheError::Failed(format!(
+                "PING answered {}",
+                kinds_of(other.map(std::slice::from_ref).unwrap_or_default())
+            ))),
         }
     }
 }
@@ -339,7 +342,10 @@ impl Revocations for Redis<'_> {
         match self.execute("EXISTS", &keys).await?.as_slice() {
             [RedisResult::Int64(0)] => Ok(Standing::NotKnownRevoked),
             [RedisResult::Int64(_)] => Ok(Standing::Revoked),
-            other => Err(CacheError::Failed(format!("EXISTS answered {other:?}"))),
+            other => Err(CacheError::Failed(format!(
+                "EXISTS answered {}",
+                kinds_of(other)
+            ))),
         }
     }
 
@@ -403,7 +409,10 @@ impl MeCache for Redis<'_> {
             [RedisResult::Int64(2), RedisResult::Binary(fence)] => Ok(MeLookup::Missing(MeFence(
                 String::from_utf8_lossy(fence).into_owned(),
             ))),
-            other => Err(CacheError::Failed(format!("standing answered {other:?}"))),
+            other => Err(CacheError::Failed(format!(
+                "standing answered {}",
+                kinds_of(other)
+            ))),
         }
     }
 
@@ -433,7 +442,10 @@ impl MeCache for Redis<'_> {
             .as_slice()
         {
             [RedisResult::Int64(stored)] => Ok(*stored == 1),
-            other => Err(CacheError::Failed(format!("remember answered {other:?}"))),
+            other => Err(CacheError::Failed(format!(
+                "remember answered {}",
+                kinds_of(other)
+            ))),
         }
     }
 
@@ -471,7 +483,10 @@ impl Throttle for Redis<'_> {
             [RedisResult::Int64(0), RedisResult::Int64(wait)] => Ok(Verdict::Refused {
                 retry_after_seconds: u32::try_from(*wait).unwrap_or(u32::MAX).max(1),
             }),
-            other => Err(CacheError::Failed(format!("throttle answered {other:?}"))),
+            other => Err(CacheError::Failed(format!(
+                "throttle answered {}",
+                kinds_of(other)
+            ))),
         }
     }
 
@@ -500,4 +515,21 @@ impl Throttle for Redis<'_> {
             [] | [RedisResult::Nil]
         ))
     }
+}
+
+/// The kinds of an unexpected Redis reply, for the log: never the reply
+/// itself (a cached `/me` answer holds a login, a phone, an email).
+fn kinds_of(replies: &[RedisResult]) -> String {
+    let kinds: Vec<&str> = replies
+        .iter()
+        .map(|reply| match reply {
+            RedisResult::Nil => "nil",
+            RedisResult::Status(_) => "a status",
+            RedisResult::Int64(_) => "an integer",
+            RedisResult::Binary(_) => "bytes",
+            #[allow(unreachable_patterns, reason = "p3's replies have kinds p2's lack")]
+            _ => "another kind",
+        })
+        .collect();
+    format!("[{}]", kinds.join(", "))
 }

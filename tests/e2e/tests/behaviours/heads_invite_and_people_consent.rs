@@ -97,6 +97,18 @@ fn started_events(organization: &str, user: &str) -> i64 {
         .get(0)
 }
 
+/// Staff dismiss `head` as head of `organization`: the membership after.
+fn dismiss(api: &Api, staff: &SignedIn, organization: &str, head: &str) -> Value {
+    let reply = api.bearer(
+        "DELETE",
+        &format!("/api/v1/organizations/{organization}/heads/{head}"),
+        &staff.access_token,
+        None,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json()["membership"].clone()
+}
+
 fn roles_path(user: &SignedIn) -> String {
     format!("/api/v1/users/{}/roles", user.user_id)
 }
@@ -511,16 +523,7 @@ fn a_dismissed_head_loses_the_heading_role_when_it_heads_nothing_else() {
         json!(["customer", "executor_head", "service_head"])
     );
     let head_id = head.user_id.clone();
-    let dismiss = |organization: &str| {
-        let reply = api.bearer(
-            "DELETE",
-            &format!("/api/v1/organizations/{organization}/heads/{head_id}"),
-            &admin.access_token,
-            None,
-        );
-        assert_eq!(reply.status, 200, "{}", reply.text);
-        reply.json()["membership"].clone()
-    };
+    let dismiss = |organization: &str| dismiss(&api, &admin, organization, &head_id);
     let refresh = |head: &mut SignedIn| {
         let reply = api.refresh(&head.refresh_token);
         assert_eq!(reply.status, 200, "{}", reply.shown());
@@ -606,21 +609,9 @@ fn a_heading_role_staff_granted_outright_outlives_a_dismissal() {
         Some(&json!({"add": ["executor_head"]})),
     );
     assert_eq!(granted.status, 200, "{}", granted.text);
-    let dismissed = api.bearer(
-        "DELETE",
-        &format!(
-            "/api/v1/organizations/{}/heads/{}",
-            fleet.id, fleet.head.user_id
-        ),
-        &admin.access_token,
-        None,
-    );
-    assert_eq!(dismissed.status, 200, "{}", dismissed.text);
-    assert_eq!(dismissed.json()["membership"]["is_head"], false);
-    assert_eq!(
-        dismissed.json()["membership"]["roles"],
-        json!(["customer", "executor_head"])
-    );
+    let membership = dismiss(&api, &admin, &fleet.id, &fleet.head.user_id);
+    assert_eq!(membership["is_head"], false);
+    assert_eq!(membership["roles"], json!(["customer", "executor_head"]));
 }
 
 #[test]
@@ -648,16 +639,7 @@ fn an_invitation_dies_with_its_heads_headship() {
     let second_pending = the_invitation(&api, &second, &fleet.id);
 
     // Dismissed: the invitations still pending are withdrawn.
-    let dismissed = api.bearer(
-        "DELETE",
-        &format!(
-            "/api/v1/organizations/{}/heads/{}",
-            fleet.id, fleet.head.user_id
-        ),
-        &admin.access_token,
-        None,
-    );
-    assert_eq!(dismissed.status, 200, "{}", dismissed.text);
+    dismiss(&api, &admin, &fleet.id, &fleet.head.user_id);
     assert!(invitations_of(&api, &first).is_empty());
     answer(&api, &first, &pending, "accept").problem(404);
     assert_eq!(statuses(&fleet.id, &first.user_id), ["withdrawn"]);
