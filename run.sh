@@ -46,6 +46,10 @@ fi
 # Codes by SMS go to the component's log unless a gateway is set: a
 # development mode, chosen here and said at the first code request.
 export SPIN_VARIABLE_SMS_GATEWAY=${SPIN_VARIABLE_SMS_GATEWAY:-log}
+# Emails likewise (verification and recovery links), and their links open
+# the demo pages this run serves.
+export SPIN_VARIABLE_EMAIL_GATEWAY=${SPIN_VARIABLE_EMAIL_GATEWAY:-log}
+export SPIN_VARIABLE_EMAIL_LINK_BASE=${SPIN_VARIABLE_EMAIL_LINK_BASE:-http://127.0.0.1:$PORT}
 
 spin=$(default_spin)
 echo "run: building the component"

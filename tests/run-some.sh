@@ -29,9 +29,11 @@ export SPIN_VARIABLE_LOGIN_RATE_LIMIT_PER_IP=1000000
 export SPIN_VARIABLE_REGISTER_RATE_LIMIT_PER_IP=1000000
 export SPIN_VARIABLE_AVAILABILITY_RATE_LIMIT_PER_IP=1000000
 export SPIN_VARIABLE_OTP_SMS_PER_IP_PER_HOUR=1000000
+export SPIN_VARIABLE_RECOVERY_PER_IP_PER_HOUR=1000000
 # Codes by SMS go to the component's log (development mode, as ./run.sh
 # sets it); tests of the gateways start hosts of their own pointed at one.
 export SPIN_VARIABLE_SMS_GATEWAY=log
+export SPIN_VARIABLE_EMAIL_GATEWAY=log
 export AUTH_DB_ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_test?}
 export AUTH_PG_SERVER_URL=$PG_ADMIN_URL
 export AUTH_DB_SERVICE_URL=$SERVICE_DB_URL

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.add_contact(p_user_id uuid, p_session_id uuid, p_checked_password_hash text, p_reauth_proof_digest bytea, p_contact_type text, p_value text)
+CREATE OR REPLACE FUNCTION auth.add_contact(p_user_id uuid, p_session_id uuid, p_checked_password_hash text, p_reauth_proof_digest bytea, p_contact_type text, p_value text, p_email_link_digest bytea, p_email_link_ttl_seconds integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -24,6 +24,18 @@ BEGIN
     RAISE EXCEPTION 'no contact of type % is added here', p_contact_type USING ERRCODE = '22023';
   END IF;
 
+  IF p_contact_type = 'email' AND EXISTS (
+       SELECT FROM accounts.contacts
+       WHERE contact_type = 'email' AND value = p_value AND is_active AND verified_at IS NULL
+         AND user_id <> p_user_id) THEN
+    -- Held unverified by another account: never kept from its owner (SPEC
+    -- §2). The link claims it; following it takes it (auth.verify_email).
+    INSERT INTO auth.email_links (token_digest, purpose, user_id, email, expires_at)
+    VALUES (p_email_link_digest, 'verify_email', p_user_id, p_value,
+            now() + make_interval(secs => p_email_link_ttl_seconds));
+    RETURN jsonb_build_object('outcome', 'claimed', 'email', p_value);
+  END IF;
+
   BEGIN
     IF v_single THEN
       UPDATE accounts.contacts SET is_active = false, deactivated_at = now()
@@ -44,6 +56,11 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'taken', 'field', p_contact_type);
   END;
   UPDATE accounts.users SET updated_at = now() WHERE id = p_user_id;
+  IF p_contact_type = 'email' THEN
+    INSERT INTO auth.email_links (token_digest, purpose, user_id, email, expires_at)
+    VALUES (p_email_link_digest, 'verify_email', p_user_id, p_value,
+            now() + make_interval(secs => p_email_link_ttl_seconds));
+  END IF;
   -- Whoever changed how one signs in, the other sessions end.
   UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'contact_changed'
   WHERE user_id = p_user_id AND id <> p_session_id AND revoked_at IS NULL;
@@ -54,8 +71,8 @@ BEGIN
 END
 $function$;
 
-COMMENT ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text) IS
-  'Adds a second_login or email (normalized value) for the signed-in user: a sensitive change, so after a fresh proof of the account (auth.confirm_account: the password hash checked, still current, or a reauth proof). A second_login replaces the active one, which stays as history; every other session of the user ends. Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: taken, field} or auth.confirm_account''s refusals.';
+COMMENT ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text,bytea,integer) IS
+  'Adds a second_login or email (normalized value) for the signed-in user: a sensitive change, so after a fresh proof of the account (auth.confirm_account: the password hash checked, still current, or a reauth proof). A second_login replaces the active one, which stays as history; every other session of the user ends. An email also gets a verify_email link (p_email_link_digest: SHA-256 of its token, valid p_email_link_ttl_seconds); one another account holds unverified is claimed instead of added ({outcome: claimed, email}; following the link takes it, auth.verify_email). Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: taken, field} or auth.confirm_account''s refusals.';
 
-REVOKE ALL ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text) TO auth_service;
+REVOKE ALL ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text,bytea,integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text,bytea,integer) TO auth_service;

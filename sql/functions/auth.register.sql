@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.register(p_second_login text, p_phone text, p_email text, p_password_hash text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer)
+CREATE OR REPLACE FUNCTION auth.register(p_second_login text, p_phone text, p_email text, p_password_hash text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer, p_email_link_digest bytea, p_email_link_ttl_seconds integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -14,6 +14,7 @@ DECLARE
   v_created timestamptz;
   v_roles   text[];
   v_session auth.sessions;
+  v_claimed boolean := false;
 BEGIN
   IF NOT EXISTS (SELECT FROM accounts.interfaces WHERE name = p_interface) THEN
     RETURN jsonb_build_object('outcome', 'unknown_interface');
@@ -26,8 +27,15 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'roles_not_allowed', 'roles', to_jsonb(v_refused));
   END IF;
 
-  v_made := accounts.try_create_user(p_second_login, p_phone, p_email, p_password_hash,
-                                     p_profile, p_group_names, NULL);
+  -- An email another account holds unverified never keeps its owner out
+  -- (SPEC §2): the new account claims it by the link, and takes it when
+  -- the link is followed; until then it holds no such contact.
+  v_claimed := p_email IS NOT NULL AND EXISTS (
+    SELECT FROM accounts.contacts
+    WHERE contact_type = 'email' AND value = p_email AND is_active AND verified_at IS NULL);
+  v_made := accounts.try_create_user(p_second_login, p_phone,
+                                     CASE WHEN v_claimed THEN NULL ELSE p_email END,
+                                     p_password_hash, p_profile, p_group_names, NULL);
   IF v_made ->> 'outcome' = 'taken' THEN
     RETURN v_made;
   END IF;
@@ -39,6 +47,11 @@ BEGIN
                                    p_user_agent, p_client_ip);
 
   v_event := auth.write_user_registered(v_user_id, NULL);
+  IF p_email IS NOT NULL AND p_email_link_digest IS NOT NULL THEN
+    INSERT INTO auth.email_links (token_digest, purpose, user_id, email, expires_at)
+    VALUES (p_email_link_digest, 'verify_email', v_user_id, p_email,
+            now() + make_interval(secs => p_email_link_ttl_seconds));
+  END IF;
 
   RETURN jsonb_build_object(
     'outcome', 'registered',
@@ -47,14 +60,15 @@ BEGIN
     'roles', to_jsonb(v_roles),
     'session_id', v_session.id,
     'session_expires_at', v_session.expires_at,
+    'email_claimed', v_claimed,
     -- This event to announce, and any an earlier request could not.
     'events', jsonb_build_array(auth.outbox_message(v_event))
               || auth.unpublished_events(p_outbox_retry_seconds, 10));
 END
 $function$;
 
-COMMENT ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) IS
-  'Self-registration through an interface: creates the user, contacts, memberships, a session with its refresh token and the user.registered outbox event in one transaction. Returns one of {outcome: registered, user_id, created_at, roles, session_id, session_expires_at, events} (events: the messages to announce on Redis: this registration''s user.registered, then up to 10 older ones unpublished for p_outbox_retry_seconds), {outcome: taken, field} (field = the contact type already active for someone, also when a concurrent registration won the race), {outcome: unknown_interface}, {outcome: roles_not_allowed, roles} (the refused roles; empty when none were asked for).';
+COMMENT ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) IS
+  'Self-registration through an interface: creates the user, contacts, memberships, a session with its refresh token and the user.registered outbox event in one transaction; with an email, a verify_email link (p_email_link_digest, the SHA-256 of its token, valid p_email_link_ttl_seconds). An email someone holds unverified is not added but claimed (email_claimed: true): following the link takes it (auth.verify_email). Returns one of {outcome: registered, user_id, created_at, roles, session_id, session_expires_at, email_claimed, events} (events: the messages to announce on Redis: this registration''s user.registered, then up to 10 older ones unpublished for p_outbox_retry_seconds), {outcome: taken, field} (field = the contact type already active for someone, also when a concurrent registration won the race), {outcome: unknown_interface}, {outcome: roles_not_allowed, roles} (the refused roles; empty when none were asked for).';
 
-REVOKE ALL ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) TO auth_service;
+REVOKE ALL ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) TO auth_service;

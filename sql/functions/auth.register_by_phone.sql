@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.register_by_phone(p_proof_digest bytea, p_second_login text, p_phone text, p_email text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer)
+CREATE OR REPLACE FUNCTION auth.register_by_phone(p_proof_digest bytea, p_second_login text, p_phone text, p_email text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer, p_email_link_digest bytea, p_email_link_ttl_seconds integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -18,7 +18,8 @@ BEGIN
   RETURNING * INTO v_squatted;
   v_registered := auth.register(p_second_login, p_phone, p_email, NULL, p_profile, p_group_names,
                                 p_interface, p_refresh_token_hash, p_session_ttl_seconds,
-                                p_user_agent, p_client_ip, p_outbox_retry_seconds);
+                                p_user_agent, p_client_ip, p_outbox_retry_seconds,
+                                p_email_link_digest, p_email_link_ttl_seconds);
   IF v_registered->>'outcome' <> 'registered' THEN
     -- Nothing else happened: the proof stays usable for a corrected
     -- request, and the phone with the account that had it.
@@ -36,8 +37,8 @@ BEGIN
 END
 $function$;
 
-COMMENT ON FUNCTION auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) IS
+COMMENT ON FUNCTION auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) IS
   'Phone-only self-registration: auth.register without a password, given a one-time register proof for the phone (used up only if the registration succeeds), the phone marked verified and taken from an account that held it unverified (that contact ended, kept as history; taken_from names the account). Returns auth.register''s outcomes (registered with taken_from when it took the phone), or {outcome: proof_invalid}.';
 
-REVOKE ALL ON FUNCTION auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer) TO auth_service;
+REVOKE ALL ON FUNCTION auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) TO auth_service;

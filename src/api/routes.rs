@@ -40,6 +40,12 @@ pub enum Route {
     AcceptInvitation(String),
     DeclineInvitation(String),
     Password,
+    /// A verification link followed, and a new one asked for.
+    EmailVerify,
+    EmailVerification,
+    /// A forgotten password: a code or link asked for, then used.
+    Recovery,
+    RecoveryComplete,
     Jwks,
     /// The OpenAPI document, and the reference page rendered from it.
     OpenApi,
@@ -67,6 +73,10 @@ pub const TABLE: &[(&str, Build)] = &[
     ("/auth/logout", |_| Route::Logout),
     ("/auth/me", |_| Route::Me),
     ("/auth/password", |_| Route::Password),
+    ("/auth/email/verify", |_| Route::EmailVerify),
+    ("/auth/email/verification", |_| Route::EmailVerification),
+    ("/auth/recovery", |_| Route::Recovery),
+    ("/auth/recovery/complete", |_| Route::RecoveryComplete),
     ("/auth/sessions", |_| Route::Sessions),
     ("/auth/sessions/{id}", |mut p| Route::Session(p.remove(0))),
     ("/auth/contacts", |_| Route::Contacts),
@@ -108,6 +118,10 @@ pub const TABLE: &[(&str, Build)] = &[
 /// team. Not in the OpenAPI document.
 pub const PAGES: &[(&str, Build)] = &[
     ("/", |_| Route::DemoFile("index.html".into())),
+    // Where the links of emails lead (SPEC §6a): the demo's page reads the
+    // token from the fragment.
+    ("/verify-email", |_| Route::DemoFile("index.html".into())),
+    ("/reset-password", |_| Route::DemoFile("index.html".into())),
     ("/demo/{file}", |mut p| Route::DemoFile(p.remove(0))),
 ];
 
@@ -161,7 +175,11 @@ impl Route {
             | Route::OtpVerify
             | Route::Refresh
             | Route::Logout
-            | Route::Password => &["POST"],
+            | Route::Password
+            | Route::EmailVerify
+            | Route::EmailVerification
+            | Route::Recovery
+            | Route::RecoveryComplete => &["POST"],
         }
     }
 }

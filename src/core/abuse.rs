@@ -34,6 +34,11 @@ pub struct Limits {
     /// Code requests in an hour from everyone together: the SMS bill's
     /// ceiling, past which codes are refused (503) until the hour ends.
     pub otp_sms_per_hour: u32,
+    /// Recovery requests per login, and per client IP, in an hour.
+    pub recovery_per_login_per_hour: u32,
+    pub recovery_per_ip_per_hour: u32,
+    /// Emails (links) per address in an hour.
+    pub email_per_address_per_hour: u32,
 }
 
 /// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
@@ -212,12 +217,7 @@ pub fn code_request_windows(
     ip: Option<&str>,
 ) -> Vec<Window> {
     vec![
-        Window {
-            key: format!("{PREFIX}:sms-phone:{purpose}:{}", login_part(phone)),
-            limit: limits.otp_sms_per_phone_per_hour,
-            period_seconds: 3600,
-            lock_seconds: 0,
-        },
+        sms_phone_window(limits, purpose, phone),
         Window {
             key: format!("{PREFIX}:sms-ip:{}", ip_part(ip)),
             limit: limits.otp_sms_per_ip_per_hour,
@@ -225,6 +225,62 @@ pub fn code_request_windows(
             lock_seconds: 0,
         },
     ]
+}
+
+/// The SMS sent to one phone for one purpose in an hour.
+pub fn sms_phone_window(limits: &Limits, purpose: &str, phone: &str) -> Window {
+    Window {
+        key: format!("{PREFIX}:sms-phone:{purpose}:{}", login_part(phone)),
+        limit: limits.otp_sms_per_phone_per_hour,
+        period_seconds: 3600,
+        lock_seconds: 0,
+    }
+}
+
+/// Every window a recovery request (or a completion by link) is counted
+/// in before anything is looked up: per login as typed (known or not, so a
+/// refusal tells nothing) and per client IP, each an hour.
+pub fn recovery_windows(limits: &Limits, login: Option<&str>, ip: Option<&str>) -> Vec<Window> {
+    let per_ip = Window {
+        key: format!("{PREFIX}:recovery-ip:{}", ip_part(ip)),
+        limit: limits.recovery_per_ip_per_hour,
+        period_seconds: 3600,
+        lock_seconds: 0,
+    };
+    let per_login = login.map(|login| Window {
+        key: format!("{PREFIX}:recovery-login:{}", login_part(login)),
+        limit: limits.recovery_per_login_per_hour,
+        period_seconds: 3600,
+        lock_seconds: 0,
+    });
+    per_login.into_iter().chain([per_ip]).collect()
+}
+
+/// The emails sent to one address in an hour (verification and recovery
+/// links alike): past it, that address is sent nothing more.
+pub fn email_window(limits: &Limits, address: &str) -> Window {
+    Window {
+        key: format!("{PREFIX}:email-to:{}", login_part(address)),
+        limit: limits.email_per_address_per_hour,
+        period_seconds: 3600,
+        lock_seconds: 0,
+    }
+}
+
+/// What a completed recovery clears: each login's lockout from every IP
+/// together, and the pair of the client that completed it (a pair locked
+/// from elsewhere stays locked: it may be the attacker's).
+pub fn lockout_cleared(logins: &[String], ip: Option<&str>) -> Forgiveness {
+    Forgiveness {
+        delete: logins
+            .iter()
+            .flat_map(|login| {
+                let (pair, all) = (pair_key(login, ip), login_key(login));
+                [format!("{pair}:lock"), pair, format!("{all}:lock"), all]
+            })
+            .collect(),
+        decrement: vec![],
+    }
 }
 
 /// The service's whole SMS budget: every code request counted in one
@@ -292,7 +348,28 @@ mod tests {
             otp_sms_per_ip_per_hour: 20,
             otp_sms_per_hour: 1000,
             create_user_rate_limit_per_caller: 30,
+            recovery_per_login_per_hour: 5,
+            recovery_per_ip_per_hour: 20,
+            email_per_address_per_hour: 5,
         }
+    }
+
+    #[test]
+    fn a_recovery_counts_per_login_and_per_ip_and_clears_every_lock_of_a_login() {
+        let windows = recovery_windows(&limits(), Some("ivan"), Some("203.0.113.7"));
+        assert_eq!(windows.len(), 2);
+        assert!(windows.iter().all(|w| !w.key.contains("ivan")));
+        assert_eq!(windows[0].limit, 5);
+        assert!(windows[1].key.ends_with(":recovery-ip:203.0.113.7"));
+        assert_eq!(recovery_windows(&limits(), None, None).len(), 1);
+        let locked = login_windows(&limits(), "ivan", Some("203.0.113.7"));
+        let cleared = lockout_cleared(&["ivan".to_string()], Some("203.0.113.7"));
+        for window in &locked[..2] {
+            assert!(cleared.delete.contains(&window.key), "{}", window.key);
+            assert!(cleared.delete.contains(&window.lock_key()));
+        }
+        let elsewhere = login_windows(&limits(), "ivan", Some("198.51.100.9"));
+        assert!(!cleared.delete.contains(&elsewhere[0].key));
     }
 
     #[test]

@@ -44,6 +44,16 @@ pub enum SecurityEvent<'a> {
         from_user_id: &'a str,
         by_user_id: &'a str,
     },
+    /// An email proved by its link.
+    EmailVerified {
+        user_id: &'a str,
+    },
+    /// A forgotten password replaced through a recovery code (`via`:
+    /// `sms`) or link (`email`); every session of the user ended.
+    PasswordReset {
+        user_id: &'a str,
+        via: &'a str,
+    },
     /// The hourly SMS budget is spent: code requests answer 503 until the
     /// hour ends (logged once per hour).
     SmsBudgetSpent {
@@ -124,6 +134,12 @@ impl SecurityEvent<'_> {
                 "contact.unverified_taken",
                 json!({"type": kind, "from_user_id": from_user_id, "by_user_id": by_user_id}),
             ),
+            SecurityEvent::EmailVerified { user_id } => {
+                ("email.verified", json!({"user_id": user_id}))
+            }
+            SecurityEvent::PasswordReset { user_id, via } => {
+                ("password.reset", json!({"user_id": user_id, "via": via}))
+            }
             SecurityEvent::SmsBudgetSpent {
                 limit,
                 retry_after_seconds,

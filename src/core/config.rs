@@ -6,6 +6,7 @@ use crate::core::client_address::TrustedProxies;
 use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
+use crate::core::email::{EmailGateway, EmailGatewayKind};
 use crate::core::sms::{Gateway, GatewayKind};
 use std::cell::OnceCell;
 use std::fmt;
@@ -102,6 +103,26 @@ pub const VARIABLES: &[&str] = &[
     "sms_gateway_account",
     "sms_sender",
     "sms_gateway_timeout_ms",
+    "sms_recovery_text_template",
+    "sms_password_reset_text",
+    "recovery_per_login_per_hour",
+    "recovery_per_ip_per_hour",
+    "email_per_address_per_hour",
+    "email_gateway",
+    "email_gateway_url",
+    "email_gateway_token",
+    "email_gateway_domain",
+    "email_from",
+    "email_gateway_timeout_ms",
+    "email_link_base",
+    "email_verify_link_ttl_seconds",
+    "email_recovery_link_ttl_seconds",
+    "email_verify_subject",
+    "email_verify_text_template",
+    "email_recovery_subject",
+    "email_recovery_text_template",
+    "email_password_reset_subject",
+    "email_password_reset_text",
 ];
 
 /// Phone codes (SPEC §6).
@@ -131,6 +152,10 @@ pub struct OtpSettings {
     /// The notice to a phone that was replaced (SPEC §2), with `{phone}`
     /// (the new number, partly hidden).
     pub phone_changed_text: String,
+    /// The SMS of a `recover` code: it says a password is being reset.
+    pub recovery_text_template: String,
+    /// The notice to the verified phone after a reset by email link.
+    pub password_reset_text: String,
 }
 
 impl OtpSettings {
@@ -141,6 +166,7 @@ impl OtpSettings {
             Purpose::Login | Purpose::Register => &self.text_template,
             Purpose::VerifyPhone => &self.verify_phone_text_template,
             Purpose::Reauth => &self.reauth_text_template,
+            Purpose::Recover => &self.recovery_text_template,
         }
     }
 }
@@ -154,6 +180,37 @@ pub enum SmsDelivery {
     /// the service says so).
     Log,
     Gateway(Gateway),
+}
+
+/// Emails (SPEC §6a): links, their lifetimes, the texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSettings {
+    /// The React app's URL; links open `{link_base}/verify-email#token=…`
+    /// and `{link_base}/reset-password#token=…`.
+    pub link_base: String,
+    pub verify_link_ttl_seconds: u32,
+    pub recovery_link_ttl_seconds: u32,
+    pub verify_subject: String,
+    /// With `{link}` and `{minutes}`.
+    pub verify_text_template: String,
+    pub recovery_subject: String,
+    /// With `{link}` and `{minutes}`.
+    pub recovery_text_template: String,
+    /// The notice to the other verified emails after a reset.
+    pub password_reset_subject: String,
+    pub password_reset_text: String,
+}
+
+/// How emails go out (the `email_gateway` variable).
+#[derive(Debug)]
+pub enum EmailDelivery {
+    /// Empty: no email at all (links are stored, never sent; asking for
+    /// one answers 503).
+    NotConfigured,
+    /// `log`: development mode, the email goes to the component's log (and
+    /// the service says so).
+    Log,
+    Gateway(EmailGateway),
 }
 
 pub struct Config {
@@ -178,6 +235,8 @@ pub struct Config {
     outbox_retry_seconds: OnceCell<Result<u32, ConfigError>>,
     otp: OnceCell<Result<OtpSettings, ConfigError>>,
     sms_gateway: OnceCell<Result<SmsDelivery, ConfigError>>,
+    email: OnceCell<Result<EmailSettings, ConfigError>>,
+    email_gateway: OnceCell<Result<EmailDelivery, ConfigError>>,
     otp_key: OnceCell<Result<Secret<Vec<u8>>, ConfigError>>,
 }
 
@@ -231,6 +290,8 @@ impl Config {
             outbox_retry_seconds: OnceCell::new(),
             otp: OnceCell::new(),
             sms_gateway: OnceCell::new(),
+            email: OnceCell::new(),
+            email_gateway: OnceCell::new(),
             otp_key: OnceCell::new(),
         }
     }
@@ -257,6 +318,8 @@ impl Config {
         self.outbox_retry_seconds()?;
         self.otp()?;
         self.sms_gateway()?;
+        self.email()?;
+        self.email_gateway()?;
         self.otp_key()?;
         Ok(())
     }
@@ -489,6 +552,13 @@ impl Config {
                     1_000_000_000,
                 )?,
                 otp_sms_per_hour: self.number("otp_sms_per_hour", 1, 1_000_000_000)?,
+                recovery_per_login_per_hour: self.number("recovery_per_login_per_hour", 1, 1000)?,
+                recovery_per_ip_per_hour: self.number(
+                    "recovery_per_ip_per_hour",
+                    1,
+                    1_000_000_000,
+                )?,
+                email_per_address_per_hour: self.number("email_per_address_per_hour", 1, 1000)?,
             })
         })
     }
@@ -513,6 +583,7 @@ impl Config {
             let text_template = template("sms_text_template")?;
             let verify_phone_text_template = template("sms_verify_phone_text_template")?;
             let reauth_text_template = template("sms_reauth_text_template")?;
+            let recovery_text_template = template("sms_recovery_text_template")?;
             Ok(OtpSettings {
                 ttl_seconds: self.number("otp_ttl_seconds", 1, 3600)?,
                 max_attempts: self.number("otp_max_attempts", 1, 20)?,
@@ -524,6 +595,8 @@ impl Config {
                 reauth_text_template,
                 reauth_seconds: self.number("reauth_seconds", 30, 3600)?,
                 phone_changed_text: self.text("sms_phone_changed_text")?,
+                recovery_text_template,
+                password_reset_text: self.text("sms_password_reset_text")?,
             })
         })
     }
@@ -562,6 +635,82 @@ impl Config {
                 account,
                 sender,
                 timeout_ms: self.number("sms_gateway_timeout_ms", 100, 60_000)?,
+            }))
+        })
+    }
+
+    /// Email links and texts (SPEC §6a).
+    pub fn email(&self) -> Result<&EmailSettings, ConfigError> {
+        cached(&self.email, || {
+            let with_link = |name: &'static str| -> Result<String, ConfigError> {
+                let text = self.text(name)?;
+                if !text.contains("{link}") {
+                    return Err(error(name, "must contain {link}"));
+                }
+                Ok(text)
+            };
+            let link_base = self.text("email_link_base")?;
+            if !(link_base.starts_with("https://") || link_base.starts_with("http://")) {
+                return Err(error(
+                    "email_link_base",
+                    "must be the http(s) URL of the app that opens the links",
+                ));
+            }
+            Ok(EmailSettings {
+                link_base,
+                verify_link_ttl_seconds: self.number(
+                    "email_verify_link_ttl_seconds",
+                    60,
+                    30 * 86_400,
+                )?,
+                recovery_link_ttl_seconds: self.number(
+                    "email_recovery_link_ttl_seconds",
+                    60,
+                    86_400,
+                )?,
+                verify_subject: self.text("email_verify_subject")?,
+                verify_text_template: with_link("email_verify_text_template")?,
+                recovery_subject: self.text("email_recovery_subject")?,
+                recovery_text_template: with_link("email_recovery_text_template")?,
+                password_reset_subject: self.text("email_password_reset_subject")?,
+                password_reset_text: self.text("email_password_reset_text")?,
+            })
+        })
+    }
+
+    /// How emails go out (`email_gateway`): through a gateway; to the log,
+    /// in development (`log`, which `./run.sh` sets); or not at all when it
+    /// is empty.
+    pub fn email_gateway(&self) -> Result<&EmailDelivery, ConfigError> {
+        cached(&self.email_gateway, || {
+            let Some(kind) = self.optional("email_gateway")? else {
+                return Ok(EmailDelivery::NotConfigured);
+            };
+            if kind.trim().eq_ignore_ascii_case("log") {
+                return Ok(EmailDelivery::Log);
+            }
+            let kind = EmailGatewayKind::parse(&kind).ok_or_else(|| {
+                error("email_gateway", "must be log, webhook, postmark or mailgun")
+            })?;
+            let url = self.text("email_gateway_url")?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(error("email_gateway_url", "must be an http(s) URL"));
+            }
+            let domain = self.optional("email_gateway_domain")?.unwrap_or_default();
+            if kind == EmailGatewayKind::Mailgun && domain.is_empty() {
+                return Err(error("email_gateway_domain", "is required for Mailgun"));
+            }
+            let from = self.optional("email_from")?.unwrap_or_default();
+            if kind != EmailGatewayKind::Webhook && from.is_empty() {
+                return Err(error("email_from", "is required for Postmark and Mailgun"));
+            }
+            Ok(EmailDelivery::Gateway(EmailGateway {
+                kind,
+                url,
+                token: Secret::new(self.text("email_gateway_token")?),
+                domain,
+                from,
+                timeout_ms: self.number("email_gateway_timeout_ms", 100, 60_000)?,
             }))
         })
     }
@@ -642,6 +791,26 @@ mod tests {
             ("sms_gateway_account", "AC1".to_string()),
             ("sms_sender", "+15005550006".to_string()),
             ("sms_gateway_timeout_ms", "5000".to_string()),
+            ("sms_recovery_text_template", "Код {code}".to_string()),
+            ("sms_password_reset_text", "Пароль сброшен".to_string()),
+            ("recovery_per_login_per_hour", "5".to_string()),
+            ("recovery_per_ip_per_hour", "20".to_string()),
+            ("email_per_address_per_hour", "5".to_string()),
+            ("email_gateway", "mailgun".to_string()),
+            ("email_gateway_url", "https://mail.example".to_string()),
+            ("email_gateway_token", "k".to_string()),
+            ("email_gateway_domain", "mg.example.com".to_string()),
+            ("email_from", "no-reply@example.com".to_string()),
+            ("email_gateway_timeout_ms", "5000".to_string()),
+            ("email_link_base", "https://app.example".to_string()),
+            ("email_verify_link_ttl_seconds", "86400".to_string()),
+            ("email_recovery_link_ttl_seconds", "1800".to_string()),
+            ("email_verify_subject", "Подтвердите".to_string()),
+            ("email_verify_text_template", "{link}".to_string()),
+            ("email_recovery_subject", "Сброс".to_string()),
+            ("email_recovery_text_template", "{link}".to_string()),
+            ("email_password_reset_subject", "Сброшен".to_string()),
+            ("email_password_reset_text", "Сброшен".to_string()),
         ])
     }
 

@@ -5,6 +5,7 @@ pub mod abuse;
 pub mod audit;
 pub mod client_address;
 pub mod config;
+pub mod email;
 pub mod flows;
 pub mod guard;
 pub mod identity;

@@ -17,9 +17,14 @@ pub enum Purpose {
     /// Proves the account (a code to the signed-in user's own verified
     /// phone) for a sensitive change, when no password is given.
     Reauth,
+    /// Recovers a forgotten password (`POST /auth/recovery`): sent to the
+    /// account's verified phone, bound to the account; never asked for
+    /// through `/auth/otp/request`.
+    Recover,
 }
 
 impl Purpose {
+    /// The purposes `/auth/otp/request` takes.
     pub fn parse(raw: &str) -> Option<Purpose> {
         match raw {
             "login" => Some(Purpose::Login),
@@ -36,6 +41,7 @@ impl Purpose {
             Purpose::Register => "register",
             Purpose::VerifyPhone => "verify_phone",
             Purpose::Reauth => "reauth",
+            Purpose::Recover => "recover",
         }
     }
 

@@ -63,6 +63,9 @@ pub enum ApiError {
     /// A phone code that is wrong, used, expired or out of attempts: one
     /// answer for all.
     InvalidCode,
+    /// An email link that is unknown, used, expired or for something else:
+    /// one answer for all.
+    InvalidLink,
     /// No access token at all.
     Unauthenticated,
     /// An access token was presented, but it is invalid, blacklisted or its
@@ -235,6 +238,18 @@ impl ApiError {
                 401,
                 "The code is wrong, used or expired: request a new one.".into(),
             ),
+            ApiError::InvalidLink => Problem {
+                errors: vec![FieldError::new(
+                    "token",
+                    "is not a valid link: it is used, expired or for something else",
+                )],
+                ..p(
+                    "urn:auth:problem:invalid-link",
+                    "Invalid link",
+                    400,
+                    "The link is used, expired or for something else: ask for a new one.".into(),
+                )
+            },
             ApiError::Unauthenticated | ApiError::InvalidToken => p(
                 "urn:auth:problem:unauthenticated",
                 "Not signed in",

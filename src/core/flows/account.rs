@@ -2,6 +2,7 @@
 
 use super::fields::*;
 use super::phone_codes;
+use super::recovery;
 use super::*;
 use crate::core::config::Config;
 use crate::core::guard::Principal;
@@ -9,7 +10,7 @@ use crate::core::identity::{Email, Password, Phone, PhoneRegion, SecondLogin};
 use crate::core::passwords;
 use crate::core::ports::{
     AccountProof, AccountRefusal, ClientInfo, ContactAdded, ContactKind, ContactRemoved, MeCache,
-    MeLookup, Outbound, PasswordChangeOutcome, PasswordCredentials, PhoneProven, Revocations,
+    MeLookup, NewEmailLink, Outbound, PasswordChangeOutcome, PasswordCredentials, PhoneProven, Revocations,
     Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
@@ -162,6 +163,16 @@ fn refused(refusal: AccountRefusal) -> ApiError {
     }
 }
 
+/// What adding a contact did.
+#[derive(Debug)]
+pub enum ContactOutcome {
+    /// `{id, type, value, verified, created_at}`.
+    Added(Value),
+    /// An email another account holds unverified: a link was sent to it,
+    /// and following it makes it the caller's (SPEC §2).
+    Pending { email: String },
+}
+
 /// Adds a contact for the signed-in user: a sensitive change (SPEC §2),
 /// which needs a fresh proof of the account and ends the user's other
 /// sessions. A phone also needs a proof that it received a code; verifying
@@ -174,7 +185,7 @@ pub async fn add_contact(
     principal: &Principal,
     request: NewContact,
     client: &ClientInfo,
-) -> Result<Value, ApiError> {
+) -> Result<ContactOutcome, ApiError> {
     let credentials =
         inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
     let proof = confirm_account(config, cache, &credentials, &request.confirmation, client).await?;
@@ -230,14 +241,44 @@ pub async fn add_contact(
         }
         None => {
             let proof = proof.ok_or(ApiError::ReauthRequired)?;
+            // An email is verified by a link sent to it once the change
+            // has committed.
+            let token = match request.kind {
+                ContactKind::Email => Some(recovery::new_verification_link()?),
+                _ => None,
+            };
+            let link = match &token {
+                Some(token) => Some(NewEmailLink {
+                    token_hash: &token.hash,
+                    ttl_seconds: config.email()?.verify_link_ttl_seconds,
+                }),
+                None => None,
+            };
             let outcome = ending_sessions(config, store, cache, user_id, None, async |store| {
                 store
-                    .add_contact(&caller(principal), &proof, request.kind, &request.value)
+                    .add_contact(
+                        &caller(principal),
+                        &proof,
+                        request.kind,
+                        &request.value,
+                        link.as_ref(),
+                    )
                     .await
             })
             .await?;
+            if let (Some(token), ContactAdded::Added { .. } | ContactAdded::Claimed { .. }) =
+                (&token, &outcome)
+            {
+                recovery::send_verification_link(config, cache, outbound, &request.value, token)
+                    .await;
+            }
             match outcome {
                 ContactAdded::Added { contact } => (contact, true),
+                ContactAdded::Claimed { email } => {
+                    // Nothing changed yet: the address becomes theirs when
+                    // the link is followed.
+                    return Ok(ContactOutcome::Pending { email });
+                }
                 ContactAdded::Taken { field } => {
                     return Err(ApiError::Conflict {
                         field: field.as_str().to_string(),
@@ -251,7 +292,7 @@ pub async fn add_contact(
         audit::security(SecurityEvent::ContactChanged { user_id, kind });
     }
     forget_me(cache, user_id).await;
-    Ok(contact)
+    Ok(ContactOutcome::Added(contact))
 }
 
 /// Tells a replaced phone that it no longer signs in to the account (SPEC

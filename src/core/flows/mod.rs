@@ -11,6 +11,7 @@
 //! - `invitations`: a head's invitations, as the invited person lists,
 //!   accepts or declines them;
 //! - `phone_codes`: codes by SMS, for signing in and proving a phone;
+//! - `recovery`: verified emails, and recovery from a forgotten password;
 //! - `probes`: readiness, availability, self-registration roles.
 //!
 //! What several flows share (the token pair, the rate-limit gate, ending
@@ -24,6 +25,7 @@ pub mod invitations;
 pub mod organizations;
 pub mod phone_codes;
 pub mod probes;
+pub mod recovery;
 pub mod registration;
 pub mod sessions;
 pub mod sign_in;

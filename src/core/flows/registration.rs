@@ -8,7 +8,8 @@ use crate::core::config::Config;
 use crate::core::identity::{Email, Password, Phone, PhoneRegion, SecondLogin};
 use crate::core::passwords;
 use crate::core::ports::{
-    ClientInfo, Events, NewRegistration, NewSession, RegistrationOutcome, Store, Throttle,
+    ClientInfo, Events, NewEmailLink, NewRegistration, NewSession, Outbound, RegistrationOutcome,
+    Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
@@ -25,6 +26,10 @@ pub struct RegisteredUser {
     pub roles: Vec<String>,
     pub profile: Map<String, Value>,
     pub created_at: String,
+    /// The email is someone else's unverified one: not the user's until the
+    /// link sent to it is followed (SPEC §2).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub email_pending: bool,
 }
 
 pub struct RegistrationResponse {
@@ -54,7 +59,8 @@ pub async fn admit_registration(
 pub async fn register(
     config: &Config,
     store: &mut impl Store,
-    events: &mut impl Events,
+    cache: &mut (impl Events + Throttle),
+    outbound: &mut impl Outbound,
     request: Registration,
     client: &ClientInfo,
 ) -> Result<RegistrationResponse, ApiError> {
@@ -67,6 +73,12 @@ pub async fn register(
     };
     let refresh =
         RefreshToken::generate().map_err(|e| ApiError::internal("register.refresh_token", e))?;
+    // An email is verified by a link sent to it (SPEC §2): stored with the
+    // registration, sent once it has committed.
+    let email_link = match &request.email {
+        Some(_) => Some(recovery::new_verification_link()?),
+        None => None,
+    };
     let registration = NewRegistration {
         second_login: request.second_login.as_str(),
         phone: request.phone.as_str(),
@@ -82,6 +94,13 @@ pub async fn register(
             client,
         },
         outbox_retry_seconds: config.outbox_retry_seconds()?,
+        email_link: match &email_link {
+            Some(token) => Some(NewEmailLink {
+                token_hash: &token.hash,
+                ttl_seconds: config.email()?.verify_link_ttl_seconds,
+            }),
+            None => None,
+        },
     };
     let outcome = match &request.credential {
         Credential::Password(_) => store.register(&registration).await?,
@@ -126,7 +145,10 @@ pub async fn register(
     // path. What cannot be announced now stays unpublished and goes out with
     // a later registration or the operator command: never lost, and a repeat
     // carries the same event_id.
-    announce(store, events, &registered.events).await;
+    announce(store, cache, &registered.events).await;
+    if let (Some(email), Some(token)) = (&request.email, &email_link) {
+        recovery::send_verification_link(config, cache, outbound, email.as_str(), token).await;
+    }
 
     let subject = Subject {
         user_id: &registered.user_id,
@@ -148,6 +170,7 @@ pub async fn register(
             roles: registered.roles,
             profile: request.profile,
             created_at: registered.created_at,
+            email_pending: registered.email_claimed,
         },
     })
 }

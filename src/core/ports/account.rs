@@ -1,7 +1,7 @@
 //! What `flows::account` needs of the store: `/auth/me`, the password,
 //! contacts.
 
-use super::{Caller, ContactKind, StoreError};
+use super::{Caller, ContactKind, NewEmailLink, StoreError};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -44,6 +44,11 @@ pub enum AccountRefusal {
 pub enum ContactAdded {
     Added {
         contact: Value,
+    },
+    /// An email another account holds unverified: claimed by the link sent
+    /// to it, not added (SPEC §2).
+    Claimed {
+        email: String,
     },
     /// Someone's active value (also when another user won a race for it).
     Taken {
@@ -119,13 +124,15 @@ pub trait AccountStore {
         phone_proof_hash: &[u8; 32],
         phone: &str,
     ) -> Result<PhoneProven, StoreError>;
-    /// Adds a second_login or email after a fresh proof of the account.
+    /// Adds a second_login or email after a fresh proof of the account;
+    /// an email with its verification link.
     async fn add_contact(
         &mut self,
         caller: &Caller<'_>,
         account: &AccountProof,
         kind: ContactKind,
         value: &str,
+        email_link: Option<&NewEmailLink<'_>>,
     ) -> Result<ContactAdded, StoreError>;
     async fn remove_contact(
         &mut self,

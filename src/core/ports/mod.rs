@@ -12,6 +12,7 @@ mod organizations;
 mod outbound;
 mod phone_codes;
 mod probes;
+mod recovery;
 mod registration;
 mod sessions;
 mod sign_in;
@@ -23,6 +24,7 @@ pub use organizations::*;
 pub use outbound::*;
 pub use phone_codes::*;
 pub use probes::*;
+pub use recovery::*;
 pub use registration::*;
 pub use sessions::*;
 pub use sign_in::*;
@@ -163,6 +165,7 @@ pub trait Store:
     + OrganizationsStore
     + PhoneCodesStore
     + ProbesStore
+    + RecoveryStore
 {
 }
 
@@ -175,7 +178,8 @@ impl<
             + AdministrationStore
             + OrganizationsStore
             + PhoneCodesStore
-            + ProbesStore,
+            + ProbesStore
+            + RecoveryStore,
     > Store for T
 {
 }

@@ -1,7 +1,7 @@
 //! What `flows::registration` needs of the store: registering a user (`POST
 //! /auth/register`).
 
-use super::{ContactKind, EventMessage, NewSession, StoreError};
+use super::{ContactKind, EventMessage, NewEmailLink, NewSession, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -18,6 +18,8 @@ pub struct NewRegistration<'a> {
     pub session: NewSession<'a>,
     /// Events unpublished this long are handed back to announce again.
     pub outbox_retry_seconds: u32,
+    /// With an email: its verification link.
+    pub email_link: Option<NewEmailLink<'a>>,
 }
 
 /// What `auth.register` answers.
@@ -54,6 +56,10 @@ pub struct Registered {
     /// (phone-only registration; SPEC §2).
     #[serde(default)]
     pub taken_from: Option<String>,
+    /// The email is held unverified by another account: claimed by the
+    /// link, not added.
+    #[serde(default)]
+    pub email_claimed: bool,
 }
 
 /// The store's part in `flows::registration`: registering a user (`POST

@@ -9,6 +9,7 @@ use crate::core::flows::registration::{self, Registration};
 use crate::core::flows::sign_in::{self, LoginRequest};
 use crate::core::problem::ApiError;
 use crate::core::web;
+use crate::edge::outbound::HostOutbound;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 
@@ -21,8 +22,15 @@ pub async fn register(incoming: &Incoming, config: &Config) -> Result<Reply, Api
     let request =
         Registration::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let mut store = PgStore::new(config);
-    let registered =
-        registration::register(config, &mut store, &mut redis, request, &client).await?;
+    let registered = registration::register(
+        config,
+        &mut store,
+        &mut redis,
+        &mut HostOutbound,
+        request,
+        &client,
+    )
+    .await?;
     let user = serde_json::to_value(&registered.user)
         .map_err(|e| ApiError::internal("register.user_json", e))?;
     Reply::tokens(

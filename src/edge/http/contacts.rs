@@ -4,7 +4,7 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
-use crate::core::flows::account::{self, NewContact};
+use crate::core::flows::account::{self, ContactOutcome, NewContact};
 use crate::core::problem::ApiError;
 use crate::edge::outbound::HostOutbound;
 use crate::edge::postgres::PgStore;
@@ -27,7 +27,14 @@ pub async fn add(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError
         &client,
     )
     .await?;
-    Ok(Reply::json(201, &json!({"contact": contact})).no_store())
+    Ok(match contact {
+        ContactOutcome::Added(contact) => Reply::json(201, &json!({"contact": contact})),
+        ContactOutcome::Pending { email } => Reply::json(
+            202,
+            &json!({"status": "verification_sent", "email": email, "verified": false}),
+        ),
+    }
+    .no_store())
 }
 
 pub async fn remove(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {

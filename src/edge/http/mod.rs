@@ -12,6 +12,7 @@ mod keys;
 mod organizations;
 mod otp;
 mod probes;
+mod recovery;
 mod reply;
 mod roles;
 mod routes;

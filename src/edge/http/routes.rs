@@ -4,7 +4,8 @@
 use super::incoming::Incoming;
 use super::reply::Reply;
 use super::{
-    auth, contacts, contract, invitations, keys, organizations, otp, probes, roles, sessions, users,
+    auth, contacts, contract, invitations, keys, organizations, otp, probes, recovery, roles,
+    sessions, users,
 };
 use crate::api::routes::Route;
 use crate::core::config::Config;
@@ -32,6 +33,10 @@ impl Route {
             Route::Logout => auth::logout(incoming, config).await,
             Route::Me => auth::me(incoming, config).await,
             Route::Password => auth::change_password(incoming, config).await,
+            Route::EmailVerify => recovery::verify_email(incoming, config).await,
+            Route::EmailVerification => recovery::request_verification(incoming, config).await,
+            Route::Recovery => recovery::request(incoming, config).await,
+            Route::RecoveryComplete => recovery::complete(incoming, config).await,
             Route::Sessions => sessions::list(incoming, config).await,
             Route::Session(id) => sessions::revoke(incoming, config, &id).await,
             Route::Contacts => contacts::add(incoming, config).await,

@@ -1,8 +1,8 @@
 //! `flows::account` over PostgreSQL: `/auth/me`, the password, contacts.
 
-use super::{caller_params, text, PgStore};
+use super::{caller_params, email_link_params, text, PgStore};
 use crate::core::ports::{
-    AccountProof, AccountStore, Caller, ContactAdded, ContactKind, ContactRemoved,
+    AccountProof, AccountStore, Caller, ContactAdded, ContactKind, ContactRemoved, NewEmailLink,
     PasswordChangeOutcome, PasswordCredentials, PhoneProven, StoreError,
 };
 use crate::edge::host::ParameterValue;
@@ -39,9 +39,11 @@ impl AccountStore for PgStore<'_> {
         account: &AccountProof,
         kind: ContactKind,
         value: &str,
+        email_link: Option<&NewEmailLink<'_>>,
     ) -> Result<ContactAdded, StoreError> {
         let [user, session] = caller_params(caller);
         let [password, reauth] = account_params(Some(account));
+        let [link_digest, link_ttl] = email_link_params(email_link);
         let params = [
             user,
             session,
@@ -49,9 +51,14 @@ impl AccountStore for PgStore<'_> {
             reauth,
             text(kind.as_str()),
             text(value),
+            link_digest,
+            link_ttl,
         ];
-        self.outcome("SELECT auth.add_contact($1, $2, $3, $4, $5, $6)", &params)
-            .await
+        self.outcome(
+            "SELECT auth.add_contact($1, $2, $3, $4, $5, $6, $7, $8)",
+            &params,
+        )
+        .await
     }
 
     async fn remove_contact(

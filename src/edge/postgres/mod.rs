@@ -28,6 +28,7 @@ mod administration;
 mod organizations;
 mod phone_codes;
 mod probes;
+mod recovery;
 mod registration;
 mod sessions;
 mod sign_in;
@@ -279,6 +280,20 @@ fn session_params(session: &NewSession<'_>) -> [ParameterValue; 5] {
         optional_text(session.client.user_agent.as_deref()),
         optional_text(session.client.ip.as_deref()),
     ]
+}
+
+/// An email's verification link: (SHA-256 of its token, lifetime), NULL
+/// for none.
+fn email_link_params(
+    link: Option<&crate::core::ports::NewEmailLink<'_>>,
+) -> [ParameterValue; 2] {
+    match link {
+        Some(link) => [
+            ParameterValue::Binary(link.token_hash.to_vec()),
+            ParameterValue::Int32(link.ttl_seconds as i32),
+        ],
+        None => [ParameterValue::DbNull, ParameterValue::DbNull],
+    }
 }
 
 fn text_array(items: &[String]) -> ParameterValue {

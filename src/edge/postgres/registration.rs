@@ -1,7 +1,7 @@
 //! `flows::registration` over PostgreSQL: registering a user (`POST
 //! /auth/register`).
 
-use super::{optional_text, session_params, text, text_array, PgStore};
+use super::{email_link_params, optional_text, session_params, text, text_array, PgStore};
 use crate::core::ports::{NewRegistration, RegistrationOutcome, RegistrationStore, StoreError};
 use crate::edge::host::ParameterValue;
 
@@ -25,8 +25,9 @@ impl RegistrationStore for PgStore<'_> {
         let [token, ttl, _limit, user_agent, ip] = session_params(&r.session);
         params.extend([token, ttl, user_agent, ip]);
         params.push(ParameterValue::Int32(r.outbox_retry_seconds as i32));
+        params.extend(email_link_params(r.email_link.as_ref()));
         self.outcome(
-            "SELECT auth.register_by_phone($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "SELECT auth.register_by_phone($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             &params,
         )
         .await
@@ -51,8 +52,9 @@ impl RegistrationStore for PgStore<'_> {
         let [token, ttl, _limit, user_agent, ip] = session_params(&r.session);
         params.extend([token, ttl, user_agent, ip]);
         params.push(ParameterValue::Int32(r.outbox_retry_seconds as i32));
+        params.extend(email_link_params(r.email_link.as_ref()));
         self.outcome(
-            "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "SELECT auth.register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             &params,
         )
         .await
