@@ -395,6 +395,27 @@ fn operations() -> Vec<Op> {
             .body("PasswordChange")
             .answers(204, "Changed.", None)
             .problems(&[403, 429, 503]),
+        Op::new(Post, "/auth/email/verify", "verify_email", "account")
+            .summary("Verify an email", "The `token` from the link (`{email_link_base}/verify-email#token=…`): one use, 24 h. The email becomes verified, and is taken from an account that held it unverified. 400 `urn:auth:problem:invalid-link` for a used, expired or other link; 409 if someone verified it first.")
+            .body("EmailToken")
+            .answers(200, "Verified.", Some("EmailVerified"))
+            .problems(&[409, 503]),
+        Op::new(Post, "/auth/email/verification", "request_email_verification", "account")
+            .summary("Ask for a new verification link", "For one of your unverified emails (or one you claimed). 422 if it is verified already or not yours; 429 inside the resend delay or past the hourly cap per address; 503 when the email gateway fails (nothing counts as sent).")
+            .auth(AccessToken)
+            .body("VerificationRequest")
+            .answers(202, "Sent.", Some("VerificationSent"))
+            .problems(&[429, 503]),
+        Op::new(Post, "/auth/recovery", "request_recovery", "recovery")
+            .summary("Forgot the password", "A `recover` code to the account's verified phone and a link (`{email_link_base}/reset-password#token=…`, 30 min) to each verified email; nothing to unverified ones. The same status, body and time for any login, known or not. 429 past the hourly caps per login or per client IP.")
+            .body("RecoveryRequest")
+            .answers(202, "Sent, if the login belongs to an account with verified contacts.", Some("RecoverySent"))
+            .problems(&[429, 503]),
+        Op::new(Post, "/auth/recovery/complete", "complete_recovery", "recovery")
+            .summary("Set a new password", "With a link's `token`, or the `phone` and the `code` sent to it. Sets the password (every rule of a new password), ends every session of the user, clears the lockout of each of their logins, and tells their other verified channels. A code or link works once; wrong codes lock as login codes do (401, then 429). 400 `urn:auth:problem:invalid-link` for a used or expired link.")
+            .body("RecoveryCompletion")
+            .answers(204, "The password is set; sign in with it.", None)
+            .problems(&[401, 429, 503]),
         Op::new(Get, "/auth/sessions", "sessions", "account")
             .summary("My sessions", "The active ones, `current` marking the one asking.")
             .auth(AccessToken)
@@ -425,6 +446,7 @@ fn operations() -> Vec<Op> {
             .auth(AccessToken)
             .body("NewContact")
             .answers(201, "Added.", Some("ContactAdded"))
+            .answers(202, "An email another account holds unverified: a link went to it, and following it makes it yours.", Some("ContactPending"))
             .problems(&[403, 409, 429, 503])
             .link(201, "remove", link_params("remove_contact", "Remove it again (an email).", &[("id", "$response.body#/contact/id")])),
         Op::new(Delete, "/auth/contacts/{id}", "remove_contact", "account")
@@ -598,6 +620,14 @@ pub fn document() -> OpenApi {
         Session,
         Sessions,
         PasswordChange,
+        ContactPending,
+        EmailToken,
+        EmailVerified,
+        VerificationRequest,
+        VerificationSent,
+        RecoveryRequest,
+        RecoverySent,
+        RecoveryCompletion,
         UserSummary,
         UserPhone,
         UserPage,
@@ -650,6 +680,10 @@ pub fn document() -> OpenApi {
                     "Register, log in, codes by SMS, refresh, log out.",
                 ),
                 ("account", "The signed-in user's own account."),
+                (
+                    "recovery",
+                    "A forgotten password: a code to the verified phone or a link to a verified email.",
+                ),
                 ("users", "Administering users within one's grants."),
                 (
                     "organizations",

@@ -134,6 +134,9 @@ pub struct RegisteredUser {
     pub profile: Value,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Present (true) when the email is held unverified by another
+    /// account: it becomes this one's when the link sent to it is followed.
+    pub email_pending: Option<bool>,
 }
 
 /// The token pair of a new account, and the account.
@@ -257,6 +260,75 @@ pub struct NewContact {
 #[derive(ToSchema)]
 pub struct ContactAdded {
     pub contact: Contact,
+}
+
+/// An email another account holds unverified: a link went to it, and
+/// following it makes it yours (and ends it there).
+#[derive(ToSchema)]
+pub struct ContactPending {
+    #[schema(example = "verification_sent")]
+    pub status: String,
+    pub email: String,
+    pub verified: bool,
+}
+
+/// The token from a link (`…#token=…`).
+#[derive(ToSchema)]
+pub struct EmailToken {
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub token: String,
+}
+
+#[derive(ToSchema)]
+pub struct EmailVerified {
+    pub email: String,
+    pub verified: bool,
+}
+
+#[derive(ToSchema)]
+pub struct VerificationRequest {
+    /// An unverified email of yours (or one you claimed).
+    #[schema(example = "ivan@example.com")]
+    pub email: String,
+}
+
+#[derive(ToSchema)]
+pub struct VerificationSent {
+    /// Seconds the link lives.
+    pub expires_in: u32,
+}
+
+#[derive(ToSchema)]
+pub struct RecoveryRequest {
+    /// A second_login, email or phone.
+    #[schema(example = "ivan.petrov", min_length = 1)]
+    pub login: String,
+}
+
+/// The same whatever the login: whether anything was sent is not told.
+#[derive(ToSchema)]
+pub struct RecoverySent {
+    #[schema(example = "sent_if_known")]
+    pub status: String,
+    /// Seconds a code to the verified phone lives.
+    pub code_expires_in: u32,
+    /// Seconds a link to a verified email lives.
+    pub link_expires_in: u32,
+}
+
+/// A link's `token`, or the `phone` and the `code` sent to it; and the
+/// new password.
+#[derive(ToSchema)]
+pub struct RecoveryCompletion {
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub token: Option<String>,
+    #[schema(example = "+79123450003")]
+    pub phone: Option<String>,
+    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
+    /// 8–72 bytes, not your login, phone or email.
+    #[schema(min_length = 8)]
+    pub new_password: String,
 }
 
 /// A membership as `/auth/me` shows it.

@@ -269,8 +269,15 @@ pub async fn add_contact(
             if let (Some(token), ContactAdded::Added { .. } | ContactAdded::Claimed { .. }) =
                 (&token, &outcome)
             {
-                recovery::send_verification_link(config, cache, outbound, &request.value, token)
-                    .await;
+                recovery::send_verification_link(
+                    config,
+                    store,
+                    cache,
+                    outbound,
+                    &request.value,
+                    token,
+                )
+                .await;
             }
             match outcome {
                 ContactAdded::Added { contact } => (contact, true),

@@ -6,6 +6,7 @@
 
 use super::fields::*;
 use super::*;
+use crate::core::abuse::Forgiveness;
 use crate::core::config::{Config, EmailDelivery};
 use crate::core::email::{self, link, link_text};
 use crate::core::guard::Principal;
@@ -194,11 +195,8 @@ pub async fn request_verification(
         });
     }
     let address = request.email.as_str();
-    admit(
-        throttle,
-        &[abuse::email_window(config.limits()?, address)],
-    )
-    .await?;
+    let window = abuse::email_window(config.limits()?, address);
+    admit(throttle, std::slice::from_ref(&window)).await?;
     let token =
         RefreshToken::generate().map_err(|e| ApiError::internal("email.link_token", e))?;
     let new_link = NewEmailLink {
@@ -232,7 +230,19 @@ pub async fn request_verification(
     }
     let (subject, text) = verification_email(config, token.token.expose())?;
     if let Err(why) = send_email(config, outbound, address, &subject, &text).await? {
+        // Not sent: nothing counts as sent, neither the link (withdrawn,
+        // so no resend delay) nor the address's hourly cap.
         eprintln!("email gateway did not take a verification link: {why}");
+        if let Err(e) = store.withdraw_email_link(&token.hash).await {
+            eprintln!("unsent verification link not withdrawn: {e:?}");
+        }
+        let give_back = Forgiveness {
+            delete: vec![],
+            decrement: vec![window.key],
+        };
+        if let Err(e) = throttle.forgive(&give_back).await {
+            eprintln!("email cap not given back (Redis): {e}");
+        }
         return Err(ApiError::Unavailable {
             dependency: "email gateway",
             cause: None,
@@ -263,9 +273,11 @@ pub(super) fn new_verification_link() -> Result<RefreshToken, ApiError> {
 
 /// Sends the verification link of an email just added, once the change
 /// has committed. Best effort: the change stands whatever the gateway
-/// does, and the user can ask for a new link (`/auth/email/verification`).
+/// does, and the user can ask for a new link (`/auth/email/verification`);
+/// a link not sent is withdrawn, so that asking is not held back.
 pub(super) async fn send_verification_link(
     config: &Config,
+    store: &mut impl Store,
     throttle: &mut impl Throttle,
     outbound: &mut impl Outbound,
     address: &str,
@@ -279,10 +291,14 @@ pub(super) async fn send_verification_link(
         let (subject, text) = verification_email(config, token.token.expose())?;
         send_email(config, outbound, address, &subject, &text).await
     };
-    match sent.await {
-        Ok(Ok(())) => {}
-        Ok(Err(why)) => eprintln!("verification link not sent: {why}"),
-        Err(e) => eprintln!("verification link not sent: {e:?}"),
+    let why = match sent.await {
+        Ok(Ok(())) => return,
+        Ok(Err(why)) => why,
+        Err(e) => format!("{e:?}"),
+    };
+    eprintln!("verification link not sent: {why}");
+    if let Err(e) = store.withdraw_email_link(&token.hash).await {
+        eprintln!("unsent verification link not withdrawn: {e:?}");
     }
 }
 

@@ -147,7 +147,8 @@ pub async fn register(
     // carries the same event_id.
     announce(store, cache, &registered.events).await;
     if let (Some(email), Some(token)) = (&request.email, &email_link) {
-        recovery::send_verification_link(config, cache, outbound, email.as_str(), token).await;
+        recovery::send_verification_link(config, store, cache, outbound, email.as_str(), token)
+            .await;
     }
 
     let subject = Subject {

@@ -119,6 +119,8 @@ pub trait RecoveryStore {
         link: &NewEmailLink<'_>,
         resend_seconds: u32,
     ) -> Result<VerificationRequested, StoreError>;
+    /// Deletes a link the gateway did not take.
+    async fn withdraw_email_link(&mut self, token_hash: &[u8; 32]) -> Result<(), StoreError>;
     /// `login`: (contact type, normalized value).
     async fn recovery_destinations(
         &mut self,

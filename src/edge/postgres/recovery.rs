@@ -60,6 +60,13 @@ impl RecoveryStore for PgStore<'_> {
         .await
     }
 
+    async fn withdraw_email_link(&mut self, token_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let _: serde_json::Value = self
+            .outcome("SELECT auth.withdraw_email_link($1)", &[binary(token_hash)])
+            .await?;
+        Ok(())
+    }
+
     async fn recovery_destinations(
         &mut self,
         (kind, value): (&str, &str),

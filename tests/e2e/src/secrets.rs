@@ -1,5 +1,5 @@
 //! The secrets the suite sends and receives — passwords, access and refresh
-//! tokens, phone proofs, CSRF tokens — written one per line to
+//! tokens, phone and reauth proofs, email links' tokens, CSRF tokens — written one per line to
 //! `$AUTH_SECRETS_FILE` when it is set. After each pass the test command
 //! looks for every one of them in every log of that pass (the shared
 //! host's, Spin's component logs, and each own host's): none may appear.
@@ -16,6 +16,8 @@ const KEYS: &[&str] = &[
     "access_token",
     "refresh_token",
     "phone_proof",
+    "reauth_proof",
+    "token",
 ];
 
 fn record(value: &str) {

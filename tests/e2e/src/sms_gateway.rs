@@ -130,6 +130,16 @@ impl FakeGateway {
                         (GatewayMode::Takes, "twilio") => {
                             (201, r#"{"sid":"SM0123","status":"queued"}"#.to_string())
                         }
+                        (GatewayMode::Takes, "postmark") => (
+                            200,
+                            r#"{"To":"x","ErrorCode":0,"Message":"OK","MessageID":"0a129aee"}"#
+                                .to_string(),
+                        ),
+                        (GatewayMode::Takes, "mailgun") => (
+                            200,
+                            r#"{"id":"<20261207.1@mg.example.test>","message":"Queued. Thank you."}"#
+                                .to_string(),
+                        ),
                         (GatewayMode::Takes, "smsru") => {
                             let to = message.form("to").unwrap_or_default();
                             (
@@ -206,7 +216,93 @@ impl FakeGateway {
     }
 }
 
+impl FakeGateway {
+    /// The `SPIN_VARIABLE_*` settings that point a host's emails at this
+    /// gateway (`webhook`, `postmark` or `mailgun`).
+    pub fn email_variables(&self) -> Vec<(&'static str, String)> {
+        let origin = format!("http://127.0.0.1:{}", self.port);
+        let url = match self.kind {
+            "webhook" => format!("{origin}/send-email"),
+            _ => origin.clone(),
+        };
+        vec![
+            ("SPIN_VARIABLE_EMAIL_GATEWAY", self.kind.to_string()),
+            ("SPIN_VARIABLE_EMAIL_GATEWAY_URL", url),
+            ("SPIN_VARIABLE_EMAIL_GATEWAY_ORIGIN", origin),
+            ("SPIN_VARIABLE_EMAIL_GATEWAY_TOKEN", GATEWAY_TOKEN.to_string()),
+            (
+                "SPIN_VARIABLE_EMAIL_GATEWAY_DOMAIN",
+                "mg.example.test".to_string(),
+            ),
+            (
+                "SPIN_VARIABLE_EMAIL_FROM",
+                "Logistics <no-reply@example.test>".to_string(),
+            ),
+            ("SPIN_VARIABLE_EMAIL_GATEWAY_TIMEOUT_MS", "1500".to_string()),
+            (
+                "SPIN_VARIABLE_EMAIL_LINK_BASE",
+                "https://app.example.test".to_string(),
+            ),
+        ]
+    }
+
+    /// The emails the gateway took for `address`.
+    pub fn emails_to(&self, address: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|m| m.email_to().as_deref() == Some(address))
+            .collect()
+    }
+
+    /// The token of the last link to `page` (`verify-email`,
+    /// `reset-password`) emailed to `address`.
+    pub fn link_for(&self, address: &str, page: &str) -> Option<String> {
+        let marker = format!("/{page}#token=");
+        self.emails_to(address).iter().rev().find_map(|m| {
+            let text = m.email_text()?;
+            let start = text.find(&marker)? + marker.len();
+            Some(
+                text[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect(),
+            )
+        })
+    }
+}
+
 impl Received {
+    /// The address an email is for, in whichever format it came.
+    pub fn email_to(&self) -> Option<String> {
+        if let Ok(json) = serde_json::from_slice::<Value>(&self.body) {
+            return json["to"]
+                .as_str()
+                .or_else(|| json["To"].as_str())
+                .map(str::to_string);
+        }
+        self.form("to")
+    }
+
+    pub fn subject(&self) -> Option<String> {
+        if let Ok(json) = serde_json::from_slice::<Value>(&self.body) {
+            return json["subject"]
+                .as_str()
+                .or_else(|| json["Subject"].as_str())
+                .map(str::to_string);
+        }
+        self.form("subject")
+    }
+
+    pub fn email_text(&self) -> Option<String> {
+        if let Ok(json) = serde_json::from_slice::<Value>(&self.body) {
+            return json["text"]
+                .as_str()
+                .or_else(|| json["TextBody"].as_str())
+                .map(str::to_string);
+        }
+        self.form("text")
+    }
+
     fn form(&self, name: &str) -> Option<String> {
         url_form(&self.body)
             .into_iter()

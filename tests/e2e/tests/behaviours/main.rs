@@ -13,6 +13,7 @@
 //! (`OwnHost`, `OwnRedis`, `fresh_database`, `OwnPostgres`).
 
 mod a_cached_me_never_goes_back_in_time;
+mod a_forgotten_password_is_recovered_by_code_or_link;
 mod a_hung_dependency_ends_requests_within_the_timeout;
 mod a_password_checked_before_a_change_opens_nothing;
 mod a_password_may_not_be_ones_phone_in_any_spelling;
@@ -34,7 +35,9 @@ mod cookie_mode_and_cors;
 mod current_password_guesses_are_throttled;
 mod database_outage_fails_closed;
 mod deployment_files_match_the_manifest;
+mod each_email_gateway_is_spoken_and_its_failures_are_503;
 mod eddsa_keys_and_jwks;
+mod emails_are_verified_by_their_link;
 mod ended_sessions_are_never_accepted;
 mod every_function_has_one_definition;
 mod heads_act_only_within_their_organizations;
@@ -52,6 +55,7 @@ mod operator_files_keep_secrets_private;
 mod outbound_hosts_are_enforced;
 mod phone_codes_sign_in_and_sign_up;
 mod readiness_names_what_failed;
+mod recovery_never_tells_who_has_an_account;
 mod redis_outage_fails_closed;
 mod refresh_rotation;
 mod register_and_login;
