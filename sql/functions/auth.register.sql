@@ -36,6 +36,15 @@ BEGIN
   v_made := accounts.try_create_user(p_second_login, p_phone,
                                      CASE WHEN v_claimed THEN NULL ELSE p_email END,
                                      p_password_hash, p_profile, p_group_names, NULL);
+  IF v_made ->> 'outcome' = 'taken' AND v_made ->> 'field' = 'email' AND NOT v_claimed
+     AND EXISTS (SELECT FROM accounts.contacts
+                 WHERE contact_type = 'email' AND value = p_email AND is_active
+                   AND verified_at IS NULL) THEN
+    -- A concurrent registration took it first, unverified: claimed as above.
+    v_claimed := true;
+    v_made := accounts.try_create_user(p_second_login, p_phone, NULL, p_password_hash,
+                                       p_profile, p_group_names, NULL);
+  END IF;
   IF v_made ->> 'outcome' = 'taken' THEN
     RETURN v_made;
   END IF;

@@ -22,12 +22,17 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'last_of_its_kind', 'field', v_contact.contact_type);
   END IF;
   UPDATE accounts.contacts SET is_active = false, deactivated_at = now() WHERE id = p_contact_id;
+  -- A removed email's links die with it: a verification link would bring
+  -- it back without a fresh proof, a recovery link is for a contact the
+  -- user no longer has.
+  UPDATE auth.email_links SET used_at = now()
+  WHERE user_id = p_user_id AND email = v_contact.value AND used_at IS NULL;
   RETURN jsonb_build_object('outcome', 'removed');
 END
 $function$;
 
 COMMENT ON FUNCTION auth.remove_contact(uuid,uuid,uuid) IS
-  'Deactivates one of the signed-in user''s active contacts (kept as history). Returns {outcome: removed}, {outcome: not_found}, {outcome: last_of_its_kind, field} (a second_login or phone can only be replaced) or {outcome: session_inactive}.';
+  'Deactivates one of the signed-in user''s active contacts (kept as history); a removed email''s unused links are spent. Returns {outcome: removed}, {outcome: not_found}, {outcome: last_of_its_kind, field} (a second_login or phone can only be replaced) or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.remove_contact(uuid,uuid,uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.remove_contact(uuid,uuid,uuid) TO auth_service;

@@ -19,10 +19,10 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'already_verified');
   END IF;
   -- The user's own unverified email, or one they claimed (a link sent when
-  -- someone held it unverified) that nobody has proved since.
-  IF NOT ((v_held AND v_contact.user_id = p_user_id)
-          OR ((NOT v_held OR v_contact.verified_at IS NULL)
-              AND EXISTS (SELECT FROM auth.email_links
+  -- another account held it unverified, as it still does).
+  IF NOT (v_held AND v_contact.verified_at IS NULL
+          AND (v_contact.user_id = p_user_id
+               OR EXISTS (SELECT FROM auth.email_links
                           WHERE user_id = p_user_id AND purpose = 'verify_email'
                             AND email = p_email))) THEN
     RETURN jsonb_build_object('outcome', 'not_yours');

@@ -43,8 +43,14 @@ BEGIN
     RETURNING * INTO v_taken;
     UPDATE accounts.users SET updated_at = now() WHERE id = v_taken.user_id;
   END IF;
+  -- A claimant who proved it a moment earlier (in a transaction this one
+  -- did not see) holds it now: verified first, theirs.
   INSERT INTO accounts.contacts (user_id, contact_type, value, verified_at)
-  VALUES (v_link.user_id, 'email', v_link.email, now());
+  VALUES (v_link.user_id, 'email', v_link.email, now())
+  ON CONFLICT (contact_type, value) WHERE is_active DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'taken');
+  END IF;
   UPDATE accounts.users SET updated_at = now() WHERE id = v_link.user_id;
   RETURN jsonb_build_object('outcome', 'verified', 'user_id', v_link.user_id,
                             'email', v_link.email, 'taken_from', v_taken.user_id);

@@ -12,6 +12,12 @@
 //   cookie changed since (every refresh sets a new one) and does not
 //   refresh again. A BroadcastChannel tells the
 //   other tabs about sign-ins and sign-outs.
+// - The links of emails open this page too: `/verify-email#token=…` and
+//   `/reset-password#token=…`. The token rides in the fragment, which the
+//   browser sends to no server (nor in a Referer); the page reads it once
+//   and takes it out of the address bar and the history entry at once.
+// - Calls made signed out (sign-in, recovery, following a link) cannot be
+//   helped by a refresh: a 401 from them is the answer.
 "use strict";
 
 const API = "/api/v1";
@@ -24,7 +30,16 @@ function csrf() {
   return match ? match[1] : "";
 }
 
-const NO_REFRESH = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/otp/request", "/auth/otp/verify"];
+const NO_REFRESH = [
+  "/auth/login",
+  "/auth/register",
+  "/auth/refresh",
+  "/auth/otp/request",
+  "/auth/otp/verify",
+  "/auth/recovery",
+  "/auth/recovery/complete",
+  "/auth/email/verify",
+];
 
 async function call(method, path, body, retried = false) {
   // The tokens this call goes out with: each refresh sets a new CSRF
@@ -77,9 +92,22 @@ function clearMessages() {
   $("#notice").hidden = true;
 }
 
-function notice(text) {
-  $("#notice").textContent = text;
-  $("#notice").hidden = false;
+// A message of success, next to what was done (`near`: a form or a box),
+// else at the page's top.
+function notice(text, near = null) {
+  const box = $("#notice");
+  box.textContent = text;
+  if (near) near.append(box);
+  else $("main").before(box);
+  box.hidden = false;
+  if (near) box.scrollIntoView({ block: "nearest" });
+}
+
+// "5 min", "24 h": how long a code or a link works.
+function duration(seconds) {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60) return `${Math.round(seconds / 60)} min`;
+  return `${seconds} s`;
 }
 
 // An RFC 9457 problem, shown as the API wrote it — title, detail, and each
@@ -126,9 +154,50 @@ async function showAccount() {
   const account = await me.json();
   $("#who").textContent = account.second_login;
   $("#roles").textContent = "Roles: " + account.roles.join(", ");
+  showContacts(account.contacts || []);
   $("#signed-out").hidden = true;
   $("#signed-in").hidden = false;
   await showSessions();
+}
+
+const KINDS = { second_login: "Login", phone: "Phone", email: "Email" };
+
+// The account's contacts, phones and emails verified or not: only verified
+// ones receive sign-in codes and the way back from a forgotten password.
+// An unverified email can ask for its link again.
+function showContacts(contacts) {
+  const items = contacts.map((contact) => {
+    const item = document.createElement("li");
+    item.dataset.type = contact.type;
+    item.dataset.value = contact.value;
+    const kind = document.createElement("span");
+    kind.className = "kind";
+    kind.textContent = KINDS[contact.type] || contact.type;
+    item.append(kind, document.createTextNode(contact.value));
+    if (contact.type === "phone" || contact.type === "email") {
+      const state = document.createElement("span");
+      state.className = "state " + (contact.verified ? "verified" : "unverified");
+      state.textContent = contact.verified ? "verified" : "unverified";
+      item.append(state);
+    }
+    if (contact.type === "email" && !contact.verified) {
+      const resend = document.createElement("button");
+      resend.className = "resend-link";
+      resend.textContent = "Send the link again";
+      resend.addEventListener("click", () => resendLink(contact.value));
+      item.append(resend);
+    }
+    return item;
+  });
+  $("#contacts").replaceChildren(...items);
+}
+
+async function resendLink(email) {
+  clearMessages();
+  const answer = await call("POST", "/auth/email/verification", { email });
+  if (!answer.ok) return showProblem(answer, $("#contacts-box"));
+  const { expires_in } = await answer.json();
+  notice(`A new link is on its way to ${email}: it works for ${duration(expires_in)}.`, $("#contacts-box"));
 }
 
 async function showSessions() {
@@ -232,6 +301,101 @@ $("#change-password").addEventListener("submit", async (event) => {
   await showSessions();
 });
 
+// --- A forgotten password ----------------------------------------------------
+
+$("#forgot").addEventListener("click", () => {
+  const opening = $("#recovery").hidden;
+  $("#recovery").hidden = !opening;
+  $("#forgot").setAttribute("aria-expanded", String(opening));
+  if (!opening) return;
+  const login = $("#recovery-request").elements.login;
+  if (!login.value) login.value = $("#sign-in").elements.login.value;
+  login.focus();
+});
+
+const looksLikePhone = (text) => /^\+?[\d\s()-]{6,}$/.test(text.trim());
+
+// The same answer for any login, known or not: the page cannot tell either.
+$("#recovery-request").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  const { login } = fields(event.target);
+  const sent = await call("POST", "/auth/recovery", { login });
+  if (!sent.ok) return showProblem(sent, event.target);
+  const { code_expires_in, link_expires_in } = await sent.json();
+  const byCode = $("#recovery-by-code");
+  byCode.hidden = false;
+  if (looksLikePhone(login) && !byCode.elements.phone.value) byCode.elements.phone.value = login;
+  notice(
+    "If this login belongs to an account with a verified phone or email, a code or a link is on its way " +
+      `(the code works for ${duration(code_expires_in)}, the link for ${duration(link_expires_in)}).`,
+    event.target,
+  );
+});
+
+$("#recovery-by-code").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  const { phone, code, new_password } = fields(event.target);
+  const answer = await call("POST", "/auth/recovery/complete", { phone, code, new_password });
+  if (!answer.ok) return showProblem(answer, event.target);
+  passwordSet(phone);
+});
+
+// The token of the recovery link this page was opened with, once read.
+let resetToken = null;
+
+$("#new-password-by-link").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  const { new_password } = fields(event.target);
+  const answer = await call("POST", "/auth/recovery/complete", { token: resetToken, new_password });
+  if (!answer.ok) return showProblem(answer, event.target);
+  resetToken = null;
+  passwordSet();
+});
+
+// A new password is set, and every session of the account has ended:
+// back to the sign-in form.
+function passwordSet(login = "") {
+  for (const form of ["#recovery-request", "#recovery-by-code", "#new-password-by-link"]) $(form).reset();
+  $("#recovery-by-code").hidden = true;
+  $("#recovery").hidden = true;
+  $("#forgot").setAttribute("aria-expanded", "false");
+  $("#reset-by-link").hidden = true;
+  showSignedOut();
+  const signIn = $("#sign-in");
+  signIn.reset();
+  if (login) signIn.elements.login.value = login;
+  notice("Password set: sign in with it.", signIn);
+  (login ? signIn.elements.password : signIn.elements.login).focus();
+}
+
+// --- The links of emails ------------------------------------------------------
+
+// `{page, token}` if the address carries a link's token (then taken out of
+// the address bar and the history), else null.
+function linkInAddress() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!token) return null;
+  history.replaceState(history.state, "", location.pathname + location.search);
+  return { page: location.pathname.replace(/\/+$/, ""), token };
+}
+
+async function verifyEmail(token) {
+  const answer = await call("POST", "/auth/email/verify", { token });
+  if (!answer.ok) return showProblem(answer);
+  const { email } = await answer.json();
+  notice(`Email ${email} verified.`);
+  channel.postMessage("account-changed");
+}
+
+function askForNewPassword(token) {
+  resetToken = token;
+  $("#reset-by-link").hidden = false;
+  $("#new-password-by-link").elements.new_password.focus();
+}
+
 async function signOut(all) {
   clearMessages();
   const answer = await call("POST", "/auth/logout", { all });
@@ -247,6 +411,7 @@ $("#sign-out-everywhere").addEventListener("click", () => signOut(true));
 channel.addEventListener("message", (event) => {
   if (event.data === "signed-out") showSignedOut();
   if (event.data === "signed-in") showAccount();
+  if (event.data === "account-changed" && !$("#signed-in").hidden) showAccount();
 });
 
 // Reload the account when the tab comes back into view (and at start).
@@ -254,4 +419,11 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && !$("#signed-in").hidden) showAccount();
 });
 window.authDemo = { showAccount };
-showAccount();
+
+async function start() {
+  const link = linkInAddress();
+  if (link && link.page === "/verify-email") await verifyEmail(link.token);
+  if (link && link.page === "/reset-password") askForNewPassword(link.token);
+  await showAccount();
+}
+start();

@@ -1,8 +1,14 @@
 """The demo pages in headless Chromium (tests/browser/run.sh runs this).
 
-Arguments: the service's base URL, the file its component logs to, and the
-directory for screenshots. Every step checks what a person would see; a
-failed check names the step and leaves its screenshot."""
+Arguments: the service's base URL, the file its component logs to (codes
+by SMS and emails, in development mode), and the directory for
+screenshots. Every step checks what a person would see; a failed check
+names the step and leaves its screenshot.
+
+After signing up, in and out, sessions, a password change, two tabs and a
+sign-in by SMS code, the email is verified by its link (/verify-email#token=…)
+and the password forgotten twice: set again with a code by SMS, then with
+the link of an email (/reset-password#token=…)."""
 
 import json
 import os
@@ -11,22 +17,27 @@ import sys
 import tempfile
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, LOG, SHOTS = sys.argv[1], sys.argv[2], sys.argv[3]
 N = str(time.time_ns())[-4:]
-LOGIN, PHONE = f"demo{N}", f"+7912350{N}"
+LOGIN, PHONE, EMAIL = f"demo{N}", f"+7912350{N}", f"demo{N}@example.com"
 PASSWORD, NEW_PASSWORD = "a demo passphrase", "a newer demo passphrase"
+# Set by a recovery: with the code by SMS, then with the link of an email.
+CODE_PASSWORD, LINK_PASSWORD = "a demo passphrase set by code", "a demo passphrase set by link"
 # The test command checks that no log holds them.
 if os.environ.get("AUTH_SECRETS_FILE"):
     with open(os.environ["AUTH_SECRETS_FILE"], "a", encoding="utf-8") as secrets:
-        secrets.write(f"{PASSWORD}\n{NEW_PASSWORD}\n")
+        for secret in (PASSWORD, NEW_PASSWORD, CODE_PASSWORD, LINK_PASSWORD):
+            secrets.write(f"{secret}\n")
 
 
 def browser():
@@ -118,6 +129,78 @@ def verify_phone_through_the_api(login, password, phone):
     api_post("/auth/contacts", {"type": "phone", "value": phone, "phone_proof": proof}, token)
 
 
+def contact_state(kind, value):
+    """What the signed-in part says of one contact ("verified",
+    "unverified"), or None while it does not show it."""
+    try:
+        for item in driver.find_elements(By.CSS_SELECTOR, f"#contacts li[data-type={kind}]"):
+            if item.get_attribute("data-value") == value:
+                return item.find_element(By.CLASS_NAME, "state").text
+    except StaleElementReferenceException:  # the list was drawn again
+        pass
+    return None
+
+
+def contact_is(kind, value, state):
+    wait.until(lambda _: contact_state(kind, value) == state)
+
+
+def notice_says(*words):
+    box = visible("#notice")
+    wait.until(lambda _: all(w in box.text for w in words))
+    return box.text
+
+
+def read_log():
+    with open(LOG, encoding="utf-8", errors="replace") as log:
+        return log.read()
+
+
+def recovery_code_from_log(phone, seen=()):
+    """The code of the newest recovery SMS to `phone` ("… для сброса
+    пароля …") not among `seen`."""
+    for _ in range(50):
+        texts = re.findall(re.escape(phone) + r" would read: ([^\n]*)", read_log())
+        codes = [m.group() for t in texts if "сброса пароля" in t for m in [re.search(r"\d{6}", t)] if m]
+        fresh = [c for c in codes if c not in seen]
+        if fresh:
+            return fresh[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no recovery code to {phone} in the log")
+
+
+def link_tokens_in_log(email, page):
+    """The tokens of the links to `page` (verify-email, reset-password) in
+    the emails to `email`, oldest first. An email's text may run over
+    several lines; it ends where the next message begins."""
+    pattern = re.compile(
+        re.escape(email) + r" would read: (?:(?!would read: ).)*?" + page + r"#token=([A-Za-z0-9_-]{43})",
+        re.S,
+    )
+    return pattern.findall(read_log())
+
+
+def link_token_from_log(email, page, seen=()):
+    for _ in range(50):
+        fresh = [t for t in link_tokens_in_log(email, page) if t not in seen]
+        if fresh:
+            return fresh[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no {page} link to {email} in the log")
+
+
+def open_link(page, token):
+    """Opens the link of an email as its reader would, on this BASE (the
+    log's link may name another base). A page first elsewhere, so that the
+    same path with a fragment is a new load, not a jump within the page."""
+    driver.get("about:blank")
+    driver.get(f"{BASE}/{page}#token={token}")
+    # The page takes the token out of the address bar as it reads it.
+    wait.until(lambda _: urlsplit(driver.current_url).fragment == "")
+    assert token not in driver.current_url, driver.current_url
+    assert urlsplit(driver.current_url).path == f"/{page}", driver.current_url
+
+
 def code_from_log(phone):
     for _ in range(50):
         with open(LOG, encoding="utf-8", errors="replace") as log:
@@ -130,18 +213,29 @@ def code_from_log(phone):
 
 try:
     # Sign up: signed in at once, in cookie mode (no token reaches the page).
+    # With an email: it stays unverified until its link is followed, and so
+    # does the phone until a code proves it.
     driver.get(BASE + "/")
-    fill("sign-up", second_login=LOGIN, phone=PHONE, password=PASSWORD)
+    fill("sign-up", second_login=LOGIN, phone=PHONE, email=EMAIL, password=PASSWORD)
     submit("sign-up")
     signed_in_as(LOGIN)
     cookies = {c["name"]: c for c in driver.get_cookies()}
     assert "csrf_token" in cookies, cookies.keys()
     assert "access_token" not in driver.execute_script("return document.cookie")
+    contact_is("email", EMAIL, "unverified")
+    contact_is("phone", PHONE, "unverified")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#contacts button.resend-link")) == 1
     step("01-signed-up")
+
+    # The link went out with the sign-up: another one so soon is refused
+    # (429, the resend delay), and the page says when to ask again.
+    driver.find_element(By.CSS_SELECTOR, "#contacts button.resend-link").click()
+    problem_says("Too many requests", "try again in")
+    step("01b-link-asked-again-too-soon")
 
     # Sign out; a second sign-up with the same login says it is taken.
     sign_out()
-    fill("sign-up", second_login=LOGIN, phone=f"+7912351{N}", password=PASSWORD)
+    fill("sign-up", second_login=LOGIN, phone=f"+7912351{N}", email="", password=PASSWORD)
     submit("sign-up")
     problem_says("Already taken", "second_login")
     step("02-a-taken-login")
@@ -231,7 +325,96 @@ try:
     fill("sign-in-by-code", code=code_from_log(PHONE))
     submit("sign-in-by-code", "verify")
     signed_in_as(LOGIN)
+    contact_is("phone", PHONE, "verified")
+    contact_is("email", EMAIL, "unverified")
     step("10-signed-in-by-code")
+
+    # The email's link (from the sign-up, in the log) opens /verify-email:
+    # the page verifies it, says so, and shows it verified.
+    verify_token = link_token_from_log(EMAIL, "verify-email")
+    open_link("verify-email", verify_token)
+    notice_says(f"Email {EMAIL} verified")
+    signed_in_as(LOGIN)
+    contact_is("email", EMAIL, "verified")
+    assert not driver.find_elements(By.CSS_SELECTOR, "#contacts button.resend-link")
+    step("11-email-verified")
+
+    # A link works once.
+    open_link("verify-email", verify_token)
+    problem_says("Invalid link", "ask for a new one")
+    signed_in_as(LOGIN)
+    step("12-a-used-verify-link")
+
+    # Forgot the password: the same neutral answer for any login; here a
+    # code goes to the verified phone and a link to the verified email.
+    sign_out()
+    reset_links_before = link_tokens_in_log(EMAIL, "reset-password")
+    driver.find_element(By.ID, "forgot").click()
+    fill("recovery-request", login=LOGIN)
+    submit("recovery-request")
+    notice_says("If this login belongs to an account with a verified phone or email",
+                "a code or a link is on its way")
+    visible("#recovery-by-code")
+    step("13-recovery-asked")
+
+    # Set it with the code by SMS: a password too short and a wrong code
+    # are refused, field by field and as an invalid code.
+    fill("recovery-by-code", phone=PHONE, code="000000", new_password="short")
+    submit("recovery-by-code")
+    problem_says("Invalid request", "new_password")
+    step("14-a-short-new-password")
+    fill("recovery-by-code", new_password=CODE_PASSWORD)
+    submit("recovery-by-code")
+    problem_says("Invalid code")
+    step("15-a-wrong-recovery-code")
+    fill("recovery-by-code", code=recovery_code_from_log(PHONE))
+    submit("recovery-by-code")
+    notice_says("Password set: sign in with it")
+    visible("#sign-in")
+    assert not driver.find_element(By.ID, "recovery").is_displayed()
+    assert not driver.find_element(By.ID, "problem").is_displayed()
+    step("16-password-set-by-code")
+
+    # The old password no longer works; the new one does.
+    fill("sign-in", login=LOGIN, password=NEW_PASSWORD)
+    submit("sign-in")
+    problem_says("Invalid credentials")
+    fill("sign-in", login=LOGIN, password=CODE_PASSWORD)
+    submit("sign-in")
+    signed_in_as(LOGIN)
+    step("17-signed-in-with-the-code-password")
+
+    # Forgot again, and set it with the email's link this time: it opens
+    # /reset-password, which asks for the new password.
+    sign_out()
+    reset_links_before += link_tokens_in_log(EMAIL, "reset-password")
+    driver.find_element(By.ID, "forgot").click()
+    fill("recovery-request", login=LOGIN)
+    submit("recovery-request")
+    notice_says("a code or a link is on its way")
+    reset_token = link_token_from_log(EMAIL, "reset-password", seen=reset_links_before)
+    open_link("reset-password", reset_token)
+    visible("#new-password-by-link")
+    assert not driver.find_element(By.ID, "signed-in").is_displayed()
+    step("18-reset-link-opened")
+    fill("new-password-by-link", new_password=LINK_PASSWORD)
+    submit("new-password-by-link")
+    notice_says("Password set: sign in with it")
+    visible("#sign-in")
+    assert not driver.find_element(By.ID, "reset-by-link").is_displayed()
+    step("19-password-set-by-link")
+    fill("sign-in", login=LOGIN, password=LINK_PASSWORD)
+    submit("sign-in")
+    signed_in_as(LOGIN)
+    step("20-signed-in-with-the-link-password")
+
+    # The link worked once: opened again, it is refused.
+    sign_out()
+    open_link("reset-password", reset_token)
+    fill("new-password-by-link", new_password=CODE_PASSWORD)
+    submit("new-password-by-link")
+    problem_says("Invalid link")
+    step("21-a-used-reset-link")
     print("demo pages: every step as expected; screenshots in", SHOTS)
 except Exception:
     driver.save_screenshot(os.path.join(SHOTS, "failed.png"))

@@ -3,13 +3,15 @@
 # chromium-driver, driven by Selenium (PyPI) told to stay offline. Signs up,
 # signs out, signs in (a wrong password first), lists sessions and revokes
 # one, changes the password, opens two tabs whose access tokens expire
-# together, and signs in by SMS code; checks what the pages show and keeps
-# a screenshot of each step in target/browser-screenshots/.
+# together, signs in by SMS code, verifies an email by its link, and
+# recovers a forgotten password by code and by link; checks what the pages
+# show and keeps a screenshot of each step in target/browser-screenshots/.
 #
 #   tests/browser/run.sh BASE_URL COMPONENT_LOG
 #
-# BASE_URL serves the component without an SMS gateway; COMPONENT_LOG is
-# where it writes its standard error (the codes, in development mode).
+# BASE_URL serves the component with `sms_gateway = log` and
+# `email_gateway = log`; COMPONENT_LOG is where it writes its standard error
+# (the codes and the emails' links, in development mode).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$here/../..

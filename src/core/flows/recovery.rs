@@ -204,51 +204,53 @@ pub async fn request_verification(
         ttl_seconds: settings.verify_link_ttl_seconds,
     };
     let resend = config.otp()?.resend_seconds;
-    match store
+    // Whatever sends no email gives its count back to the address's cap:
+    // only emails that went out use it up.
+    let refused = match store
         .request_email_verification(&caller(principal), address, &new_link, resend)
         .await?
     {
-        VerificationRequested::Issued => {}
-        VerificationRequested::TooSoon { retry_after } => {
-            return Err(ApiError::TooManyRequests {
-                retry_after_seconds: retry_after,
-            })
+        VerificationRequested::Issued => None,
+        VerificationRequested::TooSoon { retry_after } => Some(ApiError::TooManyRequests {
+            retry_after_seconds: retry_after,
+        }),
+        VerificationRequested::AlreadyVerified => Some(ApiError::Validation(vec![
+            FieldError::new("email", "is already verified"),
+        ])),
+        VerificationRequested::NotYours => Some(ApiError::Validation(vec![FieldError::new(
+            "email",
+            "is not an email of your account waiting to be verified",
+        )])),
+        VerificationRequested::SessionInactive => Some(ApiError::InvalidToken),
+    };
+    let refused = match refused {
+        Some(refused) => refused,
+        None => {
+            let (subject, text) = verification_email(config, token.token.expose())?;
+            match send_email(config, outbound, address, &subject, &text).await? {
+                Ok(()) => return Ok(json!({"expires_in": settings.verify_link_ttl_seconds})),
+                Err(why) => {
+                    // Not sent: the link is withdrawn (no resend delay).
+                    eprintln!("email gateway did not take a verification link: {why}");
+                    if let Err(e) = store.withdraw_email_link(&token.hash).await {
+                        eprintln!("unsent verification link not withdrawn: {e:?}");
+                    }
+                    ApiError::Unavailable {
+                        dependency: "email gateway",
+                        cause: None,
+                    }
+                }
+            }
         }
-        VerificationRequested::AlreadyVerified => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "email",
-                "is already verified",
-            )]))
-        }
-        VerificationRequested::NotYours => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "email",
-                "is not an email of your account waiting to be verified",
-            )]))
-        }
-        VerificationRequested::SessionInactive => return Err(ApiError::InvalidToken),
+    };
+    let give_back = Forgiveness {
+        delete: vec![],
+        decrement: vec![window.key],
+    };
+    if let Err(e) = throttle.forgive(&give_back).await {
+        eprintln!("email cap not given back (Redis): {e}");
     }
-    let (subject, text) = verification_email(config, token.token.expose())?;
-    if let Err(why) = send_email(config, outbound, address, &subject, &text).await? {
-        // Not sent: nothing counts as sent, neither the link (withdrawn,
-        // so no resend delay) nor the address's hourly cap.
-        eprintln!("email gateway did not take a verification link: {why}");
-        if let Err(e) = store.withdraw_email_link(&token.hash).await {
-            eprintln!("unsent verification link not withdrawn: {e:?}");
-        }
-        let give_back = Forgiveness {
-            delete: vec![],
-            decrement: vec![window.key],
-        };
-        if let Err(e) = throttle.forgive(&give_back).await {
-            eprintln!("email cap not given back (Redis): {e}");
-        }
-        return Err(ApiError::Unavailable {
-            dependency: "email gateway",
-            cause: None,
-        });
-    }
-    Ok(json!({"expires_in": settings.verify_link_ttl_seconds}))
+    Err(refused)
 }
 
 /// The subject and text of a verification email carrying `token`.

@@ -1,4 +1,4 @@
-//! Sixteen people registering one login, phone or email at the same moment:
+//! Sixteen people registering one login or phone at the same moment:
 //! exactly one gets the account (201), the fifteen others a 409 naming the
 //! field — never a 500 — and none of the losers leaves anything behind. The
 //! race is settled by the database's unique index, inside the stored function.
@@ -12,13 +12,11 @@ fn race_for(field: &str) {
     let shared = Person::new();
     let mut racers: Vec<Person> = (0..RACERS).map(|_| Person::new()).collect();
     for racer in &mut racers {
-        match field {
-            "second_login" => racer.second_login = shared.second_login.clone(),
-            "phone" => {
-                racer.phone = shared.phone.clone();
-                racer.phone_typed = shared.phone_typed.clone();
-            }
-            _ => racer.email = shared.email.clone(),
+        if field == "second_login" {
+            racer.second_login = shared.second_login.clone();
+        } else {
+            racer.phone = shared.phone.clone();
+            racer.phone_typed = shared.phone_typed.clone();
         }
     }
     let barrier = Arc::new(Barrier::new(RACERS));
@@ -83,7 +81,50 @@ fn sixteen_racing_for_one_phone_make_one_account() {
     race_for("phone");
 }
 
+/// An email nobody has verified keeps nobody out (SPEC §2): all sixteen
+/// register; one holds it (unverified), the fifteen others have claimed it
+/// (`email_pending`), and whoever follows their link first will take it.
 #[test]
-fn sixteen_racing_for_one_email_make_one_account() {
-    race_for("email");
+fn sixteen_racing_for_one_unverified_email_make_one_holder_and_fifteen_claims() {
+    let shared = Person::new();
+    let racers: Vec<Person> = (0..RACERS)
+        .map(|_| Person {
+            email: shared.email.clone(),
+            ..Person::new()
+        })
+        .collect();
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let threads: Vec<_> = racers
+        .iter()
+        .map(|racer| {
+            let body = racer.registration();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let api = Api::new();
+                barrier.wait();
+                api.register(&body)
+            })
+        })
+        .collect();
+    let replies: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let pending = replies
+        .iter()
+        .filter(|r| r.json()["user"]["email_pending"] == true)
+        .count();
+    assert_eq!(pending, RACERS - 1, "fifteen claims");
+    let (holders, links): (i64, i64) = {
+        let row = admin_db()
+            .query_one(
+                "SELECT (SELECT count(*) FROM accounts.contacts
+                         WHERE contact_type = 'email' AND value = $1 AND is_active),
+                        (SELECT count(DISTINCT user_id) FROM auth.email_links
+                         WHERE email = $1 AND purpose = 'verify_email')",
+                &[&shared.email],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((holders, links), (1, RACERS as i64), "one holder, a link each");
 }

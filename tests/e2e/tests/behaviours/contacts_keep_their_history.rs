@@ -169,6 +169,18 @@ fn adding_needs_the_current_password_and_a_free_value() {
         Some(&json!({"type": "email", "value": "x@example.com", "current_password": "not it"})),
     );
     assert_eq!(wrong.problem(422)["errors"][0]["field"], "current_password");
+    // Someone's verified email is theirs (verified here behind the API's
+    // back); one held unverified is only claimed (its link decides).
+    let unverified = add(&api, &user, "email", &other.person.email.to_uppercase());
+    assert_eq!(unverified.status, 202, "{}", unverified.text);
+    assert_eq!(unverified.json()["status"], "verification_sent");
+    admin_db()
+        .execute(
+            "UPDATE accounts.contacts SET verified_at = now()
+             WHERE user_id = $1::text::uuid AND contact_type = 'email'",
+            &[&other.user_id],
+        )
+        .unwrap();
     let taken = add(&api, &user, "email", &other.person.email.to_uppercase());
     assert_eq!(taken.problem(409)["errors"][0]["field"], "email");
     add(&api, &user, "fax", "123").problem(422);

@@ -188,3 +188,33 @@ fn an_email_someone_verified_stays_theirs() {
     let taken = mailbox.api().register(&body);
     assert_eq!(taken.problem(409)["errors"][0]["field"], "email");
 }
+
+#[test]
+fn only_links_that_went_out_use_up_an_address_hourly_emails() {
+    let mailbox = Mailbox::start("webhook", &[("SPIN_VARIABLE_EMAIL_PER_ADDRESS_PER_HOUR", "2")]);
+    let user = sign_up(mailbox.api());
+    let ask = || {
+        mailbox.api().bearer(
+            "POST",
+            "/api/v1/auth/email/verification",
+            &user.access_token,
+            Some(&json!({"email": user.person.email})),
+        )
+    };
+    // The registration's link was the first of two; refused asks (a
+    // stranger's address, here) use none.
+    for _ in 0..4 {
+        let stranger = mailbox.api().bearer(
+            "POST",
+            "/api/v1/auth/email/verification",
+            &user.access_token,
+            Some(&json!({"email": "someone.else@example.com"})),
+        );
+        stranger.problem(422);
+    }
+    assert_eq!(ask().status, 202, "the second email of the hour");
+    let third = ask();
+    assert_eq!(third.status, 429, "{}", third.text);
+    assert!(third.header("retry-after").is_some());
+    assert_eq!(mailbox.mail.emails_to(&user.person.email).len(), 2);
+}

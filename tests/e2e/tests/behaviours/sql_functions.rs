@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 /// A bcrypt-shaped hash (the table refuses anything else); no password matches it.
 const HASH: &str = "$2b$04$.....................................................";
-const REGISTER: &str = "SELECT auth.register($1, $2, $3, $7, '{}'::jsonb, $4, $5, $6, 3600, 'sql-test', '127.0.0.1', 30)";
+const REGISTER: &str = "SELECT auth.register($1, $2, $3, $7, '{}'::jsonb, $4, $5, $6, 3600, 'sql-test', '127.0.0.1', 30, NULL, NULL)";
 
 fn token_hash() -> Vec<u8> {
     e2e::unique_bytes::<32>().to_vec()
