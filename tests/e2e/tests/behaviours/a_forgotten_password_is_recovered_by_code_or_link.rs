@@ -7,6 +7,7 @@
 
 use e2e::{admin_db, Mailbox, SignedIn};
 use serde_json::{json, Value};
+use std::time::Instant;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
@@ -62,14 +63,22 @@ fn recovery_by_code_ends_every_session_and_lets_the_new_password_in() {
     let user = mailbox.sign_up_verified();
     let second = second_session(&mailbox, &user);
 
+    let started = Instant::now();
     let asked = mailbox.recover(&user.person.phone_typed);
+    let requested = started.elapsed();
     assert_eq!(asked.status, 202, "{}", asked.text);
     assert_eq!(mailbox.recovery_codes_to(&user.person.phone), 1);
     let code = mailbox.codes.gateway.code_for(&user.person.phone).unwrap();
+    let completing = Instant::now();
     let done = mailbox.complete(&json!({
         "phone": user.person.phone, "code": code, "new_password": NEW_PASSWORD,
     }));
+    let completed = completing.elapsed();
     assert_eq!(done.status, 204, "{}", done.text);
+    println!(
+        "recovery by code: request {requested:?} (the response floor is 150 ms here), complete {completed:?}, round trip {:?}",
+        started.elapsed()
+    );
     everything_before_is_over(&mailbox, &user, &second);
 
     let events = reset_events(&user.user_id);
@@ -94,6 +103,7 @@ fn recovery_by_link_ends_every_session_and_lets_the_new_password_in() {
     let second = second_session(&mailbox, &user);
     let sms_before = mailbox.codes.sent_to(&user.person.phone);
 
+    let started = Instant::now();
     let asked = mailbox.recover(&user.person.email.to_uppercase());
     assert_eq!(asked.status, 202, "{}", asked.text);
     let token = mailbox
@@ -102,6 +112,7 @@ fn recovery_by_link_ends_every_session_and_lets_the_new_password_in() {
         .expect("a recovery link to the verified email");
     let done = mailbox.complete(&json!({"token": token, "new_password": NEW_PASSWORD}));
     assert_eq!(done.status, 204, "{}", done.text);
+    println!("recovery by link: round trip {:?}", started.elapsed());
     everything_before_is_over(&mailbox, &user, &second);
     assert_eq!(reset_events(&user.user_id)[0]["via"], "email");
     // The verified phone got the code (the request sends both) and, after,

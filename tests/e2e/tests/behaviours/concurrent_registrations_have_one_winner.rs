@@ -126,5 +126,8 @@ fn sixteen_racing_for_one_unverified_email_make_one_holder_and_fifteen_claims() 
             .unwrap();
         (row.get(0), row.get(1))
     };
-    assert_eq!((holders, links), (1, RACERS as i64), "one holder, a link each");
+    assert_eq!(holders, 1, "one holder");
+    // A link went out to each, up to the address's emails of the hour (5):
+    // the others' were withdrawn unsent.
+    assert_eq!(links, 5, "links kept: those sent");
 }
