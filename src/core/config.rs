@@ -3,10 +3,10 @@
 
 use crate::core::abuse::Limits;
 use crate::core::client_address::TrustedProxies;
+use crate::core::email::{EmailGateway, EmailGatewayKind};
 use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
-use crate::core::email::{EmailGateway, EmailGatewayKind};
 use crate::core::sms::{Gateway, GatewayKind};
 use std::cell::OnceCell;
 use std::fmt;

@@ -10,8 +10,8 @@ use crate::core::identity::{Email, Password, Phone, PhoneRegion, SecondLogin};
 use crate::core::passwords;
 use crate::core::ports::{
     AccountProof, AccountRefusal, ClientInfo, ContactAdded, ContactKind, ContactRemoved, MeCache,
-    MeLookup, NewEmailLink, Outbound, PasswordChangeOutcome, PasswordCredentials, PhoneProven, Revocations,
-    Store, Throttle,
+    MeLookup, NewEmailLink, Outbound, PasswordChangeOutcome, PasswordCredentials, PhoneProven,
+    Revocations, Store, Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;

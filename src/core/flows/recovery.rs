@@ -103,7 +103,10 @@ impl RecoveryCompletion {
         let new_password = f.parsed("new_password", raw_new, Password::parse);
         let by_link = body.get("token").is_some();
         if by_link && (body.get("phone").is_some() || body.get("code").is_some()) {
-            f.fail("token", "give a link's token, or a phone and its code, not both");
+            f.fail(
+                "token",
+                "give a link's token, or a phone and its code, not both",
+            );
             return Err(f.finish::<()>(None).unwrap_err());
         }
         let all = if by_link {
@@ -197,8 +200,7 @@ pub async fn request_verification(
     let address = request.email.as_str();
     let window = abuse::email_window(config.limits()?, address);
     admit(throttle, std::slice::from_ref(&window)).await?;
-    let token =
-        RefreshToken::generate().map_err(|e| ApiError::internal("email.link_token", e))?;
+    let token = RefreshToken::generate().map_err(|e| ApiError::internal("email.link_token", e))?;
     let new_link = NewEmailLink {
         token_hash: &token.hash,
         ttl_seconds: settings.verify_link_ttl_seconds,
@@ -214,9 +216,12 @@ pub async fn request_verification(
         VerificationRequested::TooSoon { retry_after } => Some(ApiError::TooManyRequests {
             retry_after_seconds: retry_after,
         }),
-        VerificationRequested::AlreadyVerified => Some(ApiError::Validation(vec![
-            FieldError::new("email", "is already verified"),
-        ])),
+        VerificationRequested::AlreadyVerified => {
+            Some(ApiError::Validation(vec![FieldError::new(
+                "email",
+                "is already verified",
+            )]))
+        }
         VerificationRequested::NotYours => Some(ApiError::Validation(vec![FieldError::new(
             "email",
             "is not an email of your account waiting to be verified",
@@ -587,13 +592,14 @@ async fn tell_of_reset(
 ) {
     if let Some(phone) = phone {
         match config.otp() {
-            Ok(otp) => match phone_codes::send_sms(config, outbound, phone, &otp.password_reset_text)
-                .await
-            {
-                Ok(Ok(())) => {}
-                Ok(Err(why)) => eprintln!("SMS gateway did not take a reset notice: {why}"),
-                Err(e) => eprintln!("reset notice not sent by SMS: {e:?}"),
-            },
+            Ok(otp) => {
+                match phone_codes::send_sms(config, outbound, phone, &otp.password_reset_text).await
+                {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => eprintln!("SMS gateway did not take a reset notice: {why}"),
+                    Err(e) => eprintln!("reset notice not sent by SMS: {e:?}"),
+                }
+            }
             Err(e) => eprintln!("reset notice not sent by SMS: {e}"),
         }
     }
@@ -649,11 +655,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(both[0].field, "token");
-        let short = RecoveryCompletion::parse(
-            &json!({"token": "short", "new_password": "tiny"}),
-            ru(),
-        )
-        .unwrap_err();
+        let short =
+            RecoveryCompletion::parse(&json!({"token": "short", "new_password": "tiny"}), ru())
+                .unwrap_err();
         let fields: Vec<&str> = short.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["new_password", "token"]);
     }

@@ -33,7 +33,9 @@ pub enum EmailVerified {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum VerificationRequested {
     Issued,
-    TooSoon { retry_after: u32 },
+    TooSoon {
+        retry_after: u32,
+    },
     AlreadyVerified,
     /// Neither an email of the caller's nor one they claimed.
     NotYours,
@@ -88,7 +90,9 @@ pub enum RecoveryChecked {
         identifiers: Vec<String>,
     },
     /// Not the code; counted.
-    Wrong { attempts_left: u32 },
+    Wrong {
+        attempts_left: u32,
+    },
     Invalid,
 }
 

@@ -20,10 +20,7 @@ pub async fn verify_email(incoming: &Incoming, config: &Config) -> Result<Reply,
     Ok(Reply::json(200, &verified).no_store())
 }
 
-pub async fn request_verification(
-    incoming: &Incoming,
-    config: &Config,
-) -> Result<Reply, ApiError> {
+pub async fn request_verification(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let principal = incoming.authenticate(config, &mut redis).await?;
     let request =
@@ -59,9 +56,8 @@ pub async fn request(incoming: &Incoming, config: &Config) -> Result<Reply, ApiE
 
 pub async fn complete(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let client = incoming.client(config)?;
-    let request =
-        RecoveryCompletion::parse(&incoming.json_body()?, config.default_phone_region()?)
-            .map_err(ApiError::Validation)?;
+    let request = RecoveryCompletion::parse(&incoming.json_body()?, config.default_phone_region()?)
+        .map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     recovery::complete_recovery(
         config,

@@ -284,9 +284,7 @@ fn session_params(session: &NewSession<'_>) -> [ParameterValue; 5] {
 
 /// An email's verification link: (SHA-256 of its token, lifetime), NULL
 /// for none.
-fn email_link_params(
-    link: Option<&crate::core::ports::NewEmailLink<'_>>,
-) -> [ParameterValue; 2] {
+fn email_link_params(link: Option<&crate::core::ports::NewEmailLink<'_>>) -> [ParameterValue; 2] {
     match link {
         Some(link) => [
             ParameterValue::Binary(link.token_hash.to_vec()),

@@ -95,8 +95,7 @@ impl RecoveryStore for PgStore<'_> {
                 serde_json::json!({"email": email, "digest": hex})
             })
             .collect();
-        let links =
-            serde_json::to_vec(&links).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let links = serde_json::to_vec(&links).map_err(|e| StoreError::Failed(e.to_string()))?;
         let params = [
             ParameterValue::Uuid(user_id.to_string()),
             optional_text(phone),

@@ -58,8 +58,7 @@ impl Mailbox {
 
     /// `POST /auth/recovery/complete`.
     pub fn complete(&self, body: &Value) -> Reply {
-        self.api()
-            .post_json("/api/v1/auth/recovery/complete", body)
+        self.api().post_json("/api/v1/auth/recovery/complete", body)
     }
 
     /// How many recovery codes `phone` has been sent.

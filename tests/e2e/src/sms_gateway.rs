@@ -229,7 +229,10 @@ impl FakeGateway {
             ("SPIN_VARIABLE_EMAIL_GATEWAY", self.kind.to_string()),
             ("SPIN_VARIABLE_EMAIL_GATEWAY_URL", url),
             ("SPIN_VARIABLE_EMAIL_GATEWAY_ORIGIN", origin),
-            ("SPIN_VARIABLE_EMAIL_GATEWAY_TOKEN", GATEWAY_TOKEN.to_string()),
+            (
+                "SPIN_VARIABLE_EMAIL_GATEWAY_TOKEN",
+                GATEWAY_TOKEN.to_string(),
+            ),
             (
                 "SPIN_VARIABLE_EMAIL_GATEWAY_DOMAIN",
                 "mg.example.test".to_string(),

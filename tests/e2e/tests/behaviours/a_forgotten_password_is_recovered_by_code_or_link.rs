@@ -27,7 +27,11 @@ fn second_session(mailbox: &Mailbox, user: &SignedIn) -> (String, String) {
 /// Every earlier session is over and only the new password signs in.
 fn everything_before_is_over(mailbox: &Mailbox, user: &SignedIn, second: &(String, String)) {
     for access in [&user.access_token, &second.0] {
-        assert_eq!(mailbox.api().me(access).status, 401, "an earlier access token");
+        assert_eq!(
+            mailbox.api().me(access).status,
+            401,
+            "an earlier access token"
+        );
     }
     for refresh in [&user.refresh_token, &second.1] {
         assert_eq!(
@@ -126,8 +130,14 @@ fn recovery_by_link_ends_every_session_and_lets_the_new_password_in() {
         .filter_map(|m| m.text())
         .collect();
     assert_eq!(texts.len(), sms_before + 2, "{texts:?}");
-    assert!(texts.last().unwrap().contains("Пароль вашего аккаунта сброшен"));
-    assert!(!mailbox.codes.host.log().contains(&token), "no link token in the log");
+    assert!(texts
+        .last()
+        .unwrap()
+        .contains("Пароль вашего аккаунта сброшен"));
+    assert!(
+        !mailbox.codes.host.log().contains(&token),
+        "no link token in the log"
+    );
 
     // Spent with the reset: the code sent with the link no longer works.
     let code = mailbox.codes.gateway.code_for(&user.person.phone).unwrap();
@@ -166,15 +176,17 @@ fn a_link_or_code_works_once_and_only_for_recovery_while_it_lives() {
     );
     assert_eq!(mailbox.recover(&user.person.second_login).status, 202);
     let recover_token = mailbox.mail.link_for(email, "reset-password").unwrap();
-    let as_verification = mailbox
-        .api()
-        .post_json("/api/v1/auth/email/verify", &json!({"token": recover_token}));
+    let as_verification = mailbox.api().post_json(
+        "/api/v1/auth/email/verify",
+        &json!({"token": recover_token}),
+    );
     as_verification.problem(400);
 
     // Used once.
     let first = mailbox.complete(&json!({"token": recover_token, "new_password": NEW_PASSWORD}));
     assert_eq!(first.status, 204, "{}", first.text);
-    let twice = mailbox.complete(&json!({"token": recover_token, "new_password": "another one here"}));
+    let twice =
+        mailbox.complete(&json!({"token": recover_token, "new_password": "another one here"}));
     twice.problem(400);
 
     // Expired: a link and a code past their lifetime.

@@ -42,7 +42,10 @@ fn each_format_is_spoken_as_its_service_expects() {
             }
             "postmark" => {
                 assert_eq!(message.path, "/email");
-                assert_eq!(message.header("x-postmark-server-token"), Some(GATEWAY_TOKEN));
+                assert_eq!(
+                    message.header("x-postmark-server-token"),
+                    Some(GATEWAY_TOKEN)
+                );
                 let body: serde_json::Value = serde_json::from_slice(&message.body).unwrap();
                 assert_eq!(body["From"], "Logistics <no-reply@example.test>");
             }
@@ -85,7 +88,10 @@ fn a_failing_hanging_or_absent_gateway_is_503_within_the_timeout_and_counts_noth
             let (reply, took) = ask_for_link(&mailbox, &user.access_token, address);
             let problem = reply.problem(503);
             assert!(
-                problem["detail"].as_str().unwrap().contains("email gateway"),
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("email gateway"),
                 "{kind} {mode:?}: {problem}"
             );
             assert!(
@@ -95,7 +101,11 @@ fn a_failing_hanging_or_absent_gateway_is_503_within_the_timeout_and_counts_noth
         }
         mailbox.mail.set_mode(GatewayMode::Takes);
         let (sent, _) = ask_for_link(&mailbox, &user.access_token, address);
-        assert_eq!(sent.status, 202, "{kind}: nothing counted as sent: {}", sent.text);
+        assert_eq!(
+            sent.status, 202,
+            "{kind}: nothing counted as sent: {}",
+            sent.text
+        );
     }
 
     // No gateway listening at all.

@@ -38,7 +38,11 @@ fn a_registration_link_verifies_the_email_once() {
     assert_eq!(verified.status, 200, "{}", verified.text);
     assert_eq!(verified.json(), json!({"email": email, "verified": true}));
     let me = mailbox.api().me(&user.access_token).json();
-    assert_eq!(email_of(&me, email).unwrap()["verified"], true, "/me shows it");
+    assert_eq!(
+        email_of(&me, email).unwrap()["verified"],
+        true,
+        "/me shows it"
+    );
 
     let again = mailbox.follow_verification_link(email);
     let problem = again.problem(400);
@@ -60,7 +64,10 @@ fn an_added_email_gets_a_link_and_a_new_one_on_request() {
     );
     assert_eq!(added.status, 201, "{}", added.text);
     assert_eq!(added.json()["contact"]["verified"], false);
-    let first = mailbox.mail.link_for(&added_address, "verify-email").unwrap();
+    let first = mailbox
+        .mail
+        .link_for(&added_address, "verify-email")
+        .unwrap();
 
     // A new link on request: both work until one is followed.
     let asked = mailbox.api().bearer(
@@ -71,7 +78,10 @@ fn an_added_email_gets_a_link_and_a_new_one_on_request() {
     );
     assert_eq!(asked.status, 202, "{}", asked.text);
     assert_eq!(asked.json()["expires_in"], 86400);
-    let second = mailbox.mail.link_for(&added_address, "verify-email").unwrap();
+    let second = mailbox
+        .mail
+        .link_for(&added_address, "verify-email")
+        .unwrap();
     assert_ne!(first, second);
     let verified = mailbox
         .api()
@@ -152,8 +162,10 @@ fn whoever_verifies_an_email_takes_it_from_an_account_holding_it_unverified() {
             &[&address],
         )
         .unwrap();
-    let history: Vec<(String, bool, bool)> =
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let history: Vec<(String, bool, bool)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     assert_eq!(
         history,
         vec![
@@ -191,7 +203,10 @@ fn an_email_someone_verified_stays_theirs() {
 
 #[test]
 fn only_links_that_went_out_use_up_an_address_hourly_emails() {
-    let mailbox = Mailbox::start("webhook", &[("SPIN_VARIABLE_EMAIL_PER_ADDRESS_PER_HOUR", "2")]);
+    let mailbox = Mailbox::start(
+        "webhook",
+        &[("SPIN_VARIABLE_EMAIL_PER_ADDRESS_PER_HOUR", "2")],
+    );
     let user = sign_up(mailbox.api());
     let ask = || {
         mailbox.api().bearer(

@@ -8,8 +8,10 @@ use e2e::{sign_up, Mailbox, Reply};
 use serde_json::json;
 use std::time::Instant;
 
-/// What a client can compare between two answers.
-fn looks(reply: &Reply) -> (u16, String, Vec<(String, Option<String>)>) {
+/// What a client can compare between two answers: status, body, headers.
+type Looks = (u16, String, Vec<(String, Option<String>)>);
+
+fn looks(reply: &Reply) -> Looks {
     let headers = [
         "content-type",
         "cache-control",
@@ -48,7 +50,7 @@ fn unknown_unverified_and_known_logins_get_the_same_answer_in_the_same_time() {
         ("known", known.person.second_login.as_str()),
     ];
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); logins.len()];
-    let mut first: Option<(u16, String, Vec<(String, Option<String>)>)> = None;
+    let mut first: Option<Looks> = None;
     for _ in 0..9 {
         for (i, (_, login)) in logins.iter().enumerate() {
             let started = Instant::now();
