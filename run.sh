@@ -50,6 +50,13 @@ export SPIN_VARIABLE_SMS_GATEWAY=${SPIN_VARIABLE_SMS_GATEWAY:-log}
 # the demo pages this run serves.
 export SPIN_VARIABLE_EMAIL_GATEWAY=${SPIN_VARIABLE_EMAIL_GATEWAY:-log}
 export SPIN_VARIABLE_EMAIL_LINK_BASE=${SPIN_VARIABLE_EMAIL_LINK_BASE:-http://127.0.0.1:$PORT}
+# Second-factor secrets are sealed with this key: a throwaway one for a
+# throwaway database (keep yours in a secret store: losing it loses every
+# enrolled second factor).
+if [ -z "${SPIN_VARIABLE_MFA_ENCRYPTION_KEY:-}" ]; then
+  SPIN_VARIABLE_MFA_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+  export SPIN_VARIABLE_MFA_ENCRYPTION_KEY
+fi
 
 spin=$(default_spin)
 echo "run: building the component"

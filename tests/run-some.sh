@@ -34,6 +34,10 @@ export SPIN_VARIABLE_RECOVERY_PER_IP_PER_HOUR=1000000
 # sets it); tests of the gateways start hosts of their own pointed at one.
 export SPIN_VARIABLE_SMS_GATEWAY=log
 export SPIN_VARIABLE_EMAIL_GATEWAY=log
+# Second factors sealed with a throwaway key; staff need none on the shared
+# host (the tests of the rule start hosts of their own that require it).
+SPIN_VARIABLE_MFA_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+export SPIN_VARIABLE_MFA_ENCRYPTION_KEY SPIN_VARIABLE_MFA_REQUIRED_ROLES=
 export AUTH_DB_ADMIN_URL=${PG_ADMIN_URL/\/postgres\?/\/auth_test?}
 export AUTH_PG_SERVER_URL=$PG_ADMIN_URL
 export AUTH_DB_SERVICE_URL=$SERVICE_DB_URL

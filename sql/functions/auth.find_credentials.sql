@@ -7,7 +7,11 @@ AS $function$
 DECLARE
   v_found jsonb;
 BEGIN
-  SELECT jsonb_build_object('user_id', u.id, 'password_hash', u.password_hash) INTO v_found
+  SELECT jsonb_build_object('user_id', u.id, 'password_hash', u.password_hash,
+                            'second_factor', EXISTS (SELECT FROM auth.mfa_totp t
+                                                     WHERE t.user_id = u.id
+                                                       AND t.confirmed_at IS NOT NULL))
+  INTO v_found
   FROM accounts.contacts c
   JOIN accounts.users u ON u.id = c.user_id
   WHERE c.contact_type = p_contact_type AND c.value = p_value AND c.is_active AND u.is_active;
@@ -16,7 +20,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.find_credentials(text,text) IS
-  'The active user owning an active contact (normalized value): {user_id, password_hash}, or NULL.';
+  'The active user owning an active contact (normalized value): {user_id, password_hash, second_factor (whether a TOTP second factor is on)}, or NULL.';
 
 REVOKE ALL ON FUNCTION auth.find_credentials(text,text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.find_credentials(text,text) TO auth_service;

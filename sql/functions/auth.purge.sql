@@ -10,6 +10,7 @@ DECLARE
   v_codes    integer;
   v_proofs   integer;
   v_links    integer;
+  v_challenges integer;
 BEGIN
   IF p_retention_days < 1 OR p_batch < 1 OR p_keep_consumed_per_session < 1 THEN
     RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -52,14 +53,21 @@ BEGIN
                          WHERE expires_at < now() - interval '1 day'
                          LIMIT p_batch FOR UPDATE SKIP LOCKED);
   GET DIAGNOSTICS v_links = ROW_COUNT;
+  -- Second-factor challenges likewise.
+  DELETE FROM auth.mfa_challenges
+  WHERE token_digest IN (SELECT token_digest FROM auth.mfa_challenges
+                         WHERE expires_at < now() - interval '1 day'
+                         LIMIT p_batch FOR UPDATE SKIP LOCKED);
+  GET DIAGNOSTICS v_challenges = ROW_COUNT;
 
   RETURN jsonb_build_object('sessions_deleted', v_sessions, 'refresh_tokens_deleted', v_tokens,
                             'phone_codes_deleted', v_codes + v_proofs,
-                            'email_links_deleted', v_links);
+                            'email_links_deleted', v_links,
+                            'mfa_challenges_deleted', v_challenges);
 END
 $function$;
 
 COMMENT ON FUNCTION auth.purge(integer,integer,integer) IS
-  'Operator retention job (README, "Retention"): deletes at most p_batch sessions ended more than p_retention_days ago (their tokens go with them) and at most p_batch consumed refresh tokens that are older than that or beyond the newest p_keep_consumed_per_session of their session. It also deletes at most p_batch phone codes, p_batch proofs and p_batch email links expired for a day. Returns {sessions_deleted, refresh_tokens_deleted, phone_codes_deleted, email_links_deleted}; call it until all are 0.';
+  'Operator retention job (README, "Retention"): deletes at most p_batch sessions ended more than p_retention_days ago (their tokens go with them) and at most p_batch consumed refresh tokens that are older than that or beyond the newest p_keep_consumed_per_session of their session. It also deletes at most p_batch phone codes, p_batch proofs, p_batch email links and p_batch second-factor challenges expired for a day. Returns {sessions_deleted, refresh_tokens_deleted, phone_codes_deleted, email_links_deleted, mfa_challenges_deleted}; call it until all are 0.';
 
 REVOKE ALL ON FUNCTION auth.purge(integer,integer,integer) FROM PUBLIC;

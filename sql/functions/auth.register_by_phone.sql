@@ -29,6 +29,8 @@ BEGIN
   END IF;
   UPDATE accounts.contacts SET verified_at = now()
   WHERE user_id = (v_registered->>'user_id')::uuid AND contact_type = 'phone' AND is_active;
+  -- Opened by a code to the phone, not a password (RFC 8176 amr).
+  UPDATE auth.sessions SET amr = '{sms}' WHERE id = (v_registered->>'session_id')::uuid;
   IF v_squatted.id IS NOT NULL THEN
     UPDATE accounts.users SET updated_at = now() WHERE id = v_squatted.user_id;
     v_registered := v_registered || jsonb_build_object('taken_from', v_squatted.user_id);

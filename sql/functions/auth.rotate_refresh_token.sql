@@ -57,13 +57,14 @@ BEGIN
     'user_id', v_session.user_id,
     'roles', to_jsonb(accounts.user_roles(v_session.user_id)),
     'organizations', to_jsonb(v_orgs),
+    'amr', to_jsonb(v_session.amr),
     'seconds_left', floor(extract(epoch FROM v_session.expires_at - now()))::bigint);
 END
 $function$;
 
 COMMENT ON FUNCTION auth.rotate_refresh_token(bytea,bytea,integer) IS
   'Consumes a refresh token (SHA-256 given) and stores its successor in the same session, atomically. '
-  'Returns {outcome: rotated | concurrent | reuse_detected | invalid, session_id, user_id, roles, organizations, '
+  'Returns {outcome: rotated | concurrent | reuse_detected | invalid, session_id, user_id, roles, organizations, amr (how the session was opened), '
   'seconds_left (until the session''s absolute expiry: no access token may outlive it)}. A consumed '
   'token within p_grace_seconds is a concurrent refresh (successor issued); after it, a replay: the '
   'session is marked (reuse_detected_at) and reported, and every later refresh in it reports it again '

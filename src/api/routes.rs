@@ -46,6 +46,11 @@ pub enum Route {
     /// A forgotten password: a code or link asked for, then used.
     Recovery,
     RecoveryComplete,
+    /// The second factor: enrol or turn off, confirm, and the second step
+    /// of a sign-in.
+    Totp,
+    TotpConfirm,
+    LoginMfa,
     Jwks,
     /// The OpenAPI document, and the reference page rendered from it.
     OpenApi,
@@ -67,6 +72,7 @@ pub const TABLE: &[(&str, Build)] = &[
     ("/auth/roles", |_| Route::Roles),
     ("/auth/register", |_| Route::Register),
     ("/auth/login", |_| Route::Login),
+    ("/auth/login/mfa", |_| Route::LoginMfa),
     ("/auth/otp/request", |_| Route::OtpRequest),
     ("/auth/otp/verify", |_| Route::OtpVerify),
     ("/auth/refresh", |_| Route::Refresh),
@@ -77,6 +83,8 @@ pub const TABLE: &[(&str, Build)] = &[
     ("/auth/email/verification", |_| Route::EmailVerification),
     ("/auth/recovery", |_| Route::Recovery),
     ("/auth/recovery/complete", |_| Route::RecoveryComplete),
+    ("/auth/mfa/totp", |_| Route::Totp),
+    ("/auth/mfa/totp/confirm", |_| Route::TotpConfirm),
     ("/auth/sessions", |_| Route::Sessions),
     ("/auth/sessions/{id}", |mut p| Route::Session(p.remove(0))),
     ("/auth/contacts", |_| Route::Contacts),
@@ -179,7 +187,10 @@ impl Route {
             | Route::EmailVerify
             | Route::EmailVerification
             | Route::Recovery
-            | Route::RecoveryComplete => &["POST"],
+            | Route::RecoveryComplete
+            | Route::TotpConfirm
+            | Route::LoginMfa => &["POST"],
+            Route::Totp => &["POST", "DELETE"],
         }
     }
 }

@@ -39,6 +39,11 @@ pub struct Limits {
     pub recovery_per_ip_per_hour: u32,
     /// Emails (links) per address in an hour.
     pub email_per_address_per_hour: u32,
+    /// Verification links one account may have sent in an hour.
+    pub email_per_user_per_hour: u32,
+    /// Emails from everyone together in an hour: the email bill's and the
+    /// sender reputation's ceiling.
+    pub email_per_hour: u32,
 }
 
 /// One counting window. With `lock_seconds > 0` it is a lockout: the attempt
@@ -256,14 +261,61 @@ pub fn recovery_windows(limits: &Limits, login: Option<&str>, ip: Option<&str>) 
     per_login.into_iter().chain([per_ip]).collect()
 }
 
-/// The emails sent to one address in an hour (verification and recovery
-/// links alike): past it, that address is sent nothing more.
-pub fn email_window(limits: &Limits, address: &str) -> Window {
-    Window {
-        key: format!("{PREFIX}:email-to:{}", login_part(address)),
+/// What an email is, for its caps: each kind is counted per address on a
+/// counter of its own, so that nobody's claims or recovery requests use up
+/// the emails an address's holder asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    /// A verification link for an address the account holds.
+    Verification,
+    /// A verification link claiming an address another account holds
+    /// unverified.
+    Claim,
+    /// A recovery link.
+    Recovery,
+}
+
+/// Every window one email is counted in: per address and kind, per account
+/// that asked (verification links), and the service's hourly email budget.
+pub fn email_windows(
+    limits: &Limits,
+    kind: EmailKind,
+    address: &str,
+    asked_by: Option<&str>,
+) -> Vec<Window> {
+    let counter = match kind {
+        EmailKind::Verification => "email-to",
+        EmailKind::Claim => "email-claim",
+        EmailKind::Recovery => "recovery-to",
+    };
+    let mut windows = vec![Window {
+        key: format!("{PREFIX}:{counter}:{}", login_part(address)),
         limit: limits.email_per_address_per_hour,
         period_seconds: 3600,
         lock_seconds: 0,
+    }];
+    if let Some(user_id) = asked_by {
+        windows.push(Window {
+            key: format!("{PREFIX}:email-user:{user_id}"),
+            limit: limits.email_per_user_per_hour,
+            period_seconds: 3600,
+            lock_seconds: 0,
+        });
+    }
+    windows.push(Window {
+        key: format!("{PREFIX}:email-all"),
+        limit: limits.email_per_hour,
+        period_seconds: 3600,
+        lock_seconds: 0,
+    });
+    windows
+}
+
+/// What a counted message that was not sent gives back.
+pub fn unsent(windows: &[Window]) -> Forgiveness {
+    Forgiveness {
+        delete: vec![],
+        decrement: windows.iter().map(|w| w.key.clone()).collect(),
     }
 }
 
@@ -351,7 +403,23 @@ mod tests {
             recovery_per_login_per_hour: 5,
             recovery_per_ip_per_hour: 20,
             email_per_address_per_hour: 5,
+            email_per_user_per_hour: 10,
+            email_per_hour: 1000,
         }
+    }
+
+    #[test]
+    fn each_kind_of_email_counts_per_address_on_its_own_counter() {
+        let verification = email_windows(&limits(), EmailKind::Verification, "a@x.io", Some("u1"));
+        let claim = email_windows(&limits(), EmailKind::Claim, "a@x.io", Some("u2"));
+        let recovery = email_windows(&limits(), EmailKind::Recovery, "a@x.io", None);
+        assert_eq!(verification.len(), 3);
+        assert_eq!(recovery.len(), 2, "no account asked");
+        assert_ne!(verification[0].key, claim[0].key);
+        assert_ne!(verification[0].key, recovery[0].key);
+        assert!(verification.iter().all(|w| !w.key.contains("a@x.io")));
+        assert_eq!(verification[2].key, recovery[1].key, "one email budget");
+        assert_eq!(unsent(&recovery).decrement.len(), 2);
     }
 
     #[test]

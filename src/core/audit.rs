@@ -54,6 +54,19 @@ pub enum SecurityEvent<'a> {
         user_id: &'a str,
         via: &'a str,
     },
+    /// A second factor turned on (enrolment confirmed) or off; the user's
+    /// other sessions ended.
+    SecondFactorEnrolled {
+        user_id: &'a str,
+    },
+    SecondFactorRemoved {
+        user_id: &'a str,
+    },
+    /// A sign-in finished with a recovery code of the second factor.
+    RecoveryCodeUsed {
+        user_id: &'a str,
+        left: u32,
+    },
     /// The hourly SMS budget is spent: code requests answer 503 until the
     /// hour ends (logged once per hour).
     SmsBudgetSpent {
@@ -140,6 +153,16 @@ impl SecurityEvent<'_> {
             SecurityEvent::PasswordReset { user_id, via } => {
                 ("password.reset", json!({"user_id": user_id, "via": via}))
             }
+            SecurityEvent::SecondFactorEnrolled { user_id } => {
+                ("mfa.enrolled", json!({"user_id": user_id}))
+            }
+            SecurityEvent::SecondFactorRemoved { user_id } => {
+                ("mfa.removed", json!({"user_id": user_id}))
+            }
+            SecurityEvent::RecoveryCodeUsed { user_id, left } => (
+                "mfa.recovery_code_used",
+                json!({"user_id": user_id, "recovery_codes_left": left}),
+            ),
             SecurityEvent::SmsBudgetSpent {
                 limit,
                 retry_after_seconds,

@@ -8,6 +8,7 @@ use crate::core::identity::PhoneRegion;
 use crate::core::keys::TokenKeys;
 use crate::core::secret::Secret;
 use crate::core::sms::{Gateway, GatewayKind};
+use base64::Engine;
 use std::cell::OnceCell;
 use std::fmt;
 
@@ -108,6 +109,8 @@ pub const VARIABLES: &[&str] = &[
     "recovery_per_login_per_hour",
     "recovery_per_ip_per_hour",
     "email_per_address_per_hour",
+    "email_per_user_per_hour",
+    "email_per_hour",
     "email_gateway",
     "email_gateway_url",
     "email_gateway_token",
@@ -123,6 +126,10 @@ pub const VARIABLES: &[&str] = &[
     "email_recovery_text_template",
     "email_password_reset_subject",
     "email_password_reset_text",
+    "mfa_encryption_key",
+    "mfa_required_roles",
+    "mfa_issuer",
+    "mfa_token_ttl_seconds",
 ];
 
 /// Phone codes (SPEC §6).
@@ -201,6 +208,27 @@ pub struct EmailSettings {
     pub password_reset_text: String,
 }
 
+/// The second factor (SPEC §6a), but its key (`Config::mfa_key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaSettings {
+    /// Roles that may use staff endpoints only with a token whose `amr`
+    /// says `mfa`; empty turns the rule off.
+    pub required_roles: Vec<String>,
+    /// The issuer authenticator apps show beside the account.
+    pub issuer: String,
+    /// How long an `mfa_token` (between the first factor and the second)
+    /// lives.
+    pub token_ttl_seconds: u32,
+}
+
+impl MfaSettings {
+    /// Whether a holder of `roles` must show a second factor to use staff
+    /// endpoints.
+    pub fn required_for(&self, roles: &[String]) -> bool {
+        roles.iter().any(|r| self.required_roles.contains(r))
+    }
+}
+
 /// How emails go out (the `email_gateway` variable).
 #[derive(Debug)]
 pub enum EmailDelivery {
@@ -237,6 +265,8 @@ pub struct Config {
     sms_gateway: OnceCell<Result<SmsDelivery, ConfigError>>,
     email: OnceCell<Result<EmailSettings, ConfigError>>,
     email_gateway: OnceCell<Result<EmailDelivery, ConfigError>>,
+    mfa: OnceCell<Result<MfaSettings, ConfigError>>,
+    mfa_key: OnceCell<Result<Secret<[u8; 32]>, ConfigError>>,
     otp_key: OnceCell<Result<Secret<Vec<u8>>, ConfigError>>,
 }
 
@@ -292,6 +322,8 @@ impl Config {
             sms_gateway: OnceCell::new(),
             email: OnceCell::new(),
             email_gateway: OnceCell::new(),
+            mfa: OnceCell::new(),
+            mfa_key: OnceCell::new(),
             otp_key: OnceCell::new(),
         }
     }
@@ -320,6 +352,9 @@ impl Config {
         self.sms_gateway()?;
         self.email()?;
         self.email_gateway()?;
+        self.mfa()?;
+        // mfa_encryption_key only where it is needed: readiness checks it
+        // when a role requires a second factor or someone has one.
         self.otp_key()?;
         Ok(())
     }
@@ -559,6 +594,8 @@ impl Config {
                     1_000_000_000,
                 )?,
                 email_per_address_per_hour: self.number("email_per_address_per_hour", 1, 1000)?,
+                email_per_user_per_hour: self.number("email_per_user_per_hour", 1, 1000)?,
+                email_per_hour: self.number("email_per_hour", 1, 1_000_000_000)?,
             })
         })
     }
@@ -715,6 +752,53 @@ impl Config {
         })
     }
 
+    /// The second factor's settings (SPEC §6a).
+    pub fn mfa(&self) -> Result<&MfaSettings, ConfigError> {
+        cached(&self.mfa, || {
+            let required_roles = self
+                .optional("mfa_required_roles")?
+                .unwrap_or_default()
+                .split(',')
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect();
+            Ok(MfaSettings {
+                required_roles,
+                issuer: self.text("mfa_issuer")?,
+                token_ttl_seconds: self.number("mfa_token_ttl_seconds", 30, 900)?,
+            })
+        })
+    }
+
+    /// The AES-256-GCM key TOTP secrets are sealed with
+    /// (`mfa_encryption_key`: 32 bytes, as base64 or 64 hex digits).
+    pub fn mfa_key(&self) -> Result<&Secret<[u8; 32]>, ConfigError> {
+        cached(&self.mfa_key, || {
+            let raw = self.optional("mfa_encryption_key")?.ok_or_else(|| {
+                error(
+                    "mfa_encryption_key",
+                    "is not set (32 random bytes as base64, e.g. `head -c 32 /dev/urandom | base64`)",
+                )
+            })?;
+            let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+                (0..32)
+                    .map(|i| u8::from_str_radix(&raw[2 * i..2 * i + 2], 16).unwrap_or(0))
+                    .collect()
+            } else {
+                base64::engine::general_purpose::STANDARD
+                    .decode(raw.as_bytes())
+                    .unwrap_or_default()
+            };
+            let key: [u8; 32] = bytes.try_into().map_err(|_| {
+                error(
+                    "mfa_encryption_key",
+                    "must be 32 bytes: base64 (44 characters) or 64 hex digits",
+                )
+            })?;
+            Ok(Secret::new(key))
+        })
+    }
+
     /// The key code digests are made with (from `jwt_secret`, which every
     /// deployment has and keeps secret).
     pub fn otp_key(&self) -> Result<&Secret<Vec<u8>>, ConfigError> {
@@ -796,6 +880,8 @@ mod tests {
             ("recovery_per_login_per_hour", "5".to_string()),
             ("recovery_per_ip_per_hour", "20".to_string()),
             ("email_per_address_per_hour", "5".to_string()),
+            ("email_per_user_per_hour", "10".to_string()),
+            ("email_per_hour", "1000".to_string()),
             ("email_gateway", "mailgun".to_string()),
             ("email_gateway_url", "https://mail.example".to_string()),
             ("email_gateway_token", "k".to_string()),
@@ -811,6 +897,13 @@ mod tests {
             ("email_recovery_text_template", "{link}".to_string()),
             ("email_password_reset_subject", "Сброшен".to_string()),
             ("email_password_reset_text", "Сброшен".to_string()),
+            (
+                "mfa_encryption_key",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),
+            ),
+            ("mfa_required_roles", "superadmin, manager".to_string()),
+            ("mfa_issuer", "Logistics".to_string()),
+            ("mfa_token_ttl_seconds", "300".to_string()),
         ])
     }
 
@@ -847,6 +940,8 @@ mod tests {
         });
         let _ = config.check_all();
         let _ = config.keys();
+        // Read where a second factor may be needed (readiness says when).
+        let _ = config.mfa_key();
         let mut read = read.borrow().clone();
         read.sort();
         read.dedup();
@@ -872,6 +967,29 @@ mod tests {
         for name in VARIABLES {
             assert!(read.contains(name), "{name} is listed but never read");
         }
+    }
+
+    #[test]
+    fn the_second_factor_key_is_32_bytes_as_base64_or_hex() {
+        let mut vars = good();
+        let config = load(&vars).unwrap();
+        assert_eq!(config.mfa_key().unwrap().expose()[31], 31);
+        assert!(config.mfa().unwrap().required_for(&["manager".to_string()]));
+        assert!(!config.mfa().unwrap().required_for(&["driver".to_string()]));
+        vars.insert("mfa_encryption_key", "ab".repeat(32));
+        assert_eq!(load(&vars).unwrap().mfa_key().unwrap().expose()[0], 0xab);
+        for bad in ["", "c2hvcnQ=", "zz"] {
+            vars.insert("mfa_encryption_key", bad.to_string());
+            let e = load(&vars).unwrap().mfa_key().unwrap_err();
+            assert_eq!(e.variable, "mfa_encryption_key", "{bad}");
+        }
+        vars.insert("mfa_required_roles", " ".to_string());
+        assert!(load(&vars)
+            .unwrap()
+            .mfa()
+            .unwrap()
+            .required_roles
+            .is_empty());
     }
 
     fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {

@@ -22,6 +22,9 @@ pub struct Principal {
     user_id: String,
     session_id: String,
     jti: String,
+    /// The roles and authentication methods (RFC 8176) the token names.
+    roles: Vec<String>,
+    amr: Vec<String>,
 }
 
 impl Principal {
@@ -36,6 +39,17 @@ impl Principal {
     /// The access token's id, for the blacklist.
     pub fn jti(&self) -> &str {
         &self.jti
+    }
+
+    /// Staff endpoints, for holders of a role in `mfa_required_roles`:
+    /// only with a token of a session opened with a second factor (SPEC
+    /// §6a). Until they enrol, 403 naming what is missing.
+    pub fn require_second_factor(&self, config: &Config) -> Result<(), ApiError> {
+        let mfa = config.mfa()?;
+        if mfa.required_for(&self.roles) && !self.amr.iter().any(|m| m == "mfa") {
+            return Err(ApiError::SecondFactorRequired);
+        }
+        Ok(())
     }
 }
 
@@ -93,5 +107,7 @@ fn verify(config: &Config, presented: &Presented<'_>) -> Result<Principal, ApiEr
         user_id: claims.sub,
         session_id: claims.sid,
         jti: claims.jti,
+        roles: claims.roles,
+        amr: claims.amr,
     })
 }

@@ -147,6 +147,12 @@ impl Email {
         let options = email_address::Options::default()
             .without_display_text()
             .with_required_tld();
+        // RFC 5322 allows quoted local parts, comments and more; a gateway
+        // reading the address as a list of recipients must never see one
+        // address turn into two (`"a@x.com,"@evil.com`), so none of that.
+        if value.contains(['"', ',', ';', '<', '>', '(', ')', '\\', ' ', '\t']) {
+            return invalid("must be a plain email address (no quotes, commas or spaces)");
+        }
         match email_address::EmailAddress::parse_with_options(&value, options) {
             Ok(_) => Ok(Email(value)),
             Err(_) => invalid("must be an email address"),
@@ -331,6 +337,20 @@ mod tests {
         assert!(Email::parse("ivan@").is_err());
         assert!(Email::parse("Ivan <ivan@example.com>").is_err());
         assert!(Email::parse("ivan@localhost").is_err());
+    }
+
+    #[test]
+    fn an_email_is_one_plain_address_never_a_list() {
+        for raw in [
+            "\"a@x.com,\"@evil.com",
+            "a@x.com, b@y.com",
+            "Ivan <ivan@example.com>",
+            "ivan(comment)@example.com",
+            "a b@example.com",
+        ] {
+            assert!(Email::parse(raw).is_err(), "{raw}");
+        }
+        assert!(Email::parse("ivan.petrov+tag@mail.example.com").is_ok());
     }
 
     #[test]

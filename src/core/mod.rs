@@ -18,4 +18,5 @@ pub mod problem;
 pub mod secret;
 pub mod sms;
 pub mod tokens;
+pub mod totp;
 pub mod web;

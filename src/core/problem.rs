@@ -59,6 +59,17 @@ pub enum ApiError {
     },
     /// A sensitive change (SPEC §2) without a fresh proof of the account.
     ReauthRequired,
+    /// A staff endpoint, for a role that needs a second factor, with a
+    /// token of a session opened without one (SPEC §6a).
+    SecondFactorRequired,
+    /// A link that claims an address for another account, opened without
+    /// being signed in to it.
+    ClaimNeedsItsAccount,
+    /// Enrolling a second factor while one is on, or turning off one that
+    /// is not (`reason`, safe to show).
+    SecondFactorState {
+        reason: &'static str,
+    },
     InvalidCredentials,
     /// A phone code that is wrong, used, expired or out of attempts: one
     /// answer for all.
@@ -231,6 +242,24 @@ impl ApiError {
                 "Invalid credentials",
                 401,
                 "The login or the password is wrong.".into(),
+            ),
+            ApiError::SecondFactorRequired => p(
+                "urn:auth:problem:second-factor-required",
+                "Second factor required",
+                403,
+                "Your role uses this only with a second factor: enrol at POST /auth/mfa/totp, then sign in again with it.".into(),
+            ),
+            ApiError::ClaimNeedsItsAccount => p(
+                "urn:auth:problem:claim-needs-its-account",
+                "Sign in to the account that asked",
+                403,
+                "This link moves the address to the account that asked for it: it works only signed in to that account. If you did not ask for it, ignore it: nothing changed.".into(),
+            ),
+            ApiError::SecondFactorState { reason } => p(
+                "urn:auth:problem:second-factor-state",
+                "Second factor",
+                409,
+                reason.to_string(),
             ),
             ApiError::InvalidCode => p(
                 "urn:auth:problem:invalid-code",

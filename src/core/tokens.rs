@@ -29,6 +29,10 @@ pub struct AccessClaims {
     /// issued before organizations existed.
     #[serde(default)]
     pub orgs: Vec<String>,
+    /// How the session was opened (RFC 8176): `pwd`, `sms`, and `otp` and
+    /// `mfa` after a second factor. Absent in tokens issued before it was.
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 /// The `typ` header of access tokens (RFC 9068), which refresh tokens never carry.
@@ -49,6 +53,8 @@ pub struct Subject<'a> {
     pub session_id: &'a str,
     pub roles: &'a [String],
     pub organizations: &'a [String],
+    /// The session's authentication methods (RFC 8176).
+    pub amr: &'a [String],
 }
 
 pub fn issue_access_token(
@@ -66,6 +72,7 @@ pub fn issue_access_token(
         exp: now + u64::from(settings.ttl_seconds),
         roles: subject.roles.to_vec(),
         orgs: subject.organizations.to_vec(),
+        amr: subject.amr.to_vec(),
     };
     let mut header = Header::new(settings.keys.algorithm);
     header.typ = Some(ACCESS_TOKEN_TYPE.to_string());
@@ -219,6 +226,7 @@ mod tests {
             session_id: "s1",
             roles: &roles,
             organizations: &[],
+            amr: &[],
         };
         let settings = SigningSettings {
             keys,

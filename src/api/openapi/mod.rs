@@ -352,12 +352,17 @@ fn operations() -> Vec<Op> {
             .link(201, "login", link_body("login", "Sign in with the login and password just registered.", json!({"login": "$request.body#/second_login", "password": "$request.body#/password"})))
             .link(201, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"}))),
         Op::new(Post, "/auth/login", "login", "sign-in")
-            .summary("Log in", "With a second_login, phone (any spelling) or email and the password. An unknown login and a wrong password answer alike.")
+            .summary("Log in", "With a second_login, phone (any spelling) or email and the password. An unknown login and a wrong password answer alike. For a user with a second factor, no tokens: `{mfa_required: true, mfa_token, methods}` for `POST /auth/login/mfa`.")
             .body("Login")
-            .answers(200, "A token pair in a new session.", Some("Tokens"))
+            .answers(200, "A token pair in a new session, or the second factor's challenge.", Some("SignedIn"))
             .problems(&[401, 429, 503])
             .link(200, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"})))
             .link(200, "logout", link_body("logout", "End this session (with its access token).", json!({"all": false}))),
+        Op::new(Post, "/auth/login/mfa", "login_second_factor", "sign-in")
+            .summary("Sign in: the second factor", "The `mfa_token` of the first step and a code from the authenticator app (each 30-second step is accepted once per user; one step of drift either way) or a recovery code (each once). Opens the session; its tokens' `amr` say `otp` and `mfa`. Tries are counted before the check and lock as logins do (429), on counters of their own; a token dies after `otp_max_attempts` tries. In cookie mode the pair comes as cookies.")
+            .body("SecondStep")
+            .answers(200, "A token pair in a new session.", Some("Tokens"))
+            .problems(&[401, 429, 503]),
         Op::new(Post, "/auth/otp/request", "request_code", "sign-in")
             .summary("Ask for a code by SMS", "The same answer (status, body, headers, time) whether or not an SMS went out: `login` sends only to a verified phone someone signs in with, `register` only to a phone nobody holds verified, `verify_phone` (signed in) to a phone nobody else holds verified, `reauth` (signed in, no `phone`) to your own verified phone. 401 for `verify_phone` or `reauth` without a valid access token; 429 inside the resend delay or past the hourly caps; 503 when the gateway fails.")
             .auth(Optional)
@@ -395,11 +400,30 @@ fn operations() -> Vec<Op> {
             .body("PasswordChange")
             .answers(204, "Changed.", None)
             .problems(&[403, 429, 503]),
+        Op::new(Post, "/auth/mfa/totp", "enrol_totp", "second-factor")
+            .summary("Enrol a TOTP app", "A sensitive change: `current_password` or a `reauth_proof` (else 403). The secret, its `otpauth://` URI and a QR code (SVG), shown this once; nothing is on until `POST /auth/mfa/totp/confirm`. 409 if a second factor is on already.")
+            .auth(AccessToken)
+            .body("AccountProof")
+            .answers(201, "The enrolment, to confirm.", Some("TotpEnrolment"))
+            .problems(&[403, 409, 429, 503]),
+        Op::new(Delete, "/auth/mfa/totp", "remove_totp", "second-factor")
+            .summary("Turn the second factor off", "A fresh proof of the account and a current code (or a recovery code). Ends your other sessions.")
+            .auth(AccessToken)
+            .body("TotpRemoval")
+            .answers(204, "Off.", None)
+            .problems(&[401, 403, 409, 429, 503]),
+        Op::new(Post, "/auth/mfa/totp/confirm", "confirm_totp", "second-factor")
+            .summary("Turn the second factor on", "A code from the app proves it holds the secret. Answers the ten recovery codes, shown this once (only their keyed digests are kept). Ends your other sessions; sign in again with both factors to use staff endpoints.")
+            .auth(AccessToken)
+            .body("TotpCode")
+            .answers(200, "On: the recovery codes.", Some("RecoveryCodes"))
+            .problems(&[401, 409, 429, 503]),
         Op::new(Post, "/auth/email/verify", "verify_email", "account")
-            .summary("Verify an email", "The `token` from the link (`{email_link_base}/verify-email#token=…`): one use, 24 h. The email becomes verified, and is taken from an account that held it unverified. 400 `urn:auth:problem:invalid-link` for a used, expired or other link; 409 if someone verified it first.")
+            .summary("Verify an email", "The `token` from the link (`{email_link_base}/verify-email#token=…`): one use, 24 h. An email of the link's account becomes verified, whoever opens it. A link that claims an address another account holds unverified works only signed in to the account that asked (else 403 `urn:auth:problem:claim-needs-its-account`, nothing changed): the address moves to it, and its other sessions end. 400 `urn:auth:problem:invalid-link` for a used, expired or other link; 409 if someone verified it first.")
+            .auth(Optional)
             .body("EmailToken")
             .answers(200, "Verified.", Some("EmailVerified"))
-            .problems(&[409, 503]),
+            .problems(&[403, 409, 429, 503]),
         Op::new(Post, "/auth/email/verification", "request_email_verification", "account")
             .summary("Ask for a new verification link", "For one of your unverified emails (or one you claimed). 422 if it is verified already or not yours; 429 inside the resend delay or past the hourly cap per address; 503 when the email gateway fails (nothing counts as sent).")
             .auth(AccessToken)
@@ -628,6 +652,13 @@ pub fn document() -> OpenApi {
         RecoveryRequest,
         RecoverySent,
         RecoveryCompletion,
+        SignedIn,
+        SecondStep,
+        AccountProof,
+        TotpEnrolment,
+        TotpCode,
+        RecoveryCodes,
+        TotpRemoval,
         UserSummary,
         UserPhone,
         UserPage,
@@ -680,6 +711,10 @@ pub fn document() -> OpenApi {
                     "Register, log in, codes by SMS, refresh, log out.",
                 ),
                 ("account", "The signed-in user's own account."),
+                (
+                    "second-factor",
+                    "TOTP with recovery codes: enrol, confirm, turn off.",
+                ),
                 (
                     "recovery",
                     "A forgotten password: a code to the verified phone or a link to a verified email.",

@@ -121,6 +121,87 @@ pub struct Tokens {
     pub expires_in: u32,
 }
 
+/// A sign-in's first step: a token pair, or, for a user with a second
+/// factor, no tokens but `mfa_required` and the `mfa_token` for `POST
+/// /auth/login/mfa`.
+#[derive(ToSchema)]
+pub struct SignedIn {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    #[schema(example = "bearer")]
+    pub token_type: Option<String>,
+    /// Seconds the access token (or the `mfa_token`) lives.
+    pub expires_in: u32,
+    pub mfa_required: Option<bool>,
+    /// One use, a few minutes, for `POST /auth/login/mfa`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub mfa_token: Option<String>,
+    /// What the second step takes: `totp`, `recovery_code`.
+    pub methods: Option<Vec<String>>,
+}
+
+/// The second step of a sign-in: the `mfa_token`, and a code from the
+/// authenticator app or one of the recovery codes.
+#[derive(ToSchema)]
+pub struct SecondStep {
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub mfa_token: String,
+    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
+    #[schema(example = "k7m2p-x9w3q")]
+    pub recovery_code: Option<String>,
+}
+
+/// A fresh proof of the account (a sensitive change, SPEC §2).
+#[derive(ToSchema)]
+pub struct AccountProof {
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub reauth_proof: Option<String>,
+}
+
+/// An enrolment begun: shown this once. Type the `secret` into an
+/// authenticator app, or scan `qr_svg` (the `otpauth_uri` as a QR code).
+#[derive(ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32, no padding.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    #[schema(
+        example = "otpauth://totp/Logistics:ivan?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Logistics&algorithm=SHA1&digits=6&period=30"
+    )]
+    pub otpauth_uri: String,
+    /// An SVG document.
+    pub qr_svg: String,
+}
+
+#[derive(ToSchema)]
+pub struct TotpCode {
+    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
+    pub code: String,
+}
+
+/// The ten recovery codes, shown this once: each signs in once instead of
+/// a code from the app.
+#[derive(ToSchema)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// Turning the second factor off: a fresh proof of the account, and a code
+/// from the app or a recovery code.
+#[derive(ToSchema)]
+pub struct TotpRemoval {
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub reauth_proof: Option<String>,
+    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
+    pub recovery_code: Option<String>,
+}
+
 /// The user a registration created.
 #[derive(ToSchema)]
 pub struct RegisteredUser {
@@ -216,6 +297,10 @@ pub struct CodeVerified {
     /// One-time, for `reauth_seconds`: a sensitive change (`contacts`,
     /// `password`) takes it instead of the current password.
     pub reauth_proof: Option<String>,
+    /// `login` for a user with a second factor: no tokens, but these.
+    pub mfa_required: Option<bool>,
+    pub mfa_token: Option<String>,
+    pub methods: Option<Vec<String>>,
 }
 
 #[derive(ToSchema)]

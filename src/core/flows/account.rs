@@ -115,7 +115,7 @@ pub async fn change_password(
 /// far as the component can: the current password against its hash
 /// (counted as a login before bcrypt runs), a reauth proof as the digest
 /// the database looks for. `None` when the request carries neither.
-async fn confirm_account(
+pub(super) async fn confirm_account(
     config: &Config,
     throttle: &mut impl Throttle,
     credentials: &PasswordCredentials,
@@ -150,7 +150,7 @@ fn not_current() -> ApiError {
 }
 
 /// Why the database refused a sensitive change, as the client hears it.
-fn refused(refusal: AccountRefusal) -> ApiError {
+pub(super) fn refused(refusal: AccountRefusal) -> ApiError {
     match refusal {
         AccountRefusal::SessionInactive => ApiError::InvalidToken,
         AccountRefusal::ReauthRequired => ApiError::ReauthRequired,
@@ -269,12 +269,13 @@ pub async fn add_contact(
             if let (Some(token), ContactAdded::Added { .. } | ContactAdded::Claimed { .. }) =
                 (&token, &outcome)
             {
+                let claim = matches!(outcome, ContactAdded::Claimed { .. });
                 recovery::send_verification_link(
                     config,
                     store,
                     cache,
                     outbound,
-                    &request.value,
+                    (&request.value, claim, user_id),
                     token,
                 )
                 .await;
@@ -368,7 +369,7 @@ pub enum AccountConfirmation {
 }
 
 impl AccountConfirmation {
-    fn parse(f: &mut Fields<'_>) -> Option<AccountConfirmation> {
+    pub(super) fn parse(f: &mut Fields<'_>) -> Option<AccountConfirmation> {
         let raw_password = f.optional_text("current_password");
         let password = f.parsed("current_password", raw_password, Password::parse_for_login);
         let raw_proof = f.optional_text("reauth_proof");

@@ -12,6 +12,7 @@
 //!   accepts or declines them;
 //! - `phone_codes`: codes by SMS, for signing in and proving a phone;
 //! - `recovery`: verified emails, and recovery from a forgotten password;
+//! - `second_factor`: TOTP enrolment, the second step of a sign-in;
 //! - `probes`: readiness, availability, self-registration roles.
 //!
 //! What several flows share (the token pair, the rate-limit gate, ending
@@ -27,6 +28,7 @@ pub mod phone_codes;
 pub mod probes;
 pub mod recovery;
 pub mod registration;
+pub mod second_factor;
 pub mod sessions;
 pub mod sign_in;
 

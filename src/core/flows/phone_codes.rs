@@ -3,6 +3,7 @@
 //! password, or adding a phone, accepts.
 
 use super::fields::*;
+use super::second_factor::{self, SecondFactorChallenge};
 use super::*;
 use crate::core::abuse::{Forgiveness, Limits};
 use crate::core::config::{Config, SmsDelivery};
@@ -411,6 +412,8 @@ pub enum Verified {
         proof: Secret<String>,
         expires_in: u32,
     },
+    /// `login` for a user with a second factor: its challenge.
+    SecondFactor(SecondFactorChallenge),
 }
 
 /// Tries a code. Counted before it is tried, apart from password failures:
@@ -461,14 +464,27 @@ pub async fn verify_code(
                 max_sessions: config.max_active_sessions()?,
                 client,
             };
-            match sign_in_with_code(config, store, cache, phone.as_str(), &digest, &session).await?
-            {
-                Some(opened) => {
+            // For a user with a second factor, the code is the first of two.
+            let challenge = second_factor::new_challenge()?;
+            let ttl = config.mfa()?.token_ttl_seconds;
+            let signed_in = sign_in_with_code(
+                config,
+                store,
+                cache,
+                phone.as_str(),
+                &digest,
+                &session,
+                (&challenge.hash, ttl),
+            )
+            .await?;
+            match signed_in {
+                ByCode::Opened(opened) => {
                     let subject = Subject {
                         user_id: &opened.user_id,
                         session_id: &opened.session.session_id,
                         roles: &opened.session.roles,
                         organizations: &opened.session.organizations,
+                        amr: &["sms".to_string()],
                     };
                     Verified::Tokens(token_pair(
                         config,
@@ -477,7 +493,11 @@ pub async fn verify_code(
                         opened.session.seconds_left,
                     )?)
                 }
-                None => return Err(ApiError::InvalidCode),
+                ByCode::SecondFactor => Verified::SecondFactor(SecondFactorChallenge {
+                    mfa_token: challenge.token,
+                    expires_in: ttl,
+                }),
+                ByCode::Refused => return Err(ApiError::InvalidCode),
             }
         }
         (CodeVerification::ToPhone { phone, .. }, user) => {
@@ -500,9 +520,10 @@ pub async fn verify_code(
                     expires_in,
                 },
                 CodeTried::SessionInactive => return Err(ApiError::InvalidToken),
-                CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Opened(_) => {
-                    return Err(ApiError::InvalidCode)
-                }
+                CodeTried::Wrong { .. }
+                | CodeTried::Invalid
+                | CodeTried::Opened(_)
+                | CodeTried::SecondFactorRequired { .. } => return Err(ApiError::InvalidCode),
             }
         }
         (CodeVerification::Reauth { .. }, Some(principal)) => {
@@ -523,9 +544,10 @@ pub async fn verify_code(
                     expires_in,
                 },
                 CodeTried::SessionInactive => return Err(ApiError::InvalidToken),
-                CodeTried::Wrong { .. } | CodeTried::Invalid | CodeTried::Opened(_) => {
-                    return Err(ApiError::InvalidCode)
-                }
+                CodeTried::Wrong { .. }
+                | CodeTried::Invalid
+                | CodeTried::Opened(_)
+                | CodeTried::SecondFactorRequired { .. } => return Err(ApiError::InvalidCode),
             }
         }
         (CodeVerification::Reauth { .. }, None) => return Err(ApiError::Unauthenticated),
@@ -547,21 +569,31 @@ async fn sign_in_with_code<S: Store>(
     phone: &str,
     digest: &[u8; 32],
     session: &NewSession<'_>,
-) -> Result<Option<crate::core::ports::OpenedByCode>, ApiError> {
+    second_factor: (&[u8; 32], u32),
+) -> Result<ByCode, ApiError> {
     let max_attempts = config.otp()?.max_attempts;
     let tried = ending_sessions_of_anyone(config, store, revocations, async |store| {
         store
-            .sign_in_with_otp(phone, digest, max_attempts, session)
+            .sign_in_with_otp(phone, digest, max_attempts, session, second_factor)
             .await
     })
     .await?;
     Ok(match tried {
-        CodeTried::Opened(opened) => Some(opened),
+        CodeTried::Opened(opened) => ByCode::Opened(opened),
+        CodeTried::SecondFactorRequired { .. } => ByCode::SecondFactor,
         CodeTried::Wrong { .. }
         | CodeTried::Invalid
         | CodeTried::Proven { .. }
-        | CodeTried::SessionInactive => None,
+        | CodeTried::SessionInactive => ByCode::Refused,
     })
+}
+
+/// What a login code did.
+enum ByCode {
+    Opened(crate::core::ports::OpenedByCode),
+    /// Right, and the user has a second factor: the challenge is stored.
+    SecondFactor,
+    Refused,
 }
 
 #[cfg(test)]

@@ -31,9 +31,15 @@ impl Readiness {
     }
 }
 
-pub async fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Readiness {
+/// Readiness of a service whose settings read well (`Config::check_all`):
+/// PostgreSQL, Redis, and `mfa_encryption_key` wherever a second factor
+/// may be asked for (a role requires one, or someone has one).
+pub async fn readiness(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut impl Reachable,
+) -> Readiness {
     let mut checks = Map::new();
-    checks.insert("configuration".into(), json!("ok"));
     let postgresql = match store.ping().await {
         Ok(()) => "ok",
         Err(e) => {
@@ -41,6 +47,24 @@ pub async fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Re
             "unavailable"
         }
     };
+    let mut configuration = json!("ok");
+    if postgresql == "ok" {
+        let needs_key = match config.mfa() {
+            Ok(mfa) if !mfa.required_roles.is_empty() => Ok(true),
+            Ok(_) => store.second_factor_in_use().await,
+            Err(_) => Ok(false),
+        };
+        match needs_key {
+            Ok(true) => {
+                if let Err(e) = config.mfa_key() {
+                    configuration = json!(e.to_string());
+                }
+            }
+            Ok(false) => {}
+            Err(e) => eprintln!("readiness: PostgreSQL: {e:?}"),
+        }
+    }
+    checks.insert("configuration".into(), configuration.clone());
     let redis = match cache.ping().await {
         Ok(()) => "ok",
         Err(e) => {
@@ -51,7 +75,7 @@ pub async fn readiness(store: &mut impl Store, cache: &mut impl Reachable) -> Re
     checks.insert("postgresql".into(), json!(postgresql));
     checks.insert("redis".into(), json!(redis));
     Readiness {
-        ready: postgresql == "ok" && redis == "ok",
+        ready: postgresql == "ok" && redis == "ok" && configuration == "ok",
         checks,
     }
 }

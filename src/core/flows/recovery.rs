@@ -6,7 +6,6 @@
 
 use super::fields::*;
 use super::*;
-use crate::core::abuse::Forgiveness;
 use crate::core::config::{Config, EmailDelivery};
 use crate::core::email::{self, link, link_text};
 use crate::core::guard::Principal;
@@ -147,20 +146,54 @@ impl RecoveryCompletion {
 }
 
 /// Follows a verification link: the address becomes a verified email of
-/// the link's user, taken from an account that held it unverified.
+/// the link's user. A claim (an address another account holds unverified)
+/// completes only signed in to the claiming account, and then takes the
+/// address from that account and ends the claimant's other sessions (a new
+/// way to sign in, SPEC §2): Redis hears before it commits.
 pub async fn verify_email(
+    config: &Config,
     store: &mut impl Store,
-    cache: &mut impl MeCache,
+    cache: &mut (impl MeCache + Revocations + Throttle),
     request: &EmailConfirmation,
+    opener: Option<&Principal>,
+    client: &ClientInfo,
 ) -> Result<Value, ApiError> {
+    // Per client IP, as recovery is: links are guessed no faster than
+    // recovery is asked for (256 bits: never, in practice).
+    admit(
+        cache,
+        &abuse::recovery_windows(config.limits()?, None, client.ip.as_deref()),
+    )
+    .await?;
     let hash = tokens::hash_refresh_token(request.token.expose());
-    match store.verify_email(&hash).await? {
+    let verified = match opener {
+        Some(principal) => {
+            ending_sessions(
+                config,
+                store,
+                cache,
+                principal.user_id(),
+                None,
+                async |store| store.verify_email(&hash, Some(&caller(principal))).await,
+            )
+            .await?
+        }
+        None => store.verify_email(&hash, None).await?,
+    };
+    match verified {
         EmailVerified::Verified {
             user_id,
             email,
             taken_from,
+            claimed,
         } => {
             audit::security(SecurityEvent::EmailVerified { user_id: &user_id });
+            if claimed {
+                audit::security(SecurityEvent::ContactChanged {
+                    user_id: &user_id,
+                    kind: "email",
+                });
+            }
             if let Some(from_user_id) = &taken_from {
                 audit::security(SecurityEvent::UnverifiedContactTaken {
                     kind: "email",
@@ -172,6 +205,7 @@ pub async fn verify_email(
             forget_me(cache, &user_id).await;
             Ok(json!({"email": email, "verified": true}))
         }
+        EmailVerified::SignInRequired => Err(ApiError::ClaimNeedsItsAccount),
         EmailVerified::Taken => Err(ApiError::Conflict {
             field: "email".into(),
         }),
@@ -181,7 +215,9 @@ pub async fn verify_email(
 
 /// A new verification link for one of the signed-in user's unverified
 /// emails (or one they claimed), after the resend delay and within the
-/// per-address cap.
+/// caps (per address, per account, the service's budget). Whose address it
+/// is, is asked first: a refusal for someone else's counts nothing, so no
+/// answer tells whether an address is anyone's.
 pub async fn request_verification(
     config: &Config,
     store: &mut impl Store,
@@ -198,64 +234,70 @@ pub async fn request_verification(
         });
     }
     let address = request.email.as_str();
-    let window = abuse::email_window(config.limits()?, address);
-    admit(throttle, std::slice::from_ref(&window)).await?;
-    let token = RefreshToken::generate().map_err(|e| ApiError::internal("email.link_token", e))?;
+    let token = new_verification_link()?;
     let new_link = NewEmailLink {
         token_hash: &token.hash,
         ttl_seconds: settings.verify_link_ttl_seconds,
     };
     let resend = config.otp()?.resend_seconds;
-    // Whatever sends no email gives its count back to the address's cap:
-    // only emails that went out use it up.
-    let refused = match store
+    let claim = match store
         .request_email_verification(&caller(principal), address, &new_link, resend)
         .await?
     {
-        VerificationRequested::Issued => None,
-        VerificationRequested::TooSoon { retry_after } => Some(ApiError::TooManyRequests {
-            retry_after_seconds: retry_after,
-        }),
+        VerificationRequested::Issued { claim } => claim,
+        VerificationRequested::TooSoon { retry_after } => {
+            return Err(ApiError::TooManyRequests {
+                retry_after_seconds: retry_after,
+            })
+        }
         VerificationRequested::AlreadyVerified => {
-            Some(ApiError::Validation(vec![FieldError::new(
+            return Err(ApiError::Validation(vec![FieldError::new(
                 "email",
                 "is already verified",
             )]))
         }
-        VerificationRequested::NotYours => Some(ApiError::Validation(vec![FieldError::new(
-            "email",
-            "is not an email of your account waiting to be verified",
-        )])),
-        VerificationRequested::SessionInactive => Some(ApiError::InvalidToken),
+        VerificationRequested::NotYours => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "email",
+                "is not an email of your account waiting to be verified",
+            )]))
+        }
+        VerificationRequested::SessionInactive => return Err(ApiError::InvalidToken),
     };
-    let refused = match refused {
-        Some(refused) => refused,
-        None => {
+    let kind = if claim {
+        abuse::EmailKind::Claim
+    } else {
+        abuse::EmailKind::Verification
+    };
+    let windows = abuse::email_windows(config.limits()?, kind, address, Some(principal.user_id()));
+    let sent = match admit(throttle, &windows).await {
+        Ok(()) => {
             let (subject, text) = verification_email(config, token.token.expose())?;
             match send_email(config, outbound, address, &subject, &text).await? {
-                Ok(()) => return Ok(json!({"expires_in": settings.verify_link_ttl_seconds})),
+                Ok(()) => Ok(()),
                 Err(why) => {
-                    // Not sent: the link is withdrawn (no resend delay).
                     eprintln!("email gateway did not take a verification link: {why}");
-                    if let Err(e) = store.withdraw_email_link(&token.hash).await {
-                        eprintln!("unsent verification link not withdrawn: {e:?}");
+                    if let Err(e) = throttle.forgive(&abuse::unsent(&windows)).await {
+                        eprintln!("email caps not given back (Redis): {e}");
                     }
-                    ApiError::Unavailable {
+                    Err(ApiError::Unavailable {
                         dependency: "email gateway",
                         cause: None,
-                    }
+                    })
                 }
             }
         }
+        Err(refused) => Err(refused),
     };
-    let give_back = Forgiveness {
-        delete: vec![],
-        decrement: vec![window.key],
-    };
-    if let Err(e) = throttle.forgive(&give_back).await {
-        eprintln!("email cap not given back (Redis): {e}");
+    if let Err(refused) = sent {
+        // Not sent: the link is withdrawn, so it neither works nor holds
+        // the next request back.
+        if let Err(e) = store.withdraw_email_link(&token.hash).await {
+            eprintln!("unsent verification link not withdrawn: {e:?}");
+        }
+        return Err(refused);
     }
-    Err(refused)
+    Ok(json!({"expires_in": settings.verify_link_ttl_seconds}))
 }
 
 /// The subject and text of a verification email carrying `token`.
@@ -278,25 +320,39 @@ pub(super) fn new_verification_link() -> Result<RefreshToken, ApiError> {
     RefreshToken::generate().map_err(|e| ApiError::internal("email.link_token", e))
 }
 
-/// Sends the verification link of an email just added, once the change
-/// has committed. Best effort: the change stands whatever the gateway
-/// does, and the user can ask for a new link (`/auth/email/verification`);
-/// a link not sent is withdrawn, so that asking is not held back.
+/// Sends the verification link of an email just added (or claimed), once
+/// the change has committed, within the caps. Best effort: the change
+/// stands whatever the gateway does, and the user can ask for a new link
+/// (`/auth/email/verification`); a link not sent is withdrawn, so that
+/// asking is not held back.
 pub(super) async fn send_verification_link(
     config: &Config,
     store: &mut impl Store,
     throttle: &mut impl Throttle,
     outbound: &mut impl Outbound,
-    address: &str,
+    (address, claim, asked_by): (&str, bool, &str),
     token: &RefreshToken,
 ) {
+    let kind = if claim {
+        abuse::EmailKind::Claim
+    } else {
+        abuse::EmailKind::Verification
+    };
     let sent = async {
-        let window = abuse::email_window(config.limits()?, address);
-        if throttle.hit(std::slice::from_ref(&window)).await? != Verdict::Allowed {
-            return Ok(Err("the address had its emails for this hour".to_string()));
+        let windows = abuse::email_windows(config.limits()?, kind, address, Some(asked_by));
+        if throttle.hit(&windows).await? != Verdict::Allowed {
+            return Ok(Err(
+                "past the hourly emails of the address, the account or the service".to_string(),
+            ));
         }
         let (subject, text) = verification_email(config, token.token.expose())?;
-        send_email(config, outbound, address, &subject, &text).await
+        let sent = send_email(config, outbound, address, &subject, &text).await?;
+        if sent.is_err() {
+            if let Err(e) = throttle.forgive(&abuse::unsent(&windows)).await {
+                eprintln!("email caps not given back (Redis): {e}");
+            }
+        }
+        Ok::<_, ApiError>(sent)
     };
     let why = match sent.await {
         Ok(Ok(())) => return,
@@ -414,21 +470,26 @@ async fn send_recovery(
     let otp = config.otp()?;
     let settings = config.email()?;
     let limits = config.limits()?;
-    let phone = match phone {
-        Some(phone)
-            if allowed(throttle, abuse::sms_phone_window(limits, "recover", &phone)).await?
-                && allowed(throttle, abuse::sms_budget_window(limits)).await? =>
-        {
-            Some(phone)
-        }
+    // Each destination counted before anything is stored, and given back
+    // for whatever then goes out after all: a request that sends nothing
+    // (inside the resend delay, say) uses up nobody's messages.
+    let sms_windows = phone.as_deref().map(|phone| {
+        vec![
+            abuse::sms_phone_window(limits, "recover", phone),
+            abuse::sms_budget_window(limits),
+        ]
+    });
+    let phone = match (phone, &sms_windows) {
+        (Some(phone), Some(windows)) if allowed(throttle, windows).await? => Some(phone),
         _ => None,
     };
     let mut links = Vec::new();
     for address in emails {
-        if allowed(throttle, abuse::email_window(limits, &address)).await? {
+        let windows = abuse::email_windows(limits, abuse::EmailKind::Recovery, &address, None);
+        if allowed(throttle, &windows).await? {
             let token =
                 RefreshToken::generate().map_err(|e| ApiError::internal("recovery.link", e))?;
-            links.push((address, token));
+            links.push((address, token, windows));
         }
     }
     let code = Code::generate().map_err(|e| ApiError::internal("recovery.code", e))?;
@@ -439,7 +500,7 @@ async fn send_recovery(
     );
     let digests: Vec<(String, [u8; 32])> = links
         .iter()
-        .map(|(address, token)| (address.clone(), token.hash))
+        .map(|(address, token, _)| (address.clone(), token.hash))
         .collect();
     let RecoveryIssued::Issued {
         phone: code_to,
@@ -455,38 +516,60 @@ async fn send_recovery(
             settings.recovery_link_ttl_seconds,
         )
         .await?;
-    if let Some(to) = code_to {
-        let text = code_text(
-            otp.text_for(Purpose::Recover),
-            code.expose(),
-            otp.ttl_seconds,
-        );
-        if let Err(why) = phone_codes::send_sms(config, outbound, &to, &text).await? {
-            eprintln!("SMS gateway did not take a recovery code: {why}");
-            if let Err(e) = store.withdraw_otp(&to, "recover", &digest).await {
-                eprintln!("unsent recovery code not withdrawn: {e:?}");
+    let mut unsent = Vec::new();
+    match (code_to, &phone) {
+        (Some(to), _) => {
+            let text = code_text(
+                otp.text_for(Purpose::Recover),
+                code.expose(),
+                otp.ttl_seconds,
+            );
+            if let Err(why) = phone_codes::send_sms(config, outbound, &to, &text).await? {
+                eprintln!("SMS gateway did not take a recovery code: {why}");
+                if let Err(e) = store.withdraw_otp(&to, "recover", &digest).await {
+                    eprintln!("unsent recovery code not withdrawn: {e:?}");
+                }
+                unsent.extend(sms_windows.into_iter().flatten());
             }
         }
+        (None, Some(_)) => unsent.extend(sms_windows.into_iter().flatten()),
+        (None, None) => {}
     }
-    for (address, token) in links.iter().filter(|(a, _)| linked.contains(a)) {
+    for (address, token, windows) in links {
+        if !linked.contains(&address) {
+            unsent.extend(windows);
+            continue;
+        }
         let link = link(&settings.link_base, RESET_PAGE, token.token.expose());
         let text = link_text(
             &settings.recovery_text_template,
             &link,
             settings.recovery_link_ttl_seconds,
         );
-        if let Err(why) =
-            send_email(config, outbound, address, &settings.recovery_subject, &text).await?
+        if let Err(why) = send_email(
+            config,
+            outbound,
+            &address,
+            &settings.recovery_subject,
+            &text,
+        )
+        .await?
         {
             eprintln!("email gateway did not take a recovery link: {why}");
+            unsent.extend(windows);
+        }
+    }
+    if !unsent.is_empty() {
+        if let Err(e) = throttle.forgive(&abuse::unsent(&unsent)).await {
+            eprintln!("recovery caps not given back (Redis): {e}");
         }
     }
     Ok(())
 }
 
-/// Counts one message to a destination: whether it is within its cap.
-async fn allowed(throttle: &mut impl Throttle, window: Window) -> Result<bool, ApiError> {
-    Ok(throttle.hit(std::slice::from_ref(&window)).await? == Verdict::Allowed)
+/// Counts one message in its windows: whether it is within every cap.
+async fn allowed(throttle: &mut impl Throttle, windows: &[Window]) -> Result<bool, ApiError> {
+    Ok(throttle.hit(windows).await? == Verdict::Allowed)
 }
 
 /// Completes a recovery: the code or link checked (a code's tries counted

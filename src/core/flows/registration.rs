@@ -147,16 +147,34 @@ pub async fn register(
     // carries the same event_id.
     announce(store, cache, &registered.events).await;
     if let (Some(email), Some(token)) = (&request.email, &email_link) {
-        recovery::send_verification_link(config, store, cache, outbound, email.as_str(), token)
-            .await;
+        recovery::send_verification_link(
+            config,
+            store,
+            cache,
+            outbound,
+            (
+                email.as_str(),
+                registered.email_claimed,
+                &registered.user_id,
+            ),
+            token,
+        )
+        .await;
     }
 
+    // Opened by a password, or by a code to the phone (RFC 8176).
+    let amr = [match request.credential {
+        Credential::Password(_) => "pwd",
+        Credential::PhoneProof(_) => "sms",
+    }
+    .to_string()];
     let subject = Subject {
         user_id: &registered.user_id,
         session_id: &registered.session_id,
         roles: &registered.roles,
         // A new user belongs to no organization yet.
         organizations: &[],
+        amr: &amr,
     };
     // A new session: all of its lifetime is left.
     let session_seconds = i64::from(config.refresh_ttl_seconds()?);

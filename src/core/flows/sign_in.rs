@@ -2,6 +2,7 @@
 //! with rotation and reuse detection (`POST /auth/refresh`), logout.
 
 use super::fields::*;
+use super::second_factor::{self, SignedIn};
 use super::*;
 use crate::core::abuse::{self};
 use crate::core::config::Config;
@@ -26,7 +27,7 @@ pub async fn login(
     cache: &mut (impl Throttle + Revocations),
     request: LoginRequest,
     client: &ClientInfo,
-) -> Result<TokenPair, ApiError> {
+) -> Result<SignedIn, ApiError> {
     let ip = client.ip.as_deref();
     admit(
         cache,
@@ -51,6 +52,13 @@ pub async fn login(
         (Some(c), Some(hash)) if matches => (c.user_id.as_str(), hash),
         _ => return Err(ApiError::InvalidCredentials),
     };
+    if credentials.as_ref().is_some_and(|c| c.second_factor) {
+        // The password was right: the first of two factors. No session yet.
+        let challenge =
+            second_factor::challenge_after_password(config, store, user_id, checked_hash).await?;
+        forgive_login(cache, &request.attempted, ip).await;
+        return Ok(SignedIn::SecondFactor(challenge));
+    }
 
     let refresh =
         RefreshToken::generate().map_err(|e| ApiError::internal("login.refresh_token", e))?;
@@ -89,20 +97,28 @@ pub async fn login(
             )))
         }
     };
-    if let Err(e) = cache
-        .forgive(&abuse::login_succeeded(&request.attempted, ip))
-        .await
-    {
-        // The sign-in stands; the counters expire by themselves.
-        eprintln!("login counters not cleared: {e}");
-    }
+    forgive_login(cache, &request.attempted, ip).await;
     let subject = Subject {
         user_id,
         session_id: &session.session_id,
         roles: &session.roles,
         organizations: &session.organizations,
+        amr: &["pwd".to_string()],
     };
-    token_pair(config, &subject, &refresh, session.seconds_left)
+    Ok(SignedIn::Tokens(token_pair(
+        config,
+        &subject,
+        &refresh,
+        session.seconds_left,
+    )?))
+}
+
+/// A right password takes its counted attempt back.
+async fn forgive_login(cache: &mut impl Throttle, attempted: &str, ip: Option<&str>) {
+    if let Err(e) = cache.forgive(&abuse::login_succeeded(attempted, ip)).await {
+        // The sign-in stands; the counters expire by themselves.
+        eprintln!("login counters not cleared: {e}");
+    }
 }
 
 /// Rotation (RFC 9700 §4.14.2): the presented token is consumed and a new pair
@@ -133,6 +149,7 @@ pub async fn refresh(
                 session_id: &session.session_id,
                 roles: &session.roles,
                 organizations: &session.organizations,
+                amr: &session.amr,
             };
             token_pair(config, &subject, &successor, session.seconds_left)
         }

@@ -14,6 +14,7 @@ mod phone_codes;
 mod probes;
 mod recovery;
 mod registration;
+mod second_factor;
 mod sessions;
 mod sign_in;
 
@@ -26,6 +27,7 @@ pub use phone_codes::*;
 pub use probes::*;
 pub use recovery::*;
 pub use registration::*;
+pub use second_factor::*;
 pub use sessions::*;
 pub use sign_in::*;
 
@@ -166,6 +168,7 @@ pub trait Store:
     + PhoneCodesStore
     + ProbesStore
     + RecoveryStore
+    + SecondFactorStore
 {
 }
 
@@ -179,7 +182,8 @@ impl<
             + OrganizationsStore
             + PhoneCodesStore
             + ProbesStore
-            + RecoveryStore,
+            + RecoveryStore
+            + SecondFactorStore,
     > Store for T
 {
 }

@@ -36,6 +36,9 @@ pub enum CodeTried {
     Invalid,
     /// The signed-in caller's session ended (`reauth`).
     SessionInactive,
+    /// (login) The code was right, and the user has a second factor: the
+    /// challenge is stored, no session opened.
+    SecondFactorRequired { user_id: String },
 }
 
 /// What `auth.request_reauth_code` answers.
@@ -82,12 +85,15 @@ pub trait PhoneCodesStore {
         purpose: &str,
         code_digest: &[u8; 32],
     ) -> Result<(), StoreError>;
+    /// `second_factor`: the challenge to store instead of a session when
+    /// the user has a second factor (the mfa_token's hash, its lifetime).
     async fn sign_in_with_otp(
         &mut self,
         phone: &str,
         code_digest: &[u8; 32],
         max_attempts: u32,
         session: &NewSession<'_>,
+        second_factor: (&[u8; 32], u32),
     ) -> Result<CodeTried, StoreError>;
     /// `user_id`: the signed-in user a `verify_phone` code and its proof
     /// belong to.

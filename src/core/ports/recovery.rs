@@ -21,7 +21,13 @@ pub enum EmailVerified {
         /// The account that held the address unverified and lost it.
         #[serde(default)]
         taken_from: Option<String>,
+        /// A claim completed: the address moved to this account.
+        #[serde(default)]
+        claimed: bool,
     },
+    /// A claim link opened by anyone but its account, signed in: nothing
+    /// changed.
+    SignInRequired,
     /// Someone else proved the address first.
     Taken,
     /// Unknown, used, expired, or its user deactivated.
@@ -32,7 +38,10 @@ pub enum EmailVerified {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum VerificationRequested {
-    Issued,
+    /// `claim`: the link claims an address another account holds.
+    Issued {
+        claim: bool,
+    },
     TooSoon {
         retry_after: u32,
     },
@@ -115,7 +124,13 @@ pub enum PasswordReset {
 /// The store's part in `flows::recovery`.
 #[allow(async_fn_in_trait)]
 pub trait RecoveryStore {
-    async fn verify_email(&mut self, token_hash: &[u8; 32]) -> Result<EmailVerified, StoreError>;
+    /// `opener`: who opened the link, when signed in (a claim completes
+    /// only for its own account).
+    async fn verify_email(
+        &mut self,
+        token_hash: &[u8; 32],
+        opener: Option<&Caller<'_>>,
+    ) -> Result<EmailVerified, StoreError>;
     async fn request_email_verification(
         &mut self,
         caller: &Caller<'_>,

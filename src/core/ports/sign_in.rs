@@ -7,6 +7,10 @@ use serde::Deserialize;
 pub struct Credentials {
     pub user_id: String,
     pub password_hash: Option<String>,
+    /// A TOTP second factor is on: a right password opens no session by
+    /// itself.
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 /// What `auth.sign_in` answers.
@@ -58,6 +62,9 @@ pub struct RotatedSession {
     pub roles: Vec<String>,
     /// The organizations its access tokens name.
     pub organizations: Vec<String>,
+    /// How the session was opened (RFC 8176): its tokens keep saying so.
+    #[serde(default)]
+    pub amr: Vec<String>,
     /// Until the session's absolute expiry.
     pub seconds_left: i64,
 }

@@ -6,6 +6,7 @@ use super::reply::Reply;
 use crate::core::config::Config;
 use crate::core::flows::account::{self, PasswordChange};
 use crate::core::flows::registration::{self, Registration};
+use crate::core::flows::second_factor::{SecondFactorChallenge, SignedIn};
 use crate::core::flows::sign_in::{self, LoginRequest};
 use crate::core::problem::ApiError;
 use crate::core::web;
@@ -49,14 +50,24 @@ pub async fn login(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErr
     let request =
         LoginRequest::parse(&body, config.default_phone_region()?).map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let tokens = sign_in::login(config, &mut store, &mut redis, request, &client).await?;
-    Reply::tokens(
-        config,
-        200,
-        tokens,
-        None,
-        by_cookie.then(|| incoming.cookie_names()),
-    )
+    match sign_in::login(config, &mut store, &mut redis, request, &client).await? {
+        SignedIn::Tokens(tokens) => Reply::tokens(
+            config,
+            200,
+            tokens,
+            None,
+            by_cookie.then(|| incoming.cookie_names()),
+        ),
+        SignedIn::SecondFactor(challenge) => Ok(second_factor_required(&challenge)),
+    }
+}
+
+/// A first factor that found a second one on: no tokens, no cookies; the
+/// `mfa_token` for `POST /auth/login/mfa`.
+pub fn second_factor_required(challenge: &SecondFactorChallenge) -> Reply {
+    Reply::json(200, &challenge.to_json())
+        .no_store()
+        .header("pragma", "no-cache")
 }
 
 pub async fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {

@@ -265,6 +265,32 @@ impl Incoming {
         Ok(principal)
     }
 
+    /// `authenticate` when the request carries an access token (a bearer
+    /// or the cookie); `None` when it carries none. A token that does not
+    /// pass is refused, never taken as anonymous.
+    pub async fn authenticate_if_presented(
+        &self,
+        config: &Config,
+        redis: &mut Redis<'_>,
+    ) -> Result<Option<Principal>, ApiError> {
+        if self.presented().token.is_none() {
+            return Ok(None);
+        }
+        self.authenticate(config, redis).await.map(Some)
+    }
+
+    /// `authenticate`, for a staff endpoint: a holder of a role in
+    /// `mfa_required_roles` must have signed in with a second factor.
+    pub async fn authenticate_for_staff_work(
+        &self,
+        config: &Config,
+        redis: &mut Redis<'_>,
+    ) -> Result<Principal, ApiError> {
+        let principal = self.authenticate(config, redis).await?;
+        principal.require_second_factor(config)?;
+        Ok(principal)
+    }
+
     /// `authenticate`, reading the caller's cached `/me` answer along.
     pub async fn authenticate_reading_me(
         &self,

@@ -16,6 +16,7 @@ mod recovery;
 mod reply;
 mod roles;
 mod routes;
+mod second_factor;
 mod sessions;
 mod users;
 

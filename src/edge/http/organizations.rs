@@ -16,7 +16,9 @@ use serde_json::json;
 
 pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let request =
         OrganizationRequest::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let organization =
@@ -45,7 +47,9 @@ pub async fn get(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply
 
 pub async fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let patch = OrganizationPatch::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let organization =
         organizations::update(config, &mut store, &mut redis, &principal, id, &patch).await?;
@@ -64,7 +68,9 @@ pub async fn members(incoming: &Incoming, config: &Config, id: &str) -> Result<R
 
 pub async fn add_member(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let request = MemberRequest::parse(&incoming.json_body()?, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
     let joined =
@@ -79,7 +85,9 @@ pub async fn remove_member(
     member: &str,
 ) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     organizations::end_membership(config, &mut store, &mut redis, &principal, id, member).await?;
     Ok(Reply::no_content())
 }
@@ -90,7 +98,9 @@ pub async fn appoint_head(
     id: &str,
 ) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let request = HeadRequest::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let membership =
         organizations::appoint_head(config, &mut store, &mut redis, &principal, id, &request)
@@ -105,7 +115,9 @@ pub async fn dismiss_head(
     member: &str,
 ) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let membership =
         organizations::dismiss_head(&mut store, &mut redis, &principal, id, member).await?;
     Ok(Reply::json(200, &json!({"membership": membership})).no_store())

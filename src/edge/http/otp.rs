@@ -1,5 +1,6 @@
 //! `/auth/otp/request` and `/auth/otp/verify`: codes by SMS.
 
+use super::auth;
 use super::incoming::Incoming;
 use super::reply::Reply;
 use crate::core::config::Config;
@@ -61,6 +62,7 @@ pub async fn verify(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
         }
         Verified::PhoneProof { proof, expires_in } => ("phone_proof", proof, expires_in),
         Verified::AccountProof { proof, expires_in } => ("reauth_proof", proof, expires_in),
+        Verified::SecondFactor(challenge) => return Ok(auth::second_factor_required(&challenge)),
     };
     Ok(Reply::json(
         200,

@@ -18,7 +18,9 @@ pub async fn health() -> Result<Reply, ApiError> {
 /// naming what is not (never an address or a secret).
 pub async fn ready(config: &Config) -> Result<Reply, ApiError> {
     let readiness = match config.check_all() {
-        Ok(()) => probes::readiness(&mut PgStore::new(config), &mut Redis::new(config)).await,
+        Ok(()) => {
+            probes::readiness(config, &mut PgStore::new(config), &mut Redis::new(config)).await
+        }
         Err(e) => Readiness::misconfigured(e.to_string()),
     };
     let status = if readiness.ready { 200 } else { 503 };

@@ -13,10 +13,24 @@ use crate::edge::outbound::HostOutbound;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 
+/// Anonymous, or signed in: a link that claims an address for an account
+/// completes only signed in to that account.
 pub async fn verify_email(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
+    let client = incoming.client(config)?;
     let request = EmailConfirmation::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let verified = recovery::verify_email(&mut store, &mut redis, &request).await?;
+    let opener = incoming
+        .authenticate_if_presented(config, &mut redis)
+        .await?;
+    let verified = recovery::verify_email(
+        config,
+        &mut store,
+        &mut redis,
+        &request,
+        opener.as_ref(),
+        &client,
+    )
+    .await?;
     Ok(Reply::json(200, &verified).no_store())
 }
 

@@ -5,7 +5,7 @@ use super::incoming::Incoming;
 use super::reply::Reply;
 use super::{
     auth, contacts, contract, invitations, keys, organizations, otp, probes, recovery, roles,
-    sessions, users,
+    second_factor, sessions, users,
 };
 use crate::api::routes::Route;
 use crate::core::config::Config;
@@ -37,6 +37,12 @@ impl Route {
             Route::EmailVerification => recovery::request_verification(incoming, config).await,
             Route::Recovery => recovery::request(incoming, config).await,
             Route::RecoveryComplete => recovery::complete(incoming, config).await,
+            Route::Totp if incoming.method == "DELETE" => {
+                second_factor::remove(incoming, config).await
+            }
+            Route::Totp => second_factor::enrol(incoming, config).await,
+            Route::TotpConfirm => second_factor::confirm(incoming, config).await,
+            Route::LoginMfa => second_factor::login(incoming, config).await,
             Route::Sessions => sessions::list(incoming, config).await,
             Route::Session(id) => sessions::revoke(incoming, config, &id).await,
             Route::Contacts => contacts::add(incoming, config).await,

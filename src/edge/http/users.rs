@@ -16,7 +16,7 @@ use serde_json::json;
 pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
     let principal = incoming
-        .authenticate(config, &mut Redis::new(config))
+        .authenticate_for_staff_work(config, &mut Redis::new(config))
         .await?;
     let query = UsersQuery::parse(&incoming.query, config.default_phone_region()?)
         .map_err(ApiError::Validation)?;
@@ -26,7 +26,9 @@ pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErro
 
 pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let body = incoming.json_body()?;
     let request = Registration::parse_new_user(&body, config.default_phone_region()?);
     let organization = parse_organization_field(&body);
@@ -56,7 +58,9 @@ pub async fn change_roles(
     id: &str,
 ) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let change = RoleChange::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let now =
         administration::change_user_roles(&mut store, &mut redis, &principal, id, &change).await?;
@@ -65,7 +69,9 @@ pub async fn change_roles(
 
 pub async fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
-    let principal = incoming.authenticate(config, &mut redis).await?;
+    let principal = incoming
+        .authenticate_for_staff_work(config, &mut redis)
+        .await?;
     let active = parse_user_patch(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let now =
         administration::set_user_active(config, &mut store, &mut redis, &principal, id, active)

@@ -105,7 +105,7 @@ impl AccountStore for PgStore<'_> {
 /// `auth.confirm_account`'s two ways to prove the account: the password
 /// hash checked, or a reauth proof's digest (the other NULL; both NULL:
 /// none given).
-fn account_params(account: Option<&AccountProof>) -> [ParameterValue; 2] {
+pub(super) fn account_params(account: Option<&AccountProof>) -> [ParameterValue; 2] {
     match account {
         Some(AccountProof::CheckedPassword { hash }) => [text(hash), ParameterValue::DbNull],
         Some(AccountProof::Reauth { proof_hash }) => [

@@ -30,6 +30,7 @@ mod phone_codes;
 mod probes;
 mod recovery;
 mod registration;
+mod second_factor;
 mod sessions;
 mod sign_in;
 

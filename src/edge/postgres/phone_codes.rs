@@ -52,6 +52,7 @@ impl PhoneCodesStore for PgStore<'_> {
         code_digest: &[u8; 32],
         max_attempts: u32,
         session: &NewSession<'_>,
+        (challenge_hash, challenge_ttl): (&[u8; 32], u32),
     ) -> Result<CodeTried, StoreError> {
         let mut params = vec![
             text(phone),
@@ -59,8 +60,10 @@ impl PhoneCodesStore for PgStore<'_> {
             ParameterValue::Int32(max_attempts as i32),
         ];
         params.extend(session_params(session));
+        params.push(ParameterValue::Binary(challenge_hash.to_vec()));
+        params.push(ParameterValue::Int32(challenge_ttl as i32));
         self.outcome(
-            "SELECT auth.sign_in_with_otp($1, $2, $3, $4, $5, $6, $7, $8)",
+            "SELECT auth.sign_in_with_otp($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &params,
         )
         .await

@@ -32,9 +32,20 @@ fn proof_params(proof: &RecoveryProof<'_>) -> [ParameterValue; 3] {
 }
 
 impl RecoveryStore for PgStore<'_> {
-    async fn verify_email(&mut self, token_hash: &[u8; 32]) -> Result<EmailVerified, StoreError> {
-        self.outcome("SELECT auth.verify_email($1)", &[binary(token_hash)])
-            .await
+    async fn verify_email(
+        &mut self,
+        token_hash: &[u8; 32],
+        opener: Option<&Caller<'_>>,
+    ) -> Result<EmailVerified, StoreError> {
+        let [user, session] = match opener {
+            Some(caller) => caller_params(caller),
+            None => [ParameterValue::DbNull, ParameterValue::DbNull],
+        };
+        self.outcome(
+            "SELECT auth.verify_email($1, $2, $3)",
+            &[binary(token_hash), user, session],
+        )
+        .await
     }
 
     async fn request_email_verification(

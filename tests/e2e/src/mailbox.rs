@@ -40,6 +40,21 @@ impl Mailbox {
             .post_json("/api/v1/auth/email/verify", &json!({"token": token}))
     }
 
+    /// Follows the last verification link emailed to `address`, signed in
+    /// with `access_token` (a claim completes only for its own account).
+    pub fn follow_verification_link_as(&self, address: &str, access_token: &str) -> Reply {
+        let token = self
+            .mail
+            .link_for(address, "verify-email")
+            .unwrap_or_else(|| panic!("no verification link went to {address}"));
+        self.api().bearer(
+            "POST",
+            "/api/v1/auth/email/verify",
+            access_token,
+            Some(&json!({"token": token})),
+        )
+    }
+
     /// Someone registered with a verified email (by its link) and a
     /// verified phone (by a code).
     pub fn sign_up_verified(&self) -> SignedIn {

@@ -18,6 +18,10 @@ const KEYS: &[&str] = &[
     "phone_proof",
     "reauth_proof",
     "token",
+    "mfa_token",
+    "secret",
+    "recovery_code",
+    "recovery_codes",
 ];
 
 fn record(value: &str) {
@@ -42,8 +46,11 @@ fn from_json(value: &serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, value) in map {
-                match value.as_str() {
-                    Some(secret) if KEYS.contains(&key.as_str()) => record(secret),
+                match (value, KEYS.contains(&key.as_str())) {
+                    (serde_json::Value::String(secret), true) => record(secret),
+                    (serde_json::Value::Array(items), true) => {
+                        items.iter().filter_map(|i| i.as_str()).for_each(record)
+                    }
                     _ => from_json(value),
                 }
             }

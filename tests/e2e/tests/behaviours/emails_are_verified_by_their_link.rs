@@ -146,8 +146,26 @@ fn whoever_verifies_an_email_takes_it_from_an_account_holding_it_unverified() {
         "the squatter's link and the owner's"
     );
 
-    let verified = mailbox.follow_verification_link(&address);
+    // The claim moves the address to the account that asked: opened by
+    // anyone else (the holder, tricked into it), it changes nothing.
+    let tricked = mailbox.follow_verification_link(&address);
+    assert_eq!(
+        tricked.problem(403)["type"],
+        "urn:auth:problem:claim-needs-its-account"
+    );
+    let by_squatter = mailbox.follow_verification_link_as(&address, &squatter.access_token);
+    by_squatter.problem(403);
+    assert!(email_of(&mailbox.api().me(&squatter.access_token).json(), &address).is_some());
+    // The owner, signed in, completes it; their other sessions end (a new
+    // way to sign in).
+    let owner_login = mailbox.api().login(&owner.second_login, &owner.password);
+    let other_session = owner_login.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let verified = mailbox.follow_verification_link_as(&address, &owner_token);
     assert_eq!(verified.status, 200, "{}", verified.text);
+    assert_eq!(mailbox.api().me(&other_session).status, 401);
     let mine = email_of(&mailbox.api().me(&owner_token).json(), &address).unwrap();
     assert_eq!(mine["verified"], true);
     assert!(
@@ -185,9 +203,12 @@ fn whoever_verifies_an_email_takes_it_from_an_account_holding_it_unverified() {
         .next()
         .unwrap()
         .to_string();
-    let taken_back = mailbox
-        .api()
-        .post_json("/api/v1/auth/email/verify", &json!({"token": token}));
+    let taken_back = mailbox.api().bearer(
+        "POST",
+        "/api/v1/auth/email/verify",
+        &squatter.access_token,
+        Some(&json!({"token": token})),
+    );
     assert_eq!(taken_back.problem(409)["errors"][0]["field"], "email");
 }
 
@@ -232,4 +253,37 @@ fn only_links_that_went_out_use_up_an_address_hourly_emails() {
     assert_eq!(third.status, 429, "{}", third.text);
     assert!(third.header("retry-after").is_some());
     assert_eq!(mailbox.mail.emails_to(&user.person.email).len(), 2);
+}
+
+#[test]
+fn one_account_sends_at_most_its_hourly_verification_links() {
+    let mailbox = Mailbox::start("webhook", &[("SPIN_VARIABLE_EMAIL_PER_USER_PER_HOUR", "2")]);
+    let user = sign_up(mailbox.api());
+    // The registration's link was the first.
+    let add = |address: &str| {
+        mailbox.api().bearer(
+            "POST",
+            "/api/v1/auth/contacts",
+            &user.access_token,
+            Some(&json!({"type": "email", "value": address,
+                         "current_password": user.person.password})),
+        )
+    };
+    let second = format!("two.{}", user.person.email);
+    let third = format!("three.{}", user.person.email);
+    assert_eq!(add(&second).status, 201);
+    assert_eq!(add(&third).status, 201, "the email is added all the same");
+    assert_eq!(mailbox.mail.emails_to(&second).len(), 1);
+    assert_eq!(
+        mailbox.mail.emails_to(&third).len(),
+        0,
+        "past the account's hourly links: none sent"
+    );
+    let again = mailbox.api().bearer(
+        "POST",
+        "/api/v1/auth/email/verification",
+        &user.access_token,
+        Some(&json!({"email": third})),
+    );
+    assert_eq!(again.status, 429, "{}", again.text);
 }

@@ -131,3 +131,35 @@ fn a_recovery_request_is_a_clear_problem_when_malformed() {
     }));
     assert_eq!(bad_code.problem(422)["errors"][0]["field"], "code");
 }
+
+#[test]
+fn requests_that_send_nothing_use_up_no_messages_of_the_account() {
+    // Two SMS per phone in an hour, and a resend delay: a stranger asking
+    // again and again inside the delay sends one code and keeps the owner
+    // from none.
+    let mailbox = Mailbox::start(
+        "webhook",
+        &[
+            ("SPIN_VARIABLE_OTP_SMS_PER_PHONE_PER_HOUR", "2"),
+            ("SPIN_VARIABLE_OTP_RESEND_SECONDS", "60"),
+        ],
+    );
+    let user = mailbox.sign_up_verified();
+    for _ in 0..4 {
+        assert_eq!(mailbox.recover(&user.person.second_login).status, 202);
+    }
+    assert_eq!(mailbox.recovery_codes_to(&user.person.phone), 1);
+    e2e::admin_db()
+        .execute(
+            "UPDATE auth.otp_codes SET created_at = now() - interval '2 minutes'
+             WHERE user_id = $1::text::uuid AND purpose = 'recover'",
+            &[&user.user_id],
+        )
+        .unwrap();
+    assert_eq!(mailbox.recover(&user.person.second_login).status, 202);
+    assert_eq!(
+        mailbox.recovery_codes_to(&user.person.phone),
+        2,
+        "the second of the hour still went out"
+    );
+}

@@ -53,7 +53,14 @@ fn shown(output: &[u8]) -> String {
 #[test]
 fn every_example_answers_as_the_readme_says() {
     let (owner, service) = e2e::fresh_database("readme");
-    let host = e2e::OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service)]);
+    // As ./run.sh serves it: superadmins need a second factor.
+    let host = e2e::OwnHost::start(&[
+        ("SPIN_VARIABLE_DB_URL", service),
+        (
+            "SPIN_VARIABLE_MFA_REQUIRED_ROLES",
+            "superadmin,manager".to_string(),
+        ),
+    ]);
     let ran = std::process::Command::new("bash")
         .args(["-euo", "pipefail", "-c", &walkthrough()])
         .current_dir(e2e::repo_root())
@@ -77,6 +84,8 @@ fn every_example_answers_as_the_readme_says() {
         r#"{"status":"invited_if_eligible"}"#,
         r#""is_active":false"#,
         "create-superadmin: created admin",
+        "403\n",
+        r#""recovery_codes":["#,
         "Auth service",
         "200 text/html",
     ] {

@@ -1,0 +1,34 @@
+CREATE OR REPLACE FUNCTION auth.confirm_totp(p_user_id uuid, p_session_id uuid, p_step bigint, p_recovery_digests jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+  PERFORM FROM accounts.users WHERE id = p_user_id FOR UPDATE;
+  IF NOT auth.session_is_active(p_user_id, p_session_id) THEN
+    RETURN jsonb_build_object('outcome', 'session_inactive');
+  END IF;
+  -- The code proves the app holds the secret; its step is spent.
+  UPDATE auth.mfa_totp SET confirmed_at = now(), last_step = p_step
+  WHERE user_id = p_user_id AND confirmed_at IS NULL
+    AND (last_step IS NULL OR last_step < p_step);
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'not_started');
+  END IF;
+  DELETE FROM auth.mfa_recovery_codes WHERE user_id = p_user_id;
+  INSERT INTO auth.mfa_recovery_codes (user_id, code_digest)
+  SELECT p_user_id, decode(d, 'hex') FROM jsonb_array_elements_text(p_recovery_digests) AS d;
+  UPDATE accounts.users SET updated_at = now() WHERE id = p_user_id;
+  -- A change of how one signs in: the other sessions end (SPEC §2).
+  UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'second_factor_changed'
+  WHERE user_id = p_user_id AND id <> p_session_id AND revoked_at IS NULL;
+  RETURN jsonb_build_object('outcome', 'confirmed');
+END
+$function$;
+
+COMMENT ON FUNCTION auth.confirm_totp(uuid,uuid,bigint,jsonb) IS
+  'Turns on the signed-in user''s TOTP enrolment in progress, given the time step a code of it matched (spent), with new recovery codes (p_recovery_digests: a JSON array of their keyed digests in hex), and ends the user''s other sessions. Returns {outcome: confirmed}, {outcome: not_started} (no enrolment in progress, or the step already spent) or {outcome: session_inactive}.';
+
+REVOKE ALL ON FUNCTION auth.confirm_totp(uuid,uuid,bigint,jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.confirm_totp(uuid,uuid,bigint,jsonb) TO auth_service;

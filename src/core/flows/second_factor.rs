@@ -1,0 +1,529 @@
+//! The second factor (SPEC §6a): enrolling a TOTP app (`POST
+//! /auth/mfa/totp`, `POST /auth/mfa/totp/confirm`), turning it off (`DELETE
+//! /auth/mfa/totp`), and the second step of a sign-in (`POST
+//! /auth/login/mfa`) that a password or a login code leads to for a user
+//! who has one.
+
+use super::account::{confirm_account, refused, AccountConfirmation};
+use super::fields::*;
+use super::*;
+use crate::core::config::Config;
+use crate::core::guard::Principal;
+use crate::core::identity::SecondLogin;
+use crate::core::ports::{
+    AccountProof, ClientInfo, EnrolmentStarted, MeCache, NewSession, PendingChallenge, Revocations,
+    SecondFactorChallenged, SecondFactorCompleted, SecondStep, Store, Throttle, TotpConfirmed,
+    TotpDisabled, TotpState,
+};
+use crate::core::problem::{ApiError, FieldError};
+use crate::core::secret::Secret;
+use crate::core::totp::{qr_svg, RecoveryCode, TotpSecret};
+use serde_json::{json, Value};
+
+/// What a first factor gives a user with a second factor: no tokens, a
+/// short-lived one-use `mfa_token` for `POST /auth/login/mfa`.
+pub struct SecondFactorChallenge {
+    pub mfa_token: Secret<String>,
+    pub expires_in: u32,
+}
+
+impl std::fmt::Debug for SecondFactorChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecondFactorChallenge([redacted])")
+    }
+}
+
+impl SecondFactorChallenge {
+    /// The answer's body: `{mfa_required, mfa_token, methods, expires_in}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "mfa_required": true,
+            "mfa_token": self.mfa_token.expose(),
+            "methods": ["totp", "recovery_code"],
+            "expires_in": self.expires_in,
+        })
+    }
+}
+
+/// What signing in with a first factor gives.
+#[derive(Debug)]
+pub enum SignedIn {
+    Tokens(TokenPair),
+    SecondFactor(SecondFactorChallenge),
+}
+
+/// A new challenge's token (256 random bits) and its hash, for a first
+/// factor that found a second one on.
+pub(super) fn new_challenge() -> Result<RefreshToken, ApiError> {
+    RefreshToken::generate().map_err(|e| ApiError::internal("mfa.challenge_token", e))
+}
+
+/// After a right password of a user with a second factor: the challenge
+/// instead of a session.
+pub(super) async fn challenge_after_password(
+    config: &Config,
+    store: &mut impl Store,
+    user_id: &str,
+    checked_hash: &str,
+) -> Result<SecondFactorChallenge, ApiError> {
+    let ttl = config.mfa()?.token_ttl_seconds;
+    let token = new_challenge()?;
+    match store
+        .challenge_second_factor(user_id, checked_hash, &token.hash, ttl)
+        .await?
+    {
+        SecondFactorChallenged::Challenged => Ok(SecondFactorChallenge {
+            mfa_token: token.token,
+            expires_in: ttl,
+        }),
+        // Deactivated, or the password changed, while it was checked.
+        SecondFactorChallenged::UserInactive | SecondFactorChallenged::CredentialsChanged => {
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+/// The second factor as typed: a TOTP code, or a recovery code.
+#[derive(Debug)]
+pub enum SecondAnswer {
+    Code(Secret<String>),
+    RecoveryCode(RecoveryCode),
+}
+
+fn second_answer(f: &mut Fields<'_>) -> Option<SecondAnswer> {
+    let code = f.optional_text("code");
+    let recovery = f.optional_text("recovery_code");
+    match (code, recovery) {
+        (Some(_), Some(_)) => {
+            f.fail("recovery_code", "give code or recovery_code, not both");
+            None
+        }
+        (Some(code), None) => {
+            if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                Some(SecondAnswer::Code(Secret::new(code.to_string())))
+            } else {
+                f.fail("code", "must be the 6 digits your authenticator app shows");
+                None
+            }
+        }
+        (None, Some(raw)) => match RecoveryCode::parse(raw) {
+            Some(code) => Some(SecondAnswer::RecoveryCode(code)),
+            None => {
+                f.fail("recovery_code", "is not one of your recovery codes");
+                None
+            }
+        },
+        (None, None) => {
+            f.fail("code", "is required (or recovery_code)");
+            None
+        }
+    }
+}
+
+/// `POST /auth/login/mfa`: `{mfa_token, code | recovery_code}`.
+#[derive(Debug)]
+pub struct SecondStepRequest {
+    pub mfa_token: Secret<String>,
+    pub answer: SecondAnswer,
+}
+
+impl SecondStepRequest {
+    pub fn parse(body: &Value) -> Result<SecondStepRequest, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let token = f.text("mfa_token");
+        if token.is_some_and(|t| !tokens::is_opaque_token(t)) {
+            f.fail("mfa_token", "is not a token this service gave");
+        }
+        let answer = second_answer(&mut f);
+        let all = (|| {
+            Some(SecondStepRequest {
+                mfa_token: Secret::new(token?.to_string()),
+                answer: answer?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+/// `DELETE /auth/mfa/totp`: a fresh proof of the account and a code.
+#[derive(Debug)]
+pub struct Removal {
+    pub confirmation: AccountConfirmation,
+    pub answer: SecondAnswer,
+}
+
+impl Removal {
+    pub fn parse(body: &Value) -> Result<Removal, Vec<FieldError>> {
+        let mut f = Fields::of(body)?;
+        let confirmation = AccountConfirmation::parse(&mut f);
+        let answer = second_answer(&mut f);
+        let all = (|| {
+            Some(Removal {
+                confirmation: confirmation?,
+                answer: answer?,
+            })
+        })();
+        f.finish(all)
+    }
+}
+
+/// `POST /auth/mfa/totp`: a fresh proof of the account.
+pub fn parse_enrolment(body: &Value) -> Result<AccountConfirmation, Vec<FieldError>> {
+    let mut f = Fields::of(body)?;
+    let confirmation = AccountConfirmation::parse(&mut f);
+    f.finish(confirmation)
+}
+
+/// `POST /auth/mfa/totp/confirm`: `{code}`.
+pub fn parse_confirmation(body: &Value) -> Result<Secret<String>, Vec<FieldError>> {
+    let mut f = Fields::of(body)?;
+    let code = match second_answer(&mut f) {
+        Some(SecondAnswer::Code(code)) => Some(code),
+        Some(SecondAnswer::RecoveryCode(_)) => {
+            f.fail(
+                "code",
+                "is required: the 6 digits your authenticator app shows",
+            );
+            None
+        }
+        None => None,
+    };
+    f.finish(code)
+}
+
+fn now_unix() -> u64 {
+    super::now_unix()
+}
+
+/// The time step a code matches for this sealed secret, or `None`.
+fn matching_step(
+    config: &Config,
+    sealed_hex: &str,
+    user_id: &str,
+    code: &Secret<String>,
+) -> Result<Option<i64>, ApiError> {
+    let sealed =
+        hex_bytes(sealed_hex).ok_or_else(|| ApiError::internal("mfa.sealed_secret", "not hex"))?;
+    let secret = TotpSecret::open(&sealed, config.mfa_key()?.expose(), user_id)
+        .map_err(|e| ApiError::internal("mfa.open_secret", e))?;
+    Ok(secret
+        .matching_step(code.expose(), now_unix())
+        .map(|step| step as i64))
+}
+
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    hex.len().is_multiple_of(2)
+        .then(|| {
+            (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten()
+}
+
+/// What the tries of a user's second factor are counted under: apart from
+/// their password's and their codes' (a lock here locks neither).
+fn counted_as(user_id: &str) -> String {
+    format!("mfa:{user_id}")
+}
+
+/// The second step of a sign-in. Tries are counted before the code is
+/// checked and lock as logins do (per user and client IP, and per user
+/// from every IP), on counters of their own; a challenge also dies after
+/// `otp_max_attempts` tries. A TOTP time step is accepted once per user; a
+/// recovery code once.
+pub async fn complete_sign_in(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut (impl Throttle + Revocations),
+    request: &SecondStepRequest,
+    client: &ClientInfo,
+) -> Result<TokenPair, ApiError> {
+    let token_hash = tokens::hash_refresh_token(request.mfa_token.expose());
+    let PendingChallenge::Pending {
+        user_id,
+        sealed_secret,
+        ..
+    } = store.second_factor_challenge(&token_hash).await?
+    else {
+        return Err(ApiError::InvalidCode);
+    };
+    let ip = client.ip.as_deref();
+    let counted = counted_as(&user_id);
+    admit(
+        cache,
+        &abuse::code_try_windows(config.limits()?, &counted, ip),
+    )
+    .await?;
+    let step = match &request.answer {
+        SecondAnswer::Code(code) => match matching_step(config, &sealed_secret, &user_id, code)? {
+            Some(step) => SecondStep::Step(step),
+            None => SecondStep::Wrong,
+        },
+        SecondAnswer::RecoveryCode(code) => {
+            SecondStep::RecoveryCode(code.digest(config.otp_key()?.expose(), &user_id))
+        }
+    };
+    let refresh =
+        RefreshToken::generate().map_err(|e| ApiError::internal("mfa.refresh_token", e))?;
+    let session = NewSession {
+        refresh_token_hash: &refresh.hash,
+        ttl_seconds: config.refresh_ttl_seconds()?,
+        max_sessions: config.max_active_sessions()?,
+        client,
+    };
+    let max_attempts = config.otp()?.max_attempts;
+    // The session it opens may evict the user's oldest: Redis hears first.
+    let completed = ending_sessions(config, store, cache, &user_id, None, async |store| {
+        store
+            .complete_second_factor(&token_hash, step, max_attempts, &session)
+            .await
+    })
+    .await?;
+    let opened = match completed {
+        SecondFactorCompleted::Opened(opened) => opened,
+        SecondFactorCompleted::Wrong { .. } | SecondFactorCompleted::Invalid => {
+            return Err(ApiError::InvalidCode)
+        }
+    };
+    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted, ip)).await {
+        eprintln!("second-factor try counters not cleared (Redis): {e}");
+    }
+    if let Some(left) = opened.recovery_codes_left {
+        audit::security(SecurityEvent::RecoveryCodeUsed {
+            user_id: &user_id,
+            left,
+        });
+    }
+    let subject = Subject {
+        user_id: &user_id,
+        session_id: &opened.session.session_id,
+        roles: &opened.session.roles,
+        organizations: &opened.session.organizations,
+        amr: &opened.amr,
+    };
+    token_pair(config, &subject, &refresh, opened.session.seconds_left)
+}
+
+/// Starts enrolling a TOTP app: a sensitive change (SPEC §2), so a fresh
+/// proof of the account. The secret is sealed before it is stored; the
+/// answer is the only place it is ever in the clear: `{secret (base32),
+/// otpauth_uri, qr_svg}`. Nothing is on until a code confirms it.
+pub async fn enrol(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut impl Throttle,
+    principal: &Principal,
+    confirmation: &AccountConfirmation,
+    client: &ClientInfo,
+) -> Result<Value, ApiError> {
+    let credentials =
+        inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
+    let proof: AccountProof = confirm_account(config, cache, &credentials, confirmation, client)
+        .await?
+        .ok_or(ApiError::ReauthRequired)?;
+    let secret = TotpSecret::generate().map_err(|e| ApiError::internal("mfa.secret", e))?;
+    let sealed = secret
+        .seal(config.mfa_key()?.expose(), principal.user_id())
+        .map_err(|e| ApiError::internal("mfa.seal_secret", e))?;
+    match store
+        .start_totp_enrolment(&caller(principal), &proof, &sealed)
+        .await?
+    {
+        EnrolmentStarted::Started => {}
+        EnrolmentStarted::AlreadyEnrolled => {
+            return Err(ApiError::SecondFactorState {
+                reason: "A second factor is on already: turn it off first (DELETE /auth/mfa/totp).",
+            })
+        }
+        EnrolmentStarted::Refused(refusal) => return Err(refused(refusal)),
+    }
+    // The app shows the account by its login.
+    let account = credentials
+        .identifiers
+        .iter()
+        .find(|i| SecondLogin::parse(i).is_ok())
+        .map(String::as_str)
+        .unwrap_or(principal.user_id());
+    let uri = secret.otpauth_uri(&config.mfa()?.issuer, account);
+    Ok(json!({
+        "secret": secret.base32(),
+        "otpauth_uri": uri,
+        "qr_svg": qr_svg(&uri),
+    }))
+}
+
+/// Turns the enrolment on with a code from the app, and gives the ten
+/// recovery codes, shown this once (only their keyed digests are kept). The
+/// user's other sessions end.
+pub async fn confirm(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut (impl MeCache + Revocations + Throttle),
+    principal: &Principal,
+    code: &Secret<String>,
+    client: &ClientInfo,
+) -> Result<Value, ApiError> {
+    let user_id = principal.user_id();
+    let sealed = match store.totp_of(&caller(principal)).await? {
+        TotpState::Found {
+            sealed_secret,
+            confirmed: false,
+            ..
+        } => sealed_secret,
+        TotpState::Found {
+            confirmed: true, ..
+        } => {
+            return Err(ApiError::SecondFactorState {
+                reason: "The second factor is on already.",
+            })
+        }
+        TotpState::None => {
+            return Err(ApiError::SecondFactorState {
+                reason: "No enrolment is in progress: start one (POST /auth/mfa/totp).",
+            })
+        }
+        TotpState::SessionInactive => return Err(ApiError::InvalidToken),
+    };
+    let counted = counted_as(user_id);
+    let ip = client.ip.as_deref();
+    admit(
+        cache,
+        &abuse::code_try_windows(config.limits()?, &counted, ip),
+    )
+    .await?;
+    let Some(step) = matching_step(config, &sealed, user_id, code)? else {
+        return Err(ApiError::InvalidCode);
+    };
+    let codes = RecoveryCode::generate_set().map_err(|e| ApiError::internal("mfa.codes", e))?;
+    let key = config.otp_key()?.expose();
+    let digests: Vec<[u8; 32]> = codes.iter().map(|c| c.digest(key, user_id)).collect();
+    let confirmed = ending_sessions(config, store, cache, user_id, None, async |store| {
+        store.confirm_totp(&caller(principal), step, &digests).await
+    })
+    .await?;
+    match confirmed {
+        TotpConfirmed::Confirmed => {}
+        // Its step was spent (a replay), or it was replaced meanwhile.
+        TotpConfirmed::NotStarted => return Err(ApiError::InvalidCode),
+        TotpConfirmed::SessionInactive => return Err(ApiError::InvalidToken),
+    }
+    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted, ip)).await {
+        eprintln!("second-factor try counters not cleared (Redis): {e}");
+    }
+    audit::security(SecurityEvent::SecondFactorEnrolled { user_id });
+    forget_me(cache, user_id).await;
+    let shown: Vec<&str> = codes.iter().map(RecoveryCode::expose).collect();
+    Ok(json!({"recovery_codes": shown}))
+}
+
+/// Turns the second factor off: a fresh proof of the account and a current
+/// code (or a recovery code), tries counted as at sign-in. The user's other
+/// sessions end.
+pub async fn remove(
+    config: &Config,
+    store: &mut impl Store,
+    cache: &mut (impl MeCache + Revocations + Throttle),
+    principal: &Principal,
+    request: &Removal,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let user_id = principal.user_id();
+    let credentials =
+        inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
+    let proof = confirm_account(config, cache, &credentials, &request.confirmation, client)
+        .await?
+        .ok_or(ApiError::ReauthRequired)?;
+    let counted = counted_as(user_id);
+    let ip = client.ip.as_deref();
+    admit(
+        cache,
+        &abuse::code_try_windows(config.limits()?, &counted, ip),
+    )
+    .await?;
+    let step = match &request.answer {
+        SecondAnswer::Code(code) => match store.totp_of(&caller(principal)).await? {
+            TotpState::Found {
+                sealed_secret,
+                confirmed: true,
+                ..
+            } => match matching_step(config, &sealed_secret, user_id, code)? {
+                Some(step) => SecondStep::Step(step),
+                None => SecondStep::Wrong,
+            },
+            TotpState::SessionInactive => return Err(ApiError::InvalidToken),
+            TotpState::Found { .. } | TotpState::None => SecondStep::Wrong,
+        },
+        SecondAnswer::RecoveryCode(code) => {
+            SecondStep::RecoveryCode(code.digest(config.otp_key()?.expose(), user_id))
+        }
+    };
+    let disabled = ending_sessions(config, store, cache, user_id, None, async |store| {
+        store.disable_totp(&caller(principal), &proof, step).await
+    })
+    .await?;
+    match disabled {
+        TotpDisabled::Disabled => {}
+        TotpDisabled::WrongCode => return Err(ApiError::InvalidCode),
+        TotpDisabled::NotEnrolled => {
+            return Err(ApiError::SecondFactorState {
+                reason: "No second factor is on.",
+            })
+        }
+        TotpDisabled::Refused(refusal) => return Err(refused(refusal)),
+    }
+    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted, ip)).await {
+        eprintln!("second-factor try counters not cleared (Redis): {e}");
+    }
+    audit::security(SecurityEvent::SecondFactorRemoved { user_id });
+    forget_me(cache, user_id).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+
+    #[test]
+    fn a_second_step_is_a_code_or_a_recovery_code_never_both() {
+        let code =
+            SecondStepRequest::parse(&json!({"mfa_token": TOKEN, "code": "123456"})).unwrap();
+        assert!(matches!(code.answer, SecondAnswer::Code(ref c) if c.expose() == "123456"));
+        let recovery =
+            SecondStepRequest::parse(&json!({"mfa_token": TOKEN, "recovery_code": "ABCDE-FGHJK"}))
+                .unwrap();
+        assert!(
+            matches!(recovery.answer, SecondAnswer::RecoveryCode(ref c) if c.expose() == "abcde-fghjk")
+        );
+        let both = SecondStepRequest::parse(
+            &json!({"mfa_token": TOKEN, "code": "123456", "recovery_code": "abcde-fghjk"}),
+        )
+        .unwrap_err();
+        assert_eq!(both[0].field, "recovery_code");
+        let neither = SecondStepRequest::parse(&json!({"mfa_token": "short"})).unwrap_err();
+        let fields: Vec<&str> = neither.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["mfa_token", "code"]);
+    }
+
+    #[test]
+    fn a_confirmation_takes_only_an_app_code() {
+        assert!(parse_confirmation(&json!({"code": "012345"})).is_ok());
+        assert_eq!(
+            parse_confirmation(&json!({"recovery_code": "abcde-fghjk"})).unwrap_err()[0].field,
+            "code"
+        );
+        assert_eq!(
+            parse_confirmation(&json!({"code": "12345"})).unwrap_err()[0].field,
+            "code"
+        );
+    }
+
+    #[test]
+    fn sealed_secrets_travel_as_hex() {
+        assert_eq!(hex_bytes("00ff10"), Some(vec![0, 255, 16]));
+        assert_eq!(hex_bytes("0"), None);
+        assert_eq!(hex_bytes("zz"), None);
+    }
+}
