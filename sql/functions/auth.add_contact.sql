@@ -30,9 +30,11 @@ BEGIN
          AND user_id <> p_user_id) THEN
     -- Held unverified by another account: never kept from its owner (SPEC
     -- §2). The link claims it; following it takes it (auth.verify_email).
-    INSERT INTO auth.email_links (token_digest, purpose, user_id, email, expires_at)
-    VALUES (p_email_link_digest, 'verify_email', p_user_id, p_value,
-            now() + make_interval(secs => p_email_link_ttl_seconds));
+    IF p_email_link_digest IS NOT NULL THEN
+      INSERT INTO auth.email_links (token_digest, purpose, user_id, email, expires_at)
+      VALUES (p_email_link_digest, 'verify_email', p_user_id, p_value,
+              now() + make_interval(secs => p_email_link_ttl_seconds));
+    END IF;
     RETURN jsonb_build_object('outcome', 'claimed', 'email', p_value);
   END IF;
 
@@ -56,7 +58,7 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'taken', 'field', p_contact_type);
   END;
   UPDATE accounts.users SET updated_at = now() WHERE id = p_user_id;
-  IF p_contact_type = 'email' THEN
+  IF p_contact_type = 'email' AND p_email_link_digest IS NOT NULL THEN
     INSERT INTO auth.email_links (token_digest, purpose, user_id, email, expires_at)
     VALUES (p_email_link_digest, 'verify_email', p_user_id, p_value,
             now() + make_interval(secs => p_email_link_ttl_seconds));
@@ -72,7 +74,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text,bytea,integer) IS
-  'Adds a second_login or email (normalized value) for the signed-in user: a sensitive change, so after a fresh proof of the account (auth.confirm_account: the password hash checked, still current, or a reauth proof). A second_login replaces the active one, which stays as history; every other session of the user ends. An email also gets a verify_email link (p_email_link_digest: SHA-256 of its token, valid p_email_link_ttl_seconds); one another account holds unverified is claimed instead of added ({outcome: claimed, email}; following the link takes it, auth.verify_email). Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: taken, field} or auth.confirm_account''s refusals.';
+  'Adds a second_login or email (normalized value) for the signed-in user: a sensitive change, so after a fresh proof of the account (auth.confirm_account: the password hash checked, still current, or a reauth proof). A second_login replaces the active one, which stays as history; every other session of the user ends. An email also gets a verify_email link (p_email_link_digest: SHA-256 of its token, valid p_email_link_ttl_seconds; NULL: none, emails cannot go out); one another account holds unverified is claimed instead of added ({outcome: claimed, email}; following the link takes it, auth.verify_email). Returns {outcome: added, contact: {id, type, value, verified, created_at}}, {outcome: taken, field} or auth.confirm_account''s refusals.';
 
 REVOKE ALL ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text,bytea,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.add_contact(uuid,uuid,text,bytea,text,text,bytea,integer) TO auth_service;

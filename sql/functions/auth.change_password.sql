@@ -18,6 +18,8 @@ BEGIN
   WHERE id = p_user_id;
   UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'password_changed'
   WHERE user_id = p_user_id AND id <> p_session_id AND revoked_at IS NULL;
+  -- A second step begun with the old credentials completes nothing.
+  DELETE FROM auth.mfa_challenges WHERE user_id = p_user_id;
   RETURN jsonb_build_object('outcome', 'changed', 'first', v_first);
 END
 $function$;

@@ -36,6 +36,12 @@ BEGIN
   UPDATE accounts.users SET updated_at = now() WHERE id = p_user_id;
   UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'second_factor_changed'
   WHERE user_id = p_user_id AND id <> p_session_id AND revoked_at IS NULL;
+  -- This session no longer stands for a second factor: its next tokens
+  -- say so.
+  UPDATE auth.sessions SET amr = array_remove(array_remove(amr, 'otp'), 'mfa')
+  WHERE id = p_session_id;
+  -- A second step begun with the old credentials completes nothing.
+  DELETE FROM auth.mfa_challenges WHERE user_id = p_user_id;
   RETURN jsonb_build_object('outcome', 'disabled');
 END
 $function$;

@@ -48,6 +48,8 @@ BEGIN
   WHERE user_id = p_user_id AND purpose = 'recover' AND used_at IS NULL;
   UPDATE auth.email_links SET used_at = now()
   WHERE user_id = p_user_id AND purpose = 'recover' AND used_at IS NULL;
+  -- A second step begun with the old credentials completes nothing.
+  DELETE FROM auth.mfa_challenges WHERE user_id = p_user_id;
   v_event := auth.write_event('password.reset', p_user_id,
     jsonb_build_object('user_id', p_user_id, 'via', v_via, 'reset_at', now()));
 

@@ -1,10 +1,12 @@
 CREATE OR REPLACE FUNCTION auth.second_factor_in_use()
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-  SELECT EXISTS (SELECT FROM auth.mfa_totp);
+BEGIN
+  RETURN EXISTS (SELECT FROM auth.mfa_totp);
+END
 $function$;
 
 COMMENT ON FUNCTION auth.second_factor_in_use() IS

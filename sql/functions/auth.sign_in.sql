@@ -18,6 +18,11 @@ BEGIN
   IF v_current IS DISTINCT FROM p_checked_password_hash THEN
     RETURN jsonb_build_object('outcome', 'credentials_changed');
   END IF;
+  -- A second factor turned on since the credentials were read (under the
+  -- lock its confirmation takes): the password alone opens nothing.
+  IF EXISTS (SELECT FROM auth.mfa_totp WHERE user_id = p_user_id AND confirmed_at IS NOT NULL) THEN
+    RETURN jsonb_build_object('outcome', 'second_factor_required');
+  END IF;
   -- Retention at most once a day per user: off the hot path of a user who
   -- signs in often (auth.purge covers everyone).
   IF v_retention_at IS NULL OR v_retention_at < now() - interval '1 day' THEN
@@ -40,7 +45,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) IS
-  'Opens a session after a password check, if the hash checked (p_checked_password_hash, as find_credentials gave it) is still the user''s under the row lock, after the user''s retention (auth.purge_user) if it has not run for a day. Returns open_session''s outcome (opened, with seconds_left until the session''s absolute expiry | user_inactive), {outcome: credentials_changed}, or, when the user already has p_max_sessions active sessions and not p_may_evict, {outcome: at_session_limit} having opened nothing (the caller signs in again, allowing the eviction, in a transaction that tells Redis before it commits).';
+  'Opens a session after a password check, if the hash checked (p_checked_password_hash, as find_credentials gave it) is still the user''s under the row lock, after the user''s retention (auth.purge_user) if it has not run for a day. Returns open_session''s outcome (opened, with seconds_left until the session''s absolute expiry | user_inactive), {outcome: credentials_changed}, {outcome: second_factor_required} (turned on since the credentials were read), or, when the user already has p_max_sessions active sessions and not p_may_evict, {outcome: at_session_limit} having opened nothing (the caller signs in again, allowing the eviction, in a transaction that tells Redis before it commits).';
 
 REVOKE ALL ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean) TO auth_service;

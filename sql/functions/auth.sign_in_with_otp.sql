@@ -21,12 +21,14 @@ BEGIN
     -- unverified phone signs nobody in (SPEC §2).
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
+  -- Under the user's lock, which turning a second factor on takes too.
+  PERFORM FROM accounts.users WHERE id = v_user_id AND is_active FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'invalid');
+  END IF;
   IF EXISTS (SELECT FROM auth.mfa_totp WHERE user_id = v_user_id AND confirmed_at IS NOT NULL) THEN
     -- A second factor is on: the code is the first of two, and the token
     -- pair comes from auth.complete_second_factor.
-    IF NOT EXISTS (SELECT FROM accounts.users WHERE id = v_user_id AND is_active) THEN
-      RETURN jsonb_build_object('outcome', 'invalid');
-    END IF;
     INSERT INTO auth.mfa_challenges (token_digest, user_id, first_factor, expires_at)
     VALUES (p_mfa_token_digest, v_user_id, 'sms', now() + make_interval(secs => p_mfa_ttl_seconds));
     RETURN jsonb_build_object('outcome', 'second_factor_required', 'user_id', v_user_id);

@@ -42,6 +42,12 @@ BEGIN
                   OR NOT auth.session_is_active(p_user_id, p_session_id)) THEN
     RETURN jsonb_build_object('outcome', 'sign_in_required');
   END IF;
+  -- Opened signed in to another account: whoever holds this address is
+  -- not the one verifying it for the link's account (a squatter's link
+  -- clicked by the owner would make the squatter's hold permanent).
+  IF p_user_id IS NOT NULL AND p_user_id <> v_link.user_id THEN
+    RETURN jsonb_build_object('outcome', 'another_account');
+  END IF;
   -- Every link of this user for this address is spent: one proof is enough.
   UPDATE auth.email_links SET used_at = now()
   WHERE user_id = v_link.user_id AND email = v_link.email AND purpose = 'verify_email'
@@ -78,7 +84,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.verify_email(bytea,uuid,uuid) IS
-  'Follows a verify_email link (p_token_digest: SHA-256 of its token; unused, unexpired, its user active). For an address the link''s user holds, it becomes verified, for whoever opened the link. For a claim (the address is held unverified by another account, or by nobody now) only the link''s user, signed in (p_user_id, p_session_id), completes it: the address becomes their verified email, taken from the account that held it unverified (that contact ended, kept as history), and their other sessions end. Every verify_email link of that user for the address is spent. Returns {outcome: verified, user_id, email, taken_from (or null), claimed}, {outcome: sign_in_required} (a claim opened by anyone else: nothing changed), {outcome: taken} (someone holds it verified) or {outcome: invalid}.';
+  'Follows a verify_email link (p_token_digest: SHA-256 of its token; unused, unexpired, its user active). For an address the link''s user holds, it becomes verified, for whoever opened the link. For a claim (the address is held unverified by another account, or by nobody now) only the link''s user, signed in (p_user_id, p_session_id), completes it: the address becomes their verified email, taken from the account that held it unverified (that contact ended, kept as history), and their other sessions end. Every verify_email link of that user for the address is spent. Returns {outcome: verified, user_id, email, taken_from (or null), claimed}, {outcome: sign_in_required} (a claim opened by anyone else: nothing changed), {outcome: another_account} (opened signed in to another account: nothing changed), {outcome: taken} (someone holds it verified) or {outcome: invalid}.';
 
 REVOKE ALL ON FUNCTION auth.verify_email(bytea,uuid,uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.verify_email(bytea,uuid,uuid) TO auth_service;

@@ -283,13 +283,19 @@ pub fn email_windows(
     address: &str,
     asked_by: Option<&str>,
 ) -> Vec<Window> {
-    let counter = match kind {
-        EmailKind::Verification => "email-to",
-        EmailKind::Claim => "email-claim",
-        EmailKind::Recovery => "recovery-to",
+    let address_key = match (kind, asked_by) {
+        (EmailKind::Verification, _) => format!("{PREFIX}:email-to:{}", login_part(address)),
+        // Per address and claimant: one claimant's links never use up the
+        // others' (the address's real owner among them).
+        (EmailKind::Claim, claimant) => format!(
+            "{PREFIX}:email-claim:{}:{}",
+            login_part(address),
+            claimant.unwrap_or("-")
+        ),
+        (EmailKind::Recovery, _) => format!("{PREFIX}:recovery-to:{}", login_part(address)),
     };
     let mut windows = vec![Window {
-        key: format!("{PREFIX}:{counter}:{}", login_part(address)),
+        key: address_key,
         limit: limits.email_per_address_per_hour,
         period_seconds: 3600,
         lock_seconds: 0,
@@ -302,8 +308,14 @@ pub fn email_windows(
             lock_seconds: 0,
         });
     }
+    // Recovery has a budget of its own: registrations, which anyone can
+    // make, must not spend the emails that let people back in.
+    let budget = match kind {
+        EmailKind::Recovery => "recovery-all",
+        EmailKind::Verification | EmailKind::Claim => "email-all",
+    };
     windows.push(Window {
-        key: format!("{PREFIX}:email-all"),
+        key: format!("{PREFIX}:{budget}"),
         limit: limits.email_per_hour,
         period_seconds: 3600,
         lock_seconds: 0,
@@ -374,6 +386,66 @@ pub fn code_succeeded(phone: &str, ip: Option<&str>) -> Forgiveness {
 
 const CODE_PREFIX: &str = "auth:throttle-code";
 
+const MFA_PREFIX: &str = "auth:throttle-mfa";
+
+/// Wrong second-factor codes one account may get in an hour, and in a day,
+/// from every client together, before its second step is locked for that
+/// long. A code is one of three valid at a time in a million: without a
+/// cap of its own, someone holding the password could try codes forever.
+pub const SECOND_FACTOR_FAILURES_PER_HOUR: u32 = 20;
+pub const SECOND_FACTOR_FAILURES_PER_DAY: u32 = 50;
+
+/// Every window a second-factor try (sign-in, confirming, turning it off)
+/// is counted in: per (user, client IP) as the login lockout, and per user
+/// per hour and per day, on counters apart from the password's and the
+/// codes' (a lock here locks neither).
+pub fn second_factor_windows(limits: &Limits, user_id: &str, ip: Option<&str>) -> Vec<Window> {
+    vec![
+        Window {
+            key: format!("{MFA_PREFIX}:pair:{user_id}:{}", ip_part(ip)),
+            limit: limits.login_max_failures,
+            period_seconds: limits.login_lock_seconds,
+            lock_seconds: limits.login_lock_seconds,
+        },
+        Window {
+            key: format!("{MFA_PREFIX}:hour:{user_id}"),
+            limit: SECOND_FACTOR_FAILURES_PER_HOUR,
+            period_seconds: 3600,
+            lock_seconds: 3600,
+        },
+        Window {
+            key: format!("{MFA_PREFIX}:day:{user_id}"),
+            limit: SECOND_FACTOR_FAILURES_PER_DAY,
+            period_seconds: 86_400,
+            lock_seconds: 86_400,
+        },
+    ]
+}
+
+/// What a right second factor takes back: the pair's count, and this try
+/// from the user's hourly and daily counts.
+pub fn second_factor_succeeded(limits: &Limits, user_id: &str, ip: Option<&str>) -> Forgiveness {
+    let windows = second_factor_windows(limits, user_id, ip);
+    Forgiveness {
+        delete: vec![windows[0].lock_key(), windows[0].key.clone()],
+        decrement: vec![windows[1].key.clone(), windows[2].key.clone()],
+    }
+}
+
+/// What a completed password reset clears of the user's second-factor
+/// locks (their owner is back in control): the user's hourly and daily
+/// counts and locks, and the completing client's pair.
+pub fn second_factor_cleared(limits: &Limits, user_id: &str, ip: Option<&str>) -> Forgiveness {
+    let windows = second_factor_windows(limits, user_id, ip);
+    Forgiveness {
+        delete: windows
+            .iter()
+            .flat_map(|w| [w.lock_key(), w.key.clone()])
+            .collect(),
+        decrement: vec![],
+    }
+}
+
 /// What a successful login of `login` from `ip` takes back.
 pub fn login_succeeded(login: &str, ip: Option<&str>) -> Forgiveness {
     let pair = pair_key(login, ip);
@@ -418,7 +490,16 @@ mod tests {
         assert_ne!(verification[0].key, claim[0].key);
         assert_ne!(verification[0].key, recovery[0].key);
         assert!(verification.iter().all(|w| !w.key.contains("a@x.io")));
-        assert_eq!(verification[2].key, recovery[1].key, "one email budget");
+        assert_eq!(
+            verification[2].key, claim[2].key,
+            "one budget for links to verify"
+        );
+        assert_ne!(
+            verification[2].key, recovery[1].key,
+            "recovery's own budget"
+        );
+        let other_claimant = email_windows(&limits(), EmailKind::Claim, "a@x.io", Some("u3"));
+        assert_ne!(claim[0].key, other_claimant[0].key, "per claimant");
         assert_eq!(unsent(&recovery).decrement.len(), 2);
     }
 

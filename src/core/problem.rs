@@ -65,6 +65,8 @@ pub enum ApiError {
     /// A link that claims an address for another account, opened without
     /// being signed in to it.
     ClaimNeedsItsAccount,
+    /// A verification link opened signed in to another account than its.
+    LinkOfAnotherAccount,
     /// Enrolling a second factor while one is on, or turning off one that
     /// is not (`reason`, safe to show).
     SecondFactorState {
@@ -74,6 +76,9 @@ pub enum ApiError {
     /// A phone code that is wrong, used, expired or out of attempts: one
     /// answer for all.
     InvalidCode,
+    /// An `mfa_token` that is unknown, used, expired or out of tries: the
+    /// sign-in starts again from the first factor.
+    SecondStepExpired,
     /// An email link that is unknown, used, expired or for something else:
     /// one answer for all.
     InvalidLink,
@@ -255,6 +260,12 @@ impl ApiError {
                 403,
                 "This link moves the address to the account that asked for it: it works only signed in to that account. If you did not ask for it, ignore it: nothing changed.".into(),
             ),
+            ApiError::LinkOfAnotherAccount => p(
+                "urn:auth:problem:link-of-another-account",
+                "A link for another account",
+                403,
+                "This link verifies the address for another account than the one you are signed in to. If you did not ask for it, ignore it: nothing changed.".into(),
+            ),
             ApiError::SecondFactorState { reason } => p(
                 "urn:auth:problem:second-factor-state",
                 "Second factor",
@@ -267,6 +278,18 @@ impl ApiError {
                 401,
                 "The code is wrong, used or expired: request a new one.".into(),
             ),
+            ApiError::SecondStepExpired => Problem {
+                errors: vec![FieldError::new(
+                    "mfa_token",
+                    "is used, expired or out of tries: sign in again",
+                )],
+                ..p(
+                    "urn:auth:problem:second-step-expired",
+                    "Sign in again",
+                    401,
+                    "This sign-in took too long or too many tries: start again with your password or a login code.".into(),
+                )
+            },
             ApiError::InvalidLink => Problem {
                 errors: vec![FieldError::new(
                     "token",

@@ -163,7 +163,8 @@ impl std::fmt::Debug for RecoveryCode {
     }
 }
 
-const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789x";
+/// 32 symbols: no i, l or o (the digits 0 and 1 stay unmistakable then).
+const RECOVERY_ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz023456789";
 
 impl RecoveryCode {
     pub fn generate_set() -> Result<Vec<RecoveryCode>, TotpError> {
@@ -200,8 +201,9 @@ impl RecoveryCode {
         self.0.expose()
     }
 
-    /// What the database keeps: HMAC-SHA-256 under a service key over the
-    /// user id and the code, so a dump alone cannot try codes offline.
+    /// What the database keeps: HMAC-SHA-256 under a service key (the second
+    /// factor's own, `mfa_encryption_key`) over the user id and the code, so
+    /// a dump alone cannot try codes offline.
     pub fn digest(&self, key: &[u8], user_id: &str) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
         mac.update(b"mfa-recovery\0");
@@ -307,8 +309,12 @@ mod tests {
         assert_ne!(typed.digest(b"k", "u"), typed.digest(b"k", "v"));
         assert!(RecoveryCode::parse("short").is_none());
         assert!(
-            RecoveryCode::parse("abcde-fghi1").is_none(),
+            RecoveryCode::parse("abcde-fghj1").is_none(),
             "1 is not in the alphabet"
         );
+        let mut symbols = RECOVERY_ALPHABET.to_vec();
+        symbols.sort_unstable();
+        symbols.dedup();
+        assert_eq!(symbols.len(), 32, "32 distinct symbols: 50 bits a code");
     }
 }

@@ -17,7 +17,14 @@
 //   browser sends to no server (nor in a Referer); the page reads it once
 //   and takes it out of the address bar and the history entry at once.
 // - Calls made signed out (sign-in, recovery, following a link) cannot be
-//   helped by a refresh: a 401 from them is the answer.
+//   helped by a refresh: a 401 from them is the answer. Nor can a 401 that
+//   refuses a code the call carried (a second factor's): only one that
+//   refuses the token itself (`urn:auth:problem:unauthenticated`).
+// - The second factor (TOTP): a sign-in may answer `mfa_required` with an
+//   `mfa_token` instead of a session; the page keeps that token in memory
+//   only and asks for a code from the app (or a recovery code). The secret
+//   and QR code of an enrolment, and the recovery codes, are shown once and
+//   never stored; the next action on the page takes them away.
 "use strict";
 
 const API = "/api/v1";
@@ -39,6 +46,7 @@ const NO_REFRESH = [
   "/auth/recovery",
   "/auth/recovery/complete",
   "/auth/email/verify",
+  "/auth/login/mfa",
 ];
 
 async function call(method, path, body, retried = false) {
@@ -54,10 +62,20 @@ async function call(method, path, body, retried = false) {
     credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401 && !retried && !NO_REFRESH.includes(path)) {
+  if (response.status === 401 && !retried && !NO_REFRESH.includes(path) && (await tokenRefused(response))) {
     if (await refreshOnce(sentWith)) return call(method, path, body, true);
   }
   return response;
+}
+
+// Whether a 401 refuses the access token (expired, or its session ended),
+// not a code the call carried (`urn:auth:problem:invalid-code`).
+async function tokenRefused(response) {
+  try {
+    return (await response.clone().json()).type === "urn:auth:problem:unauthenticated";
+  } catch (_) {
+    return true;
+  }
 }
 
 // One refresh for every tab (see the top of this file): `sentWith` is the
@@ -90,6 +108,8 @@ const $ = (selector) => document.querySelector(selector);
 function clearMessages() {
   $("#problem").hidden = true;
   $("#notice").hidden = true;
+  // Shown once, until the next action.
+  hideRecoveryCodes();
 }
 
 // A message of success, next to what was done (`near`: a form or a box),
@@ -141,7 +161,13 @@ async function showProblem(response, near = null) {
 
 function showSignedOut() {
   $("#signed-in").hidden = true;
-  $("#signed-out").hidden = false;
+  hideEnrolment();
+  hideRecoveryCodes();
+  secondFactorOn = null;
+  // A second step in progress stays on screen (another tab signing out
+  // does not end it).
+  $("#second-step").hidden = mfaToken === null;
+  $("#signed-out").hidden = mfaToken !== null;
 }
 
 async function showAccount() {
@@ -155,6 +181,9 @@ async function showAccount() {
   $("#who").textContent = account.second_login;
   $("#roles").textContent = "Roles: " + account.roles.join(", ");
   showContacts(account.contacts || []);
+  showSecondFactor();
+  forgetSecondStep();
+  $("#second-step").hidden = true;
   $("#signed-out").hidden = true;
   $("#signed-in").hidden = false;
   await showSessions();
@@ -246,8 +275,20 @@ function fields(form) {
 
 // --- The forms -------------------------------------------------------------
 
-async function signedIn(response, form) {
+// A sign-in's answer: signed in, or (for an account with a second factor)
+// a second step to take first. Signed in at once, the account has no
+// second factor; after the second step, it has one.
+async function signedIn(response, form, secondFactor = false) {
   if (!response.ok) return showProblem(response, form);
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch (_) {
+    // A sign-in's body says nothing the page needs.
+  }
+  if (answer.mfa_required) return askSecondStep(answer, form);
+  form.reset();
+  secondFactorOn = secondFactor;
   channel.postMessage("signed-in");
   await showAccount();
 }
@@ -257,6 +298,203 @@ $("#sign-in").addEventListener("submit", async (event) => {
   clearMessages();
   const { login, password } = fields(event.target);
   await signedIn(await call("POST", "/auth/login", { login, password }), event.target);
+});
+
+// --- The second step of a sign-in ---------------------------------------------
+
+// Its `mfa_token`, in memory only (never in storage): gone with the tab.
+let mfaToken = null;
+let mfaTokenExpiry = null;
+
+function askSecondStep(challenge, firstStep) {
+  forgetSecondStep();
+  mfaToken = challenge.mfa_token;
+  // Past its lifetime the token is refused: back to the first step then.
+  mfaTokenExpiry = setTimeout(() => {
+    if ($("#second-step").hidden) return;
+    forgetSecondStep();
+    showSignedOut();
+    notice("The second step timed out: sign in again.", $("#sign-in"));
+  }, challenge.expires_in * 1000);
+  const form = $("#second-step-form");
+  form.reset();
+  useRecoveryCode(form, false);
+  const methods = challenge.methods || [];
+  form.querySelector(".switch-code").hidden = !methods.includes("recovery_code");
+  $("#second-step-hint").textContent =
+    "Your account has a second factor: enter the code your authenticator app shows" +
+    (methods.includes("recovery_code") ? ", or one of your recovery codes" : "") +
+    ` (this step works for ${duration(challenge.expires_in)}).`;
+  firstStep.reset();
+  showSignedOut();
+  form.elements.code.focus();
+}
+
+function forgetSecondStep() {
+  mfaToken = null;
+  clearTimeout(mfaTokenExpiry);
+  mfaTokenExpiry = null;
+}
+
+// A form that takes a code from the app or, switched, a recovery code:
+// the other field is disabled (and so neither required nor sent).
+function useRecoveryCode(form, recovery) {
+  form.querySelector(".by-app").hidden = recovery;
+  form.querySelector(".by-recovery-code").hidden = !recovery;
+  form.elements.code.disabled = recovery;
+  form.elements.recovery_code.disabled = !recovery;
+  form.elements.recovery_code.required = recovery;
+  form.querySelector(".switch-code").textContent = recovery
+    ? "Use a code from the app instead"
+    : "Use a recovery code instead";
+  form.dataset.using = recovery ? "recovery_code" : "code";
+}
+
+for (const form of [$("#second-step-form"), $("#mfa-off")]) {
+  form.querySelector(".switch-code").addEventListener("click", () => {
+    const recovery = form.dataset.using !== "recovery_code";
+    useRecoveryCode(form, recovery);
+    (recovery ? form.elements.recovery_code : form.elements.code).focus();
+  });
+}
+
+// `{code}` or `{recovery_code}`, as the form is switched.
+function secondAnswer(form) {
+  const { code, recovery_code } = fields(form);
+  return form.dataset.using === "recovery_code"
+    ? { recovery_code: recovery_code.trim() }
+    : { code: code.trim() };
+}
+
+// A wrong code is refused (401) and the form stays; too many (429) say
+// when to try again.
+$("#second-step-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  const form = event.target;
+  const answer = await call("POST", "/auth/login/mfa", { mfa_token: mfaToken, ...secondAnswer(form) });
+  if (!answer.ok) return showProblem(answer, form);
+  forgetSecondStep();
+  await signedIn(answer, form, true);
+});
+
+$("#second-step-cancel").addEventListener("click", () => {
+  clearMessages();
+  forgetSecondStep();
+  showSignedOut();
+  $("#sign-in").elements.login.focus();
+});
+
+// --- The second factor, signed in ---------------------------------------------
+
+// Whether the account has a second factor on, as far as this page knows
+// (`/auth/me` does not say): true, false, or null when unknown (after a
+// reload), when both the way on and the way off are shown, and the service
+// says which does not apply.
+let secondFactorOn = null;
+
+function showSecondFactor() {
+  $("#second-factor-state").textContent =
+    secondFactorOn === true
+      ? "On: signing in asks for a code from your authenticator app after your password or SMS code."
+      : secondFactorOn === false
+        ? "Off: your password or a code by SMS alone signs you in."
+        : "Turn it on or off below; if that does not apply, the service says so.";
+  const enrolling = !$("#mfa-setup").hidden;
+  $("#mfa-enrol").hidden = secondFactorOn === true || enrolling;
+  $("#mfa-off").hidden = secondFactorOn === false || enrolling;
+}
+
+// The enrolment's secret and QR code leave the page.
+function hideEnrolment() {
+  $("#mfa-setup").hidden = true;
+  $("#mfa-qr").replaceChildren();
+  $("#mfa-secret").textContent = "";
+  $("#mfa-confirm").reset();
+}
+
+function hideRecoveryCodes() {
+  $("#recovery-codes").hidden = true;
+  $("#recovery-codes ol").replaceChildren();
+}
+
+// The QR code comes from this service as SVG markup: parsed as an image,
+// never as HTML of this page.
+function showQr(markup) {
+  const svg = new DOMParser().parseFromString(markup, "image/svg+xml").documentElement;
+  if (svg.nodeName !== "svg") return;
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "QR code for your authenticator app");
+  $("#mfa-qr").replaceChildren(document.importNode(svg, true));
+}
+
+$("#mfa-enrol").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  hideEnrolment();
+  const { current_password } = fields(event.target);
+  const body = current_password ? { current_password } : {};
+  const answer = await call("POST", "/auth/mfa/totp", body);
+  if (!answer.ok) return showProblem(answer, event.target);
+  const { secret, qr_svg } = await answer.json();
+  event.target.reset();
+  showQr(qr_svg);
+  $("#mfa-secret").textContent = secret;
+  $("#mfa-setup").hidden = false;
+  showSecondFactor();
+  $("#mfa-setup").scrollIntoView({ block: "nearest" });
+  $("#mfa-confirm").elements.code.focus();
+});
+
+$("#mfa-cancel").addEventListener("click", () => {
+  clearMessages();
+  hideEnrolment();
+  showSecondFactor();
+});
+
+// On with a code from the app: the recovery codes, shown this once; the
+// account's other sessions end.
+$("#mfa-confirm").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  const { code } = fields(event.target);
+  const answer = await call("POST", "/auth/mfa/totp/confirm", { code: code.trim() });
+  if (!answer.ok) return showProblem(answer, event.target);
+  const { recovery_codes } = await answer.json();
+  hideEnrolment();
+  secondFactorOn = true;
+  showSecondFactor();
+  const items = recovery_codes.map((text) => {
+    const item = document.createElement("li");
+    const shown = document.createElement("code");
+    shown.textContent = text;
+    item.append(shown);
+    return item;
+  });
+  $("#recovery-codes ol").replaceChildren(...items);
+  $("#recovery-codes").hidden = false;
+  notice("The second factor is on; your other sessions have ended.", $("#second-factor"));
+  $("#recovery-codes").scrollIntoView({ block: "nearest" });
+  await showSessions();
+});
+
+// Off with the password and a code (or a recovery code); the account's
+// other sessions end.
+$("#mfa-off").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessages();
+  const form = event.target;
+  const { current_password } = fields(form);
+  const body = secondAnswer(form);
+  if (current_password) body.current_password = current_password;
+  const answer = await call("DELETE", "/auth/mfa/totp", body);
+  if (!answer.ok) return showProblem(answer, form);
+  form.reset();
+  useRecoveryCode(form, false);
+  secondFactorOn = false;
+  showSecondFactor();
+  notice("The second factor is off; your other sessions have ended.", $("#second-factor"));
+  await showSessions();
 });
 
 $("#sign-up").addEventListener("submit", async (event) => {

@@ -8,11 +8,18 @@ names the step and leaves its screenshot.
 After signing up, in and out, sessions, a password change, two tabs and a
 sign-in by SMS code, the email is verified by its link (/verify-email#token=…)
 and the password forgotten twice: set again with a code by SMS, then with
-the link of an email (/reset-password#token=…)."""
+the link of an email (/reset-password#token=…). Last, the second factor:
+a TOTP app enrolled (its codes computed here from the key the page shows),
+the recovery codes shown once, sign-ins with a code from the app and with a
+recovery code, and the second factor turned off again."""
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
+import struct
 import sys
 import tempfile
 import time
@@ -33,11 +40,17 @@ LOGIN, PHONE, EMAIL = f"demo{N}", f"+7912350{N}", f"demo{N}@example.com"
 PASSWORD, NEW_PASSWORD = "a demo passphrase", "a newer demo passphrase"
 # Set by a recovery: with the code by SMS, then with the link of an email.
 CODE_PASSWORD, LINK_PASSWORD = "a demo passphrase set by code", "a demo passphrase set by link"
-# The test command checks that no log holds them.
-if os.environ.get("AUTH_SECRETS_FILE"):
-    with open(os.environ["AUTH_SECRETS_FILE"], "a", encoding="utf-8") as secrets:
-        for secret in (PASSWORD, NEW_PASSWORD, CODE_PASSWORD, LINK_PASSWORD):
-            secrets.write(f"{secret}\n")
+
+
+def record_secrets(*values):
+    """The test command checks that no log holds them."""
+    if os.environ.get("AUTH_SECRETS_FILE"):
+        with open(os.environ["AUTH_SECRETS_FILE"], "a", encoding="utf-8") as secrets:
+            for secret in values:
+                secrets.write(f"{secret}\n")
+
+
+record_secrets(PASSWORD, NEW_PASSWORD, CODE_PASSWORD, LINK_PASSWORD)
 
 
 def browser():
@@ -209,6 +222,51 @@ def code_from_log(phone):
             return codes[-1]
         time.sleep(0.2)
     raise AssertionError("no code in the log")
+
+
+TOTP_STEP = 30
+
+
+def totp_code(secret, step):
+    """RFC 6238 (HMAC-SHA-1, 6 digits) for time step `step`, from the
+    base32 key the page shows (without padding)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
+def now_step():
+    return int(time.time()) // TOTP_STEP
+
+
+def fresh_code(secret, spent):
+    """(step, code): a code the service takes now for a user whose last
+    accepted step is `spent`. It takes a step once, and only past the last
+    one, within one step of its clock either way: the current step, else
+    the next one; further ahead, wait for the step after `spent` to begin."""
+    step = max(spent + 1, now_step())
+    if step > now_step() + 1:
+        wait_for = TOTP_STEP - time.time() % TOTP_STEP + 0.5
+        print(f"  (waiting {wait_for:.0f} s for a time step not yet used)")
+        time.sleep(wait_for)
+    assert now_step() + 1 >= step >= now_step() - 1
+    return step, totp_code(secret, step)
+
+
+def wrong_code(secret):
+    """Six digits that no step near now gives."""
+    near = {totp_code(secret, now_step() + d) for d in (-1, 0, 1, 2)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in near)
+
+
+def shown(selector):
+    return driver.find_element(By.CSS_SELECTOR, selector).is_displayed()
+
+
+def cookie_names():
+    return {c["name"] for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]}
 
 
 try:
@@ -415,6 +473,133 @@ try:
     submit("new-password-by-link")
     problem_says("Invalid link")
     step("21-a-used-reset-link")
+
+    # The second factor. Signed in by password alone, the page knows it is
+    # off: it offers to turn it on, which takes the password (a wrong one
+    # is refused, field by field).
+    driver.get(BASE + "/")
+    fill("sign-in", login=LOGIN, password=LINK_PASSWORD)
+    submit("sign-in")
+    signed_in_as(LOGIN)
+    wait.until(lambda _: driver.find_element(By.ID, "second-factor-state").text.startswith("Off"))
+    assert shown("#mfa-enrol") and not shown("#mfa-off")
+    fill("mfa-enrol", current_password="not my password")
+    submit("mfa-enrol")
+    problem_says("current_password")
+    step("22-enrol-with-a-wrong-password")
+
+    # The right one: the QR code and the key, shown this once.
+    fill("mfa-enrol", current_password=LINK_PASSWORD)
+    submit("mfa-enrol")
+    visible("#mfa-setup")
+    wait.until(lambda _: driver.find_elements(By.CSS_SELECTOR, "#mfa-qr svg rect, #mfa-qr svg path"))
+    secret = driver.find_element(By.ID, "mfa-secret").text.strip()
+    record_secrets(secret)
+    assert re.fullmatch(r"[A-Z2-7]{16,}", secret), "the key shown is not base32"
+    assert not shown("#mfa-enrol") and not shown("#mfa-off")
+    step("23-second-factor-qr-code")
+
+    # A wrong code does not turn it on (401, and the page neither refreshes
+    # its tokens for it nor signs out).
+    fill("mfa-confirm", code=wrong_code(secret))
+    submit("mfa-confirm")
+    problem_says("Invalid code")
+    assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-refreshes") is None
+    assert shown("#mfa-setup")
+    step("24-a-wrong-confirmation-code")
+
+    # The app's code turns it on: ten recovery codes, shown once.
+    spent, code = fresh_code(secret, now_step() - 1)
+    fill("mfa-confirm", code=code)
+    submit("mfa-confirm")
+    box = visible("#recovery-codes")
+    wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li")) == 10)
+    recovery_codes = [e.text.strip() for e in driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
+    record_secrets(*recovery_codes)
+    assert all(re.fullmatch(r"[a-z0-9]{5}-[a-z0-9]{5}", c) for c in recovery_codes), "not recovery codes"
+    assert len(set(recovery_codes)) == 10
+    assert "not shown again" in box.text
+    notice_says("second factor is on")
+    assert not shown("#mfa-setup") and driver.find_element(By.ID, "mfa-secret").text == ""
+    assert not shown("#mfa-enrol") and shown("#mfa-off")
+    step("25-recovery-codes-shown-once")
+
+    # Gone after a reload, and kept in no storage.
+    driver.refresh()
+    signed_in_as(LOGIN)
+    assert not shown("#recovery-codes")
+    kept = driver.page_source + driver.execute_script(
+        "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
+    assert not any(c in kept for c in recovery_codes), "a recovery code is still on the page"
+    assert secret not in kept, "the key is still on the page"
+    step("26-codes-gone-after-a-reload")
+
+    # Signing in with the password now leads to a second step, with no
+    # session yet (no token cookie).
+    sign_out()
+    fill("sign-in", login=LOGIN, password=LINK_PASSWORD)
+    submit("sign-in")
+    visible("#second-step")
+    assert not shown("#signed-out") and not shown("#signed-in")
+    assert not cookie_names() & {"access_token", "refresh_token"}, cookie_names()
+    step("27-second-step")
+
+    # A wrong code is refused and the form stays.
+    fill("second-step-form", code=wrong_code(secret))
+    submit("second-step-form")
+    problem_says("Invalid code")
+    assert shown("#second-step")
+    step("28-a-wrong-second-step-code")
+
+    # The app's code (of a step not yet used: the confirmation's is spent).
+    spent, code = fresh_code(secret, spent)
+    fill("second-step-form", code=code)
+    submit("second-step-form")
+    signed_in_as(LOGIN)
+    assert not shown("#second-step")
+    assert "access_token" in cookie_names()
+    wait.until(lambda _: driver.find_element(By.ID, "second-factor-state").text.startswith("On"))
+    assert shown("#mfa-off") and not shown("#mfa-enrol")
+    step("29-signed-in-with-the-app-code")
+
+    # Again, with a recovery code instead.
+    sign_out()
+    fill("sign-in", login=LOGIN, password=LINK_PASSWORD)
+    submit("sign-in")
+    visible("#second-step")
+    driver.find_element(By.CSS_SELECTOR, "#second-step-form .switch-code").click()
+    visible("#second-step-form [name=recovery_code]")
+    assert not shown("#second-step-form [name=code]")
+    fill("second-step-form", recovery_code=recovery_codes[0])
+    step("30-a-recovery-code-instead")
+    submit("second-step-form")
+    signed_in_as(LOGIN)
+    step("31-signed-in-with-a-recovery-code")
+
+    # Turning it off takes the password and a code: the recovery code
+    # just used is refused (each works once), a fresh app code works.
+    driver.find_element(By.CSS_SELECTOR, "#mfa-off .switch-code").click()
+    fill("mfa-off", current_password=LINK_PASSWORD, recovery_code=recovery_codes[0])
+    submit("mfa-off")
+    problem_says("Invalid code")
+    signed_in_as(LOGIN)
+    step("32-a-used-recovery-code")
+    driver.find_element(By.CSS_SELECTOR, "#mfa-off .switch-code").click()
+    spent, code = fresh_code(secret, spent)
+    fill("mfa-off", current_password=LINK_PASSWORD, code=code)
+    submit("mfa-off")
+    notice_says("second factor is off")
+    assert shown("#mfa-enrol") and not shown("#mfa-off")
+    step("33-second-factor-off")
+
+    # The password alone signs in again.
+    sign_out()
+    fill("sign-in", login=LOGIN, password=LINK_PASSWORD)
+    submit("sign-in")
+    signed_in_as(LOGIN)
+    assert not shown("#second-step")
+    wait.until(lambda _: driver.find_element(By.ID, "second-factor-state").text.startswith("Off"))
+    step("34-signed-in-without-a-second-step")
     print("demo pages: every step as expected; screenshots in", SHOTS)
 except Exception:
     driver.save_screenshot(os.path.join(SHOTS, "failed.png"))

@@ -3,9 +3,12 @@
 # chromium-driver, driven by Selenium (PyPI) told to stay offline. Signs up,
 # signs out, signs in (a wrong password first), lists sessions and revokes
 # one, changes the password, opens two tabs whose access tokens expire
-# together, signs in by SMS code, verifies an email by its link, and
-# recovers a forgotten password by code and by link; checks what the pages
-# show and keeps a screenshot of each step in target/browser-screenshots/.
+# together, signs in by SMS code, verifies an email by its link, recovers
+# a forgotten password by code and by link, and turns on a second factor
+# (TOTP: its codes computed from the key the page shows), signs in with a
+# code from the app and with a recovery code, and turns it off; checks what
+# the pages show and keeps a screenshot of each step in
+# target/browser-screenshots/.
 #
 #   tests/browser/run.sh BASE_URL COMPONENT_LOG
 #

@@ -244,7 +244,7 @@ pub async fn add_contact(
             // An email is verified by a link sent to it once the change
             // has committed.
             let token = match request.kind {
-                ContactKind::Email => Some(recovery::new_verification_link()?),
+                ContactKind::Email => recovery::verification_link_to_send(config)?,
                 _ => None,
             };
             let link = match &token {

@@ -206,6 +206,7 @@ pub async fn verify_email(
             Ok(json!({"email": email, "verified": true}))
         }
         EmailVerified::SignInRequired => Err(ApiError::ClaimNeedsItsAccount),
+        EmailVerified::AnotherAccount => Err(ApiError::LinkOfAnotherAccount),
         EmailVerified::Taken => Err(ApiError::Conflict {
             field: "email".into(),
         }),
@@ -318,6 +319,16 @@ fn verification_email(config: &Config, token: &str) -> Result<(String, String), 
 /// (registration, a new contact) to store with it.
 pub(super) fn new_verification_link() -> Result<RefreshToken, ApiError> {
     RefreshToken::generate().map_err(|e| ApiError::internal("email.link_token", e))
+}
+
+/// The verification link a change that adds an email stores, when emails
+/// can go out at all (`email_gateway` set): without a gateway nothing is
+/// stored that could never be sent.
+pub(super) fn verification_link_to_send(config: &Config) -> Result<Option<RefreshToken>, ApiError> {
+    match config.email_gateway()? {
+        EmailDelivery::NotConfigured => Ok(None),
+        EmailDelivery::Log | EmailDelivery::Gateway(_) => Ok(Some(new_verification_link()?)),
+    }
 }
 
 /// Sends the verification link of an email just added (or claimed), once
@@ -651,6 +662,8 @@ pub async fn complete_recovery(
         via,
     });
     let mut cleared = abuse::lockout_cleared(&logins, ip);
+    let second_factor = abuse::second_factor_cleared(limits, &user_id, ip);
+    cleared.delete.extend(second_factor.delete);
     if let Some(counted_as) = &counted_as {
         let code = abuse::code_succeeded(counted_as, ip);
         cleared.delete.extend(code.delete);

@@ -76,7 +76,7 @@ pub async fn register(
     // An email is verified by a link sent to it (SPEC §2): stored with the
     // registration, sent once it has committed.
     let email_link = match &request.email {
-        Some(_) => Some(recovery::new_verification_link()?),
+        Some(_) => recovery::verification_link_to_send(config)?,
         None => None,
     };
     let registration = NewRegistration {

@@ -212,7 +212,8 @@ fn matching_step(
 }
 
 fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    hex.len().is_multiple_of(2)
+    hex.len()
+        .is_multiple_of(2)
         .then(|| {
             (0..hex.len() / 2)
                 .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
@@ -221,16 +222,23 @@ fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
         .flatten()
 }
 
-/// What the tries of a user's second factor are counted under: apart from
-/// their password's and their codes' (a lock here locks neither).
-fn counted_as(user_id: &str) -> String {
-    format!("mfa:{user_id}")
+/// A right second factor takes its counted try back.
+async fn forgive_second_factor(
+    cache: &mut impl Throttle,
+    limits: &crate::core::abuse::Limits,
+    user_id: &str,
+    ip: Option<&str>,
+) {
+    let forgiven = abuse::second_factor_succeeded(limits, user_id, ip);
+    if let Err(e) = cache.forgive(&forgiven).await {
+        eprintln!("second-factor try counters not cleared (Redis): {e}");
+    }
 }
 
 /// The second step of a sign-in. Tries are counted before the code is
-/// checked and lock as logins do (per user and client IP, and per user
-/// from every IP), on counters of their own; a challenge also dies after
-/// `otp_max_attempts` tries. A TOTP time step is accepted once per user; a
+/// checked and lock as logins do (per user and client IP), and per user
+/// per hour and per day (`SECOND_FACTOR_FAILURES_PER_*`), on counters of
+/// their own; a challenge also dies after `otp_max_attempts` tries. A TOTP time step is accepted once per user; a
 /// recovery code once.
 pub async fn complete_sign_in(
     config: &Config,
@@ -246,22 +254,18 @@ pub async fn complete_sign_in(
         ..
     } = store.second_factor_challenge(&token_hash).await?
     else {
-        return Err(ApiError::InvalidCode);
+        return Err(ApiError::SecondStepExpired);
     };
     let ip = client.ip.as_deref();
-    let counted = counted_as(&user_id);
-    admit(
-        cache,
-        &abuse::code_try_windows(config.limits()?, &counted, ip),
-    )
-    .await?;
+    let limits = config.limits()?;
+    admit(cache, &abuse::second_factor_windows(limits, &user_id, ip)).await?;
     let step = match &request.answer {
         SecondAnswer::Code(code) => match matching_step(config, &sealed_secret, &user_id, code)? {
             Some(step) => SecondStep::Step(step),
             None => SecondStep::Wrong,
         },
         SecondAnswer::RecoveryCode(code) => {
-            SecondStep::RecoveryCode(code.digest(config.otp_key()?.expose(), &user_id))
+            SecondStep::RecoveryCode(code.digest(config.mfa_key()?.expose(), &user_id))
         }
     };
     let refresh =
@@ -282,13 +286,10 @@ pub async fn complete_sign_in(
     .await?;
     let opened = match completed {
         SecondFactorCompleted::Opened(opened) => opened,
-        SecondFactorCompleted::Wrong { .. } | SecondFactorCompleted::Invalid => {
-            return Err(ApiError::InvalidCode)
-        }
+        SecondFactorCompleted::Wrong { .. } => return Err(ApiError::InvalidCode),
+        SecondFactorCompleted::Invalid => return Err(ApiError::SecondStepExpired),
     };
-    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted, ip)).await {
-        eprintln!("second-factor try counters not cleared (Redis): {e}");
-    }
+    forgive_second_factor(cache, limits, &user_id, ip).await;
     if let Some(left) = opened.recovery_codes_left {
         audit::security(SecurityEvent::RecoveryCodeUsed {
             user_id: &user_id,
@@ -385,32 +386,31 @@ pub async fn confirm(
         }
         TotpState::SessionInactive => return Err(ApiError::InvalidToken),
     };
-    let counted = counted_as(user_id);
     let ip = client.ip.as_deref();
-    admit(
-        cache,
-        &abuse::code_try_windows(config.limits()?, &counted, ip),
-    )
-    .await?;
+    let limits = config.limits()?;
+    admit(cache, &abuse::second_factor_windows(limits, user_id, ip)).await?;
     let Some(step) = matching_step(config, &sealed, user_id, code)? else {
         return Err(ApiError::InvalidCode);
     };
     let codes = RecoveryCode::generate_set().map_err(|e| ApiError::internal("mfa.codes", e))?;
-    let key = config.otp_key()?.expose();
+    let key = config.mfa_key()?.expose();
     let digests: Vec<[u8; 32]> = codes.iter().map(|c| c.digest(key, user_id)).collect();
+    let sealed =
+        hex_bytes(&sealed).ok_or_else(|| ApiError::internal("mfa.sealed_secret", "not hex"))?;
     let confirmed = ending_sessions(config, store, cache, user_id, None, async |store| {
-        store.confirm_totp(&caller(principal), step, &digests).await
+        store
+            .confirm_totp(&caller(principal), &sealed, step, &digests)
+            .await
     })
     .await?;
     match confirmed {
         TotpConfirmed::Confirmed => {}
         // Its step was spent (a replay), or it was replaced meanwhile.
+        // Its step was spent, it was replaced or it grew old meanwhile.
         TotpConfirmed::NotStarted => return Err(ApiError::InvalidCode),
         TotpConfirmed::SessionInactive => return Err(ApiError::InvalidToken),
     }
-    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted, ip)).await {
-        eprintln!("second-factor try counters not cleared (Redis): {e}");
-    }
+    forgive_second_factor(cache, limits, user_id, ip).await;
     audit::security(SecurityEvent::SecondFactorEnrolled { user_id });
     forget_me(cache, user_id).await;
     let shown: Vec<&str> = codes.iter().map(RecoveryCode::expose).collect();
@@ -434,13 +434,9 @@ pub async fn remove(
     let proof = confirm_account(config, cache, &credentials, &request.confirmation, client)
         .await?
         .ok_or(ApiError::ReauthRequired)?;
-    let counted = counted_as(user_id);
     let ip = client.ip.as_deref();
-    admit(
-        cache,
-        &abuse::code_try_windows(config.limits()?, &counted, ip),
-    )
-    .await?;
+    let limits = config.limits()?;
+    admit(cache, &abuse::second_factor_windows(limits, user_id, ip)).await?;
     let step = match &request.answer {
         SecondAnswer::Code(code) => match store.totp_of(&caller(principal)).await? {
             TotpState::Found {
@@ -455,7 +451,7 @@ pub async fn remove(
             TotpState::Found { .. } | TotpState::None => SecondStep::Wrong,
         },
         SecondAnswer::RecoveryCode(code) => {
-            SecondStep::RecoveryCode(code.digest(config.otp_key()?.expose(), user_id))
+            SecondStep::RecoveryCode(code.digest(config.mfa_key()?.expose(), user_id))
         }
     };
     let disabled = ending_sessions(config, store, cache, user_id, None, async |store| {
@@ -472,9 +468,7 @@ pub async fn remove(
         }
         TotpDisabled::Refused(refusal) => return Err(refused(refusal)),
     }
-    if let Err(e) = cache.forgive(&abuse::code_succeeded(&counted, ip)).await {
-        eprintln!("second-factor try counters not cleared (Redis): {e}");
-    }
+    forgive_second_factor(cache, limits, user_id, ip).await;
     audit::security(SecurityEvent::SecondFactorRemoved { user_id });
     forget_me(cache, user_id).await;
     Ok(())

@@ -85,6 +85,13 @@ pub async fn login(
     }
     let session = match outcome {
         SessionOutcome::Opened(session) => session,
+        SessionOutcome::SecondFactorRequired => {
+            let challenge =
+                second_factor::challenge_after_password(config, store, user_id, checked_hash)
+                    .await?;
+            forgive_login(cache, &request.attempted, ip).await;
+            return Ok(SignedIn::SecondFactor(challenge));
+        }
         // Deactivated, or the password changed, while it was checked: as if
         // the password had been wrong.
         SessionOutcome::UserInactive | SessionOutcome::CredentialsChanged => {

@@ -28,6 +28,9 @@ pub enum EmailVerified {
     /// A claim link opened by anyone but its account, signed in: nothing
     /// changed.
     SignInRequired,
+    /// Opened signed in to another account than the link's: nothing
+    /// changed.
+    AnotherAccount,
     /// Someone else proved the address first.
     Taken,
     /// Unknown, used, expired, or its user deactivated.

@@ -129,9 +129,11 @@ pub trait SecondFactorStore {
         sealed_secret: &[u8],
     ) -> Result<EnrolmentStarted, StoreError>;
     async fn totp_of(&mut self, caller: &Caller<'_>) -> Result<TotpState, StoreError>;
+    /// `sealed_secret`: the enrolment the code was checked against.
     async fn confirm_totp(
         &mut self,
         caller: &Caller<'_>,
+        sealed_secret: &[u8],
         step: i64,
         recovery_digests: &[[u8; 32]],
     ) -> Result<TotpConfirmed, StoreError>;

@@ -22,6 +22,9 @@ pub enum SessionOutcome {
     UserInactive,
     /// The password changed after it was checked (a racing password change).
     CredentialsChanged,
+    /// A second factor was turned on after the credentials were read: the
+    /// password is the first of two.
+    SecondFactorRequired,
     /// The user already has `max_active_sessions` open and eviction was not
     /// allowed: nothing was opened.
     AtSessionLimit,

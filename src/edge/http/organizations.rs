@@ -29,7 +29,7 @@ pub async fn create(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
 pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
     let principal = incoming
-        .authenticate(config, &mut Redis::new(config))
+        .authenticate_for_staff_work(config, &mut Redis::new(config))
         .await?;
     let page = PageQuery::parse(&incoming.query).map_err(ApiError::Validation)?;
     let found = organizations::list(&mut store, &principal, &page).await?;
@@ -39,7 +39,7 @@ pub async fn list(incoming: &Incoming, config: &Config) -> Result<Reply, ApiErro
 pub async fn get(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
     let principal = incoming
-        .authenticate(config, &mut Redis::new(config))
+        .authenticate_for_staff_work(config, &mut Redis::new(config))
         .await?;
     let organization = organizations::get(&mut store, &principal, id).await?;
     Ok(Reply::json(200, &json!({"organization": organization})).no_store())
@@ -59,7 +59,7 @@ pub async fn patch(incoming: &Incoming, config: &Config, id: &str) -> Result<Rep
 pub async fn members(incoming: &Incoming, config: &Config, id: &str) -> Result<Reply, ApiError> {
     let mut store = PgStore::new(config);
     let principal = incoming
-        .authenticate(config, &mut Redis::new(config))
+        .authenticate_for_staff_work(config, &mut Redis::new(config))
         .await?;
     let page = PageQuery::parse(&incoming.query).map_err(ApiError::Validation)?;
     let found = organizations::members(&mut store, &principal, id, &page).await?;

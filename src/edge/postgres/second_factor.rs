@@ -109,6 +109,7 @@ impl SecondFactorStore for PgStore<'_> {
     async fn confirm_totp(
         &mut self,
         caller: &Caller<'_>,
+        sealed_secret: &[u8],
         step: i64,
         recovery_digests: &[[u8; 32]],
     ) -> Result<TotpConfirmed, StoreError> {
@@ -118,10 +119,11 @@ impl SecondFactorStore for PgStore<'_> {
         let params = [
             user,
             session,
+            binary(sealed_secret),
             ParameterValue::Int64(step),
             ParameterValue::Jsonb(digests),
         ];
-        self.outcome("SELECT auth.confirm_totp($1, $2, $3, $4)", &params)
+        self.outcome("SELECT auth.confirm_totp($1, $2, $3, $4, $5)", &params)
             .await
     }
 

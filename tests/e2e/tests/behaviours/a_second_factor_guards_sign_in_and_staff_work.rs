@@ -57,8 +57,12 @@ fn a_password_then_a_code_signs_in_each_step_and_recovery_code_once() {
     let pair = signed_in.json();
     let claims = claims_of(pair["access_token"].as_str().unwrap());
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
-    // The mfa_token was used up with it.
-    second_factor(&host.api, &token, json!({"code": app.code(1)})).problem(401);
+    // The mfa_token was used up with it: sign in again.
+    let spent = second_factor(&host.api, &token, json!({"code": app.code(1)}));
+    assert_eq!(
+        spent.problem(401)["type"],
+        "urn:auth:problem:second-step-expired"
+    );
     // Refresh keeps how the session was opened.
     let refreshed = host.api.refresh(pair["refresh_token"].as_str().unwrap());
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
@@ -187,6 +191,15 @@ fn a_superadmin_without_a_second_factor_gets_403_until_signing_in_with_both() {
         Some(&json!({"kind": "fleet", "name": "Refused fleet"})),
     );
     org.problem(403);
+    // Staff reads too: every organization and its members.
+    host.api
+        .bearer(
+            "GET",
+            "/api/v1/organizations?limit=5",
+            &admin.access_token,
+            None,
+        )
+        .problem(403);
     // Their own account works, so they can enrol.
     assert_eq!(host.api.me(&admin.access_token).status, 200);
     clear_of_step_end();
@@ -297,6 +310,7 @@ fn turning_it_off_needs_a_code_and_every_change_ends_the_other_sessions() {
     let second = second_factor(&host.api, &token, json!({"recovery_code": recovery[0]}));
     assert_eq!(second.status, 200, "{}", second.text);
     let second_access = second.json()["access_token"].as_str().unwrap().to_string();
+    let second_refresh = second.json()["refresh_token"].as_str().unwrap().to_string();
 
     let off = |body: serde_json::Value| {
         host.api.bearer(
@@ -318,6 +332,9 @@ fn turning_it_off_needs_a_code_and_every_change_ends_the_other_sessions() {
     off(json!({"current_password": user.person.password, "code": wrong})).problem(401);
     let done = off(json!({"current_password": user.person.password, "code": right}));
     assert_eq!(done.status, 204, "{}", done.text);
+    // The session that turned it off no longer stands for a second factor.
+    let refreshed = host.api.refresh(&second_refresh);
+    assert_eq!(refreshed.status, 401, "the other session ended");
     assert_eq!(
         host.api.me(&second_access).status,
         401,
@@ -370,4 +387,80 @@ fn readiness_asks_for_the_key_only_where_a_second_factor_may_be_needed() {
         Some(&json!({"current_password": user.person.password})),
     );
     assert_eq!(enrol.status, 500, "{}", enrol.text);
+}
+
+#[test]
+fn a_second_step_begun_before_a_change_of_credentials_completes_nothing() {
+    let host = host();
+    let user = sign_up(&host.api);
+    clear_of_step_end();
+    let (app, recovery) = enrol_second_factor(&host.api, &user.access_token, &user.person.password);
+    // Begun with the old password; the password changes; the step dies.
+    let begun = first_factor(&host.api, &user.person.second_login, &user.person.password);
+    let changed = host.api.bearer(
+        "POST",
+        "/api/v1/auth/password",
+        &user.access_token,
+        Some(&json!({"current_password": user.person.password, "new_password": "a newer passphrase"})),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.text);
+    let late = second_factor(&host.api, &begun, json!({"code": app.code(1)}));
+    assert_eq!(
+        late.problem(401)["type"],
+        "urn:auth:problem:second-step-expired"
+    );
+    // And a session racing the enrolment: the password check under the
+    // user's lock sees the second factor (auth.sign_in, as login calls it).
+    let hash: String = admin_db()
+        .query_one(
+            "SELECT password_hash FROM accounts.users WHERE id = $1::text::uuid",
+            &[&user.user_id],
+        )
+        .unwrap()
+        .get(0);
+    let outcome: serde_json::Value = admin_db()
+        .query_one(
+            "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, 10, 'racer', '127.0.0.1', 30, true)",
+            &[&user.user_id, &hash, &vec![7u8; 32]],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(outcome["outcome"], "second_factor_required", "{outcome}");
+    let _ = recovery;
+}
+
+#[test]
+fn an_enrolment_is_confirmed_only_with_the_secret_it_showed() {
+    let host = host();
+    let user = sign_up(&host.api);
+    let start = || {
+        let started = host.api.bearer(
+            "POST",
+            "/api/v1/auth/mfa/totp",
+            &user.access_token,
+            Some(&json!({"current_password": user.person.password})),
+        );
+        assert_eq!(started.status, 201, "{}", started.text);
+        e2e::AuthenticatorApp::from_base32(started.json()["secret"].as_str().unwrap())
+    };
+    let first = start();
+    let second = start();
+    clear_of_step_end();
+    // The first QR code was replaced: its codes turn nothing on.
+    let stale = host.api.bearer(
+        "POST",
+        "/api/v1/auth/mfa/totp/confirm",
+        &user.access_token,
+        Some(&json!({"code": first.code(0)})),
+    );
+    if first.code(0) != second.code(0) {
+        assert_eq!(stale.problem(401)["type"], "urn:auth:problem:invalid-code");
+    }
+    let confirmed = host.api.bearer(
+        "POST",
+        "/api/v1/auth/mfa/totp/confirm",
+        &user.access_token,
+        Some(&json!({"code": second.code(0)})),
+    );
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text);
 }

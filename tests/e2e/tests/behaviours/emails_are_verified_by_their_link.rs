@@ -287,3 +287,57 @@ fn one_account_sends_at_most_its_hourly_verification_links() {
     );
     assert_eq!(again.status, 429, "{}", again.text);
 }
+
+#[test]
+fn without_an_email_gateway_emails_are_kept_and_no_link_is_stored() {
+    let host = e2e::OwnHost::start(&[("SPIN_VARIABLE_EMAIL_GATEWAY", String::new())]);
+    let user = sign_up(&host.api);
+    let added = host.api.bearer(
+        "POST",
+        "/api/v1/auth/contacts",
+        &user.access_token,
+        Some(
+            &json!({"type": "email", "value": format!("more.{}", user.person.email),
+                     "current_password": user.person.password}),
+        ),
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    let links: i64 = admin_db()
+        .query_one(
+            "SELECT count(*) FROM auth.email_links WHERE user_id = $1::text::uuid",
+            &[&user.user_id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(links, 0, "nothing stored that could never be sent");
+    let asked = host.api.bearer(
+        "POST",
+        "/api/v1/auth/email/verification",
+        &user.access_token,
+        Some(&json!({"email": user.person.email})),
+    );
+    assert!(asked.problem(503)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("email gateway"));
+}
+
+#[test]
+fn a_link_opened_signed_in_to_another_account_changes_nothing() {
+    // A squatter registers someone's address; its owner, signed in to
+    // their own account, opens the squatter's link: it must not make the
+    // squatter's hold permanent.
+    let mailbox = Mailbox::start("webhook", &[]);
+    let squatter = sign_up(mailbox.api());
+    let owner = sign_up(mailbox.api());
+    let opened = mailbox.follow_verification_link_as(&squatter.person.email, &owner.access_token);
+    assert_eq!(
+        opened.problem(403)["type"],
+        "urn:auth:problem:link-of-another-account"
+    );
+    let me = mailbox.api().me(&squatter.access_token).json();
+    assert_eq!(
+        email_of(&me, &squatter.person.email).unwrap()["verified"],
+        false
+    );
+}
