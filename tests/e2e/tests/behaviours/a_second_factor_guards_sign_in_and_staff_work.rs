@@ -312,11 +312,12 @@ fn turning_it_off_needs_a_code_and_every_change_ends_the_other_sessions() {
     let second_access = second.json()["access_token"].as_str().unwrap().to_string();
     let second_refresh = second.json()["refresh_token"].as_str().unwrap().to_string();
 
+    // Turned off from the session opened with both factors.
     let off = |body: serde_json::Value| {
         host.api.bearer(
             "DELETE",
             "/api/v1/auth/mfa/totp",
-            &user.access_token,
+            &second_access,
             Some(&body),
         )
     };
@@ -332,13 +333,17 @@ fn turning_it_off_needs_a_code_and_every_change_ends_the_other_sessions() {
     off(json!({"current_password": user.person.password, "code": wrong})).problem(401);
     let done = off(json!({"current_password": user.person.password, "code": right}));
     assert_eq!(done.status, 204, "{}", done.text);
-    // The session that turned it off no longer stands for a second factor.
-    let refreshed = host.api.refresh(&second_refresh);
-    assert_eq!(refreshed.status, 401, "the other session ended");
     assert_eq!(
-        host.api.me(&second_access).status,
+        host.api.me(&user.access_token).status,
         401,
         "the other session ended"
+    );
+    // The session that turned it off no longer stands for a second factor.
+    let refreshed = host.api.refresh(&second_refresh);
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    assert_eq!(
+        claims_of(refreshed.json()["access_token"].as_str().unwrap())["amr"],
+        json!(["pwd"])
     );
     // A password alone signs in again.
     let login = host
