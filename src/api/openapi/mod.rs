@@ -359,7 +359,7 @@ fn operations() -> Vec<Op> {
             .link(200, "refresh", link_body("refresh", "Swap the refresh token for a new pair.", json!({"refresh_token": "$response.body#/refresh_token"})))
             .link(200, "logout", link_body("logout", "End this session (with its access token).", json!({"all": false}))),
         Op::new(Post, "/auth/login/mfa", "login_second_factor", "sign-in")
-            .summary("Sign in: the second factor", "The `mfa_token` of the first step and a code from the authenticator app (each 30-second step is accepted once per user; one step of drift either way) or a recovery code (each once). Opens the session; its tokens' `amr` say `otp` and `mfa`. Tries are counted before the check and lock as logins do (429), on counters of their own; a token dies after `otp_max_attempts` tries. In cookie mode the pair comes as cookies.")
+            .summary("Sign in: the second factor", "The `mfa_token` of the first step and a code from the authenticator app (each 30-second step is accepted once per user; one step of drift either way) or a recovery code (each once). Opens the session; its tokens' `amr` say `otp` and `mfa`. Tries are counted before the check and lock as logins do (429), on counters of their own, and at most 20 wrong an hour and 50 a day per user; a token dies after `otp_max_attempts` tries, or when the password or the second factor changes (401 `urn:auth:problem:second-step-expired`: sign in again). In cookie mode the pair comes as cookies.")
             .body("SecondStep")
             .answers(200, "A token pair in a new session.", Some("Tokens"))
             .problems(&[401, 429, 503]),
@@ -419,7 +419,7 @@ fn operations() -> Vec<Op> {
             .answers(200, "On: the recovery codes.", Some("RecoveryCodes"))
             .problems(&[401, 409, 429, 503]),
         Op::new(Post, "/auth/email/verify", "verify_email", "account")
-            .summary("Verify an email", "The `token` from the link (`{email_link_base}/verify-email#token=…`): one use, 24 h. An email of the link's account becomes verified, whoever opens it. A link that claims an address another account holds unverified works only signed in to the account that asked (else 403 `urn:auth:problem:claim-needs-its-account`, nothing changed): the address moves to it, and its other sessions end. 400 `urn:auth:problem:invalid-link` for a used, expired or other link; 409 if someone verified it first.")
+            .summary("Verify an email", "The `token` from the link (`{email_link_base}/verify-email#token=…`): one use, 24 h. An email of the link's account becomes verified, whoever opens it. A link that claims an address another account holds unverified works only signed in to the account that asked (else 403 `urn:auth:problem:claim-needs-its-account`, nothing changed): the address moves to it, and its other sessions end. Opened signed in to another account than the link's: 403 `urn:auth:problem:link-of-another-account`, nothing changed. 400 `urn:auth:problem:invalid-link` for a used, expired or other link; 409 if someone verified it first.")
             .auth(Optional)
             .body("EmailToken")
             .answers(200, "Verified.", Some("EmailVerified"))
