@@ -56,3 +56,6 @@ DROP FUNCTION IF EXISTS auth.sign_in_with_otp(text,bytea,integer,bytea,integer,i
 -- A verification link that claims an address completes only for its user,
 -- signed in (issue 28's review): the one-argument form is gone.
 DROP FUNCTION IF EXISTS auth.verify_email(bytea);
+-- Readiness reads one sealed secret (auth.second_factor_sample) to check the
+-- key opens it, no longer only whether one exists.
+DROP FUNCTION IF EXISTS auth.second_factor_in_use();

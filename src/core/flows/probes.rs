@@ -49,18 +49,9 @@ pub async fn readiness(
     };
     let mut configuration = json!("ok");
     if postgresql == "ok" {
-        let needs_key = match config.mfa() {
-            Ok(mfa) if !mfa.required_roles.is_empty() => Ok(true),
-            Ok(_) => store.second_factor_in_use().await,
-            Err(_) => Ok(false),
-        };
-        match needs_key {
-            Ok(true) => {
-                if let Err(e) = config.mfa_key() {
-                    configuration = json!(e.to_string());
-                }
-            }
-            Ok(false) => {}
+        match second_factor_key_problem(config, store).await {
+            Ok(None) => {}
+            Ok(Some(problem)) => configuration = json!(problem),
             Err(e) => eprintln!("readiness: PostgreSQL: {e:?}"),
         }
     }
@@ -78,6 +69,31 @@ pub async fn readiness(
         ready: postgresql == "ok" && redis == "ok" && configuration == "ok",
         checks,
     }
+}
+
+/// What is wrong with `mfa_encryption_key` where a second factor may be
+/// asked for (a role requires one, or someone has one): missing or short,
+/// or not the key the stored secrets were sealed with (a rotated or
+/// mistyped key would lock every enrolled user out at their next sign-in).
+async fn second_factor_key_problem(
+    config: &Config,
+    store: &mut impl Store,
+) -> Result<Option<String>, crate::core::ports::StoreError> {
+    let required = config.mfa().is_ok_and(|mfa| !mfa.required_roles.is_empty());
+    let sample = store.second_factor_sample().await?;
+    if !required && sample.is_none() {
+        return Ok(None);
+    }
+    let key = match config.mfa_key() {
+        Ok(key) => key,
+        Err(e) => return Ok(Some(e.to_string())),
+    };
+    let opens = sample.is_none_or(|sample| {
+        super::second_factor::opens_with(&sample.sealed_secret, key.expose(), &sample.user_id)
+    });
+    Ok((!opens).then(|| {
+        "variable mfa_encryption_key: does not open the stored second-factor secrets (not the key they were sealed with)".to_string()
+    }))
 }
 
 /// Whether a login, phone or email is free, rate-limited per client IP like

@@ -211,6 +211,12 @@ fn matching_step(
         .map(|step| step as i64))
 }
 
+/// Whether a sealed secret (hex) opens with `key` for its user
+/// (readiness).
+pub(super) fn opens_with(sealed_hex: &str, key: &[u8; 32], user_id: &str) -> bool {
+    hex_bytes(sealed_hex).is_some_and(|sealed| TotpSecret::open(&sealed, key, user_id).is_ok())
+}
+
 fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
     hex.len()
         .is_multiple_of(2)

@@ -101,6 +101,14 @@ pub enum TotpDisabled {
     Refused(AccountRefusal),
 }
 
+/// A stored secret, as readiness tries the key on it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SealedSample {
+    pub user_id: String,
+    /// In hex.
+    pub sealed_secret: String,
+}
+
 /// The store's part in `flows::second_factor`.
 #[allow(async_fn_in_trait)]
 pub trait SecondFactorStore {
@@ -143,6 +151,7 @@ pub trait SecondFactorStore {
         account: &AccountProof,
         step: SecondStep,
     ) -> Result<TotpDisabled, StoreError>;
-    /// Whether any user has a TOTP secret stored (readiness).
-    async fn second_factor_in_use(&mut self) -> Result<bool, StoreError>;
+    /// One stored TOTP secret (sealed), or `None` when nobody has one
+    /// (readiness checks the key opens it).
+    async fn second_factor_sample(&mut self) -> Result<Option<SealedSample>, StoreError>;
 }

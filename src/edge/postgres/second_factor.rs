@@ -4,9 +4,9 @@
 use super::account::account_params;
 use super::{caller_params, session_params, text, PgStore};
 use crate::core::ports::{
-    AccountProof, Caller, EnrolmentStarted, NewSession, PendingChallenge, SecondFactorChallenged,
-    SecondFactorCompleted, SecondFactorStore, SecondStep, StoreError, TotpConfirmed, TotpDisabled,
-    TotpState,
+    AccountProof, Caller, EnrolmentStarted, NewSession, PendingChallenge, SealedSample,
+    SecondFactorChallenged, SecondFactorCompleted, SecondFactorStore, SecondStep, StoreError,
+    TotpConfirmed, TotpDisabled, TotpState,
 };
 use crate::edge::host::ParameterValue;
 
@@ -141,8 +141,7 @@ impl SecondFactorStore for PgStore<'_> {
             .await
     }
 
-    async fn second_factor_in_use(&mut self) -> Result<bool, StoreError> {
-        self.read_bool("SELECT auth.second_factor_in_use()", &[])
-            .await
+    async fn second_factor_sample(&mut self) -> Result<Option<SealedSample>, StoreError> {
+        self.read("SELECT auth.second_factor_sample()", &[]).await
     }
 }

@@ -13,18 +13,19 @@ use e2e::{
 };
 use serde_json::json;
 
-const KEY_BASE64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// The run's sealing key (the test command sets one for every host of the
+/// run: hosts sharing a database share it, as in production).
+fn run_key() -> String {
+    e2e::env("SPIN_VARIABLE_MFA_ENCRYPTION_KEY")
+}
 
 /// A host of its own that asks a second factor of superadmins and
-/// managers, with a known sealing key.
+/// managers.
 fn host() -> OwnHost {
-    OwnHost::start(&[
-        (
-            "SPIN_VARIABLE_MFA_REQUIRED_ROLES",
-            "superadmin,manager".to_string(),
-        ),
-        ("SPIN_VARIABLE_MFA_ENCRYPTION_KEY", KEY_BASE64.to_string()),
-    ])
+    OwnHost::start(&[(
+        "SPIN_VARIABLE_MFA_REQUIRED_ROLES",
+        "superadmin,manager".to_string(),
+    )])
 }
 
 /// Waits, if needed, so that the next two steps are both ahead: a code
@@ -101,7 +102,7 @@ fn a_password_then_a_code_signs_in_each_step_and_recovery_code_once() {
 
 #[test]
 fn a_login_code_is_a_first_factor_too() {
-    let codes = PhoneCodes::start(&[("SPIN_VARIABLE_MFA_ENCRYPTION_KEY", KEY_BASE64)]);
+    let codes = PhoneCodes::start(&[]);
     let user = sign_up(codes.api());
     codes.verify_own_phone(&user);
     clear_of_step_end();
@@ -262,7 +263,7 @@ fn a_database_dump_holds_no_usable_secret() {
         )
     };
     let key = base64::engine::general_purpose::STANDARD
-        .decode(KEY_BASE64)
+        .decode(run_key())
         .unwrap();
     assert_eq!(
         open(&key, &user.user_id).expect("opens with the service's key"),
@@ -468,4 +469,26 @@ fn an_enrolment_is_confirmed_only_with_the_secret_it_showed() {
         Some(&json!({"code": second.code(0)})),
     );
     assert_eq!(confirmed.status, 200, "{}", confirmed.text);
+}
+
+#[test]
+fn readiness_names_a_key_that_does_not_open_the_stored_secrets() {
+    let (_, service) = e2e::fresh_database("mfa_key_rotated");
+    let sealing = OwnHost::start(&[("SPIN_VARIABLE_DB_URL", service.clone())]);
+    let user = sign_up(&sealing.api);
+    clear_of_step_end();
+    enrol_second_factor(&sealing.api, &user.access_token, &user.person.password);
+    assert_eq!(sealing.api.get("/api/v1/auth/ready").status, 200);
+    // Another key (rotated, or mistyped) on the same database: not ready,
+    // rather than every enrolled user locked out at their next sign-in.
+    let other_key = OwnHost::start(&[
+        ("SPIN_VARIABLE_DB_URL", service),
+        ("SPIN_VARIABLE_MFA_ENCRYPTION_KEY", "ab".repeat(32)),
+    ]);
+    let ready = other_key.api.get("/api/v1/auth/ready");
+    assert_eq!(ready.status, 503, "{}", ready.text);
+    assert!(ready.json()["checks"]["configuration"]
+        .as_str()
+        .unwrap()
+        .contains("does not open"));
 }
