@@ -28,12 +28,20 @@ BEGIN
   WHERE user_id = p_user_id AND id <> p_session_id AND revoked_at IS NULL;
   -- A second step begun with the old credentials completes nothing.
   DELETE FROM auth.mfa_challenges WHERE user_id = p_user_id;
-  RETURN jsonb_build_object('outcome', 'confirmed');
+  -- The account's verified channels are told (a thief's enrolment must
+  -- not go unseen).
+  RETURN jsonb_build_object('outcome', 'confirmed',
+    'notify_phone', (SELECT value FROM accounts.contacts
+                     WHERE user_id = p_user_id AND contact_type = 'phone' AND is_active
+                       AND verified_at IS NOT NULL),
+    'notify_emails', coalesce((SELECT jsonb_agg(value) FROM accounts.contacts
+                               WHERE user_id = p_user_id AND contact_type = 'email' AND is_active
+                                 AND verified_at IS NOT NULL), '[]'::jsonb));
 END
 $function$;
 
 COMMENT ON FUNCTION auth.confirm_totp(uuid,uuid,bytea,bigint,jsonb) IS
-  'Turns on the signed-in user''s TOTP enrolment in progress (p_sealed_secret: the one the code was checked against; begun at most ten minutes ago), given the time step a code of it matched (spent), with new recovery codes (p_recovery_digests: a JSON array of their keyed digests in hex), and ends the user''s other sessions. Returns {outcome: confirmed}, {outcome: not_started} (no enrolment in progress, or the step already spent) or {outcome: session_inactive}.';
+  'Turns on the signed-in user''s TOTP enrolment in progress (p_sealed_secret: the one the code was checked against; begun at most ten minutes ago), given the time step a code of it matched (spent), with new recovery codes (p_recovery_digests: a JSON array of their keyed digests in hex), and ends the user''s other sessions. Returns {outcome: confirmed, notify_phone, notify_emails (the verified channels, told of it)}, {outcome: not_started} (no enrolment in progress, or the step already spent) or {outcome: session_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.confirm_totp(uuid,uuid,bytea,bigint,jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.confirm_totp(uuid,uuid,bytea,bigint,jsonb) TO auth_service;

@@ -42,12 +42,20 @@ BEGIN
   WHERE id = p_session_id;
   -- A second step begun with the old credentials completes nothing.
   DELETE FROM auth.mfa_challenges WHERE user_id = p_user_id;
-  RETURN jsonb_build_object('outcome', 'disabled');
+  -- The account's verified channels are told (a thief's enrolment must
+  -- not go unseen).
+  RETURN jsonb_build_object('outcome', 'disabled',
+    'notify_phone', (SELECT value FROM accounts.contacts
+                     WHERE user_id = p_user_id AND contact_type = 'phone' AND is_active
+                       AND verified_at IS NOT NULL),
+    'notify_emails', coalesce((SELECT jsonb_agg(value) FROM accounts.contacts
+                               WHERE user_id = p_user_id AND contact_type = 'email' AND is_active
+                                 AND verified_at IS NOT NULL), '[]'::jsonb));
 END
 $function$;
 
 COMMENT ON FUNCTION auth.disable_totp(uuid,uuid,text,bytea,bigint,bytea) IS
-  'Turns the signed-in user''s second factor off: a sensitive change (auth.confirm_account''s fresh proof) that also takes a current code (p_step, the time step it matched, accepted past the last one) or an unused recovery code (p_recovery_digest). Deletes the secret and the recovery codes and ends the user''s other sessions. Returns {outcome: disabled}, {outcome: wrong_code}, {outcome: not_enrolled} or auth.confirm_account''s refusals.';
+  'Turns the signed-in user''s second factor off: a sensitive change (auth.confirm_account''s fresh proof) that also takes a current code (p_step, the time step it matched, accepted past the last one) or an unused recovery code (p_recovery_digest). Deletes the secret and the recovery codes and ends the user''s other sessions. Returns {outcome: disabled, notify_phone, notify_emails (the verified channels, told of it)}, {outcome: wrong_code}, {outcome: not_enrolled} or auth.confirm_account''s refusals.';
 
 REVOKE ALL ON FUNCTION auth.disable_totp(uuid,uuid,text,bytea,bigint,bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.disable_totp(uuid,uuid,text,bytea,bigint,bytea) TO auth_service;

@@ -126,6 +126,9 @@ pub const VARIABLES: &[&str] = &[
     "email_recovery_text_template",
     "email_password_reset_subject",
     "email_password_reset_text",
+    "sms_second_factor_changed_text",
+    "email_second_factor_changed_subject",
+    "email_second_factor_changed_text",
     "mfa_encryption_key",
     "mfa_required_roles",
     "mfa_issuer",
@@ -163,6 +166,9 @@ pub struct OtpSettings {
     pub recovery_text_template: String,
     /// The notice to the verified phone after a reset by email link.
     pub password_reset_text: String,
+    /// The notice to the verified phone when a second factor is turned on
+    /// or off: `{change}` says which.
+    pub second_factor_changed_text: String,
 }
 
 impl OtpSettings {
@@ -206,6 +212,9 @@ pub struct EmailSettings {
     /// The notice to the other verified emails after a reset.
     pub password_reset_subject: String,
     pub password_reset_text: String,
+    /// The notice when a second factor is turned on or off (`{change}`).
+    pub second_factor_changed_subject: String,
+    pub second_factor_changed_text: String,
 }
 
 /// The second factor (SPEC §6a), but its key (`Config::mfa_key`).
@@ -634,6 +643,7 @@ impl Config {
                 phone_changed_text: self.text("sms_phone_changed_text")?,
                 recovery_text_template,
                 password_reset_text: self.text("sms_password_reset_text")?,
+                second_factor_changed_text: self.text("sms_second_factor_changed_text")?,
             })
         })
     }
@@ -711,6 +721,8 @@ impl Config {
                 recovery_text_template: with_link("email_recovery_text_template")?,
                 password_reset_subject: self.text("email_password_reset_subject")?,
                 password_reset_text: self.text("email_password_reset_text")?,
+                second_factor_changed_subject: self.text("email_second_factor_changed_subject")?,
+                second_factor_changed_text: self.text("email_second_factor_changed_text")?,
             })
         })
     }
@@ -897,6 +909,18 @@ mod tests {
             ("email_recovery_text_template", "{link}".to_string()),
             ("email_password_reset_subject", "Сброшен".to_string()),
             ("email_password_reset_text", "Сброшен".to_string()),
+            (
+                "sms_second_factor_changed_text",
+                "Второй фактор {change}".to_string(),
+            ),
+            (
+                "email_second_factor_changed_subject",
+                "Второй фактор".to_string(),
+            ),
+            (
+                "email_second_factor_changed_text",
+                "Второй фактор {change}".to_string(),
+            ),
             (
                 "mfa_encryption_key",
                 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),

@@ -678,45 +678,60 @@ pub async fn complete_recovery(
     Ok(())
 }
 
+/// A notice to an account's verified channels: the SMS text, and the
+/// email's subject and text.
+pub(super) struct Notice<'a> {
+    pub what: &'a str,
+    pub sms: &'a str,
+    pub subject: &'a str,
+    pub email: &'a str,
+}
+
+/// Tells the account's verified channels of a change (SPEC §2: a reset, a
+/// second factor turned on or off). Best effort: the change is made; a
+/// gateway that fails is logged.
+pub(super) async fn tell_channels(
+    config: &Config,
+    outbound: &mut impl Outbound,
+    phone: Option<&str>,
+    emails: &[String],
+    notice: &Notice<'_>,
+) {
+    let what = notice.what;
+    if let Some(phone) = phone {
+        match phone_codes::send_sms(config, outbound, phone, notice.sms).await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => eprintln!("SMS gateway did not take a {what} notice: {why}"),
+            Err(e) => eprintln!("{what} notice not sent by SMS: {e:?}"),
+        }
+    }
+    for address in emails {
+        match send_email(config, outbound, address, notice.subject, notice.email).await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => eprintln!("email gateway did not take a {what} notice: {why}"),
+            Err(e) => eprintln!("{what} notice not sent by email: {e:?}"),
+        }
+    }
+}
+
 /// Tells the account's other verified channels that its password was
-/// reset. Best effort: the reset is made; a gateway that fails is logged.
+/// reset.
 async fn tell_of_reset(
     config: &Config,
     outbound: &mut impl Outbound,
     phone: Option<&str>,
     emails: &[String],
 ) {
-    if let Some(phone) = phone {
-        match config.otp() {
-            Ok(otp) => {
-                match phone_codes::send_sms(config, outbound, phone, &otp.password_reset_text).await
-                {
-                    Ok(Ok(())) => {}
-                    Ok(Err(why)) => eprintln!("SMS gateway did not take a reset notice: {why}"),
-                    Err(e) => eprintln!("reset notice not sent by SMS: {e:?}"),
-                }
-            }
-            Err(e) => eprintln!("reset notice not sent by SMS: {e}"),
-        }
-    }
-    let Ok(settings) = config.email() else {
-        return eprintln!("reset notice not sent by email: email settings unreadable");
+    let (Ok(otp), Ok(settings)) = (config.otp(), config.email()) else {
+        return eprintln!("reset notice not sent: its texts are unreadable");
     };
-    for address in emails {
-        match send_email(
-            config,
-            outbound,
-            address,
-            &settings.password_reset_subject,
-            &settings.password_reset_text,
-        )
-        .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(why)) => eprintln!("email gateway did not take a reset notice: {why}"),
-            Err(e) => eprintln!("reset notice not sent by email: {e:?}"),
-        }
-    }
+    let notice = Notice {
+        what: "reset",
+        sms: &otp.password_reset_text,
+        subject: &settings.password_reset_subject,
+        email: &settings.password_reset_text,
+    };
+    tell_channels(config, outbound, phone, emails, &notice).await;
 }
 
 #[cfg(test)]

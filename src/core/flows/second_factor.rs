@@ -6,14 +6,15 @@
 
 use super::account::{confirm_account, refused, AccountConfirmation};
 use super::fields::*;
+use super::recovery;
 use super::*;
 use crate::core::config::Config;
 use crate::core::guard::Principal;
 use crate::core::identity::SecondLogin;
 use crate::core::ports::{
-    AccountProof, ClientInfo, EnrolmentStarted, MeCache, NewSession, PendingChallenge, Revocations,
-    SecondFactorChallenged, SecondFactorCompleted, SecondStep, Store, Throttle, TotpConfirmed,
-    TotpDisabled, TotpState,
+    AccountProof, Channels, ClientInfo, EnrolmentStarted, MeCache, NewSession, Outbound,
+    PendingChallenge, Revocations, SecondFactorChallenged, SecondFactorCompleted, SecondStep,
+    Store, Throttle, TotpConfirmed, TotpDisabled, TotpState,
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
@@ -211,6 +212,36 @@ fn matching_step(
         .map(|step| step as i64))
 }
 
+/// Tells the account's verified channels that its second factor was
+/// turned on or off (`change`), so that a thief's enrolment does not go
+/// unseen. Best effort.
+async fn tell_of_change(
+    config: &Config,
+    outbound: &mut impl Outbound,
+    channels: &Channels,
+    change: &str,
+) {
+    let (Ok(otp), Ok(email)) = (config.otp(), config.email()) else {
+        return eprintln!("second-factor notice not sent: its texts are unreadable");
+    };
+    let sms = otp.second_factor_changed_text.replace("{change}", change);
+    let text = email.second_factor_changed_text.replace("{change}", change);
+    let notice = recovery::Notice {
+        what: "second-factor",
+        sms: &sms,
+        subject: &email.second_factor_changed_subject,
+        email: &text,
+    };
+    recovery::tell_channels(
+        config,
+        outbound,
+        channels.notify_phone.as_deref(),
+        &channels.notify_emails,
+        &notice,
+    )
+    .await;
+}
+
 /// Whether a sealed secret (hex) opens with `key` for its user
 /// (readiness).
 pub(super) fn opens_with(sealed_hex: &str, key: &[u8; 32], user_id: &str) -> bool {
@@ -367,6 +398,7 @@ pub async fn confirm(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl MeCache + Revocations + Throttle),
+    outbound: &mut impl Outbound,
     principal: &Principal,
     code: &Secret<String>,
     client: &ClientInfo,
@@ -409,16 +441,17 @@ pub async fn confirm(
             .await
     })
     .await?;
-    match confirmed {
-        TotpConfirmed::Confirmed => {}
+    let channels = match confirmed {
+        TotpConfirmed::Confirmed(channels) => channels,
         // Its step was spent (a replay), or it was replaced meanwhile.
         // Its step was spent, it was replaced or it grew old meanwhile.
         TotpConfirmed::NotStarted => return Err(ApiError::InvalidCode),
         TotpConfirmed::SessionInactive => return Err(ApiError::InvalidToken),
-    }
+    };
     forgive_second_factor(cache, limits, user_id, ip).await;
     audit::security(SecurityEvent::SecondFactorEnrolled { user_id });
     forget_me(cache, user_id).await;
+    tell_of_change(config, outbound, &channels, "включён").await;
     let shown: Vec<&str> = codes.iter().map(RecoveryCode::expose).collect();
     Ok(json!({"recovery_codes": shown}))
 }
@@ -430,6 +463,7 @@ pub async fn remove(
     config: &Config,
     store: &mut impl Store,
     cache: &mut (impl MeCache + Revocations + Throttle),
+    outbound: &mut impl Outbound,
     principal: &Principal,
     request: &Removal,
     client: &ClientInfo,
@@ -464,8 +498,8 @@ pub async fn remove(
         store.disable_totp(&caller(principal), &proof, step).await
     })
     .await?;
-    match disabled {
-        TotpDisabled::Disabled => {}
+    let channels = match disabled {
+        TotpDisabled::Disabled(channels) => channels,
         TotpDisabled::WrongCode => return Err(ApiError::InvalidCode),
         TotpDisabled::NotEnrolled => {
             return Err(ApiError::SecondFactorState {
@@ -473,10 +507,11 @@ pub async fn remove(
             })
         }
         TotpDisabled::Refused(refusal) => return Err(refused(refusal)),
-    }
+    };
     forgive_second_factor(cache, limits, user_id, ip).await;
     audit::security(SecurityEvent::SecondFactorRemoved { user_id });
     forget_me(cache, user_id).await;
+    tell_of_change(config, outbound, &channels, "выключен").await;
     Ok(())
 }
 

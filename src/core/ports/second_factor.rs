@@ -84,7 +84,7 @@ pub enum TotpState {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TotpConfirmed {
-    Confirmed,
+    Confirmed(Channels),
     /// No enrolment in progress, or its step was spent already.
     NotStarted,
     SessionInactive,
@@ -94,11 +94,20 @@ pub enum TotpConfirmed {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TotpDisabled {
-    Disabled,
+    Disabled(Channels),
     WrongCode,
     NotEnrolled,
     #[serde(untagged)]
     Refused(AccountRefusal),
+}
+
+/// An account's verified channels, told of a change.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Channels {
+    #[serde(default)]
+    pub notify_phone: Option<String>,
+    #[serde(default)]
+    pub notify_emails: Vec<String>,
 }
 
 /// A stored secret, as readiness tries the key on it.

@@ -6,6 +6,7 @@ use super::reply::Reply;
 use crate::core::config::Config;
 use crate::core::flows::second_factor::{self, Removal, SecondStepRequest};
 use crate::core::problem::ApiError;
+use crate::edge::outbound::HostOutbound;
 use crate::edge::postgres::PgStore;
 use crate::edge::redis::Redis;
 
@@ -39,8 +40,16 @@ pub async fn confirm(incoming: &Incoming, config: &Config) -> Result<Reply, ApiE
     let code =
         second_factor::parse_confirmation(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
-    let codes =
-        second_factor::confirm(config, &mut store, &mut redis, &principal, &code, &client).await?;
+    let codes = second_factor::confirm(
+        config,
+        &mut store,
+        &mut redis,
+        &mut HostOutbound,
+        &principal,
+        &code,
+        &client,
+    )
+    .await?;
     Ok(Reply::json(200, &codes)
         .no_store()
         .header("pragma", "no-cache"))
@@ -53,7 +62,13 @@ pub async fn remove(incoming: &Incoming, config: &Config) -> Result<Reply, ApiEr
     let request = Removal::parse(&incoming.json_body()?).map_err(ApiError::Validation)?;
     let client = incoming.client(config)?;
     second_factor::remove(
-        config, &mut store, &mut redis, &principal, &request, &client,
+        config,
+        &mut store,
+        &mut redis,
+        &mut HostOutbound,
+        &principal,
+        &request,
+        &client,
     )
     .await?;
     Ok(Reply::no_content())

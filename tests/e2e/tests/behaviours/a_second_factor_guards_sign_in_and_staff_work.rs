@@ -492,3 +492,41 @@ fn readiness_names_a_key_that_does_not_open_the_stored_secrets() {
         .unwrap()
         .contains("does not open"));
 }
+
+#[test]
+fn the_accounts_channels_hear_when_the_second_factor_is_turned_on_or_off() {
+    let mailbox = e2e::Mailbox::start("webhook", &[]);
+    let user = mailbox.sign_up_verified();
+    let told = |change: &str| {
+        let by_email = mailbox
+            .mail
+            .emails_to(&user.person.email)
+            .iter()
+            .filter(|m| m.email_text().is_some_and(|t| t.contains(change)))
+            .count();
+        let by_sms = mailbox
+            .codes
+            .gateway
+            .received()
+            .iter()
+            .filter(|m| m.to().as_deref() == Some(user.person.phone.as_str()))
+            .filter(|m| m.text().is_some_and(|t| t.contains(change)))
+            .count();
+        (by_email, by_sms)
+    };
+    clear_of_step_end();
+    let (app, _) = enrol_second_factor(mailbox.api(), &user.access_token, &user.person.password);
+    assert_eq!(
+        told("включён"),
+        (1, 1),
+        "the phone and the email hear of it"
+    );
+    let off = mailbox.api().bearer(
+        "DELETE",
+        "/api/v1/auth/mfa/totp",
+        &user.access_token,
+        Some(&json!({"current_password": user.person.password, "code": app.code(1)})),
+    );
+    assert_eq!(off.status, 204, "{}", off.text);
+    assert_eq!(told("выключен"), (1, 1));
+}
