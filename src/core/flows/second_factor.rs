@@ -355,15 +355,17 @@ pub async fn enrol(
     confirmation: &AccountConfirmation,
     client: &ClientInfo,
 ) -> Result<Value, ApiError> {
+    // Sealed first: a service that cannot seal spends no proof of the
+    // account on it.
+    let secret = TotpSecret::generate().map_err(|e| ApiError::internal("mfa.secret", e))?;
+    let sealed = secret
+        .seal(config.mfa_key()?.expose(), principal.user_id())
+        .map_err(|e| ApiError::internal("mfa.seal_secret", e))?;
     let credentials =
         inactive_is_unauthenticated(store.password_credentials(&caller(principal)).await?)?;
     let proof: AccountProof = confirm_account(config, cache, &credentials, confirmation, client)
         .await?
         .ok_or(ApiError::ReauthRequired)?;
-    let secret = TotpSecret::generate().map_err(|e| ApiError::internal("mfa.secret", e))?;
-    let sealed = secret
-        .seal(config.mfa_key()?.expose(), principal.user_id())
-        .map_err(|e| ApiError::internal("mfa.seal_secret", e))?;
     match store
         .start_totp_enrolment(&caller(principal), &proof, &sealed)
         .await?
