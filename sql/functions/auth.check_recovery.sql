@@ -7,7 +7,6 @@ AS $function$
 DECLARE
   v_user_id   uuid;
   v_code      auth.otp_codes;
-  v_different integer;
 BEGIN
   IF p_token_digest IS NOT NULL THEN
     SELECT l.user_id INTO v_user_id
@@ -31,10 +30,7 @@ BEGIN
        OR v_code.attempts >= p_max_attempts OR octet_length(p_code_digest) IS DISTINCT FROM 32 THEN
       RETURN jsonb_build_object('outcome', 'invalid');
     END IF;
-    -- Every byte compared, whatever differs first.
-    SELECT bit_or(get_byte(v_code.code_digest, i) # get_byte(p_code_digest, i))
-    INTO v_different FROM generate_series(0, 31) AS i;
-    IF v_different <> 0 THEN
+    IF NOT auth.same_digest(v_code.code_digest, p_code_digest) THEN
       UPDATE auth.otp_codes SET attempts = attempts + 1
       WHERE phone = v_code.phone AND purpose = v_code.purpose AND owner = v_code.owner;
       RETURN jsonb_build_object('outcome', 'wrong',

@@ -10,7 +10,14 @@ DECLARE
   v_opened    jsonb;
   v_amr       text[];
 BEGIN
-  -- Tries of one challenge take turns on its row.
+  -- The user row first, then the challenge's: the order a password change
+  -- or reset takes them (they delete the user's challenges), so the two
+  -- never deadlock. Tries of one challenge take turns on its row.
+  SELECT * INTO v_challenge FROM auth.mfa_challenges WHERE token_digest = p_token_digest;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('outcome', 'invalid');
+  END IF;
+  PERFORM FROM accounts.users WHERE id = v_challenge.user_id FOR UPDATE;
   SELECT * INTO v_challenge FROM auth.mfa_challenges
   WHERE token_digest = p_token_digest FOR UPDATE;
   IF NOT FOUND OR v_challenge.used_at IS NOT NULL OR v_challenge.expires_at <= now()

@@ -44,13 +44,7 @@ BEGIN
   DELETE FROM auth.mfa_challenges WHERE user_id = p_user_id;
   -- The account's verified channels are told (a thief's enrolment must
   -- not go unseen).
-  RETURN jsonb_build_object('outcome', 'disabled',
-    'notify_phone', (SELECT value FROM accounts.contacts
-                     WHERE user_id = p_user_id AND contact_type = 'phone' AND is_active
-                       AND verified_at IS NOT NULL),
-    'notify_emails', coalesce((SELECT jsonb_agg(value) FROM accounts.contacts
-                               WHERE user_id = p_user_id AND contact_type = 'email' AND is_active
-                                 AND verified_at IS NOT NULL), '[]'::jsonb));
+  RETURN jsonb_build_object('outcome', 'disabled') || auth.verified_channels(p_user_id, true, NULL);
 END
 $function$;
 

@@ -57,16 +57,9 @@ BEGIN
     'outcome', 'reset',
     'logins', coalesce((SELECT jsonb_agg(value) FROM accounts.contacts
                         WHERE user_id = p_user_id AND is_active), '[]'::jsonb),
+    'events', jsonb_build_array(auth.outbox_message(v_event)))
     -- The account's other verified channels are told.
-    'notify_phone', CASE WHEN v_via = 'email' THEN
-                      (SELECT value FROM accounts.contacts
-                       WHERE user_id = p_user_id AND contact_type = 'phone' AND is_active
-                         AND verified_at IS NOT NULL) END,
-    'notify_emails', coalesce((SELECT jsonb_agg(value) FROM accounts.contacts
-                               WHERE user_id = p_user_id AND contact_type = 'email' AND is_active
-                                 AND verified_at IS NOT NULL
-                                 AND value IS DISTINCT FROM v_used_email), '[]'::jsonb),
-    'events', jsonb_build_array(auth.outbox_message(v_event)));
+    || auth.verified_channels(p_user_id, v_via = 'email', v_used_email);
 END
 $function$;
 

@@ -5,7 +5,6 @@ CREATE OR REPLACE FUNCTION auth.use_otp(p_phone text, p_purpose text, p_user_id 
 AS $function$
 DECLARE
   v_code      auth.otp_codes;
-  v_different integer;
 BEGIN
   -- The row lock makes parallel tries of one code take turns: exactly one
   -- right try uses it.
@@ -19,10 +18,7 @@ BEGIN
      OR v_code.attempts >= p_max_attempts OR octet_length(p_code_digest) <> 32 THEN
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
-  -- Every byte compared, whatever differs first: no timing to learn from.
-  SELECT bit_or(get_byte(v_code.code_digest, i) # get_byte(p_code_digest, i))
-  INTO v_different FROM generate_series(0, 31) AS i;
-  IF v_different <> 0 THEN
+  IF NOT auth.same_digest(v_code.code_digest, p_code_digest) THEN
     UPDATE auth.otp_codes SET attempts = attempts + 1
     WHERE phone = v_code.phone AND purpose = v_code.purpose AND owner = v_code.owner;
     RETURN jsonb_build_object('outcome', 'wrong',

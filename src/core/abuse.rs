@@ -300,6 +300,16 @@ pub fn email_windows(
         period_seconds: 3600,
         lock_seconds: 0,
     }];
+    if kind == EmailKind::Claim {
+        // And all claimants of an address together, so that a crowd of
+        // accounts cannot flood one inbox (four times one claimant's).
+        windows.push(Window {
+            key: format!("{PREFIX}:email-claims:{}", login_part(address)),
+            limit: limits.email_per_address_per_hour.saturating_mul(4),
+            period_seconds: 3600,
+            lock_seconds: 0,
+        });
+    }
     if let Some(user_id) = asked_by {
         windows.push(Window {
             key: format!("{PREFIX}:email-user:{user_id}"),
@@ -491,15 +501,17 @@ mod tests {
         assert_ne!(verification[0].key, recovery[0].key);
         assert!(verification.iter().all(|w| !w.key.contains("a@x.io")));
         assert_eq!(
-            verification[2].key, claim[2].key,
+            verification[2].key, claim[3].key,
             "one budget for links to verify"
         );
+        assert_eq!(claim[1].limit, 20, "every claimant of an address together");
         assert_ne!(
             verification[2].key, recovery[1].key,
             "recovery's own budget"
         );
         let other_claimant = email_windows(&limits(), EmailKind::Claim, "a@x.io", Some("u3"));
         assert_ne!(claim[0].key, other_claimant[0].key, "per claimant");
+        assert_eq!(claim[1].key, other_claimant[1].key, "and all together");
         assert_eq!(unsent(&recovery).decrement.len(), 2);
     }
 

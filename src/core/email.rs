@@ -3,7 +3,7 @@
 //! and Mailgun's messages API. Building the request and reading the answer
 //! are pure; sending is the outbound HTTP port's, as for SMS.
 
-use crate::core::ports::{OutboundRequest, OutboundResponse};
+use crate::core::ports::{base_url as base, form_body as form, OutboundRequest, OutboundResponse};
 use crate::core::secret::Secret;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Value};
@@ -53,18 +53,6 @@ pub struct Email<'a> {
     pub to: &'a str,
     pub subject: &'a str,
     pub text: &'a str,
-}
-
-fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let mut encoder = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        encoder.append_pair(k, v);
-    }
-    encoder.finish().into_bytes()
-}
-
-fn base(url: &str) -> &str {
-    url.trim_end_matches('/')
 }
 
 impl EmailGateway {

@@ -1,11 +1,26 @@
-//! Outbound HTTP (an SMS gateway) and the clock.
+//! Outbound HTTP (an SMS or email gateway) and the clock.
 
-/// A POST to an outside service (an SMS gateway).
+/// A POST to an outside service (an SMS or email gateway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+/// An `application/x-www-form-urlencoded` body of these pairs (the form
+/// APIs: Twilio, SMS.ru, Mailgun).
+pub fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut encoder = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        encoder.append_pair(k, v);
+    }
+    encoder.finish().into_bytes()
+}
+
+/// A configured base URL without its trailing slashes, to append a path to.
+pub fn base_url(url: &str) -> &str {
+    url.trim_end_matches('/')
 }
 
 /// An answer's body is read up to this much and no further (gateways

@@ -283,6 +283,12 @@ fn session_params(session: &NewSession<'_>) -> [ParameterValue; 5] {
     ]
 }
 
+/// Bytes as lower-case hex: how digests travel inside a jsonb parameter
+/// (Spin's parameters have no array of bytea).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// An email's verification link: (SHA-256 of its token, lifetime), NULL
 /// for none.
 fn email_link_params(link: Option<&crate::core::ports::NewEmailLink<'_>>) -> [ParameterValue; 2] {

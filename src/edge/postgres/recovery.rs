@@ -1,7 +1,7 @@
 //! `flows::recovery` over PostgreSQL: verified emails and recovery from a
 //! forgotten password.
 
-use super::{caller_params, optional_text, text, PgStore};
+use super::{caller_params, hex, optional_text, text, PgStore};
 use crate::core::ports::{
     Caller, EmailVerified, NewEmailLink, PasswordReset, RecoveryChecked, RecoveryDestinations,
     RecoveryIssued, RecoveryProof, RecoveryStore, StoreError, VerificationRequested,
@@ -101,10 +101,7 @@ impl RecoveryStore for PgStore<'_> {
     ) -> Result<RecoveryIssued, StoreError> {
         let links: Vec<serde_json::Value> = links
             .iter()
-            .map(|(email, digest)| {
-                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                serde_json::json!({"email": email, "digest": hex})
-            })
+            .map(|(email, digest)| serde_json::json!({"email": email, "digest": hex(digest)}))
             .collect();
         let links = serde_json::to_vec(&links).map_err(|e| StoreError::Failed(e.to_string()))?;
         let params = [

@@ -2,7 +2,7 @@
 //! of a sign-in, turning it off.
 
 use super::account::account_params;
-use super::{caller_params, session_params, text, PgStore};
+use super::{caller_params, hex, session_params, text, PgStore};
 use crate::core::ports::{
     AccountProof, Caller, EnrolmentStarted, NewSession, PendingChallenge, SealedSample,
     SecondFactorChallenged, SecondFactorCompleted, SecondFactorStore, SecondStep, StoreError,
@@ -12,14 +12,6 @@ use crate::edge::host::ParameterValue;
 
 fn binary(bytes: &[u8]) -> ParameterValue {
     ParameterValue::Binary(bytes.to_vec())
-}
-
-/// The recovery codes' digests as the database takes them: hex strings.
-fn hex_digests(digests: &[[u8; 32]]) -> Vec<String> {
-    digests
-        .iter()
-        .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
-        .collect()
 }
 
 fn int(n: u32) -> ParameterValue {
@@ -114,8 +106,9 @@ impl SecondFactorStore for PgStore<'_> {
         recovery_digests: &[[u8; 32]],
     ) -> Result<TotpConfirmed, StoreError> {
         let [user, session] = caller_params(caller);
-        let digests = serde_json::to_vec(&hex_digests(recovery_digests))
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let digests =
+            serde_json::to_vec(&recovery_digests.iter().map(|d| hex(d)).collect::<Vec<_>>())
+                .map_err(|e| StoreError::Failed(e.to_string()))?;
         let params = [
             user,
             session,

@@ -8,18 +8,9 @@ use std::sync::{Arc, Barrier};
 
 const RACERS: usize = 16;
 
-fn race_for(field: &str) {
-    let shared = Person::new();
-    let mut racers: Vec<Person> = (0..RACERS).map(|_| Person::new()).collect();
-    for racer in &mut racers {
-        if field == "second_login" {
-            racer.second_login = shared.second_login.clone();
-        } else {
-            racer.phone = shared.phone.clone();
-            racer.phone_typed = shared.phone_typed.clone();
-        }
-    }
-    let barrier = Arc::new(Barrier::new(RACERS));
+/// Every racer registers at the same moment (a barrier): their answers.
+fn register_at_once(racers: &[Person]) -> Vec<e2e::Reply> {
+    let barrier = Arc::new(Barrier::new(racers.len()));
     let threads: Vec<_> = racers
         .iter()
         .map(|racer| {
@@ -32,7 +23,21 @@ fn race_for(field: &str) {
             })
         })
         .collect();
-    let replies: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+fn race_for(field: &str) {
+    let shared = Person::new();
+    let mut racers: Vec<Person> = (0..RACERS).map(|_| Person::new()).collect();
+    for racer in &mut racers {
+        if field == "second_login" {
+            racer.second_login = shared.second_login.clone();
+        } else {
+            racer.phone = shared.phone.clone();
+            racer.phone_typed = shared.phone_typed.clone();
+        }
+    }
+    let replies = register_at_once(&racers);
 
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert_eq!(
@@ -93,20 +98,7 @@ fn sixteen_racing_for_one_unverified_email_make_one_holder_and_fifteen_claims() 
             ..Person::new()
         })
         .collect();
-    let barrier = Arc::new(Barrier::new(RACERS));
-    let threads: Vec<_> = racers
-        .iter()
-        .map(|racer| {
-            let body = racer.registration();
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                let api = Api::new();
-                barrier.wait();
-                api.register(&body)
-            })
-        })
-        .collect();
-    let replies: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let replies = register_at_once(&racers);
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
     let pending = replies
