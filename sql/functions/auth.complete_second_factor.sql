@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.complete_second_factor(p_token_digest bytea, p_step bigint, p_recovery_digest bytea, p_max_attempts integer, p_refresh_token_hash bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text)
+CREATE OR REPLACE FUNCTION auth.complete_second_factor(p_token_digest bytea, p_step bigint, p_recovery_digest bytea, p_max_attempts integer, p_refresh_seed bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -42,13 +42,12 @@ BEGIN
       'attempts_left', greatest(0, p_max_attempts - v_challenge.attempts - 1));
   END IF;
   UPDATE auth.mfa_challenges SET used_at = now() WHERE token_digest = p_token_digest;
-  v_opened := auth.open_session(v_challenge.user_id, p_refresh_token_hash, p_ttl_seconds,
-                                p_max_sessions, p_user_agent, p_client_ip);
+  v_amr := ARRAY[v_challenge.first_factor, 'otp', 'mfa'];
+  v_opened := auth.open_session(v_challenge.user_id, p_refresh_seed, p_ttl_seconds,
+                                p_max_sessions, p_user_agent, p_client_ip, v_amr);
   IF v_opened->>'outcome' <> 'opened' THEN
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
-  v_amr := ARRAY[v_challenge.first_factor, 'otp', 'mfa'];
-  UPDATE auth.sessions SET amr = v_amr WHERE id = (v_opened->>'session_id')::uuid;
   RETURN v_opened || jsonb_build_object(
     'user_id', v_challenge.user_id,
     'amr', to_jsonb(v_amr),

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.insert_session(p_user_id uuid, p_refresh_token_hash bytea, p_ttl_seconds integer, p_user_agent text, p_client_ip text)
+CREATE OR REPLACE FUNCTION auth.insert_session(p_user_id uuid, p_refresh_seed bytea, p_ttl_seconds integer, p_user_agent text, p_client_ip text, p_amr text[], p_organization_ids uuid[])
  RETURNS auth.sessions
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6,18 +6,19 @@ AS $function$
 DECLARE
   v_session auth.sessions;
 BEGIN
-  INSERT INTO auth.sessions (user_id, expires_at, user_agent, client_ip)
+  -- One row, written whole: its refresh tokens are derived from the seed
+  -- (migration 0035), nothing else is stored for them.
+  INSERT INTO auth.sessions (user_id, expires_at, user_agent, client_ip, refresh_seed, amr,
+                             organization_ids)
   VALUES (p_user_id, now() + make_interval(secs => p_ttl_seconds),
-          left(p_user_agent, 512), nullif(p_client_ip, '')::inet)
+          left(p_user_agent, 512), nullif(p_client_ip, '')::inet, p_refresh_seed, p_amr,
+          p_organization_ids)
   RETURNING * INTO v_session;
-
-  INSERT INTO auth.refresh_tokens (token_hash, session_id)
-  VALUES (p_refresh_token_hash, v_session.id);
   RETURN v_session;
 END
 $function$;
 
-COMMENT ON FUNCTION auth.insert_session(uuid,bytea,integer,text,text) IS
-  'Writes a session and its first refresh token (SHA-256 given), nothing else: auth.open_session locks the user and evicts first; a registration, whose user is new, calls it directly.';
+COMMENT ON FUNCTION auth.insert_session(uuid,bytea,integer,text,text,text[],uuid[]) IS
+  'Writes a session (generation 0 of its refresh tokens, p_refresh_seed the per-session value they carry; p_amr how it was opened; p_organization_ids what its tokens name), nothing else: auth.open_session locks the user and evicts first; a registration, whose user is new, calls it directly.';
 
-REVOKE ALL ON FUNCTION auth.insert_session(uuid,bytea,integer,text,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth.insert_session(uuid,bytea,integer,text,text,text[],uuid[]) FROM PUBLIC;

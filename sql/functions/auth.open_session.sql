@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.open_session(p_user_id uuid, p_refresh_token_hash bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text)
+CREATE OR REPLACE FUNCTION auth.open_session(p_user_id uuid, p_refresh_seed bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_amr text[])
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -31,13 +31,10 @@ BEGIN
     OFFSET p_max_sessions - 1
   );
 
-  v_session := auth.insert_session(p_user_id, p_refresh_token_hash, p_ttl_seconds,
-                                   p_user_agent, p_client_ip);
   -- Under the user's lock, which ending a membership takes too.
   v_orgs := accounts.user_organizations(p_user_id);
-  IF cardinality(v_orgs) > 0 THEN
-    UPDATE auth.sessions SET organization_ids = v_orgs WHERE id = v_session.id;
-  END IF;
+  v_session := auth.insert_session(p_user_id, p_refresh_seed, p_ttl_seconds,
+                                   p_user_agent, p_client_ip, p_amr, v_orgs);
 
   RETURN jsonb_build_object(
     'outcome', 'opened',
@@ -49,7 +46,7 @@ BEGIN
 END
 $function$;
 
-COMMENT ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text) IS
-  'Opens a session with its first refresh token (SHA-256 given), evicting the oldest sessions beyond p_max_sessions. The session remembers the organizations its tokens name. Returns {outcome: opened, session_id, expires_at, roles, organizations} or {outcome: user_inactive}.';
+COMMENT ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text,text[]) IS
+  'Opens a session (p_refresh_seed: the per-session value of its refresh tokens; p_amr: how it was opened), evicting the oldest sessions beyond p_max_sessions. The session remembers the organizations its tokens name. Returns {outcome: opened, session_id, expires_at, roles, organizations} or {outcome: user_inactive}.';
 
-REVOKE ALL ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text,text[]) FROM PUBLIC;

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.register_by_phone(p_proof_digest bytea, p_second_login text, p_phone text, p_email text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_token_hash bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer, p_email_link_digest bytea, p_email_link_ttl_seconds integer)
+CREATE OR REPLACE FUNCTION auth.register_by_phone(p_proof_digest bytea, p_second_login text, p_phone text, p_email text, p_profile jsonb, p_group_names text[], p_interface text, p_refresh_seed bytea, p_session_ttl_seconds integer, p_user_agent text, p_client_ip text, p_outbox_retry_seconds integer, p_email_link_digest bytea, p_email_link_ttl_seconds integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -17,7 +17,7 @@ BEGIN
   WHERE contact_type = 'phone' AND value = p_phone AND is_active AND verified_at IS NULL
   RETURNING * INTO v_squatted;
   v_registered := auth.register(p_second_login, p_phone, p_email, NULL, p_profile, p_group_names,
-                                p_interface, p_refresh_token_hash, p_session_ttl_seconds,
+                                p_interface, p_refresh_seed, p_session_ttl_seconds,
                                 p_user_agent, p_client_ip, p_outbox_retry_seconds,
                                 p_email_link_digest, p_email_link_ttl_seconds);
   IF v_registered->>'outcome' <> 'registered' THEN

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.sign_in(p_user_id uuid, p_checked_password_hash text, p_refresh_token_hash bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_retention_days integer, p_may_evict boolean)
+CREATE OR REPLACE FUNCTION auth.sign_in(p_user_id uuid, p_checked_password_hash text, p_refresh_seed bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_retention_days integer, p_may_evict boolean)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -34,8 +34,8 @@ BEGIN
                             AND expires_at > now()) >= p_max_sessions THEN
     RETURN jsonb_build_object('outcome', 'at_session_limit');
   END IF;
-  v_opened := auth.open_session(p_user_id, p_refresh_token_hash, p_ttl_seconds, p_max_sessions,
-                                p_user_agent, p_client_ip);
+  v_opened := auth.open_session(p_user_id, p_refresh_seed, p_ttl_seconds, p_max_sessions,
+                                p_user_agent, p_client_ip, '{pwd}');
   IF v_opened->>'outcome' = 'opened' THEN
     v_opened := v_opened || jsonb_build_object('seconds_left',
       floor(extract(epoch FROM (v_opened->>'expires_at')::timestamptz - now()))::bigint);

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION auth.sign_in_with_otp(p_phone text, p_code_digest bytea, p_max_attempts integer, p_refresh_token_hash bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_mfa_token_digest bytea, p_mfa_ttl_seconds integer)
+CREATE OR REPLACE FUNCTION auth.sign_in_with_otp(p_phone text, p_code_digest bytea, p_max_attempts integer, p_refresh_seed bytea, p_ttl_seconds integer, p_max_sessions integer, p_user_agent text, p_client_ip text, p_mfa_token_digest bytea, p_mfa_ttl_seconds integer)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -33,12 +33,11 @@ BEGIN
     VALUES (p_mfa_token_digest, v_user_id, 'sms', now() + make_interval(secs => p_mfa_ttl_seconds));
     RETURN jsonb_build_object('outcome', 'second_factor_required', 'user_id', v_user_id);
   END IF;
-  v_opened := auth.open_session(v_user_id, p_refresh_token_hash, p_ttl_seconds, p_max_sessions,
-                                p_user_agent, p_client_ip);
+  v_opened := auth.open_session(v_user_id, p_refresh_seed, p_ttl_seconds, p_max_sessions,
+                                p_user_agent, p_client_ip, '{sms}');
   IF v_opened->>'outcome' <> 'opened' THEN
     RETURN jsonb_build_object('outcome', 'invalid');
   END IF;
-  UPDATE auth.sessions SET amr = '{sms}' WHERE id = (v_opened->>'session_id')::uuid;
   RETURN v_opened || jsonb_build_object(
     'user_id', v_user_id,
     'seconds_left', floor(extract(epoch FROM (v_opened->>'expires_at')::timestamptz - now()))::bigint);

@@ -26,8 +26,13 @@ BEGIN
       AND s.user_id IN (SELECT m.user_id FROM accounts.organization_members m
                         WHERE m.organization_id = p_organization_id AND m.ended_at IS NULL)
     ORDER BY s.id FOR UPDATE;
+    -- Found through the members (sessions_user_idx): a session names the
+    -- organization only while its user is a current member (ending a
+    -- membership ends the sessions naming it).
     UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'organization_deactivated'
-    WHERE revoked_at IS NULL AND organization_ids @> ARRAY[p_organization_id];
+    WHERE revoked_at IS NULL AND p_organization_id = ANY (organization_ids)
+      AND user_id IN (SELECT m.user_id FROM accounts.organization_members m
+                      WHERE m.organization_id = p_organization_id AND m.ended_at IS NULL);
   END IF;
   UPDATE accounts.organizations
   SET name = coalesce(p_name, name), is_active = coalesce(p_active, is_active), updated_at = now()

@@ -277,6 +277,7 @@ pub struct Config {
     mfa: OnceCell<Result<MfaSettings, ConfigError>>,
     mfa_key: OnceCell<Result<Secret<[u8; 32]>, ConfigError>>,
     otp_key: OnceCell<Result<Secret<Vec<u8>>, ConfigError>>,
+    refresh_key: OnceCell<Result<Secret<[u8; 32]>, ConfigError>>,
 }
 
 impl fmt::Debug for Config {
@@ -334,6 +335,7 @@ impl Config {
             mfa: OnceCell::new(),
             mfa_key: OnceCell::new(),
             otp_key: OnceCell::new(),
+            refresh_key: OnceCell::new(),
         }
     }
 
@@ -823,6 +825,14 @@ impl Config {
                 ));
             }
             Ok(Secret::new(secret.into_bytes()))
+        })
+    }
+
+    /// The key refresh tokens are signed with (tokens.rs), from `jwt_secret`:
+    /// rotating that secret ends every session at its next refresh.
+    pub fn refresh_key(&self) -> Result<&Secret<[u8; 32]>, ConfigError> {
+        cached(&self.refresh_key, || {
+            Ok(crate::core::tokens::refresh_key(self.otp_key()?.expose()))
         })
     }
 

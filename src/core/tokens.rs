@@ -169,6 +169,146 @@ impl RefreshToken {
     }
 }
 
+/// The random per-session value every refresh token of a session carries
+/// (`auth.sessions.refresh_seed`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshSeed(pub [u8; SEED_BYTES]);
+
+const SEED_BYTES: usize = 16;
+const SESSION_ID_BYTES: usize = 16;
+const GENERATION_BYTES: usize = 8;
+const MAC_BYTES: usize = 32;
+/// What the MAC covers: session id, generation, seed.
+const SIGNED_BYTES: usize = SESSION_ID_BYTES + GENERATION_BYTES + SEED_BYTES;
+/// A session's refresh token in base64url: 96 characters.
+const SESSION_TOKEN_CHARS: usize = (SIGNED_BYTES + MAC_BYTES) * 4 / 3;
+
+impl RefreshSeed {
+    pub fn generate() -> Result<RefreshSeed, TokenError> {
+        let mut bytes = [0u8; SEED_BYTES];
+        getrandom::fill(&mut bytes).map_err(|_| TokenError::Randomness)?;
+        Ok(RefreshSeed(bytes))
+    }
+
+    /// From the hex `auth.rotate_refresh_token` answers.
+    pub fn from_hex(hex: &str) -> Option<RefreshSeed> {
+        let mut bytes = [0u8; SEED_BYTES];
+        if hex.len() != SEED_BYTES * 2 || !hex.is_ascii() {
+            return None;
+        }
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(RefreshSeed(bytes))
+    }
+}
+
+impl std::fmt::Debug for RefreshSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshSeed(..)")
+    }
+}
+
+/// The key refresh tokens are signed with, derived from `jwt_secret` (as the
+/// code digests are): separate from it by its label, so a MAC of one kind
+/// is never valid as the other.
+pub fn refresh_key(jwt_secret: &[u8]) -> Secret<[u8; 32]> {
+    Secret::new(mac(jwt_secret, &[b"auth-service refresh tokens v1"]))
+}
+
+fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(key)
+        .expect("HMAC takes a key of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// The refresh token of generation `generation` of a session (migration
+/// 0035 says why): session id, generation, seed and their MAC, base64url.
+/// None when `session_id` is not a UUID (the database gave it: a bug).
+pub fn session_refresh_token(
+    key: &Secret<[u8; 32]>,
+    session_id: &str,
+    generation: u64,
+    seed: &RefreshSeed,
+) -> Option<Secret<String>> {
+    let id = uuid_bytes(session_id)?;
+    let generation = generation.to_be_bytes();
+    let tag = mac(key.expose(), &[&id, &generation, &seed.0]);
+    let mut bytes = Vec::with_capacity(SIGNED_BYTES + MAC_BYTES);
+    bytes.extend_from_slice(&id);
+    bytes.extend_from_slice(&generation);
+    bytes.extend_from_slice(&seed.0);
+    bytes.extend_from_slice(&tag);
+    Some(Secret::new(URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// A refresh token as presented, once its shape (and MAC) is checked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PresentedRefresh {
+    /// Issued before migration 0035: only its SHA-256 is stored.
+    Stored([u8; 32]),
+    /// A session's token of some generation; its MAC was right.
+    Session {
+        session_id: String,
+        generation: u64,
+        seed: RefreshSeed,
+    },
+}
+
+impl PresentedRefresh {
+    /// None for anything this service did not issue: a wrong shape, or a
+    /// session token whose MAC is wrong (never worth asking the database).
+    pub fn parse(key: &Secret<[u8; 32]>, raw: &str) -> Option<PresentedRefresh> {
+        if is_opaque_token(raw) {
+            return Some(PresentedRefresh::Stored(hash_refresh_token(raw)));
+        }
+        if raw.len() != SESSION_TOKEN_CHARS {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        let (signed, tag) = bytes.split_at(SIGNED_BYTES);
+        let expected = mac(key.expose(), &[signed]);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], tag)) {
+            return None;
+        }
+        let (id, rest) = signed.split_at(SESSION_ID_BYTES);
+        let (generation, seed) = rest.split_at(GENERATION_BYTES);
+        Some(PresentedRefresh::Session {
+            session_id: uuid_text(id),
+            generation: u64::from_be_bytes(generation.try_into().ok()?),
+            seed: RefreshSeed(seed.try_into().ok()?),
+        })
+    }
+}
+
+fn uuid_bytes(id: &str) -> Option<[u8; SESSION_ID_BYTES]> {
+    let hex: Vec<u8> = id.bytes().filter(|b| *b != b'-').collect();
+    if hex.len() != 32 || id.len() != 36 {
+        return None;
+    }
+    let mut bytes = [0u8; SESSION_ID_BYTES];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(std::str::from_utf8(&hex[2 * i..2 * i + 2]).ok()?, 16).ok()?;
+    }
+    Some(bytes)
+}
+
+fn uuid_text(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 /// Whether `raw` has the shape of a token `RefreshToken::generate` makes
 /// (refresh tokens, phone proofs): 43 characters of base64url.
 pub fn is_opaque_token(raw: &str) -> bool {
@@ -193,6 +333,75 @@ fn random_id() -> Result<String, TokenError> {
 mod tests {
     use super::*;
     use jsonwebtoken::Algorithm;
+
+    fn refresh_key_for_tests() -> Secret<[u8; 32]> {
+        refresh_key(b"0123456789abcdef0123456789abcdef")
+    }
+
+    const SESSION: &str = "0b7e2f3a-54c1-4d6e-9f80-1a2b3c4d5e6f";
+
+    #[test]
+    fn a_session_token_names_its_session_generation_and_seed() {
+        let key = refresh_key_for_tests();
+        let seed = RefreshSeed::generate().unwrap();
+        let token = session_refresh_token(&key, SESSION, 7, &seed).unwrap();
+        assert_eq!(token.expose().len(), 96);
+        assert_eq!(
+            PresentedRefresh::parse(&key, token.expose()),
+            Some(PresentedRefresh::Session {
+                session_id: SESSION.to_string(),
+                generation: 7,
+                seed: seed.clone(),
+            })
+        );
+        // The next generation is another token; the same one is the same.
+        let next = session_refresh_token(&key, SESSION, 8, &seed).unwrap();
+        assert_ne!(next.expose(), token.expose());
+        let again = session_refresh_token(&key, SESSION, 7, &seed).unwrap();
+        assert_eq!(again.expose(), token.expose());
+    }
+
+    #[test]
+    fn a_session_token_not_made_with_the_key_is_refused_before_any_lookup() {
+        let key = refresh_key_for_tests();
+        let seed = RefreshSeed::generate().unwrap();
+        let token = session_refresh_token(&key, SESSION, 3, &seed).unwrap();
+        // Another deployment's key.
+        let other = refresh_key(b"another secret of thirty-two bytes!!");
+        assert_eq!(PresentedRefresh::parse(&other, token.expose()), None);
+        // Any byte changed: the generation moved forward, or the session id.
+        let mut bytes = URL_SAFE_NO_PAD.decode(token.expose()).unwrap();
+        for at in [0, 16 + 7, 24, 40, 71] {
+            bytes[at] ^= 1;
+            let forged = URL_SAFE_NO_PAD.encode(&bytes);
+            assert_eq!(PresentedRefresh::parse(&key, &forged), None, "byte {at}");
+            bytes[at] ^= 1;
+        }
+        // Wrong lengths and alphabets.
+        assert_eq!(PresentedRefresh::parse(&key, &token.expose()[..95]), None);
+        assert_eq!(PresentedRefresh::parse(&key, &"=".repeat(96)), None);
+        assert_eq!(PresentedRefresh::parse(&key, ""), None);
+    }
+
+    #[test]
+    fn a_token_of_the_stored_scheme_is_looked_up_by_its_hash() {
+        let key = refresh_key_for_tests();
+        let old = RefreshToken::generate().unwrap();
+        assert_eq!(
+            PresentedRefresh::parse(&key, old.token.expose()),
+            Some(PresentedRefresh::Stored(old.hash))
+        );
+    }
+
+    #[test]
+    fn a_seed_travels_as_hex_and_prints_nothing() {
+        let seed = RefreshSeed::generate().unwrap();
+        let hex: String = seed.0.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(RefreshSeed::from_hex(&hex), Some(seed.clone()));
+        assert_eq!(RefreshSeed::from_hex(&hex[1..]), None);
+        assert_eq!(RefreshSeed::from_hex(&"zz".repeat(16)), None);
+        assert_eq!(format!("{seed:?}"), "RefreshSeed(..)");
+    }
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 

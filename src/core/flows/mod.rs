@@ -43,7 +43,7 @@ use crate::core::ports::{
     Store, StoreError, Throttle, UserSessionsEnded,
 };
 use crate::core::problem::ApiError;
-use crate::core::tokens::{self, RefreshToken, SigningSettings, Subject};
+use crate::core::tokens::{self, RefreshSeed, RefreshToken, SigningSettings, Subject};
 use serde::Serialize;
 
 /// The channel on which committed events are announced.
@@ -73,12 +73,22 @@ fn now_unix() -> u64 {
 /// A new pair for the session. The access token never outlives the session
 /// (`session_seconds_left` until its absolute expiry): the guard asks only
 /// Redis, which knows when a session was ended, not when it expires.
+/// The refresh token is the session's of `generation` (0 for a session
+/// just opened), made from its seed.
 fn token_pair(
     config: &Config,
     subject: &Subject<'_>,
-    refresh: &RefreshToken,
+    (seed, generation): (&RefreshSeed, u64),
     session_seconds_left: i64,
 ) -> Result<TokenPair, ApiError> {
+    let refresh =
+        tokens::session_refresh_token(config.refresh_key()?, subject.session_id, generation, seed)
+            .ok_or_else(|| {
+                ApiError::from(StoreError::Failed(format!(
+                    "a session id that is not a UUID: {}",
+                    subject.session_id
+                )))
+            })?;
     let ttl_seconds = access_lifetime(config.access_ttl_seconds()?, session_seconds_left);
     let settings = SigningSettings {
         keys: config.keys()?,
@@ -90,10 +100,15 @@ fn token_pair(
         .map_err(|e| ApiError::internal("tokens.sign_access_token", e))?;
     Ok(TokenPair {
         access_token: access.expose().clone(),
-        refresh_token: refresh.token.expose().clone(),
+        refresh_token: refresh.expose().clone(),
         token_type: "bearer",
         expires_in: ttl_seconds,
     })
+}
+
+/// The seed of a session about to be opened.
+fn new_refresh_seed(what: &'static str) -> Result<RefreshSeed, ApiError> {
+    RefreshSeed::generate().map_err(|e| ApiError::internal(what, e))
 }
 
 /// The configured access lifetime, cut to what is left of the session.
@@ -104,28 +119,55 @@ fn access_lifetime(access_ttl_seconds: u32, session_seconds_left: i64) -> u32 {
 
 /// Publishes committed events on Redis and marks those that went out.
 async fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[EventMessage]) {
-    let mut published = Vec::new();
-    for message in messages {
-        match events
-            .publish(EVENTS_CHANNEL, message.to_json().to_string().as_bytes())
-            .await
-        {
-            Ok(()) => published.push(message.event_id.clone()),
-            Err(e) => {
-                eprintln!(
-                    "event {} stays in the outbox for later: {e}",
-                    message.event_id
-                );
-                break;
-            }
-        }
-    }
-    if !published.is_empty() {
-        if let Err(e) = store.mark_published(&published).await {
+    let published = publish(events, messages).await;
+    if published > 0 {
+        let ids: Vec<String> = messages[..published]
+            .iter()
+            .map(|m| m.event_id.clone())
+            .collect();
+        if let Err(e) = store.mark_published(&ids).await {
             // Announced but not marked: it may be announced again, same id.
             eprintln!("announced events not marked published: {e:?}");
         }
     }
+}
+
+/// Publishes committed events the transaction that wrote them already
+/// marked published (`auth.announcing`: no second round trip when all goes
+/// out), and gives back those that did not go out.
+async fn announce_marked(
+    store: &mut impl Store,
+    events: &mut impl Events,
+    messages: &[EventMessage],
+) {
+    let published = publish(events, messages).await;
+    if published < messages.len() {
+        let ids: Vec<String> = messages[published..]
+            .iter()
+            .map(|m| m.event_id.clone())
+            .collect();
+        if let Err(e) = store.mark_unpublished(&ids).await {
+            // Only the Redis notice is lost: CDC reads the outbox itself.
+            eprintln!("unannounced events not given back to the outbox: {e:?}");
+        }
+    }
+}
+
+/// Publishes messages in order until one fails; how many went out.
+async fn publish(events: &mut impl Events, messages: &[EventMessage]) -> usize {
+    for (sent, message) in messages.iter().enumerate() {
+        if let Err(e) = events
+            .publish(EVENTS_CHANNEL, message.to_json().to_string().as_bytes())
+            .await
+        {
+            eprintln!(
+                "event {} stays in the outbox for later: {e}",
+                message.event_id
+            );
+            return sent;
+        }
+    }
+    messages.len()
 }
 
 /// Counts an attempt in `windows` before any work is done for it: 429 when

@@ -456,10 +456,9 @@ pub async fn verify_code(
     let digest = code.digest(config.otp_key()?.expose(), &subject, purpose);
     let verified = match (request, user) {
         (CodeVerification::ToPhone { phone, .. }, _) if purpose == Purpose::Login => {
-            let refresh =
-                RefreshToken::generate().map_err(|e| ApiError::internal("otp.refresh_token", e))?;
+            let refresh = new_refresh_seed("otp.refresh_token")?;
             let session = NewSession {
-                refresh_token_hash: &refresh.hash,
+                refresh_seed: &refresh,
                 ttl_seconds: config.refresh_ttl_seconds()?,
                 max_sessions: config.max_active_sessions()?,
                 client,
@@ -489,7 +488,7 @@ pub async fn verify_code(
                     Verified::Tokens(token_pair(
                         config,
                         &subject,
-                        &refresh,
+                        (&refresh, 0),
                         opened.session.seconds_left,
                     )?)
                 }

@@ -13,7 +13,7 @@ use crate::core::ports::{
 };
 use crate::core::problem::{ApiError, FieldError};
 use crate::core::secret::Secret;
-use crate::core::tokens::{self, RefreshToken, Subject};
+use crate::core::tokens::{self, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -71,8 +71,7 @@ pub async fn register(
         ),
         Credential::PhoneProof(_) => None,
     };
-    let refresh =
-        RefreshToken::generate().map_err(|e| ApiError::internal("register.refresh_token", e))?;
+    let refresh = new_refresh_seed("register.refresh_token")?;
     // An email is verified by a link sent to it (SPEC §2): stored with the
     // registration, sent once it has committed.
     let email_link = match &request.email {
@@ -88,7 +87,7 @@ pub async fn register(
         group_names: &request.group_names,
         interface: &request.interface,
         session: NewSession {
-            refresh_token_hash: &refresh.hash,
+            refresh_seed: &refresh,
             ttl_seconds: config.refresh_ttl_seconds()?,
             max_sessions: config.max_active_sessions()?,
             client,
@@ -141,11 +140,11 @@ pub async fn register(
         });
     }
 
-    // The outbox rows are committed; announcing them is the low-latency
-    // path. What cannot be announced now stays unpublished and goes out with
-    // a later registration or the operator command: never lost, and a repeat
-    // carries the same event_id.
-    announce(store, cache, &registered.events).await;
+    // The outbox rows are committed, already marked published; announcing
+    // them is the low-latency path. What cannot be announced now is given
+    // back and goes out with a later registration or the operator command
+    // (a repeat carries the same event_id); CDC reads the outbox itself.
+    announce_marked(store, cache, &registered.events).await;
     if let (Some(email), Some(token)) = (&request.email, &email_link) {
         recovery::send_verification_link(
             config,
@@ -178,7 +177,7 @@ pub async fn register(
     };
     // A new session: all of its lifetime is left.
     let session_seconds = i64::from(config.refresh_ttl_seconds()?);
-    let tokens = token_pair(config, &subject, &refresh, session_seconds)?;
+    let tokens = token_pair(config, &subject, (&refresh, 0), session_seconds)?;
     Ok(RegistrationResponse {
         tokens,
         user: RegisteredUser {

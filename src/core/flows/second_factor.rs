@@ -305,10 +305,9 @@ pub async fn complete_sign_in(
             SecondStep::RecoveryCode(code.digest(config.mfa_key()?.expose(), &user_id))
         }
     };
-    let refresh =
-        RefreshToken::generate().map_err(|e| ApiError::internal("mfa.refresh_token", e))?;
+    let refresh = new_refresh_seed("mfa.refresh_token")?;
     let session = NewSession {
-        refresh_token_hash: &refresh.hash,
+        refresh_seed: &refresh,
         ttl_seconds: config.refresh_ttl_seconds()?,
         max_sessions: config.max_active_sessions()?,
         client,
@@ -340,7 +339,7 @@ pub async fn complete_sign_in(
         organizations: &opened.session.organizations,
         amr: &opened.amr,
     };
-    token_pair(config, &subject, &refresh, opened.session.seconds_left)
+    token_pair(config, &subject, (&refresh, 0), opened.session.seconds_left)
 }
 
 /// Starts enrolling a TOTP app: a sensitive change (SPEC §2), so a fresh

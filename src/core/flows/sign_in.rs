@@ -14,7 +14,7 @@ use crate::core::ports::{
     Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
-use crate::core::tokens::{self, RefreshToken, Subject};
+use crate::core::tokens::{PresentedRefresh, RefreshSeed, Subject};
 use serde_json::Value;
 
 /// Login (SPEC §6): the attempt is counted before the password is checked,
@@ -60,10 +60,9 @@ pub async fn login(
         return Ok(SignedIn::SecondFactor(challenge));
     }
 
-    let refresh =
-        RefreshToken::generate().map_err(|e| ApiError::internal("login.refresh_token", e))?;
+    let refresh = new_refresh_seed("login.refresh_token")?;
     let new_session = NewSession {
-        refresh_token_hash: &refresh.hash,
+        refresh_seed: &refresh,
         ttl_seconds: config.refresh_ttl_seconds()?,
         max_sessions: config.max_active_sessions()?,
         client,
@@ -115,7 +114,7 @@ pub async fn login(
     Ok(SignedIn::Tokens(token_pair(
         config,
         &subject,
-        &refresh,
+        (&refresh, 0),
         session.seconds_left,
     )?))
 }
@@ -137,20 +136,30 @@ pub async fn refresh(
     revocations: &mut impl Revocations,
     presented: &str,
 ) -> Result<TokenPair, ApiError> {
-    // A token of the wrong shape was never issued: no need to ask the database.
-    if !tokens::is_opaque_token(presented) {
-        return Err(ApiError::InvalidRefreshToken);
-    }
-    let successor =
-        RefreshToken::generate().map_err(|e| ApiError::internal("refresh.refresh_token", e))?;
+    // A token of the wrong shape, or whose MAC is wrong, was never issued:
+    // no need to ask the database.
+    let key = config.refresh_key()?;
+    let presented = PresentedRefresh::parse(key, presented).ok_or(ApiError::InvalidRefreshToken)?;
+    // The seed a session still on stored token hashes moves to.
+    let seed_if_stored = match presented {
+        PresentedRefresh::Stored(_) => new_refresh_seed("refresh.refresh_seed")?,
+        PresentedRefresh::Session { ref seed, .. } => seed.clone(),
+    };
     let grace = config.refresh_reuse_grace_seconds()?;
-    let presented = tokens::hash_refresh_token(presented);
     // One statement, committed on its own; a replay is only reported.
     match store
-        .rotate_refresh_token(&presented, &successor.hash, grace)
+        .rotate_refresh_token(&presented, &seed_if_stored, grace)
         .await?
     {
-        Rotation::Rotated(session) | Rotation::Concurrent(session) => {
+        Rotation::Rotated(session) => {
+            let seed = match &session.refresh_seed {
+                Some(hex) => RefreshSeed::from_hex(hex).ok_or_else(|| {
+                    ApiError::from(StoreError::Failed(
+                        "auth.rotate_refresh_token: a seed that is not 16 bytes of hex".into(),
+                    ))
+                })?,
+                None => seed_if_stored,
+            };
             let subject = Subject {
                 user_id: &session.user_id,
                 session_id: &session.session_id,
@@ -158,7 +167,12 @@ pub async fn refresh(
                 organizations: &session.organizations,
                 amr: &session.amr,
             };
-            token_pair(config, &subject, &successor, session.seconds_left)
+            token_pair(
+                config,
+                &subject,
+                (&seed, session.generation),
+                session.seconds_left,
+            )
         }
         Rotation::ReuseDetected {
             session_id,

@@ -81,7 +81,8 @@ impl ContactKind {
 }
 
 pub struct NewSession<'a> {
-    pub refresh_token_hash: &'a [u8; 32],
+    /// The per-session value its refresh tokens carry (tokens.rs).
+    pub refresh_seed: &'a crate::core::tokens::RefreshSeed,
     pub ttl_seconds: u32,
     pub max_sessions: u32,
     pub client: &'a ClientInfo,
@@ -153,6 +154,9 @@ pub trait Transactions {
     async fn users_ended_now(&mut self) -> Result<Vec<UserSessionsEnded>, StoreError>;
     /// Marks events announced on Redis.
     async fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError>;
+    /// Gives back events marked published in the transaction that wrote
+    /// them (`auth.announcing`) but not announced.
+    async fn mark_unpublished(&mut self, event_ids: &[String]) -> Result<(), StoreError>;
 }
 
 /// Everything the flows ask of the database: the shared transaction and

@@ -1,6 +1,7 @@
 //! What `flows::sign_in` needs of the store: login, refresh, logout.
 
 use super::{Caller, NewSession, StoreError};
+use crate::core::tokens::{PresentedRefresh, RefreshSeed};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,21 +41,21 @@ pub struct OpenedSession {
     pub seconds_left: i64,
 }
 
-/// What `auth.rotate_refresh_token` answers.
+/// What a refresh answers (`auth.refresh_session`, or
+/// `auth.rotate_refresh_token` for a token of the stored scheme).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Rotation {
-    /// The token was consumed and its successor stored.
+    /// The token was the session's current one and the session moved to the
+    /// next generation, or it was the one before, presented again within
+    /// the grace by another tab: the token of `generation` is the answer.
     Rotated(RotatedSession),
-    /// Consumed moments ago (within the grace): another tab's refresh; the
-    /// successor is stored all the same.
-    Concurrent(RotatedSession),
-    /// Consumed after the grace (a replay), or any token of a session where
-    /// a replay was seen before and not yet ended. The session is marked,
-    /// not ended: the caller tells Redis, then ends it
+    /// An earlier token after the grace (a replay), or any token of a
+    /// session where a replay was seen before and not yet ended. The session
+    /// is marked, not ended: the caller tells Redis, then ends it
     /// (`Store::end_reused_session`).
     ReuseDetected { session_id: String, user_id: String },
-    /// Unknown, expired, or of an ended session.
+    /// Unknown, never issued, expired, or of an ended session.
     Invalid,
 }
 
@@ -68,6 +69,12 @@ pub struct RotatedSession {
     /// How the session was opened (RFC 8176): its tokens keep saying so.
     #[serde(default)]
     pub amr: Vec<String>,
+    /// The generation whose refresh token to issue.
+    pub generation: u64,
+    /// The session's seed (hex), when the presented token did not carry it
+    /// (a token of the stored scheme, whose session moved to seeds now).
+    #[serde(default)]
+    pub refresh_seed: Option<String>,
     /// Until the session's absolute expiry.
     pub seconds_left: i64,
 }
@@ -92,20 +99,21 @@ pub trait SignInStore {
         retention_days: u32,
         may_evict: bool,
     ) -> Result<SessionOutcome, StoreError>;
-    /// Atomically consumes a refresh token and stores its successor; a
-    /// replay is only reported.
+    /// Rotates the session of a presented refresh token (its MAC checked)
+    /// in one statement; a replay is only reported. `seed_if_stored` is the
+    /// seed a session of the stored scheme moves to.
     async fn rotate_refresh_token(
         &mut self,
-        presented: &[u8; 32],
-        successor: &[u8; 32],
+        presented: &PresentedRefresh,
+        seed_if_stored: &RefreshSeed,
         grace_seconds: u32,
     ) -> Result<Rotation, StoreError>;
-    /// Ends a session marked by a replay (the hash of the token presented
-    /// then is the proof); whether it was still open.
+    /// Ends a session marked by a replay (the replayed token is the proof);
+    /// whether it was still open.
     async fn end_reused_session(
         &mut self,
         session_id: &str,
-        replayed: &[u8; 32],
+        replayed: &PresentedRefresh,
     ) -> Result<bool, StoreError>;
     async fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError>;
 }

@@ -275,7 +275,7 @@ fn optional_text(s: Option<&str>) -> ParameterValue {
 
 fn session_params(session: &NewSession<'_>) -> [ParameterValue; 5] {
     [
-        ParameterValue::Binary(session.refresh_token_hash.to_vec()),
+        ParameterValue::Binary(session.refresh_seed.0.to_vec()),
         ParameterValue::Int32(session.ttl_seconds as i32),
         ParameterValue::Int32(session.max_sessions as i32),
         optional_text(session.client.user_agent.as_deref()),
@@ -372,6 +372,13 @@ impl Transactions for PgStore<'_> {
     async fn mark_published(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
         let ids = ParameterValue::ArrayStr(event_ids.iter().map(|id| Some(id.clone())).collect());
         self.scalar_int("SELECT auth.mark_published($1::text[]::uuid[])", &[ids])
+            .await
+            .map(|_| ())
+    }
+
+    async fn mark_unpublished(&mut self, event_ids: &[String]) -> Result<(), StoreError> {
+        let ids = ParameterValue::ArrayStr(event_ids.iter().map(|id| Some(id.clone())).collect());
+        self.scalar_int("SELECT auth.mark_unpublished($1::text[]::uuid[])", &[ids])
             .await
             .map(|_| ())
     }

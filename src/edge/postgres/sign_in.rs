@@ -4,6 +4,7 @@ use super::{caller_params, session_params, text, PgStore};
 use crate::core::ports::{
     Caller, Credentials, NewSession, Rotation, SessionOutcome, SignInStore, StoreError,
 };
+use crate::core::tokens::{PresentedRefresh, RefreshSeed};
 use crate::edge::host::ParameterValue;
 
 impl SignInStore for PgStore<'_> {
@@ -43,30 +44,56 @@ impl SignInStore for PgStore<'_> {
 
     async fn rotate_refresh_token(
         &mut self,
-        presented: &[u8; 32],
-        successor: &[u8; 32],
+        presented: &PresentedRefresh,
+        seed_if_stored: &RefreshSeed,
         grace_seconds: u32,
     ) -> Result<Rotation, StoreError> {
-        let params = [
-            ParameterValue::Binary(presented.to_vec()),
-            ParameterValue::Binary(successor.to_vec()),
-            ParameterValue::Int32(grace_seconds as i32),
-        ];
-        self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)
-            .await
+        let grace = ParameterValue::Int32(grace_seconds as i32);
+        match presented {
+            PresentedRefresh::Session {
+                session_id,
+                generation,
+                seed,
+            } => {
+                let params = [
+                    ParameterValue::Uuid(session_id.clone()),
+                    ParameterValue::Binary(seed.0.to_vec()),
+                    ParameterValue::Int64(*generation as i64),
+                    grace,
+                ];
+                self.outcome("SELECT auth.refresh_session($1, $2, $3, $4)", &params)
+                    .await
+            }
+            PresentedRefresh::Stored(hash) => {
+                let params = [
+                    ParameterValue::Binary(hash.to_vec()),
+                    ParameterValue::Binary(seed_if_stored.0.to_vec()),
+                    grace,
+                ];
+                self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)
+                    .await
+            }
+        }
     }
 
     async fn end_reused_session(
         &mut self,
         session_id: &str,
-        replayed: &[u8; 32],
+        replayed: &PresentedRefresh,
     ) -> Result<bool, StoreError> {
+        let (sql, proof) = match replayed {
+            PresentedRefresh::Session { seed, .. } => {
+                ("SELECT auth.end_replayed_session($1, $2)", seed.0.to_vec())
+            }
+            PresentedRefresh::Stored(hash) => {
+                ("SELECT auth.end_reused_session($1, $2)", hash.to_vec())
+            }
+        };
         let params = [
             ParameterValue::Uuid(session_id.to_string()),
-            ParameterValue::Binary(replayed.to_vec()),
+            ParameterValue::Binary(proof),
         ];
-        self.call_bool("SELECT auth.end_reused_session($1, $2)", &params)
-            .await
+        self.call_bool(sql, &params).await
     }
 
     async fn logout(&mut self, caller: &Caller<'_>, all: bool) -> Result<bool, StoreError> {

@@ -3,7 +3,10 @@
 //! and a replay after the grace revokes the whole session. The shared test
 //! host runs with `refresh_reuse_grace_seconds = 2`.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use e2e::{admin_db, claims_of, sign_up, Api};
+use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 const GRACE: Duration = Duration::from_millis(2_500);
@@ -67,7 +70,7 @@ fn a_chain_of_twenty_refreshes_keeps_the_session_and_retires_each_token() {
 }
 
 #[test]
-fn twenty_parallel_refreshes_inside_the_grace_all_get_pairs_for_the_same_session() {
+fn twenty_parallel_refreshes_inside_the_grace_all_get_the_same_next_token() {
     let api = Api::new();
     let user = sign_up(&api);
     let sid = claims_of(&user.access_token)["sid"].clone();
@@ -90,7 +93,10 @@ fn twenty_parallel_refreshes_inside_the_grace_all_get_pairs_for_the_same_session
     }
     newest.sort();
     newest.dedup();
-    assert_eq!(newest.len(), 20, "every answer is a distinct new token");
+    // One rotation happened; the other tabs were told its token, so every
+    // tab holds the one the next refresh must present.
+    assert_eq!(newest.len(), 1, "every answer is the same new token");
+    assert_ne!(newest[0], user.refresh_token);
 
     // Extend the chain once more, then replay the original after the grace.
     let (_, latest) = rotate(&api, &newest[0]);
@@ -130,4 +136,72 @@ fn bad_refresh_tokens_all_get_the_same_401() {
     }
     api.post_json("/api/v1/auth/refresh", &serde_json::json!({}))
         .problem(422);
+}
+
+fn session_revoked(sid: &str) -> Option<String> {
+    admin_db()
+        .query_one(
+            "SELECT revoked_reason FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&sid],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn a_forged_token_for_a_known_session_ends_nothing() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    // Every access token names its session; a thief with one writes a
+    // token for an earlier generation of it (a replay, were it genuine).
+    let (_, current) = rotate(&api, &user.refresh_token);
+    let sid = claims_of(&user.access_token)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let genuine = URL_SAFE_NO_PAD.decode(&user.refresh_token).unwrap();
+    let mut forged = genuine.clone();
+    forged[40..].copy_from_slice(&e2e::unique_bytes::<32>());
+    api.refresh(&URL_SAFE_NO_PAD.encode(&forged)).problem(401);
+    // The generation moved forward with the old MAC kept: no more use.
+    let mut ahead = genuine.clone();
+    ahead[23] = 9;
+    api.refresh(&URL_SAFE_NO_PAD.encode(&ahead)).problem(401);
+    std::thread::sleep(GRACE);
+    assert_eq!(session_revoked(&sid), None, "the session lives on");
+    rotate(&api, &current);
+}
+
+#[test]
+fn a_token_issued_before_the_seeds_refreshes_once_more_and_its_replay_is_seen() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    let sid = claims_of(&user.access_token)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The session as migration 0035 found it: no seed, and a token of the
+    // stored scheme (43 characters, its SHA-256 in auth.refresh_tokens).
+    let old = URL_SAFE_NO_PAD.encode(e2e::unique_bytes::<32>());
+    let mut db = admin_db();
+    db.execute(
+        "UPDATE auth.sessions SET refresh_seed = NULL WHERE id = $1::text::uuid",
+        &[&sid],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($1, $2::text::uuid)",
+        &[&Sha256::digest(old.as_bytes()).to_vec(), &sid],
+    )
+    .unwrap();
+    let (access, moved) = rotate(&api, &old);
+    assert_eq!(claims_of(&access)["sid"], sid.as_str(), "same session");
+    assert_eq!(moved.len(), 96, "a token of the new scheme");
+    // Another tab with the old token a moment later: the same new token.
+    assert_eq!(rotate(&api, &old).1, moved);
+    let (_, next) = rotate(&api, &moved);
+    std::thread::sleep(GRACE);
+    api.refresh(&old).problem(401);
+    assert_eq!(session_revoked(&sid).as_deref(), Some("reuse_detected"));
+    api.refresh(&next).problem(401);
 }

@@ -6,7 +6,6 @@ use base64::Engine;
 use e2e::{admin_db, env, Api, Person};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 fn verify_access_token(token: &str) -> Value {
     let header = decode_header(token).expect("a JWT");
@@ -29,12 +28,14 @@ fn assert_token_pair(body: &Value) -> Value {
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 1800);
     let refresh = body["refresh_token"].as_str().unwrap();
-    assert_eq!(
-        URL_SAFE_NO_PAD.decode(refresh).expect("base64url").len(),
-        32,
-        "256 random bits"
-    );
-    verify_access_token(body["access_token"].as_str().unwrap())
+    let claims = verify_access_token(body["access_token"].as_str().unwrap());
+    // Session id, generation, the session's 128 random bits, a 256-bit MAC.
+    let bytes = URL_SAFE_NO_PAD.decode(refresh).expect("base64url");
+    assert_eq!(bytes.len(), 72);
+    let sid: String = bytes[..16].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(sid, claims["sid"].as_str().unwrap().replace('-', ""));
+    assert_eq!(bytes[16..24], [0; 8], "a new session's first generation");
+    claims
 }
 
 #[test]
@@ -71,32 +72,41 @@ fn registration_returns_tokens_and_the_normalized_user() {
         );
     }
 
-    // The session is in the database with only the refresh token's SHA-256.
+    // The session is in the database; of its refresh token only the
+    // per-session seed is, never the token or its MAC (a dump mints none).
     let refresh = body["refresh_token"].as_str().unwrap();
+    let token = URL_SAFE_NO_PAD.decode(refresh).unwrap();
     let mut db = admin_db();
     let row = db
         .query_one(
-            "SELECT s.id::text, s.user_id::text, r.token_hash,
-                    (s.expires_at - s.created_at) = interval '30 days' AS thirty_days
-             FROM auth.sessions s JOIN auth.refresh_tokens r ON r.session_id = s.id
-             WHERE r.token_hash = $1",
-            &[&Sha256::digest(refresh.as_bytes()).to_vec()],
+            "SELECT s.id::text, s.user_id::text, s.refresh_seed,
+                    (s.expires_at - s.created_at) = interval '30 days' AS thirty_days,
+                    s::text
+             FROM auth.sessions s WHERE s.id = $1::text::uuid",
+            &[&claims["sid"].as_str().unwrap()],
         )
-        .expect("the refresh token's hash is stored");
-    assert_eq!(row.get::<_, String>(0), claims["sid"].as_str().unwrap());
+        .expect("the session is stored");
     assert_eq!(row.get::<_, String>(1), user["id"].as_str().unwrap());
+    assert_eq!(row.get::<_, Vec<u8>>(2), token[24..40], "the seed");
     assert!(
         row.get::<_, bool>(3),
         "absolute session lifetime is refresh_ttl_seconds"
     );
-    let plaintext: i64 = db
+    let stored_row: String = row.get(4);
+    let mac_hex: String = token[40..].iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !stored_row.contains(refresh),
+        "the token itself is never stored"
+    );
+    assert!(!stored_row.contains(&mac_hex), "nor its MAC");
+    let stored_tokens: i64 = db
         .query_one(
-            "SELECT count(*) FROM auth.refresh_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'",
-            &[&refresh],
+            "SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1::text::uuid",
+            &[&claims["sid"].as_str().unwrap()],
         )
         .unwrap()
         .get(0);
-    assert_eq!(plaintext, 0, "the refresh token itself is never stored");
+    assert_eq!(stored_tokens, 0, "nothing per token is written");
 
     // The stored password is a bcrypt hash, never the password.
     let hash: String = db

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 const HASH: &str = "$2b$04$.....................................................";
 const REGISTER: &str = "SELECT auth.register($1, $2, $3, $7, '{}'::jsonb, $4, $5, $6, 3600, 'sql-test', '127.0.0.1', 30, NULL, NULL)";
 
-fn token_hash() -> Vec<u8> {
-    e2e::unique_bytes::<32>().to_vec()
+/// A session's refresh seed (auth.sessions.refresh_seed: 16 bytes).
+fn seed() -> Vec<u8> {
+    e2e::unique_bytes::<16>().to_vec()
 }
 
 fn register(
@@ -28,7 +29,7 @@ fn register(
             &p.email,
             &groups,
             &interface,
-            &token_hash(),
+            &seed(),
             &HASH,
         ],
     )
@@ -40,7 +41,7 @@ fn register(
 fn sign_in(db: &mut Client, user_id: &str, checked_hash: &str, max_sessions: i32) -> Value {
     db.query_one(
         "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, $4, NULL, NULL, 30, true)",
-        &[&user_id, &checked_hash, &token_hash(), &max_sessions],
+        &[&user_id, &checked_hash, &seed(), &max_sessions],
     )
     .unwrap()
     .get(0)
@@ -203,7 +204,7 @@ fn a_sign_in_that_may_not_evict_opens_nothing_at_the_limit() {
     let sign_in_without_eviction = |db: &mut Client| -> Value {
         db.query_one(
             "SELECT auth.sign_in($1::text::uuid, $2, $3, 3600, 2, NULL, NULL, 30, false)",
-            &[&user_id, &HASH, &token_hash()],
+            &[&user_id, &HASH, &seed()],
         )
         .unwrap()
         .get(0)
@@ -225,83 +226,244 @@ fn a_sign_in_that_may_not_evict_opens_nothing_at_the_limit() {
     assert_eq!(counts, (2, 2), "nothing opened, nothing evicted");
 }
 
-#[test]
-fn a_replayed_token_ends_only_its_own_session_and_only_once_consumed() {
-    let mut db = service_db();
-    let user = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
-    let other = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
-    let session = user["session_id"].as_str().unwrap().to_string();
-    let first: Vec<u8> = admin_db()
+/// `auth.refresh_session` with the parts of a token whose MAC the
+/// component checked.
+fn refresh(db: &mut Client, session: &str, seed: &[u8], generation: i64, grace: i32) -> Value {
+    db.query_one(
+        "SELECT auth.refresh_session($1::text::uuid, $2, $3, $4)",
+        &[&session, &seed, &generation, &grace],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn session_is_open(id: &str) -> bool {
+    admin_db()
         .query_one(
-            "SELECT token_hash FROM auth.refresh_tokens WHERE session_id = $1::text::uuid",
-            &[&session],
+            "SELECT revoked_at IS NULL FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&id],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn a_refresh_moves_the_generation_and_a_tab_within_the_grace_gets_the_same_one() {
+    let mut db = service_db();
+    let session_seed = seed();
+    let user = db
+        .query_one(
+            REGISTER,
+            &[
+                &Person::new().second_login,
+                &Person::new().phone,
+                &Person::new().email,
+                &vec!["customer".to_string()],
+                &"customer_app",
+                &session_seed,
+                &HASH,
+            ],
+        )
+        .map(|row| row.get::<_, Value>(0))
+        .unwrap();
+    let session = user["session_id"].as_str().unwrap().to_string();
+    let rotated = refresh(&mut db, &session, &session_seed, 0, 10);
+    assert_eq!(rotated["outcome"], "rotated");
+    assert_eq!(rotated["generation"], 1, "the next token's generation");
+    assert_eq!(rotated["user_id"], user["user_id"]);
+    assert_eq!(rotated["amr"], json!(["pwd"]));
+    // The same token again, a moment later (another tab): the generation
+    // it got is answered again, nothing moves.
+    let concurrent = refresh(&mut db, &session, &session_seed, 0, 10);
+    assert_eq!(concurrent["outcome"], "rotated");
+    assert_eq!(concurrent["generation"], 1);
+    assert_eq!(
+        refresh(&mut db, &session, &session_seed, 1, 10)["generation"],
+        2
+    );
+    // Two generations back is a replay even within the grace.
+    let replay = refresh(&mut db, &session, &session_seed, 0, 10);
+    assert_eq!(replay["outcome"], "reuse_detected");
+    assert!(session_is_open(&session), "reported, not ended");
+}
+
+#[test]
+fn a_refresh_changes_no_index_of_the_sessions_table() {
+    let mut db = service_db();
+    let session_seed = seed();
+    let p = Person::new();
+    let user: Value = db
+        .query_one(
+            REGISTER,
+            &[
+                &p.second_login,
+                &p.phone,
+                &p.email,
+                &vec!["customer".to_string()],
+                &"customer_app",
+                &session_seed,
+                &HASH,
+            ],
         )
         .unwrap()
         .get(0);
-    let end = |db: &mut Client, session: &str, token: &Vec<u8>| -> bool {
+    let session = user["session_id"].as_str().unwrap().to_string();
+    // Each rotation is a HOT update (no new index entry) when its page has
+    // room. Counted within one transaction of this connection, so no other
+    // test's updates are counted (five: versions of one row that no one can
+    // prune yet must fit on its page).
+    let mut tx = db.transaction().unwrap();
+    for generation in 0i64..5 {
+        let rotated: Value = tx
+            .query_one(
+                "SELECT auth.refresh_session($1::text::uuid, $2, $3, 10)",
+                &[&session, &session_seed, &generation],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(rotated["outcome"], "rotated");
+    }
+    let row = tx
+        .query_one(
+            "SELECT pg_stat_get_xact_tuples_updated('auth.sessions'::regclass),
+                    pg_stat_get_xact_tuples_hot_updated('auth.sessions'::regclass)",
+            &[],
+        )
+        .unwrap();
+    let (updates, hot_updates): (i64, i64) = (row.get(0), row.get(1));
+    tx.rollback().unwrap();
+    assert_eq!(updates, 5, "one update of one row per refresh");
+    assert_eq!(hot_updates, 5, "every one a HOT update");
+}
+
+#[test]
+fn a_replayed_token_ends_only_its_own_session_and_only_once_replayed() {
+    let mut db = service_db();
+    let p = Person::new();
+    let session_seed = seed();
+    let user: Value = db
+        .query_one(
+            REGISTER,
+            &[
+                &p.second_login,
+                &p.phone,
+                &p.email,
+                &vec!["customer".to_string()],
+                &"customer_app",
+                &session_seed,
+                &HASH,
+            ],
+        )
+        .unwrap()
+        .get(0);
+    let other = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
+    let session = user["session_id"].as_str().unwrap().to_string();
+    let end = |db: &mut Client, session: &str, seed: &Vec<u8>| -> bool {
         db.query_one(
-            "SELECT auth.end_reused_session($1::text::uuid, $2)",
-            &[&session, token],
+            "SELECT auth.end_replayed_session($1::text::uuid, $2)",
+            &[&session, seed],
         )
         .unwrap()
         .get(0)
     };
-    assert!(
-        !end(&mut db, &session, &first),
-        "not consumed yet: no replay"
-    );
+    assert!(!end(&mut db, &session, &session_seed), "no replay yet");
 
     // Rotated, then presented again after the grace (0 s): marked and
     // reported, not ended.
-    let rotate = "SELECT auth.rotate_refresh_token($1, $2, 0)";
-    let rotated: Value = db
-        .query_one(rotate, &[&first, &token_hash()])
-        .unwrap()
-        .get(0);
-    assert_eq!(rotated["outcome"], "rotated");
-    let replay: Value = db
-        .query_one(rotate, &[&first, &token_hash()])
-        .unwrap()
-        .get(0);
+    assert_eq!(
+        refresh(&mut db, &session, &session_seed, 0, 0)["outcome"],
+        "rotated"
+    );
+    let replay = refresh(&mut db, &session, &session_seed, 0, 0);
     let user_id = user["user_id"].as_str().unwrap();
     assert_eq!(
         replay,
         json!({"outcome": "reuse_detected", "session_id": session, "user_id": user_id})
     );
-    let open = |id: &str| -> bool {
-        admin_db()
-            .query_one(
-                "SELECT revoked_at IS NULL FROM auth.sessions WHERE id = $1::text::uuid",
-                &[&id],
-            )
-            .unwrap()
-            .get(0)
-    };
-    assert!(open(&session), "reported, not ended");
+    assert!(session_is_open(&session), "reported, not ended");
     // Until it ends, any token of the session reports the replay again: the
-    // successor does not rotate.
-    let successor: Vec<u8> = admin_db()
-        .query_one(
-            "SELECT replaced_by FROM auth.refresh_tokens WHERE token_hash = $1",
-            &[&first],
-        )
-        .unwrap()
-        .get(0);
-    let again: Value = db
-        .query_one(rotate, &[&successor, &token_hash()])
-        .unwrap()
-        .get(0);
-    assert_eq!(again["outcome"], "reuse_detected");
+    // current one does not rotate.
+    assert_eq!(
+        refresh(&mut db, &session, &session_seed, 1, 0)["outcome"],
+        "reuse_detected"
+    );
+    // A generation never issued, or another seed: nothing, not a replay.
+    assert_eq!(
+        refresh(
+            &mut db,
+            &other["session_id"].as_str().unwrap().to_string(),
+            &session_seed,
+            0,
+            0
+        )["outcome"],
+        "invalid"
+    );
+    assert_eq!(
+        refresh(&mut db, &session, &seed(), 0, 0)["outcome"],
+        "invalid"
+    );
 
     let other_session = other["session_id"].as_str().unwrap();
     assert!(
-        !end(&mut db, other_session, &first),
+        !end(&mut db, other_session, &session_seed),
         "not that token's session"
     );
-    assert!(open(other_session));
-    assert!(end(&mut db, &session, &first));
-    assert!(!open(&session));
-    assert!(!end(&mut db, &session, &first), "ended once");
+    assert!(!end(&mut db, &session, &seed()), "not that session's seed");
+    assert!(session_is_open(other_session));
+    assert!(end(&mut db, &session, &session_seed));
+    assert!(!session_is_open(&session));
+    assert!(!end(&mut db, &session, &session_seed), "ended once");
+}
+
+#[test]
+fn a_token_of_the_stored_scheme_refreshes_once_into_a_seed_and_its_replay_is_seen() {
+    let mut db = service_db();
+    let user = register(&mut db, &Person::new(), &["customer"], "customer_app").unwrap();
+    let session = user["session_id"].as_str().unwrap().to_string();
+    // A session as migration 0035 found it: no seed, its token's SHA-256
+    // stored.
+    let stored = e2e::unique_bytes::<32>().to_vec();
+    let mut admin = admin_db();
+    admin
+        .execute(
+            "UPDATE auth.sessions SET refresh_seed = NULL WHERE id = $1::text::uuid",
+            &[&session],
+        )
+        .unwrap();
+    admin
+        .execute(
+            "INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($1, $2::text::uuid)",
+            &[&stored, &session],
+        )
+        .unwrap();
+    let rotate = "SELECT auth.rotate_refresh_token($1, $2, 0)";
+    let new_seed = seed();
+    let moved: Value = db.query_one(rotate, &[&stored, &new_seed]).unwrap().get(0);
+    assert_eq!(moved["outcome"], "rotated");
+    assert_eq!(moved["generation"], 0);
+    let hex: String = new_seed.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        moved["refresh_seed"],
+        hex.as_str(),
+        "the session took the seed"
+    );
+    // From now on it refreshes by generation.
+    assert_eq!(
+        refresh(&mut db, &session, &new_seed, 0, 10)["generation"],
+        1
+    );
+    // The stored token presented again after the grace: a replay.
+    let replay: Value = db.query_one(rotate, &[&stored, &seed()]).unwrap().get(0);
+    assert_eq!(replay["outcome"], "reuse_detected");
+    let ended: bool = db
+        .query_one(
+            "SELECT auth.end_reused_session($1::text::uuid, $2)",
+            &[&session, &stored],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ended);
+    assert!(!session_is_open(&session));
 }
 
 #[test]

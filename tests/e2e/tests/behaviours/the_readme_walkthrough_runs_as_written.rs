@@ -30,13 +30,13 @@ fn walkthrough() -> String {
     script
 }
 
-/// Output fit to print: every JSON string that is a token (a JWT, or 43
-/// characters of base64url: refresh tokens, proofs) replaced.
+/// Output fit to print: every JSON string that is a token (a JWT, or 43 or
+/// 96 characters of base64url: proofs, refresh tokens) replaced.
 fn shown(output: &[u8]) -> String {
     let text = String::from_utf8_lossy(output);
     text.split('"')
         .map(|part| {
-            let opaque = part.len() == 43
+            let opaque = (part.len() == 43 || part.len() == 96)
                 && part
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');

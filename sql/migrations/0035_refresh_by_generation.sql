@@ -1,0 +1,51 @@
+-- A refresh touches one row (issue 30). Until now every rotation locked the
+-- presented token's row, locked its session, updated the token, inserted its
+-- successor (two indexed writes) and updated the session. From now on a
+-- session's refresh tokens are not stored at all: the session row holds a
+-- random per-session value (refresh_seed) and a counter (refresh_generation),
+-- and the token of generation g is
+--
+--   session id (16 bytes) || g (8 bytes) || refresh_seed (16 bytes)
+--     || HMAC-SHA256(key, the 40 bytes before)
+--
+-- in base64url, the key derived from jwt_secret (src/core/tokens.rs). The
+-- component checks the MAC before it asks the database anything, so a token
+-- it did not issue never reaches a session, and a dump of the database alone
+-- (it holds the seeds, not the key) mints nothing; the key alone (without the
+-- seed, which is only in the token and this table) mints nothing either.
+-- auth.refresh_session says how a generation is rotated, how a concurrent
+-- tab is told the current one, and how a replay of any earlier one is seen.
+--
+-- Tokens issued before this migration (43 characters, their SHA-256 in
+-- auth.refresh_tokens) refresh once more through auth.rotate_refresh_token,
+-- which moves their session to the new scheme; the table keeps the consumed
+-- ones (replays of them are still detected) until retention deletes them.
+SET LOCAL ROLE auth_owner;
+
+ALTER TABLE auth.sessions
+  ADD COLUMN refresh_seed       bytea CHECK (octet_length(refresh_seed) = 16),
+  ADD COLUMN refresh_generation bigint NOT NULL DEFAULT 0 CHECK (refresh_generation >= 0),
+  ADD COLUMN rotated_at         timestamptz;
+COMMENT ON COLUMN auth.sessions.refresh_seed IS
+  'Random per-session value every refresh token of the session carries and its MAC covers (NULL: a session still on stored token hashes).';
+COMMENT ON COLUMN auth.sessions.refresh_generation IS
+  'The generation of the session''s current refresh token; each rotation adds one. Earlier generations presented again are replays.';
+COMMENT ON COLUMN auth.sessions.rotated_at IS
+  'When the current generation was issued by a rotation: the concurrent-tab grace counts from it.';
+
+-- Ending an organization finds its sessions through the members' rows
+-- (sessions_user_idx), so no index on organization_ids is kept: a GIN entry
+-- was paid by every sign-in for the rare deactivation.
+DROP INDEX auth.sessions_organizations_idx;
+
+-- Signatures whose session parameter is now the refresh seed, not a token's
+-- SHA-256 (same types, new names and meaning): the function files create
+-- them again.
+DROP FUNCTION IF EXISTS auth.insert_session(uuid,bytea,integer,text,text);
+DROP FUNCTION IF EXISTS auth.open_session(uuid,bytea,integer,integer,text,text);
+DROP FUNCTION IF EXISTS auth.sign_in(uuid,text,bytea,integer,integer,text,text,integer,boolean);
+DROP FUNCTION IF EXISTS auth.sign_in_with_otp(text,bytea,integer,bytea,integer,integer,text,text,bytea,integer);
+DROP FUNCTION IF EXISTS auth.complete_second_factor(bytea,bigint,bytea,integer,bytea,integer,integer,text,text);
+DROP FUNCTION IF EXISTS auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer);
+DROP FUNCTION IF EXISTS auth.register_by_phone(bytea,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer);
+DROP FUNCTION IF EXISTS auth.rotate_refresh_token(bytea,bytea,integer);
