@@ -4,11 +4,15 @@
 # On throwaway PostgreSQL and Redis, in one run, with one load generator
 # (auth-bench, bcrypt cost 4, concurrency 16):
 #   - the Python service this one replaces (../shared/reference, as its
-#     owners run it: uvicorn, one worker, its own database on the same
-#     PostgreSQL, Redis DB 1), the WASIp2 build and the WASIp3 build, both
+#     owners run it: uvicorn, its own database on the same PostgreSQL,
+#     Redis DB 1) twice, with one worker and with two (--workers 2, as it
+#     would run on two cores), the WASIp2 build and the WASIp3 build, both
 #     served by real Spin (`spin` on PATH, else ../shared/spin's 4.x):
-#     register, login, refresh (each client its own rotation chain), /me
-#     and logout — req/s, p50/p99, errors, PostgreSQL CPU per request;
+#     register, login (each user once), login-evicting (20 sign-ins per
+#     user, past the session cap), refresh (each client its own rotation
+#     chain), /me and logout — req/s, p50/p99, errors, CPU per request of
+#     the server, PostgreSQL and Redis; for p2 and p3 also the statements,
+#     which indexes were scanned and the sessions' HOT updates (issue 30);
 #   - Spin's floors: minimal p2 and p3 components (bench/floor,
 #     bench/floor-p3) doing nothing, one Redis GET, one query, both;
 #   - /me p99 alone and beside logins at bcrypt cost 12, for both builds;
@@ -18,15 +22,16 @@
 # says why); the p3 build gets the settings ./run.sh gives it
 # (P3_SPIN_FLAGS below).
 #
-#   bench/run.sh                    the comparison (about 10 minutes)
+#   bench/run.sh                    the comparison (about 13 minutes)
 #   BENCH_TABLES=1 bench/run.sh     also the detailed tables of each build
 #                                   at c1/c16/c64, fresh and seeded (+15 min)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 C=${BENCH_CONCURRENCY:-16}
-# Each comparison scenario runs 3× its base requests (register, login and
-# logout 1,800, refresh 9,000, /me 15,000 at c16): at the base counts each
-# lasted 0.3–2 s, and runs that short moved the ratios by ±20 %.
+# Each comparison scenario runs 3× its base requests (register, login,
+# login-evicting and logout 1,800, refresh 9,000, /me 15,000 at c16): at
+# the base counts each lasted 0.3–2 s, and runs that short moved the ratios
+# by ±20 %.
 export BENCH_SCALE=${BENCH_SCALE:-3}
 # The hosts run as in production. A RUST_BACKTRACE inherited from a
 # developer's shell makes Spin capture a backtrace for every error value it
@@ -89,33 +94,54 @@ serve_build() {
 }
 
 
-echo
-echo "== the reference service (Python), c$C, bcrypt cost 4"
-REF_PORT=$(free_port)
 REF_PYTHON=$PWD/target/reference-venv/bin/python
 PG_SUPERUSER_PASSWORD=$(sed -n 's|^postgres://postgres:\([^@]*\)@.*|\1|p' <<<"$PG_ADMIN_URL")
-(
-  cd "$reference"
-  export PGPASSWORD=$PG_SUPERUSER_PASSWORD POSTGRES_PASSWORD=$PG_SUPERUSER_PASSWORD
-  export POSTGRES_PORT=$PG_PORT POSTGRES_DB=ref REDIS_PORT=$REDIS_PORT REDIS_DB=1
-  ./setup_db.sh >/dev/null
-  PYTHON=$REF_PYTHON BCRYPT_ROUNDS=4 PORT=$REF_PORT \
-    setsid ./run.sh >"$WORK_DIR/reference.log" 2>&1 &
-  echo $! >"$WORK_DIR/reference.pid"
-)
-REF_PID=$(cat "$WORK_DIR/reference.pid")
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$REF_PORT/docs" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-"$bench" compare "http://127.0.0.1:$REF_PORT" "$REF_PID" "$POSTMASTER" "$C" 2>"$RESULTS/reference.cpu" | tee "$RESULTS/reference"
-kill -TERM -- "-$REF_PID" 2>/dev/null || kill "$REF_PID" 2>/dev/null || true
+# Runs the comparison against the reference with $2 uvicorn workers on a
+# fresh database of its own, results in $RESULTS/$1 and $1.cpu. Its run.sh
+# execs uvicorn, so the PID is uvicorn's, leading a session of its own
+# (setsid): with two workers auth-bench counts the CPU and memory of that
+# process and all its children, and the whole group is ended after.
+run_reference() {
+  local name=$1 workers=$2 ref_port ref_pid
+  echo
+  echo "== the reference service (Python), $workers uvicorn worker(s), c$C, bcrypt cost 4"
+  ref_port=$(free_port)
+  (
+    cd "$reference"
+    export PGPASSWORD=$PG_SUPERUSER_PASSWORD POSTGRES_PASSWORD=$PG_SUPERUSER_PASSWORD
+    export POSTGRES_PORT=$PG_PORT POSTGRES_DB=ref REDIS_PORT=$REDIS_PORT REDIS_DB=1
+    ./setup_db.sh >/dev/null
+    PYTHON=$REF_PYTHON BCRYPT_ROUNDS=4 PORT=$ref_port WORKERS=$workers \
+      setsid ./run.sh >"$WORK_DIR/$name.log" 2>&1 &
+    echo $! >"$WORK_DIR/$name.pid"
+  )
+  ref_pid=$(cat "$WORK_DIR/$name.pid")
+  for _ in $(seq 150); do
+    curl -fsS "http://127.0.0.1:$ref_port/docs" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  # One worker answering; the others start beside it.
+  [ "$workers" = 1 ] || sleep 2
+  "$bench" compare "http://127.0.0.1:$ref_port" "$ref_pid" "$POSTMASTER" "$C" 2>"$RESULTS/$name.cpu" | tee "$RESULTS/$name"
+  # The whole group (uvicorn's supervisor and its workers), and wait until
+  # it is gone, so that the next run has the cores to itself.
+  kill -TERM -- "-$ref_pid" 2>/dev/null || kill "$ref_pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 -- "-$ref_pid" 2>/dev/null || kill -0 "$ref_pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$ref_pid" 2>/dev/null || kill -KILL "$ref_pid" 2>/dev/null || true
+}
+run_reference reference 1
+run_reference reference2 2
 
 for build in p2 p3; do
   echo
   echo "== the $build build, $("$spin" --version | head -n 1), c$C, bcrypt cost 4"
   serve_build "$build"
-  psql "$ADMIN_URL" -X -q -c "SELECT pg_stat_statements_reset()" >/dev/null
+  # Statement and table/index counters of this run only (pg_stat_reset:
+  # this database's).
+  psql "$ADMIN_URL" -X -q -c "SELECT pg_stat_statements_reset()" -c "SELECT pg_stat_reset()" >/dev/null
   "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" 2>"$RESULTS/$build.cpu" | tee "$RESULTS/$build"
   # The statements of this run by total time: the component's calls
   # (top level) and what the functions run inside.
@@ -125,6 +151,23 @@ for build in p2 p3; do
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'auth_bench')
     ORDER BY total_exec_time DESC LIMIT 15" >"$RESULTS/$build.statements"
   stop_host
+  # A backend holds back its table and index counters for up to 10 s after
+  # its last report; it reports them all when it exits. So: the host's
+  # pooled connections gone, then the counters.
+  for _ in $(seq 100); do
+    [ "$(psql "$ADMIN_URL" -XtAc "SELECT count(*) FROM pg_stat_activity
+      WHERE datname = 'auth_bench' AND backend_type = 'client backend' AND pid <> pg_backend_pid()")" = 0 ] && break
+    sleep 0.1
+  done
+  # Which indexes the run used (issue 30: keep only those a query uses),
+  # and how many of the session rows' updates were HOT.
+  psql "$ADMIN_URL" -X -A -t -F $'\t' -c "
+    SELECT indexrelname, schemaname || '.' || relname, idx_scan
+    FROM pg_stat_user_indexes WHERE schemaname IN ('auth', 'accounts')
+    ORDER BY schemaname, relname, indexrelname" >"$RESULTS/$build.indexes"
+  psql "$ADMIN_URL" -X -A -t -F $'\t' -c "
+    SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+    WHERE schemaname = 'auth' AND relname = 'sessions'" >"$RESULTS/$build.hot"
 done
 
 echo

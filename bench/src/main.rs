@@ -15,11 +15,15 @@
 //!         pool sends, then the rotation) made by a native client (no HTTP, no
 //!         WebAssembly): what the component cannot beat.
 //!     auth-bench compare <base_url> <server_pid> <postmaster_pid> <concurrency>
-//!         register, login, refresh, /me and logout, each counted a success
-//!         on any 2xx, so that the reference service (which answers 200
-//!         where this one answers 201 or 204) runs the same load: one line
-//!         each, `scenario req/s p50 p99 errors pg_cpu_ms_per_request`;
-//!         BENCH_SCALE=n runs n times as many requests of each.
+//!         register, login (each user once), login-evicting (a few users,
+//!         20 sign-ins each: past the session cap, each ends the oldest
+//!         session), refresh, /me and logout, each counted a success on any
+//!         2xx, so that the reference service (which answers 200 where this
+//!         one answers 201 or 204) runs the same load: one line each,
+//!         `scenario req/s p50 p99 errors pg_cpu_ms_per_request rss_mib`,
+//!         and on stderr where the CPU went (the server's: the pid and all
+//!         its descendants); BENCH_SCALE=n runs n times as many requests of
+//!         each.
 //!     auth-bench mixed <base_url> <me_concurrency> <login_concurrency> <seconds>
 //!         /me p50/p99 alone, then with logins running beside it (the
 //!         server's bcrypt cost decides what a login costs).
@@ -163,23 +167,45 @@ fn measure<S: Send>(
     }
 }
 
-/// A process and all its live descendants.
+/// A process and all its live descendants, found by each process's parent
+/// (/proc/PID/task/*/children is not on every kernel: without
+/// CONFIG_PROC_CHILDREN only the process itself would be counted), and, when
+/// it leads a session of its own (hosts and the reference are started with
+/// setsid), every process of that session: a worker whose parent ended is
+/// still the server's.
 fn process_tree(pid: u32) -> Vec<u32> {
-    fn walk(pid: u32, out: &mut Vec<u32>) {
-        out.push(pid);
-        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-            for task in tasks.flatten() {
-                let children =
-                    std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-                for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-                    walk(child, out);
-                }
+    // (pid, parent, session) of every live process.
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Some(f) = stat_fields(&p.to_string()) {
+            all.push((p, f[1] as u32, f[3] as u32));
+        }
+    }
+    let leads_session = all
+        .iter()
+        .any(|&(p, _, session)| p == pid && session == pid);
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        for &(p, pp, _) in &all {
+            if pp == parent && !tree.contains(&p) {
+                tree.push(p);
+            }
+        }
+        i += 1;
+    }
+    if leads_session {
+        for &(p, _, session) in &all {
+            if session == pid && !tree.contains(&p) {
+                tree.push(p);
             }
         }
     }
-    let mut pids = Vec::new();
-    walk(pid, &mut pids);
-    pids
+    tree
 }
 
 /// Resident memory of a process and all its descendants, in MiB.
@@ -369,8 +395,8 @@ fn table(base: &str, server_pid: u32, levels: &[usize]) {
 
 const TICKS_PER_SECOND: f64 = 100.0; // USER_HZ on Linux
 
-/// A process's /proc stat fields after its name: state is 0, utime 11,
-/// stime 12, cutime 13, cstime 14.
+/// A process's /proc stat fields after its name: state is 0, parent 1,
+/// process group 2, session 3, utime 11, stime 12, cutime 13, cstime 14.
 fn stat_fields(pid: &str) -> Option<Vec<u64>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = stat.rsplit_once(')')?;
@@ -382,7 +408,8 @@ fn stat_fields(pid: &str) -> Option<Vec<u64>> {
 }
 
 /// CPU seconds of a process and everything it waited for (own threads,
-/// children it reaped), and of its live children.
+/// children it reaped), and of its live descendants (process_tree): for a
+/// server with worker processes (uvicorn --workers 2), all of them.
 fn tree_cpu_seconds(pid: u32) -> f64 {
     let ticks: u64 = process_tree(pid)
         .iter()
@@ -516,6 +543,25 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(users, c, client, |cl, i| ok(login(cl, i).0));
     report("login", &f, cpu);
+
+    // The eviction path: users/20 of the registered users (the last ones,
+    // not the clients of refresh and /me) sign in 20 times each. Each has
+    // two sessions already (registration, login), so once it reaches the
+    // session cap (10) every further sign-in ends its oldest session. A user
+    // comes back every users/20 requests (≥ the concurrency), so its
+    // sign-ins seldom overlap.
+    let evicting = users / 20;
+    // Unmeasured: those users fill up to the session cap first (they hold
+    // two sessions, from registering and from `login`), so every measured
+    // sign-in ends the oldest.
+    measure(evicting * 8, c, client, |cl, i| {
+        ok(login(cl, users - evicting + i % evicting).0)
+    });
+    let cpu = CpuUse::now(server_pid, postmaster);
+    let f = measure(evicting * 20, c, client, |cl, i| {
+        ok(login(cl, users - evicting + i % evicting).0)
+    });
+    report("login-evicting", &f, cpu);
 
     // Each client signs in once, then rotates its own chain.
     let signed_in = |t: usize| {
