@@ -9,8 +9,12 @@ BEGIN
   -- calls auth.mark_unpublished for any it could not. The outbox, read by
   -- CDC, is the durable path either way; a request that dies between the
   -- commit and the announcement loses only the Redis notice.
+  IF jsonb_array_length(p_messages) = 0 THEN
+    RETURN p_messages;
+  END IF;
   UPDATE auth.outbox SET published_at = now()
-  WHERE event_id IN (SELECT (m ->> 'event_id')::uuid FROM jsonb_array_elements(p_messages) m)
+  WHERE event_id = ANY (ARRAY(SELECT (m ->> 'event_id')::uuid
+                              FROM jsonb_array_elements(p_messages) m))
     AND published_at IS NULL;
   RETURN p_messages;
 END

@@ -17,6 +17,8 @@ BEGIN
       MESSAGE = 'retention, batch and kept tokens must be positive';
   END IF;
 
+  -- No index covers when a session ended (migration 0036: every sign-in
+  -- would pay for it): this batch job scans for them.
   DELETE FROM auth.sessions
   WHERE id IN (SELECT id FROM auth.sessions
                WHERE coalesce(revoked_at, expires_at) < now() - make_interval(days => p_retention_days)
