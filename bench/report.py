@@ -185,10 +185,24 @@ for s in scenarios:
             cols.append(" / ".join(f"{cpus[n][s][i]:.2f}" for n in runs))
         out.append(f"| {label.get(s, s)} | " + " | ".join(cols) + " |")
 
-for build in ["p3"]:
-    rows = [line.split("\t") for line in read(f"{build}.statements").splitlines() if line.count("\t") == 3]
+profiled = [sc for sc in scenarios if read(f"p3.profile.{sc}").strip()]
+if profiled:
+    out += ["", "PostgreSQL's statements in the p3 run, by scenario (`pg_stat_statements`,",
+            "reset before each scenario; nested statements included: top level = the",
+            "component's call; ms per request = the statement's total time ÷ the",
+            "scenario's requests, so a function's row includes the statements it runs):"]
+    for sc in profiled:
+        rows = [line.split("\t") for line in read(f"p3.profile.{sc}").splitlines()
+                if line.count("\t") == 4]
+        out += ["", f"{label.get(sc, sc)}:", "",
+                "| calls | mean ms | ms per request | top level | statement |", "|---|---|---|---|---|"]
+        for calls, mean, per, top, query in rows:
+            out.append(f"| {calls} | {mean} | {per} | {'yes' if top == 't' else ''} "
+                       f"| `{query.replace('|', '∣')}` |")
+else:
+    rows = [line.split("\t") for line in read("p3.statements").splitlines() if line.count("\t") == 3]
     if rows:
-        out += ["", f"PostgreSQL statements of the {build} run, by total time (`pg_stat_statements`,",
+        out += ["", "PostgreSQL statements of the p3 run, by total time (`pg_stat_statements`,",
                 "nested statements included: top level = the component's call):", "",
                 "| calls | mean ms | top level | statement |", "|---|---|---|---|"]
         for calls, mean, top, query in rows:
@@ -297,5 +311,11 @@ if bounded:
         share = p3[s][0] / floor
         out.append(f"| {label.get(s, s)} | {path} | {rate(floor)} | {rate(p3[s][0])} "
                    f"| {share * 100:.0f} % | ≥ {floor_target * 100:.0f} % | {met(share >= floor_target)} |")
+# What the figures above do not say by themselves: why a target is not met
+# and what would move it, written by hand after reading this run
+# (bench/analysis.md), and the Spin flags measured by bench/spin-flags.sh.
+analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+if os.path.exists(analysis):
+    out += ["", open(analysis).read().strip()]
 out.append("")
 open(output, "w").write("\n".join(out))

@@ -142,7 +142,11 @@ for build in p2 p3; do
   # Statement and table/index counters of this run only (pg_stat_reset:
   # this database's).
   psql "$ADMIN_URL" -X -q -c "SELECT pg_stat_statements_reset()" -c "SELECT pg_stat_reset()" >/dev/null
-  "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" 2>"$RESULTS/$build.cpu" | tee "$RESULTS/$build"
+  # p3: PostgreSQL's statements sliced by scenario ($build.profile.<scenario>;
+  # the counters are reset before each one, outside its measurement).
+  profile=()
+  [ "$build" = p3 ] && profile=(env BENCH_PROFILE_URL="$ADMIN_URL" BENCH_PROFILE_OUT="$RESULTS/$build.profile")
+  "${profile[@]}" "$bench" compare "$HOST_URL" "$HOST_PID" "$POSTMASTER" "$C" 2>"$RESULTS/$build.cpu" | tee "$RESULTS/$build"
   # The statements of this run by total time: the component's calls
   # (top level) and what the functions run inside.
   psql "$ADMIN_URL" -X -A -t -F $'\t' -c "

@@ -490,8 +490,61 @@ fn unix_seconds() -> f64 {
         .as_secs_f64()
 }
 
+/// PostgreSQL's statements per scenario (`pg_stat_statements`, through
+/// psql): with BENCH_PROFILE_URL (a superuser's URL of the database) and
+/// BENCH_PROFILE_OUT (a path prefix) set, each scenario of `compare` starts
+/// from reset counters and writes its top statements to
+/// `<prefix>.<scenario>`: calls, mean ms, ms per request of the scenario,
+/// whether top level, the statement. Outside the CPU measurement.
+struct StatementProfile {
+    url: Option<String>,
+    out: Option<String>,
+}
+
+impl StatementProfile {
+    fn from_env() -> StatementProfile {
+        StatementProfile {
+            url: std::env::var("BENCH_PROFILE_URL").ok(),
+            out: std::env::var("BENCH_PROFILE_OUT").ok(),
+        }
+    }
+
+    fn psql(&self, sql: &str) -> Option<String> {
+        let url = self.url.as_deref()?;
+        let output = std::process::Command::new("psql")
+            .args([url, "-X", "-A", "-t", "-F", "\t", "-c", sql])
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn start(&self) {
+        self.psql("SELECT pg_stat_statements_reset()");
+    }
+
+    fn finish(&self, scenario: &str, requests: usize) {
+        let Some(out) = self.out.as_deref() else {
+            return;
+        };
+        let sql = format!(
+            "SELECT calls, round((total_exec_time / calls)::numeric, 3),
+                    round((total_exec_time / {requests})::numeric, 3), toplevel,
+                    left(regexp_replace(query, '\\s+', ' ', 'g'), 80)
+             FROM pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND query NOT LIKE '%pg_stat_statements%'
+             ORDER BY total_exec_time DESC LIMIT 8",
+            requests = requests.max(1)
+        );
+        if let Some(rows) = self.psql(&sql) {
+            let _ = std::fs::write(format!("{out}.{scenario}"), rows);
+        }
+    }
+}
+
 fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     let run = unix_seconds() as u64 % 100_000;
+    let profile = StatementProfile::from_env();
     let client = |_: usize| Client::new(base);
     let report = |name: &str, f: &Figures, before: CpuUse| {
         let after = CpuUse::now(server_pid, postmaster);
@@ -523,6 +576,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let users = 600.max(c * 20) * scale;
+    profile.start();
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(users, c, client, |cl, n| {
         let body = json!({
@@ -535,14 +589,17 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         ok(cl.post("/api/v1/auth/register", &body, None).0)
     });
     report("register", &f, cpu);
+    profile.finish("register", f.requests);
 
     let login = |cl: &Client, i: usize| {
         let body = json!({"login": login_of(run, i % users), "password": PASSWORD});
         cl.post("/api/v1/auth/login", &body, None)
     };
+    profile.start();
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(users, c, client, |cl, i| ok(login(cl, i).0));
     report("login", &f, cpu);
+    profile.finish("login", f.requests);
 
     // The eviction path: users/20 of the registered users (the last ones,
     // not the clients of refresh and /me) sign in 20 times each. Each has
@@ -557,11 +614,13 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
     measure(evicting * 8, c, client, |cl, i| {
         ok(login(cl, users - evicting + i % evicting).0)
     });
+    profile.start();
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(evicting * 20, c, client, |cl, i| {
         ok(login(cl, users - evicting + i % evicting).0)
     });
     report("login-evicting", &f, cpu);
+    profile.finish("login-evicting", f.requests);
 
     // Each client signs in once, then rotates its own chain.
     let signed_in = |t: usize| {
@@ -572,6 +631,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         let refresh = pair["refresh_token"].as_str().unwrap().to_string();
         (cl, access, refresh)
     };
+    profile.start();
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(3000 * scale, c, signed_in, |(cl, _, refresh), _| {
         let (status, pair) = cl.post(
@@ -588,12 +648,15 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         }
     });
     report("refresh", &f, cpu);
+    profile.finish("refresh", f.requests);
 
+    profile.start();
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(5000 * scale, c, signed_in, |(cl, access, _), _| {
         ok(cl.get("/api/v1/auth/me", Some(access)))
     });
     report("me", &f, cpu);
+    profile.finish("me", f.requests);
 
     // Logout: every request ends a session opened for it beforehand.
     let sessions: Vec<String> = {
@@ -607,6 +670,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
         });
         opened.into_inner().unwrap()
     };
+    profile.start();
     let cpu = CpuUse::now(server_pid, postmaster);
     let f = measure(sessions.len(), c, client, |cl, i| {
         ok(cl
@@ -614,6 +678,7 @@ fn compare(base: &str, server_pid: u32, postmaster: u32, c: usize) {
             .0)
     });
     report("logout", &f, cpu);
+    profile.finish("logout", f.requests);
 }
 
 /// /me latency alone, then while logins run beside it.

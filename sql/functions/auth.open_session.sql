@@ -8,6 +8,7 @@ AS $function$
 DECLARE
   v_session auth.sessions;
   v_orgs    uuid[];
+  v_evicted uuid[];
 BEGIN
   IF p_ttl_seconds <= 0 OR p_max_sessions <= 0 THEN
     -- A configuration bug, not something a client can cause.
@@ -23,13 +24,16 @@ BEGIN
   END IF;
 
   -- Keep room for the new session: evict the oldest beyond the limit.
-  UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'evicted'
-  WHERE id IN (
-    SELECT id FROM auth.sessions
-    WHERE user_id = p_user_id AND revoked_at IS NULL AND expires_at > now()
-    ORDER BY created_at DESC, id DESC
-    OFFSET p_max_sessions - 1
-  );
+  WITH evicted AS (
+    UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'evicted'
+    WHERE id IN (
+      SELECT id FROM auth.sessions
+      WHERE user_id = p_user_id AND revoked_at IS NULL AND expires_at > now()
+      ORDER BY created_at DESC, id DESC
+      OFFSET p_max_sessions - 1
+    )
+    RETURNING id)
+  SELECT coalesce(array_agg(id), '{}') INTO v_evicted FROM evicted;
 
   -- Under the user's lock, which ending a membership takes too.
   v_orgs := accounts.user_organizations(p_user_id);
@@ -41,12 +45,14 @@ BEGIN
     'session_id', v_session.id,
     'expires_at', v_session.expires_at,
     'roles', to_jsonb(accounts.user_roles(p_user_id)),
-    'organizations', to_jsonb(v_orgs)
+    'organizations', to_jsonb(v_orgs),
+    -- What the caller tells Redis before it commits.
+    'evicted', to_jsonb(v_evicted)
   );
 END
 $function$;
 
 COMMENT ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text,text[]) IS
-  'Opens a session (p_refresh_seed: the per-session value of its refresh tokens; p_amr: how it was opened), evicting the oldest sessions beyond p_max_sessions. The session remembers the organizations its tokens name. Returns {outcome: opened, session_id, expires_at, roles, organizations} or {outcome: user_inactive}.';
+  'Opens a session (p_refresh_seed: the per-session value of its refresh tokens; p_amr: how it was opened), evicting the oldest sessions beyond p_max_sessions. The session remembers the organizations its tokens name. Returns {outcome: opened, session_id, expires_at, roles, organizations, evicted (the sessions it ended)} or {outcome: user_inactive}.';
 
 REVOKE ALL ON FUNCTION auth.open_session(uuid,bytea,integer,integer,text,text,text[]) FROM PUBLIC;

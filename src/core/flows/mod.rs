@@ -218,12 +218,37 @@ async fn ending_sessions<S: Store, T>(
     blacklisted_jti: Option<&str>,
     work: impl AsyncFnOnce(&mut S) -> Result<T, StoreError>,
 ) -> Result<T, ApiError> {
+    ending_listed_sessions(
+        config,
+        store,
+        revocations,
+        user_id,
+        blacklisted_jti,
+        async |store| {
+            let value = work(store).await?;
+            let ended = store.sessions_ended_now().await?;
+            Ok((value, ended))
+        },
+    )
+    .await
+}
+
+/// `ending_sessions` for work that itself answers which sessions it ended
+/// (one round trip fewer).
+async fn ending_listed_sessions<S: Store, T>(
+    config: &Config,
+    store: &mut S,
+    revocations: &mut impl Revocations,
+    user_id: &str,
+    blacklisted_jti: Option<&str>,
+    work: impl AsyncFnOnce(&mut S) -> Result<(T, Vec<String>), StoreError>,
+) -> Result<T, ApiError> {
     store.begin().await?;
     let recorded: Result<(T, Ending<'_>), ApiError> = async {
-        let value = work(store).await?;
+        let (value, sessions) = work(store).await?;
         let ending = Ending {
             user_id,
-            sessions: store.sessions_ended_now().await?,
+            sessions,
             blacklisted_jti,
         };
         tell_redis(config, revocations, &ending).await?;

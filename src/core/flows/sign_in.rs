@@ -69,16 +69,29 @@ pub async fn login(
     };
     let retention_days = config.retention_days()?;
     // One statement, committed on its own, unless the user is at the session
-    // limit: then again in a transaction that ends the oldest and tells
-    // Redis before it commits.
-    let mut outcome = store
-        .sign_in(user_id, checked_hash, &new_session, retention_days, false)
-        .await?;
+    // limit (as the credentials said, or as the statement finds): then in a
+    // transaction that ends the oldest and tells Redis before it commits.
+    let at_limit = credentials
+        .as_ref()
+        .is_some_and(|c| c.active_sessions >= new_session.max_sessions);
+    let mut outcome = if at_limit {
+        SessionOutcome::AtSessionLimit
+    } else {
+        store
+            .sign_in(user_id, checked_hash, &new_session, retention_days, false)
+            .await?
+    };
     if let SessionOutcome::AtSessionLimit = outcome {
-        outcome = ending_sessions(config, store, cache, user_id, None, async |store| {
-            store
+        // The statement answers what it evicted: no second question.
+        outcome = ending_listed_sessions(config, store, cache, user_id, None, async |store| {
+            let outcome = store
                 .sign_in(user_id, checked_hash, &new_session, retention_days, true)
-                .await
+                .await?;
+            let evicted = match &outcome {
+                SessionOutcome::Opened(session) => session.evicted.clone(),
+                _ => Vec::new(),
+            };
+            Ok((outcome, evicted))
         })
         .await?;
     }

@@ -12,6 +12,9 @@ pub struct Credentials {
     /// itself.
     #[serde(default)]
     pub second_factor: bool,
+    /// Open and unexpired sessions when the credentials were read.
+    #[serde(default)]
+    pub active_sessions: u32,
 }
 
 /// What `auth.sign_in` answers.
@@ -39,6 +42,9 @@ pub struct OpenedSession {
     pub organizations: Vec<String>,
     /// Until the session's absolute expiry.
     pub seconds_left: i64,
+    /// The sessions opening it ended (the oldest, past the cap).
+    #[serde(default)]
+    pub evicted: Vec<String>,
 }
 
 /// What a refresh answers (`auth.refresh_session`, or
