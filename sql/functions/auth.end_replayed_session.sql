@@ -8,7 +8,7 @@ BEGIN
   -- The replayed token (its MAC checked by the caller) is the proof: its
   -- seed, only its own session, only once auth.refresh_session marked it.
   UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'reuse_detected'
-  WHERE id = p_session_id AND refresh_seed = p_refresh_seed
+  WHERE id = p_session_id AND refresh_seed_digest = sha256(p_refresh_seed)
     AND revoked_at IS NULL AND reuse_detected_at IS NOT NULL;
   RETURN FOUND;
 END

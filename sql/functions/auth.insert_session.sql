@@ -6,12 +6,12 @@ AS $function$
 DECLARE
   v_session auth.sessions;
 BEGIN
-  -- One row, written whole: its refresh tokens are derived from the seed
-  -- (migration 0035), nothing else is stored for them.
-  INSERT INTO auth.sessions (user_id, expires_at, user_agent, client_ip, refresh_seed, amr,
-                             organization_ids)
+  -- One row, written whole: its refresh tokens carry the seed (migration
+  -- 0035), of which only the digest is stored; nothing per token is.
+  INSERT INTO auth.sessions (user_id, expires_at, user_agent, client_ip, refresh_seed_digest,
+                             amr, organization_ids)
   VALUES (p_user_id, now() + make_interval(secs => p_ttl_seconds),
-          left(p_user_agent, 512), nullif(p_client_ip, '')::inet, p_refresh_seed, p_amr,
+          left(p_user_agent, 512), nullif(p_client_ip, '')::inet, sha256(p_refresh_seed), p_amr,
           p_organization_ids)
   RETURNING * INTO v_session;
   RETURN v_session;
@@ -19,6 +19,6 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.insert_session(uuid,bytea,integer,text,text,text[],uuid[]) IS
-  'Writes a session (generation 0 of its refresh tokens, p_refresh_seed the per-session value they carry; p_amr how it was opened; p_organization_ids what its tokens name), nothing else: auth.open_session locks the user and evicts first; a registration, whose user is new, calls it directly.';
+  'Writes a session (generation 0 of its refresh tokens, p_refresh_seed the per-session value they carry, stored as its SHA-256; p_amr how it was opened; p_organization_ids what its tokens name), nothing else: auth.open_session locks the user and evicts first; a registration, whose user is new, calls it directly.';
 
 REVOKE ALL ON FUNCTION auth.insert_session(uuid,bytea,integer,text,text,text[],uuid[]) FROM PUBLIC;

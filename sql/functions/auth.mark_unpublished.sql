@@ -15,7 +15,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.mark_unpublished(uuid[]) IS
-  'Gives back events marked published by auth.announcing that could not be announced on Redis: a later request''s sweep (auth.unpublished_events) or the operator command announces them. Returns how many were marked.';
+  'Gives back events written already marked published (a registration''s own) that could not be announced on Redis: a later request''s sweep (auth.unpublished_events) or the operator command announces them. Returns how many were marked.';
 
 REVOKE ALL ON FUNCTION auth.mark_unpublished(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.mark_unpublished(uuid[]) TO auth_service;

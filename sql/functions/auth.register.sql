@@ -71,13 +71,15 @@ BEGIN
     'session_expires_at', v_session.expires_at,
     'email_claimed', v_claimed,
     -- This event to announce, and any an earlier request could not.
+    -- Its own event written already marked published (one round trip); the
+    -- older ones are marked by the caller once they went out.
     'events', jsonb_build_array(auth.outbox_message(v_event))
-              || auth.announcing(auth.unpublished_events(p_outbox_retry_seconds, 10)));
+              || auth.unpublished_events(p_outbox_retry_seconds, 10));
 END
 $function$;
 
 COMMENT ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) IS
-  'Self-registration through an interface: creates the user, contacts, memberships, a session (p_refresh_seed: the per-session value of its refresh tokens) and the user.registered outbox event in one transaction; with an email, a verify_email link (p_email_link_digest, the SHA-256 of its token, valid p_email_link_ttl_seconds). An email someone holds unverified is not added but claimed (email_claimed: true): following the link takes it (auth.verify_email). Returns one of {outcome: registered, user_id, created_at, roles, session_id, session_expires_at, email_claimed, events} (events: the messages to announce on Redis, already marked published (written so, and auth.announcing): this registration''s user.registered, then up to 10 older ones unpublished for p_outbox_retry_seconds; the caller gives back what it could not announce with auth.mark_unpublished), {outcome: taken, field} (field = the contact type already active for someone, also when a concurrent registration won the race), {outcome: unknown_interface}, {outcome: roles_not_allowed, roles} (the refused roles; empty when none were asked for).';
+  'Self-registration through an interface: creates the user, contacts, memberships, a session (p_refresh_seed: the per-session value of its refresh tokens) and the user.registered outbox event in one transaction; with an email, a verify_email link (p_email_link_digest, the SHA-256 of its token, valid p_email_link_ttl_seconds). An email someone holds unverified is not added but claimed (email_claimed: true): following the link takes it (auth.verify_email). Returns one of {outcome: registered, user_id, created_at, roles, session_id, session_expires_at, email_claimed, events} (events: the messages to announce on Redis: this registration''s user.registered, written already marked published (the caller gives it back with auth.mark_unpublished if Redis refused it), then up to 10 older ones unpublished for p_outbox_retry_seconds, which the caller marks with auth.mark_published once they went out), {outcome: taken, field} (field = the contact type already active for someone, also when a concurrent registration won the race), {outcome: unknown_interface}, {outcome: roles_not_allowed, roles} (the refused roles; empty when none were asked for).';
 
 REVOKE ALL ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.register(text,text,text,text,jsonb,text[],text,bytea,integer,text,text,integer,bytea,integer) TO auth_service;

@@ -6,9 +6,10 @@ CREATE OR REPLACE FUNCTION auth.rotate_refresh_token(p_token_hash bytea, p_refre
 AS $function$
 -- Refresh tokens issued before migration 0035 (their SHA-256 stored in
 -- auth.refresh_tokens) refresh once more here, and their session moves to
--- the scheme of auth.refresh_session: it takes p_refresh_seed (or keeps the
--- seed a concurrent tab gave it a moment ago) at generation 0, whose token
--- the caller issues. Replays of the old tokens are still detected.
+-- the scheme of auth.refresh_session at generation 0, whose token the caller
+-- issues: its seed is p_refresh_seed, which the caller derives from the old
+-- token, so a tab presenting the same token a moment later gets the same
+-- one. Replays of the old tokens are still detected.
 DECLARE
   v_orgs    uuid[];
   v_token   auth.refresh_tokens;
@@ -43,10 +44,16 @@ BEGIN
                               'user_id', v_session.user_id);
   END IF;
 
+  IF v_session.refresh_seed_digest IS NOT NULL
+     AND v_session.refresh_seed_digest <> sha256(p_refresh_seed) THEN
+    -- Moved already by another of its old tokens (the old scheme let tabs
+    -- fork a session's tokens): that tab holds the session's token now.
+    RETURN jsonb_build_object('outcome', 'invalid');
+  END IF;
   v_orgs := accounts.user_organizations(v_session.user_id);
   UPDATE auth.sessions
-  SET refresh_seed = coalesce(refresh_seed, p_refresh_seed),
-      rotated_at = CASE WHEN refresh_seed IS NULL THEN now() ELSE rotated_at END,
+  SET refresh_seed_digest = sha256(p_refresh_seed),
+      rotated_at = CASE WHEN refresh_seed_digest IS NULL THEN now() ELSE rotated_at END,
       last_used_at = now(), organization_ids = v_orgs
   WHERE id = v_session.id
   RETURNING * INTO v_session;
@@ -55,7 +62,6 @@ BEGIN
     'session_id', v_session.id,
     'user_id', v_session.user_id,
     'generation', v_session.refresh_generation,
-    'refresh_seed', encode(v_session.refresh_seed, 'hex'),
     'roles', to_jsonb(accounts.user_roles(v_session.user_id)),
     'organizations', to_jsonb(v_orgs),
     'amr', to_jsonb(v_session.amr),
@@ -64,7 +70,7 @@ END
 $function$;
 
 COMMENT ON FUNCTION auth.rotate_refresh_token(bytea,bytea,integer) IS
-  'Refreshes with a token of the scheme before migration 0035 (its SHA-256 given): consumes it and moves its session to per-session seeds (p_refresh_seed, unless a concurrent tab set one a moment ago). Returns {outcome: rotated, session_id, user_id, generation, refresh_seed (hex: of the token to issue), roles, organizations, amr, seconds_left}; a consumed token within p_grace_seconds gets the same; after it, {outcome: reuse_detected, session_id, user_id} (the session is marked; the caller ends it with auth.end_reused_session once Redis knows); {outcome: invalid} otherwise.';
+  'Refreshes with a token of the scheme before migration 0035 (its SHA-256 given): consumes it and moves its session to a per-session seed (p_refresh_seed, derived by the caller from the old token; its SHA-256 stored). Returns {outcome: rotated, session_id, user_id, generation (of the token to issue), roles, organizations, amr, seconds_left}; a consumed token within p_grace_seconds gets the same; after it, {outcome: reuse_detected, session_id, user_id} (the session is marked; the caller ends it with auth.end_reused_session once Redis knows); {outcome: invalid} otherwise.';
 
 REVOKE ALL ON FUNCTION auth.rotate_refresh_token(bytea,bytea,integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.rotate_refresh_token(bytea,bytea,integer) TO auth_service;

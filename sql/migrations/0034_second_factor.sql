@@ -37,8 +37,6 @@ CREATE TABLE auth.mfa_challenges (
 COMMENT ON TABLE auth.mfa_challenges IS
   'Between a first factor and the second: the SHA-256 of the mfa_token handed to the client, the user it signs in and the first factor used (pwd, sms). One use, a few minutes, a few tries; it opens exactly one session.';
 CREATE INDEX mfa_challenges_expiry_idx ON auth.mfa_challenges (expires_at);
--- A change of credentials deletes the user's challenges under their lock.
-CREATE INDEX mfa_challenges_user_idx ON auth.mfa_challenges (user_id);
 
 ALTER TABLE auth.sessions ADD COLUMN amr text[] NOT NULL DEFAULT '{pwd}';
 COMMENT ON COLUMN auth.sessions.amr IS

@@ -24,3 +24,4 @@ SET LOCAL ROLE auth_owner;
 
 DROP INDEX auth.sessions_active_by_user_idx;
 DROP INDEX auth.sessions_ended_at_idx;
+

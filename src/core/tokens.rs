@@ -189,18 +189,6 @@ impl RefreshSeed {
         getrandom::fill(&mut bytes).map_err(|_| TokenError::Randomness)?;
         Ok(RefreshSeed(bytes))
     }
-
-    /// From the hex `auth.rotate_refresh_token` answers.
-    pub fn from_hex(hex: &str) -> Option<RefreshSeed> {
-        let mut bytes = [0u8; SEED_BYTES];
-        if hex.len() != SEED_BYTES * 2 || !hex.is_ascii() {
-            return None;
-        }
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(RefreshSeed(bytes))
-    }
 }
 
 impl std::fmt::Debug for RefreshSeed {
@@ -260,6 +248,22 @@ pub enum PresentedRefresh {
 }
 
 impl PresentedRefresh {
+    /// The seed the session of this token has or is to take: the one a
+    /// session's token carries, or, for a token of the stored scheme, one
+    /// derived from it (the same for every tab presenting it, known only
+    /// to whoever holds the token and the key).
+    pub fn seed(&self, key: &Secret<[u8; 32]>) -> RefreshSeed {
+        match self {
+            PresentedRefresh::Session { seed, .. } => seed.clone(),
+            PresentedRefresh::Stored(hash) => {
+                let derived = mac(key.expose(), &[b"seed of a stored token\0", hash]);
+                let mut seed = [0u8; SEED_BYTES];
+                seed.copy_from_slice(&derived[..SEED_BYTES]);
+                RefreshSeed(seed)
+            }
+        }
+    }
+
     /// None for anything this service did not issue: a wrong shape, or a
     /// session token whose MAC is wrong (never worth asking the database).
     pub fn parse(key: &Secret<[u8; 32]>, raw: &str) -> Option<PresentedRefresh> {
@@ -394,12 +398,19 @@ mod tests {
     }
 
     #[test]
-    fn a_seed_travels_as_hex_and_prints_nothing() {
-        let seed = RefreshSeed::generate().unwrap();
-        let hex: String = seed.0.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(RefreshSeed::from_hex(&hex), Some(seed.clone()));
-        assert_eq!(RefreshSeed::from_hex(&hex[1..]), None);
-        assert_eq!(RefreshSeed::from_hex(&"zz".repeat(16)), None);
+    fn a_stored_token_moves_to_a_seed_of_its_own_and_a_seed_prints_nothing() {
+        let key = refresh_key_for_tests();
+        let old = RefreshToken::generate().unwrap();
+        let presented = PresentedRefresh::parse(&key, old.token.expose()).unwrap();
+        // Two tabs with the same old token: the same seed; another token,
+        // or another key: another seed.
+        assert_eq!(presented.seed(&key), presented.seed(&key));
+        let other = RefreshToken::generate().unwrap();
+        let other = PresentedRefresh::parse(&key, other.token.expose()).unwrap();
+        assert_ne!(presented.seed(&key), other.seed(&key));
+        let another_key = refresh_key(b"another secret of thirty-two bytes!!");
+        assert_ne!(presented.seed(&key), presented.seed(&another_key));
+        let seed = presented.seed(&key);
         assert_eq!(format!("{seed:?}"), "RefreshSeed(..)");
     }
 

@@ -132,24 +132,34 @@ async fn announce(store: &mut impl Store, events: &mut impl Events, messages: &[
     }
 }
 
-/// Publishes committed events the transaction that wrote them already
-/// marked published (`auth.announcing`: no second round trip when all goes
-/// out), and gives back those that did not go out.
+/// Publishes a registration's committed events: the first, its own, was
+/// written already marked published (one round trip when it goes out) and
+/// is given back if it does not; the others, older ones still waiting, are
+/// marked once they went out, as `announce` does.
 async fn announce_marked(
     store: &mut impl Store,
     events: &mut impl Events,
     messages: &[EventMessage],
 ) {
     let published = publish(events, messages).await;
-    if published < messages.len() {
-        let ids: Vec<String> = messages[published..]
-            .iter()
-            .map(|m| m.event_id.clone())
-            .collect();
-        if let Err(e) = store.mark_unpublished(&ids).await {
-            // Only the Redis notice is lost: CDC reads the outbox itself.
-            eprintln!("unannounced events not given back to the outbox: {e:?}");
+    let result = match published {
+        0 if !messages.is_empty() => {
+            store
+                .mark_unpublished(std::slice::from_ref(&messages[0].event_id))
+                .await
         }
+        0 | 1 => Ok(()),
+        _ => {
+            let ids: Vec<String> = messages[1..published]
+                .iter()
+                .map(|m| m.event_id.clone())
+                .collect();
+            store.mark_published(&ids).await
+        }
+    };
+    if let Err(e) = result {
+        // Only the Redis notice is at stake: CDC reads the outbox itself.
+        eprintln!("the outbox's published marks not updated: {e:?}");
     }
 }
 

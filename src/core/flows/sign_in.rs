@@ -14,7 +14,7 @@ use crate::core::ports::{
     Throttle,
 };
 use crate::core::problem::{ApiError, FieldError};
-use crate::core::tokens::{PresentedRefresh, RefreshSeed, Subject};
+use crate::core::tokens::{PresentedRefresh, Subject};
 use serde_json::Value;
 
 /// Login (SPEC §6): the attempt is counted before the password is checked,
@@ -153,26 +153,11 @@ pub async fn refresh(
     // no need to ask the database.
     let key = config.refresh_key()?;
     let presented = PresentedRefresh::parse(key, presented).ok_or(ApiError::InvalidRefreshToken)?;
-    // The seed a session still on stored token hashes moves to.
-    let seed_if_stored = match presented {
-        PresentedRefresh::Stored(_) => new_refresh_seed("refresh.refresh_seed")?,
-        PresentedRefresh::Session { ref seed, .. } => seed.clone(),
-    };
+    let seed = presented.seed(key);
     let grace = config.refresh_reuse_grace_seconds()?;
     // One statement, committed on its own; a replay is only reported.
-    match store
-        .rotate_refresh_token(&presented, &seed_if_stored, grace)
-        .await?
-    {
+    match store.rotate_refresh_token(&presented, &seed, grace).await? {
         Rotation::Rotated(session) => {
-            let seed = match &session.refresh_seed {
-                Some(hex) => RefreshSeed::from_hex(hex).ok_or_else(|| {
-                    ApiError::from(StoreError::Failed(
-                        "auth.rotate_refresh_token: a seed that is not 16 bytes of hex".into(),
-                    ))
-                })?,
-                None => seed_if_stored,
-            };
             let subject = Subject {
                 user_id: &session.user_id,
                 session_id: &session.session_id,

@@ -77,10 +77,6 @@ pub struct RotatedSession {
     pub amr: Vec<String>,
     /// The generation whose refresh token to issue.
     pub generation: u64,
-    /// The session's seed (hex), when the presented token did not carry it
-    /// (a token of the stored scheme, whose session moved to seeds now).
-    #[serde(default)]
-    pub refresh_seed: Option<String>,
     /// Until the session's absolute expiry.
     pub seconds_left: i64,
 }
@@ -106,12 +102,13 @@ pub trait SignInStore {
         may_evict: bool,
     ) -> Result<SessionOutcome, StoreError>;
     /// Rotates the session of a presented refresh token (its MAC checked)
-    /// in one statement; a replay is only reported. `seed_if_stored` is the
-    /// seed a session of the stored scheme moves to.
+    /// in one statement; a replay is only reported. `seed` is the token's
+    /// (`PresentedRefresh::seed`): the one it carries, or the one a session
+    /// of the stored scheme moves to.
     async fn rotate_refresh_token(
         &mut self,
         presented: &PresentedRefresh,
-        seed_if_stored: &RefreshSeed,
+        seed: &RefreshSeed,
         grace_seconds: u32,
     ) -> Result<Rotation, StoreError>;
     /// Ends a session marked by a replay (the replayed token is the proof);

@@ -45,7 +45,7 @@ impl SignInStore for PgStore<'_> {
     async fn rotate_refresh_token(
         &mut self,
         presented: &PresentedRefresh,
-        seed_if_stored: &RefreshSeed,
+        seed: &RefreshSeed,
         grace_seconds: u32,
     ) -> Result<Rotation, StoreError> {
         let grace = ParameterValue::Int32(grace_seconds as i32);
@@ -53,7 +53,7 @@ impl SignInStore for PgStore<'_> {
             PresentedRefresh::Session {
                 session_id,
                 generation,
-                seed,
+                ..
             } => {
                 let params = [
                     ParameterValue::Uuid(session_id.clone()),
@@ -67,7 +67,7 @@ impl SignInStore for PgStore<'_> {
             PresentedRefresh::Stored(hash) => {
                 let params = [
                     ParameterValue::Binary(hash.to_vec()),
-                    ParameterValue::Binary(seed_if_stored.0.to_vec()),
+                    ParameterValue::Binary(seed.0.to_vec()),
                     grace,
                 ];
                 self.outcome("SELECT auth.rotate_refresh_token($1, $2, $3)", &params)

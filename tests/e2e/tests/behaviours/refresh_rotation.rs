@@ -185,7 +185,7 @@ fn a_token_issued_before_the_seeds_refreshes_once_more_and_its_replay_is_seen() 
     let old = URL_SAFE_NO_PAD.encode(e2e::unique_bytes::<32>());
     let mut db = admin_db();
     db.execute(
-        "UPDATE auth.sessions SET refresh_seed = NULL WHERE id = $1::text::uuid",
+        "UPDATE auth.sessions SET refresh_seed_digest = NULL WHERE id = $1::text::uuid",
         &[&sid],
     )
     .unwrap();
@@ -204,4 +204,26 @@ fn a_token_issued_before_the_seeds_refreshes_once_more_and_its_replay_is_seen() 
     api.refresh(&old).problem(401);
     assert_eq!(session_revoked(&sid).as_deref(), Some("reuse_detected"));
     api.refresh(&next).problem(401);
+}
+
+#[test]
+fn a_tab_a_step_behind_two_quick_refreshes_is_not_a_replay() {
+    let api = Api::new();
+    let user = sign_up(&api);
+    let sid = claims_of(&user.access_token)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // One tab refreshes twice within the grace; another still holds the
+    // token the first consumed: within the grace of its rotation, that is
+    // the same tab-race, not a theft.
+    let (_, first) = rotate(&api, &user.refresh_token);
+    let (_, second) = rotate(&api, &first);
+    let (_, behind) = rotate(&api, &user.refresh_token);
+    assert_eq!(behind, second, "told the token the other tab holds now");
+    assert_eq!(session_revoked(&sid), None);
+    // After the grace, the same token is a replay.
+    std::thread::sleep(GRACE);
+    api.refresh(&user.refresh_token).problem(401);
+    assert_eq!(session_revoked(&sid).as_deref(), Some("reuse_detected"));
 }

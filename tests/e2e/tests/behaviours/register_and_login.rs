@@ -6,6 +6,7 @@ use base64::Engine;
 use e2e::{admin_db, env, Api, Person};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 fn verify_access_token(token: &str) -> Value {
     let header = decode_header(token).expect("a JWT");
@@ -72,14 +73,15 @@ fn registration_returns_tokens_and_the_normalized_user() {
         );
     }
 
-    // The session is in the database; of its refresh token only the
-    // per-session seed is, never the token or its MAC (a dump mints none).
+    // The session is in the database; of its refresh token only the SHA-256
+    // of the per-session seed is, never the token, the seed or its MAC (a
+    // dump mints none).
     let refresh = body["refresh_token"].as_str().unwrap();
     let token = URL_SAFE_NO_PAD.decode(refresh).unwrap();
     let mut db = admin_db();
     let row = db
         .query_one(
-            "SELECT s.id::text, s.user_id::text, s.refresh_seed,
+            "SELECT s.id::text, s.user_id::text, s.refresh_seed_digest,
                     (s.expires_at - s.created_at) = interval '30 days' AS thirty_days,
                     s::text
              FROM auth.sessions s WHERE s.id = $1::text::uuid",
@@ -87,7 +89,11 @@ fn registration_returns_tokens_and_the_normalized_user() {
         )
         .expect("the session is stored");
     assert_eq!(row.get::<_, String>(1), user["id"].as_str().unwrap());
-    assert_eq!(row.get::<_, Vec<u8>>(2), token[24..40], "the seed");
+    assert_eq!(
+        row.get::<_, Vec<u8>>(2),
+        Sha256::digest(&token[24..40]).to_vec(),
+        "only the seed's SHA-256"
+    );
     assert!(
         row.get::<_, bool>(3),
         "absolute session lifetime is refresh_ttl_seconds"
@@ -99,6 +105,8 @@ fn registration_returns_tokens_and_the_normalized_user() {
         "the token itself is never stored"
     );
     assert!(!stored_row.contains(&mac_hex), "nor its MAC");
+    let seed_hex: String = token[24..40].iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!stored_row.contains(&seed_hex), "nor its seed");
     let stored_tokens: i64 = db
         .query_one(
             "SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1::text::uuid",

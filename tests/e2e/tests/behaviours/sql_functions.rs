@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 const HASH: &str = "$2b$04$.....................................................";
 const REGISTER: &str = "SELECT auth.register($1, $2, $3, $7, '{}'::jsonb, $4, $5, $6, 3600, 'sql-test', '127.0.0.1', 30, NULL, NULL)";
 
-/// A session's refresh seed (auth.sessions.refresh_seed: 16 bytes).
+/// A session's refresh seed (16 bytes; auth.sessions keeps its SHA-256).
 fn seed() -> Vec<u8> {
     e2e::unique_bytes::<16>().to_vec()
 }
@@ -281,7 +281,16 @@ fn a_refresh_moves_the_generation_and_a_tab_within_the_grace_gets_the_same_one()
         refresh(&mut db, &session, &session_seed, 1, 10)["generation"],
         2
     );
-    // Two generations back is a replay even within the grace.
+    // Two generations back within the grace of its rotation: a tab that
+    // missed two quick refreshes, told the current one.
+    let behind = refresh(&mut db, &session, &session_seed, 0, 10);
+    assert_eq!(behind["outcome"], "rotated");
+    assert_eq!(behind["generation"], 2);
+    // Three back is a replay even within the grace.
+    assert_eq!(
+        refresh(&mut db, &session, &session_seed, 2, 10)["generation"],
+        3
+    );
     let replay = refresh(&mut db, &session, &session_seed, 0, 10);
     assert_eq!(replay["outcome"], "reuse_detected");
     assert!(session_is_open(&session), "reported, not ended");
@@ -426,7 +435,7 @@ fn a_token_of_the_stored_scheme_refreshes_once_into_a_seed_and_its_replay_is_see
     let mut admin = admin_db();
     admin
         .execute(
-            "UPDATE auth.sessions SET refresh_seed = NULL WHERE id = $1::text::uuid",
+            "UPDATE auth.sessions SET refresh_seed_digest = NULL WHERE id = $1::text::uuid",
             &[&session],
         )
         .unwrap();
@@ -441,13 +450,18 @@ fn a_token_of_the_stored_scheme_refreshes_once_into_a_seed_and_its_replay_is_see
     let moved: Value = db.query_one(rotate, &[&stored, &new_seed]).unwrap().get(0);
     assert_eq!(moved["outcome"], "rotated");
     assert_eq!(moved["generation"], 0);
-    let hex: String = new_seed.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(
-        moved["refresh_seed"],
-        hex.as_str(),
-        "the session took the seed"
-    );
-    // From now on it refreshes by generation.
+    // Another old token of the session (the old scheme let tabs fork them),
+    // with its own seed: the session moved already, it gets nothing.
+    let forked = e2e::unique_bytes::<32>().to_vec();
+    admin
+        .execute(
+            "INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($1, $2::text::uuid)",
+            &[&forked, &session],
+        )
+        .unwrap();
+    let fork: Value = db.query_one(rotate, &[&forked, &seed()]).unwrap().get(0);
+    assert_eq!(fork["outcome"], "invalid");
+    // From now on it refreshes by generation, with the seed it took.
     assert_eq!(
         refresh(&mut db, &session, &new_seed, 0, 10)["generation"],
         1
