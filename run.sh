@@ -23,6 +23,7 @@ BUILD=${BUILD:-p2}
 # so a second request in the same instance would wait for it); each
 # instance serves up to 1,000 requests on the connections it keeps; a
 # request that takes longer than 10 s (a hung Redis or PostgreSQL) is ended.
+# Other values of these flags cost no less per request (docs/spin-flags.md).
 P3_SPIN_FLAGS=(--max-instance-concurrent-reuse-count 1 --max-instance-reuse-count 1000 --request-timeout 10s)
 # Only directories made here are deleted on exit, never one named from outside.
 unset WORK_DIR OWN_WORK_DIR
