@@ -251,8 +251,10 @@ export function createAuthClient(options: AuthClientOptions) {
       signedOut(false);
       return false;
     }
+    // Cookie mode sends no body: the refresh cookie carries the token (the
+    // service takes a body as naming one, and refuses `{}`).
     const result = await attempt(() =>
-      api.POST("/auth/refresh", { body: refreshToken ? { refresh_token: refreshToken } : {} }),
+      api.POST("/auth/refresh", refreshToken ? { body: { refresh_token: refreshToken } } : {}),
     );
     if (!result.response.ok) {
       const problem = AuthProblem.fromResponse(result.response, result.error);

@@ -966,7 +966,7 @@ export interface components {
         };
         /** @description The public keys that verify access tokens (RFC 7517); empty with HS256. */
         Jwks: {
-            keys: Record<string, never>[];
+            keys: Record<string, unknown>[];
         };
         Login: {
             /**
@@ -1001,7 +1001,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             organizations: components["schemas"]["MyOrganization"][];
-            profile: Record<string, never>;
+            profile: Record<string, unknown>;
             roles: string[];
             second_login: string;
         };
@@ -1088,7 +1088,7 @@ export interface components {
             password: string;
             /** @example +79123450000 */
             phone: string;
-            profile?: Record<string, never> | null;
+            profile?: Record<string, unknown> | null;
             /** @example petr */
             second_login: string;
         };
@@ -1158,7 +1158,7 @@ export interface components {
         };
         /** @description Readiness: each check is `ok`, `unavailable`, or the variable at fault. */
         Readiness: {
-            checks: Record<string, never>;
+            checks: Record<string, unknown>;
             /**
              * @description `ready` or `unavailable`.
              * @example ready
@@ -1233,7 +1233,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             phone: string;
-            profile: Record<string, never>;
+            profile: Record<string, unknown>;
             roles: string[];
             second_login: string;
         };
@@ -1265,7 +1265,7 @@ export interface components {
             /** @description From `POST /auth/otp/verify` with purpose `register`, for this phone. */
             phone_proof?: string | null;
             /** @description Any JSON object of at most 8 KiB. */
-            profile?: Record<string, never> | null;
+            profile?: Record<string, unknown> | null;
             /**
              * @description 3–64 characters after NFKC and lower-casing.
              * @example ivan

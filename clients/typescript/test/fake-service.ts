@@ -71,6 +71,12 @@ export class FakeService {
           headers: { "retry-after": "7" },
         });
       case "POST /auth/refresh": {
+        // As the service: a body must name the token; without one, the cookie.
+        if (body !== undefined && !(body as { refresh_token?: string }).refresh_token) {
+          return problem(422, "urn:auth:problem:validation", "Invalid request", "", {
+            errors: [{ field: "refresh_token", message: "is required" }],
+          });
+        }
         const token = (body as { refresh_token?: string } | undefined)?.refresh_token ?? this.jar.get("refresh_token");
         if (token === undefined) return problem(401, "urn:auth:problem:invalid-refresh-token", "Invalid refresh token", "");
         if (!(body as { refresh_token?: string } | undefined)?.refresh_token && !csrfOk) return csrfRefused();
@@ -81,7 +87,7 @@ export class FakeService {
           return problem(401, "urn:auth:problem:invalid-refresh-token", "Invalid refresh token", "");
         }
         this.refreshes += 1;
-        return this.pair(cookieMode || !(body as { refresh_token?: string }).refresh_token, 200);
+        return this.pair(cookieMode || body === undefined, 200);
       }
       default:
         break;
