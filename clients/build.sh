@@ -37,9 +37,10 @@ if stale typescript/dist/index.js typescript/src typescript/package.json typescr
   nice -n 10 npm run --silent build -w @logistics/auth-client
   built=yes
 fi
-if stale ../static/demo/index.html demo/src demo/index.html demo/vite.config.ts demo/tsconfig.json demo/package.json typescript/dist; then
+if stale ../static/demo/index.html demo/src demo/index.html demo/vite.config.ts demo/tsconfig.json demo/package.json \
+  typescript/src typescript/package.json; then
   echo "clients: building the demo (clients/demo → static/demo)"
-  nice -n 10 npm run --silent build -w auth-demo >/dev/null
+  nice -n 10 npm run --silent build -w auth-demo
   built=yes
 fi
 if [ -n "$built" ]; then
