@@ -438,7 +438,15 @@ function ResetByLink({ token, onDone }: { token: string | null; onDone: () => vo
 
 /** The fields of a form that takes a code from the app or, switched, a
  * recovery code: the other field is disabled (so neither required nor sent). */
-function CodeFields({ recovery, onSwitch }: { recovery: boolean; onSwitch: () => void }) {
+function CodeFields({
+  recovery,
+  switchable = true,
+  onSwitch,
+}: {
+  recovery: boolean;
+  switchable?: boolean;
+  onSwitch: () => void;
+}) {
   return (
     <>
       <label className="by-app" hidden={recovery}>
@@ -457,16 +465,10 @@ function CodeFields({ recovery, onSwitch }: { recovery: boolean; onSwitch: () =>
         Recovery code{" "}
         <input name="recovery_code" autoComplete="off" spellCheck={false} disabled={!recovery} required={recovery} />
       </label>
-      <SwitchButton recovery={recovery} onSwitch={onSwitch} />
+      <button type="button" className="link switch-code" hidden={!switchable} onClick={onSwitch}>
+        {recovery ? "Use a code from the app instead" : "Use a recovery code instead"}
+      </button>
     </>
-  );
-}
-
-function SwitchButton({ recovery, onSwitch }: { recovery: boolean; onSwitch: () => void }) {
-  return (
-    <button type="button" className="link switch-code" onClick={onSwitch}>
-      {recovery ? "Use a code from the app instead" : "Use a recovery code instead"}
-    </button>
   );
 }
 
@@ -498,16 +500,20 @@ function SecondStepForm({
   const form = useRef<HTMLFormElement>(null);
   const offersRecoveryCodes = step?.methods.includes("recovery_code") ?? false;
 
-  // A new second step: the form afresh, and its time limit (past it the
-  // token is refused: back to the first step then).
+  // A new second step (and only that): the form afresh, and its time limit
+  // (past it the token is refused: back to the first step then).
+  const expired = useRef(onExpired);
+  useEffect(() => {
+    expired.current = onExpired;
+  });
   useEffect(() => {
     if (!step) return;
     form.current?.reset();
     setRecovery(false);
     focusCode(form.current, false);
-    const timer = setTimeout(onExpired, step.expiresIn * 1000);
+    const timer = setTimeout(() => expired.current(), step.expiresIn * 1000);
     return () => clearTimeout(timer);
-  }, [step, onExpired]);
+  }, [step]);
 
   return (
     <section id="second-step" hidden={step === null}>
@@ -537,32 +543,15 @@ function SecondStepForm({
               (offersRecoveryCodes ? ", or one of your recovery codes" : "") +
               ` (this step works for ${duration(step.expiresIn)}).`}
         </p>
-        <label className="by-app" hidden={recovery}>
-          Code from the app{" "}
-          <input
-            name="code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            required
-            disabled={recovery}
-          />
-        </label>
-        <label className="by-recovery-code" hidden={!recovery}>
-          Recovery code{" "}
-          <input name="recovery_code" autoComplete="off" spellCheck={false} disabled={!recovery} required={recovery} />
-        </label>
+        <CodeFields
+          recovery={recovery}
+          switchable={offersRecoveryCodes}
+          onSwitch={() => {
+            setRecovery(!recovery);
+            focusCode(form.current, !recovery);
+          }}
+        />
         <button type="submit">Sign in</button>
-        <span hidden={!offersRecoveryCodes}>
-          <SwitchButton
-            recovery={recovery}
-            onSwitch={() => {
-              setRecovery(!recovery);
-              focusCode(form.current, !recovery);
-            }}
-          />
-        </span>
         <button type="button" id="second-step-cancel" className="link" onClick={onCancel}>
           Back to sign in
         </button>
