@@ -438,15 +438,7 @@ function ResetByLink({ token, onDone }: { token: string | null; onDone: () => vo
 
 /** The fields of a form that takes a code from the app or, switched, a
  * recovery code: the other field is disabled (so neither required nor sent). */
-function CodeFields({
-  recovery,
-  switchable = true,
-  onSwitch,
-}: {
-  recovery: boolean;
-  switchable?: boolean;
-  onSwitch: () => void;
-}) {
+function CodeFields({ recovery }: { recovery: boolean }) {
   return (
     <>
       <label className="by-app" hidden={recovery}>
@@ -465,10 +457,16 @@ function CodeFields({
         Recovery code{" "}
         <input name="recovery_code" autoComplete="off" spellCheck={false} disabled={!recovery} required={recovery} />
       </label>
-      <button type="button" className="link switch-code" hidden={!switchable} onClick={onSwitch}>
-        {recovery ? "Use a code from the app instead" : "Use a recovery code instead"}
-      </button>
     </>
+  );
+}
+
+/** Switches a form between the two fields of `CodeFields`. */
+function SwitchCode({ recovery, hidden = false, onSwitch }: { recovery: boolean; hidden?: boolean; onSwitch: () => void }) {
+  return (
+    <button type="button" className="link switch-code" hidden={hidden} onClick={onSwitch}>
+      {recovery ? "Use a code from the app instead" : "Use a recovery code instead"}
+    </button>
   );
 }
 
@@ -543,15 +541,16 @@ function SecondStepForm({
               (offersRecoveryCodes ? ", or one of your recovery codes" : "") +
               ` (this step works for ${duration(step.expiresIn)}).`}
         </p>
-        <CodeFields
+        <CodeFields recovery={recovery} />
+        <button type="submit">Sign in</button>
+        <SwitchCode
           recovery={recovery}
-          switchable={offersRecoveryCodes}
+          hidden={!offersRecoveryCodes}
           onSwitch={() => {
             setRecovery(!recovery);
             focusCode(form.current, !recovery);
           }}
         />
-        <button type="submit">Sign in</button>
         <button type="button" id="second-step-cancel" className="link" onClick={onCancel}>
           Back to sign in
         </button>
@@ -908,14 +907,15 @@ function SecondFactor({
         <label>
           Current password <input name="current_password" type="password" autoComplete="current-password" />
         </label>
-        <CodeFields
+        <CodeFields recovery={offByRecoveryCode} />
+        <button type="submit">Turn it off</button>
+        <SwitchCode
           recovery={offByRecoveryCode}
           onSwitch={() => {
             setOffByRecoveryCode(!offByRecoveryCode);
             focusCode(off.current, !offByRecoveryCode);
           }}
         />
-        <button type="submit">Turn it off</button>
         <Messages at="mfa-off" />
       </form>
       <Messages at="second-factor" />
