@@ -23,7 +23,8 @@ import { Contract } from "./contract.js";
 
 const [baseArgument, componentLog] = process.argv.slice(2);
 if (!baseArgument) throw new Error("usage: walkthrough.js BASE_URL [COMPONENT_LOG]");
-const BASE = baseArgument.replace(/\/+$/, "");
+// The service's address; `$BASE` of .run-env (ending in /api/v1) works too.
+const BASE = baseArgument.replace(/\/+$/, "").replace(/\/api\/v1$/, "");
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const contract = new Contract(join(ROOT, "docs", "openapi.json"));
 let refreshCalls = 0;
