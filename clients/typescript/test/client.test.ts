@@ -107,6 +107,28 @@ describe("one refresh", () => {
     b.close();
   });
 
+  it("a 401 after a refresh signs out here and in the other tab, once", async () => {
+    const { service, shared } = browser();
+    const a = tab(service, shared);
+    const b = tab(service, shared);
+    const seenByB = events(b);
+    await a.login({ login: "ivan", password: "right" });
+    await settle();
+    service.endAfterRefresh = true;
+    service.expireAccess();
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => a.me()));
+    await settle();
+    assert.equal(service.refreshes, 1);
+    assert.ok(results.every((r) => r.status === "rejected" && (r.reason as AuthProblem).isUnauthenticated));
+    assert.equal(a.status, "signed-out");
+    assert.deepEqual(
+      seenByB.filter((e) => e.type === "signed-out"),
+      [{ type: "signed-out", remote: true }],
+    );
+    a.close();
+    b.close();
+  });
+
   it("a sign-in in one tab is told to the other", async () => {
     const { service, shared } = browser();
     const a = tab(service, shared);

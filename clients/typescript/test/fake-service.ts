@@ -25,6 +25,9 @@ export class FakeService {
   refreshes = 0;
   /** Milliseconds each answer takes (so that calls overlap). */
   delay = 5;
+  /** The session ends just after a refresh (an admin, a password change
+   * elsewhere): the new access token is refused too. */
+  endAfterRefresh = false;
   private access = new Set<string>();
   private refresh: string | null = null;
   private serial = 0;
@@ -87,7 +90,9 @@ export class FakeService {
           return problem(401, "urn:auth:problem:invalid-refresh-token", "Invalid refresh token", "");
         }
         this.refreshes += 1;
-        return this.pair(cookieMode || body === undefined, 200);
+        const pair = this.pair(cookieMode || body === undefined, 200);
+        if (this.endAfterRefresh) this.sessionEnded = true;
+        return pair;
       }
       default:
         break;
