@@ -219,8 +219,8 @@ async function main() {
 
   const verifyToken = linkToken(email.toLowerCase(), "verify-email");
   if (componentLog) {
+    // Not a secret to look for in logs: development mode writes it there.
     assert.ok(verifyToken, "no verification link in the component log");
-    secret(verifyToken);
     const verified = await ivan.verifyEmail(verifyToken);
     assert.deepEqual(verified, { email: email.toLowerCase(), verified: true });
     assert.equal((await ivan.me()).contacts.find((c) => c.type === "email")?.verified, true);
