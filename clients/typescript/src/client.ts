@@ -69,8 +69,6 @@ type Result<T> = { data?: T; error?: unknown; response: Response };
 const SIGNED_OUT = { retry: false } as const;
 const SIGNED_IN = { retry: true } as const;
 
-const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-)?csrf_token=([^;]*)/;
-
 export type AuthClient = ReturnType<typeof createAuthClient>;
 
 /**
@@ -131,9 +129,16 @@ export function createAuthClient(options: AuthClientOptions) {
     emit({ type: "signed-in", remote: false });
   }
 
+  /** The CSRF cookie's value, as the service compares it (unescaped). Over
+   * HTTPS the service reads only `__Host-csrf_token`: that one first, since
+   * a sibling subdomain may plant a plain `csrf_token`. */
   function csrfToken(): string {
-    const match = CSRF_COOKIE.exec(readCookies());
-    return match?.[1] ? decodeURIComponent(match[1]) : "";
+    const cookies = new Map<string, string>();
+    for (const pair of readCookies().split(";")) {
+      const [name = "", value = ""] = pair.trim().split(/=(.*)/s);
+      if (!cookies.has(name)) cookies.set(name, value);
+    }
+    return cookies.get("__Host-csrf_token") || cookies.get("csrf_token") || "";
   }
 
   function tokens(): StoredTokens | null {

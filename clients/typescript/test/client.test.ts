@@ -261,6 +261,14 @@ describe("the middleware", () => {
     client.close();
   });
 
+  it("cookie mode over HTTPS: the __Host- CSRF cookie, not a plain one a sibling subdomain planted", async () => {
+    const { service, shared } = browser();
+    const client = tab(service, shared, { cookies: () => "csrf_token=planted; __Host-csrf_token=the-real-one" });
+    await client.api.POST("/auth/logout", { body: { all: false } });
+    assert.equal(service.seen[0]?.headers.get("x-csrf-token"), "the-real-one");
+    client.close();
+  });
+
   it("token mode: the bearer token, and neither cookie mode's header nor CSRF", async () => {
     const service = new FakeService();
     const client = createAuthClient({ baseUrl: BASE, mode: "token", fetch: service.fetch, channel: false });
