@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 tests/support/install.sh
+# The React demo served at / (clients/demo → static/demo), built when stale.
+clients/build.sh
 # shellcheck source=tests/support/servers.sh
 source tests/support/servers.sh
 PORT=${PORT:-3000}

@@ -11,6 +11,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 tests/support/install.sh
+# The TypeScript client and the React demo (npm ci, then builds when
+# stale): the demo is in static/demo before any host serves it.
+clients_started=$SECONDS
+clients/build.sh
+clients_seconds=$((SECONDS - clients_started))
 # shellcheck source=support/servers.sh
 source tests/support/servers.sh
 
@@ -72,7 +77,8 @@ export AUTH_JWT_SECRET=$SPIN_VARIABLE_JWT_SECRET
 export AUTH_TEST_HOST_BIN=$PWD/target/debug/spin-test-host
 
 failed=()
-summary=("fmt and clippy (native, wasm32-wasip2 p2 and p3): $review_seconds s")
+summary=("fmt and clippy (native, wasm32-wasip2 p2 and p3): $review_seconds s"
+  "the TypeScript client and the React demo built (clients/build.sh): $clients_seconds s")
 
 echo "== tests: unit (component core) and test host"
 started=$SECONDS
@@ -82,6 +88,13 @@ cargo test --workspace --lib --bins --no-fail-fast -- --test-threads=4 || failed
 # docs/openapi.json, and naming exactly the routes of the route table.
 cargo test --lib --features openapi api:: || failed+=("OpenAPI document")
 summary+=("unit and host tests: $((SECONDS - started)) s")
+
+echo "== tests: the TypeScript client (unit, schema drift, package)"
+started=$SECONDS
+# node --test: one refresh for concurrent calls and tabs, AuthProblem, the
+# CSRF header, src/schema.ts against docs/openapi.json, the tarball's size.
+(cd clients && npm test --silent -w @logistics/auth-client) || failed+=("the TypeScript client's unit tests")
+summary+=("the TypeScript client's unit tests: $((SECONDS - started)) s")
 
 # The end-to-end suite against a served component; $1 names the host.
 pass_number=0
@@ -100,6 +113,18 @@ end_to_end() {
     echo "== component log ($name)"
     tail -n 50 "$WORK_DIR/host.log"
   fi
+  # Where the component writes its standard error (codes and links, in
+  # development mode).
+  local component_log=$WORK_DIR/host.log
+  [ "$AUTH_HOST" = spin ] && component_log=$WORK_DIR/spin-state/logs/auth_stderr.txt
+  # The README's walk-through with the TypeScript client, every answer
+  # checked against the OpenAPI document.
+  local client_started=$SECONDS
+  echo "== tests: the TypeScript client's walk-through under $name"
+  if ! tests/client/run.sh "$AUTH_BASE_URL" "$component_log"; then
+    failed+=("the TypeScript client's walk-through under $name")
+  fi
+  summary+=("the TypeScript client's walk-through under $name: $((SECONDS - client_started)) s")
   if [ "$extras" = extras ]; then
     # Schema-driven fuzzing, a short profile (tests/fuzz/run.sh says how
     # to run the full one): no 5xx, no answer the document does not
@@ -109,10 +134,9 @@ end_to_end() {
       failed+=("schemathesis under $name")
     fi
     summary+=("schemathesis (25 cases per operation and phase) under $name: $((SECONDS - fuzz_started)) s")
-    # The demo pages in Chromium; codes by SMS are read from the log the
+    # The React demo in Chromium; codes by SMS are read from the log the
     # component writes its standard error to.
-    local browser_started=$SECONDS component_log=$WORK_DIR/host.log
-    [ "$AUTH_HOST" = spin ] && component_log=$WORK_DIR/spin-state/logs/auth_stderr.txt
+    local browser_started=$SECONDS
     if ! tests/browser/run.sh "$AUTH_BASE_URL" "$component_log"; then
       failed+=("the demo pages in a browser under $name")
     fi

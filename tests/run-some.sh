@@ -5,15 +5,26 @@
 #
 # HOST: test-host, spin-p2 (Spin 4.x), spin3-p2 (Spin 3.6.3) or spin-p3.
 # BEHAVIOUR: a file of tests/e2e/tests/behaviours without .rs (all of them
-# when none): a module of the one end-to-end test binary.
+# when none): a module of the one end-to-end test binary; or `client` (the
+# TypeScript client's walk-through, tests/client) or `browser` (the React
+# demo in Chromium, tests/browser), which run instead of the Rust tests
+# when no module is named.
 # Builds nothing: run ./build.sh (or the test command) first. The test
 # command (tests/run-all.sh) stays the one that counts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 host=${1:?usage: tests/run-some.sh HOST [TEST_NAME ...] [-- filters]}
 shift
-modules=()
-while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1::"); shift; done
+modules=() others=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+  case $1 in
+    client | browser) others+=("$1") ;;
+    *) modules+=("$1::") ;;
+  esac
+  shift
+done
+# Spin serves the files as they were when it started: the demo first.
+[ ${#others[@]} -eq 0 ] || clients/build.sh
 [ "${1:-}" = -- ] && shift
 
 # shellcheck source=support/servers.sh
@@ -69,7 +80,14 @@ case $host in
 esac
 export AUTH_BASE_URL=$HOST_URL
 status=0
-cargo test --workspace --test behaviours --no-fail-fast -- --test-threads=4 "${modules[@]}" "$@" || status=$?
+if [ ${#modules[@]} -gt 0 ] || [ ${#others[@]} -eq 0 ]; then
+  cargo test --workspace --test behaviours --no-fail-fast -- --test-threads=4 "${modules[@]}" "$@" || status=$?
+fi
+component_log=$WORK_DIR/host.log
+[ "$AUTH_HOST" = spin ] && component_log=$WORK_DIR/spin-state/logs/auth_stderr.txt
+for other in "${others[@]}"; do
+  tests/$other/run.sh "$AUTH_BASE_URL" "$component_log" || status=$?
+done
 if [ $status -ne 0 ]; then
   echo "== component log"; tail -n 40 "$WORK_DIR/host.log"
   [ -d "$WORK_DIR/spin-state/logs" ] && tail -n 40 "$WORK_DIR"/spin-state/logs/*

@@ -1,4 +1,6 @@
-"""The demo pages in headless Chromium (tests/browser/run.sh runs this).
+"""The demo pages in headless Chromium (tests/browser/run.sh runs this):
+the React app of clients/demo, built on @logistics/auth-client into
+static/demo (clients/build.sh).
 
 Arguments: the service's base URL, the file its component logs to (codes
 by SMS and emails, in development mode), and the directory for
@@ -74,6 +76,13 @@ def browser():
 
 driver = browser()
 wait = WebDriverWait(driver, 15)
+
+
+def open_page(url):
+    """Loads a page of the demo and waits until React has drawn it."""
+    driver.get(url)
+    wait.until(lambda _: driver.execute_script(
+        "return !!document.getElementById('signed-out') && !!document.getElementById('problem')"))
 
 
 def step(name):
@@ -207,7 +216,7 @@ def open_link(page, token):
     log's link may name another base). A page first elsewhere, so that the
     same path with a fragment is a new load, not a jump within the page."""
     driver.get("about:blank")
-    driver.get(f"{BASE}/{page}#token={token}")
+    open_page(f"{BASE}/{page}#token={token}")
     # The page takes the token out of the address bar as it reads it.
     wait.until(lambda _: urlsplit(driver.current_url).fragment == "")
     assert token not in driver.current_url, driver.current_url
@@ -273,7 +282,7 @@ try:
     # Sign up: signed in at once, in cookie mode (no token reaches the page).
     # With an email: it stays unverified until its link is followed, and so
     # does the phone until a code proves it.
-    driver.get(BASE + "/")
+    open_page(BASE + "/")
     fill("sign-up", second_login=LOGIN, phone=PHONE, email=EMAIL, password=PASSWORD)
     submit("sign-up")
     signed_in_as(LOGIN)
@@ -334,7 +343,7 @@ try:
     # taken for a stolen one and end the session).
     first = driver.current_window_handle
     driver.switch_to.new_window("tab")
-    driver.get(BASE + "/")
+    open_page(BASE + "/")
     signed_in_as(LOGIN)
     second = driver.current_window_handle
     # The access cookie's Max-Age runs out in both tabs at once (they share
@@ -477,7 +486,7 @@ try:
     # The second factor. Signed in by password alone, the page knows it is
     # off: it offers to turn it on, which takes the password (a wrong one
     # is refused, field by field).
-    driver.get(BASE + "/")
+    open_page(BASE + "/")
     fill("sign-in", login=LOGIN, password=LINK_PASSWORD)
     submit("sign-in")
     signed_in_as(LOGIN)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need and a fresh Debian machine may lack: PostgreSQL,
-# Redis, psql, htpasswd, the wasm32-wasip2 Rust target, clippy and rustfmt. Does nothing when all is there.
+# Redis, psql, htpasswd, Node and npm, the wasm32-wasip2 Rust target, clippy and rustfmt. Does nothing when all is there.
 set -euo pipefail
 
 missing=()
@@ -11,6 +11,8 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # htpasswd hashes the first superadmin's password (sql/create-superadmin).
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+# The TypeScript client and the React demo (clients/build.sh; Vite 8 needs Node ≥ 20.19).
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
