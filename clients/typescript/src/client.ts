@@ -257,7 +257,7 @@ export function createAuthClient(options: AuthClientOptions) {
       return false;
     }
     // Cookie mode sends no body: the refresh cookie carries the token (the
-    // service takes a body as naming one, and refuses `{}`).
+    // service also takes `{}` then; no body is the smaller request).
     const result = await attempt(() =>
       api.POST("/auth/refresh", refreshToken ? { body: { refresh_token: refreshToken } } : {}),
     );

@@ -307,11 +307,12 @@ pub fn parse_logout(body: Option<&Value>) -> Result<bool, Vec<FieldError>> {
     }
 }
 
-/// The refresh token of a JSON body (`{"refresh_token": "..."}`).
-pub fn parse_refresh(body: &Value) -> Result<String, Vec<FieldError>> {
+/// The refresh token of a JSON body (`{"refresh_token": "..."}`); absent
+/// (`{}`) in cookie mode, where the refresh cookie carries it.
+pub fn parse_refresh(body: &Value) -> Result<Option<String>, Vec<FieldError>> {
     let mut f = Fields::of(body)?;
-    let token = f.text("refresh_token").map(str::to_string);
-    f.finish(token)
+    let token = f.optional_text("refresh_token").map(str::to_string);
+    f.finish(Some(token))
 }
 
 #[cfg(test)]
@@ -327,6 +328,20 @@ mod tests {
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_refresh_body_may_leave_the_token_to_the_cookie() {
+        assert_eq!(
+            parse_refresh(&json!({"refresh_token": "t"})),
+            Ok(Some("t".to_string()))
+        );
+        assert_eq!(parse_refresh(&json!({})), Ok(None));
+        assert_eq!(parse_refresh(&json!({"refresh_token": null})), Ok(None));
+        assert_eq!(
+            fields(&parse_refresh(&json!({"refresh_token": 5})).unwrap_err()),
+            ["refresh_token"]
+        );
     }
 
     #[test]

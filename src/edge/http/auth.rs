@@ -8,7 +8,7 @@ use crate::core::flows::account::{self, PasswordChange};
 use crate::core::flows::registration::{self, Registration};
 use crate::core::flows::second_factor::{SecondFactorChallenge, SignedIn};
 use crate::core::flows::sign_in::{self, LoginRequest};
-use crate::core::problem::ApiError;
+use crate::core::problem::{ApiError, FieldError};
 use crate::core::web;
 use crate::edge::outbound::HostOutbound;
 use crate::edge::postgres::PgStore;
@@ -71,13 +71,22 @@ pub fn second_factor_required(challenge: &SecondFactorChallenge) -> Reply {
 }
 
 pub async fn refresh(incoming: &Incoming, config: &Config) -> Result<Reply, ApiError> {
-    let in_body = match incoming.optional_json_body()? {
-        Some(body) => Some(sign_in::parse_refresh(&body).map_err(ApiError::Validation)?),
+    let body = incoming.optional_json_body()?;
+    let in_body = match &body {
+        Some(body) => sign_in::parse_refresh(body).map_err(ApiError::Validation)?,
         None => None,
     };
+    let in_cookie = incoming.cookie(incoming.cookie_names().refresh);
+    if body.is_some() && in_body.is_none() && in_cookie.is_none() {
+        // A body without the token, and no cookie to carry it.
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "refresh_token",
+            "is required",
+        )]));
+    }
     let presented = incoming
         .browser(config)?
-        .refresh_token(in_body, incoming.cookie(incoming.cookie_names().refresh))?;
+        .refresh_token(in_body, in_cookie)?;
     let (mut store, mut redis) = (PgStore::new(config), Redis::new(config));
     let tokens = sign_in::refresh(config, &mut store, &mut redis, &presented.token).await?;
     Reply::tokens(

@@ -147,6 +147,30 @@ fn refresh_by_cookie_needs_csrf_and_rotates_the_cookies() {
 }
 
 #[test]
+fn a_refresh_by_cookie_may_send_an_empty_object() {
+    // What a JSON client sends when the cookie carries the token: `{}`.
+    let api = Api::new();
+    let (_, jar, csrf) = register_in_cookie_mode(&api, &Person::new());
+    let rotated = api.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        &[
+            ("cookie", &jar),
+            ("x-auth-mode", "cookie"),
+            ("x-csrf-token", &csrf),
+        ],
+        Some(&serde_json::json!({})),
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    assert!(cookies(&rotated)
+        .iter()
+        .any(|(n, v, _)| n == "refresh_token" && !v.is_empty()));
+    // Without a cookie, an object without the token is still a 422.
+    api.post_json("/api/v1/auth/refresh", &serde_json::json!({}))
+        .problem(422);
+}
+
+#[test]
 fn a_refresh_by_cookie_is_answered_by_cookie_even_without_the_mode_header() {
     // Page script could read a refresh token from a JSON body; the one it
     // cannot read (HttpOnly) must never come back in one.
