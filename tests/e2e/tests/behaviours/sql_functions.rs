@@ -396,11 +396,12 @@ fn a_replayed_token_ends_only_its_own_session_and_only_once_replayed() {
         refresh(&mut db, &session, &session_seed, 1, 0)["outcome"],
         "reuse_detected"
     );
-    // A generation never issued, or another seed: nothing, not a replay.
+    // Another session with this seed, or this session with another seed:
+    // nothing, not a replay.
     assert_eq!(
         refresh(
             &mut db,
-            &other["session_id"].as_str().unwrap().to_string(),
+            other["session_id"].as_str().unwrap(),
             &session_seed,
             0,
             0
