@@ -14,7 +14,7 @@ fn connect(url: &str) -> postgres::Client {
 /// back when dropped (even if the test fails).
 struct EndRefused<'a>(&'a str);
 
-const END: &str = "auth.end_reused_session(uuid, bytea)";
+const END: &str = "auth.end_replayed_session(uuid, bytea)";
 
 impl EndRefused<'_> {
     fn now(owner: &str) -> EndRefused<'_> {

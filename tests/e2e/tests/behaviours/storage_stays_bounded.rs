@@ -1,4 +1,6 @@
-//! Nothing grows without bound: consumed refresh tokens are kept for reuse
+//! Nothing grows without bound: a refresh writes no row (the session's
+//! generation moves), the consumed refresh tokens of the stored scheme a
+//! session carried over from before migration 0035 are kept for reuse
 //! detection but at most the newest 100 per session, ended sessions go once
 //! older than `retention_days`, and a user's session queries touch only live
 //! rows however many ended sessions they have. Retention runs for the user at
@@ -6,9 +8,10 @@
 //! for everyone through the operator command (`SELECT auth.purge()`, README
 //! "Retention").
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use e2e::{admin_db, sign_up, Api, SignedIn};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 const KEPT_PER_SESSION: i64 = 100;
 
@@ -19,33 +22,60 @@ fn session_of(user: &SignedIn) -> String {
         .to_string()
 }
 
-/// `count` refreshes of the session of `first_token`, each consuming the
-/// one before, as `auth.rotate_refresh_token` does them for the API.
-fn rotate_many(first_token: &str, count: i32) {
-    let first: Vec<u8> = Sha256::digest(first_token.as_bytes()).to_vec();
+/// `count` refreshes of the session `first_token` opened, each presenting
+/// the generation the one before made, as `auth.refresh_session` does them
+/// for the API (the token's seed: its bytes 24..40).
+fn refresh_many(first_token: &str, count: i32) {
+    let token = URL_SAFE_NO_PAD.decode(first_token).unwrap();
+    let sid = uuid_of(&token[..16]);
     admin_db()
         .execute(
             "DO $$
              DECLARE
-               v_presented bytea := decode($q$FIRST$q$, 'hex');
-               v_next bytea;
                v_outcome jsonb;
              BEGIN
-               FOR i IN 1..COUNT LOOP
-                 v_next := sha256(v_presented || int4send(i));
-                 v_outcome := auth.rotate_refresh_token(v_presented, v_next, 10);
+               FOR i IN 0..COUNT - 1 LOOP
+                 v_outcome := auth.refresh_session('SID', decode('SEED', 'hex'), i, 10);
                  IF v_outcome->>'outcome' <> 'rotated' THEN
-                   RAISE EXCEPTION 'rotation % failed: %', i, v_outcome;
+                   RAISE EXCEPTION 'refresh % failed: %', i, v_outcome;
                  END IF;
-                 v_presented := v_next;
                END LOOP;
              END $$"
-                .replace("FIRST", &hex(&first))
+                .replace("SID", &sid)
+                .replace("SEED", &hex(&token[24..40]))
                 .replace("COUNT", &count.to_string())
                 .as_str(),
             &[],
         )
         .unwrap();
+}
+
+/// A session carried over from the stored scheme: `count` consumed tokens
+/// (the newest a second apart) and a live one, as a chain of rotations
+/// before migration 0035 left them.
+fn stored_history(session: &str, count: i32) {
+    admin_db()
+        .execute(
+            "INSERT INTO auth.refresh_tokens (token_hash, session_id, issued_at, consumed_at)
+             SELECT sha256(convert_to($1 || i::text, 'UTF8')), $1::text::uuid,
+                    now() - interval '2 days',
+                    CASE WHEN i <= $2 THEN now() - make_interval(secs => $2 - i + 1) END
+             FROM generate_series(1, $2 + 1) i",
+            &[&session, &count],
+        )
+        .unwrap();
+}
+
+fn uuid_of(bytes: &[u8]) -> String {
+    let hex = hex(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -64,11 +94,23 @@ fn tokens_of(session: &str) -> (i64, i64) {
 }
 
 #[test]
-fn ten_thousand_refreshes_leave_a_bounded_number_of_token_rows() {
+fn ten_thousand_refreshes_write_no_row_and_stored_tokens_stay_bounded() {
     let api = Api::new();
     let user = sign_up(&api);
     let session = session_of(&user);
-    rotate_many(&user.refresh_token, 10_000);
+    refresh_many(&user.refresh_token, 10_000);
+    assert_eq!(tokens_of(&session), (0, 0), "no row per token");
+    let generation: i64 = admin_db()
+        .query_one(
+            "SELECT refresh_generation FROM auth.sessions WHERE id = $1::text::uuid",
+            &[&session],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(generation, 10_000, "one row moved ten thousand times");
+
+    // A session carried over from the stored scheme with a long history.
+    stored_history(&session, 10_000);
     assert_eq!(tokens_of(&session), (10_001, 1));
 
     // Signed up today: a sign-in today leaves retention for later.
@@ -100,7 +142,7 @@ fn the_operator_purge_bounds_tokens_and_drops_old_ended_sessions() {
     let api = Api::new();
     let user = sign_up(&api);
     let session = session_of(&user);
-    rotate_many(&user.refresh_token, 300);
+    stored_history(&session, 300);
     let mut db = admin_db();
     // An old ended session of the same user, 40 days past its end.
     let old: String = db
