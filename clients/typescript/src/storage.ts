@@ -7,10 +7,14 @@ export interface StoredTokens {
 }
 
 /**
- * Where token mode keeps its pair: any Web Storage (`localStorage` shares
- * it, and so one refresh, across tabs; `sessionStorage` keeps it per tab),
- * or the in-memory default (per page, gone on reload). Cookie mode keeps no
- * token at all: the browser holds them in HttpOnly cookies.
+ * Where token mode keeps its pair: the in-memory default (per page, gone on
+ * reload: what a script injected into the page can least easily take), or
+ * `localStorage` (shared, and so one refresh, across tabs; kept after the
+ * browser closes, and readable by any script on the origin: prefer cookie
+ * mode behind a same-origin proxy). Not `sessionStorage`: a duplicated tab
+ * gets a copy of the pair, and its refresh of the already rotated token
+ * reads as a stolen token and ends the session. Cookie mode keeps no token
+ * at all: the browser holds them in HttpOnly cookies.
  */
 export type TokenStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 

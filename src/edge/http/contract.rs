@@ -65,7 +65,8 @@ pub fn demo_file(name: &str) -> Result<Reply, ApiError> {
         .header("cache-control", "no-cache")
         .header(
             "content-security-policy",
-            "default-src 'self'; frame-ancestors 'none'",
+            // No form may post elsewhere, no <base> may move relative URLs.
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         .header("referrer-policy", "no-referrer"))
 }
